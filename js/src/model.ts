@@ -1,0 +1,151 @@
+/**
+ * State of the W&B Jobs panel and the actions that change it.
+ *
+ * The React components only render `JobsModel.state` and call these methods; every call to
+ * the server or the kernel goes through `JobsClient`.
+ */
+import { NotebookPanel } from '@jupyterlab/notebook';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { JobsClient, JobsError, NO_KERNEL_MESSAGE } from './client';
+import { ICreateRequest, IJobRecord, IJobSummary } from './tokens';
+
+/** Where the record on display came from. */
+export type RecordOrigin = 'created' | 'store';
+
+export interface IPanelError {
+  message: string;
+  /** The notebook to create from its saved file, when that way forward makes sense. */
+  fallbackPath: string | null;
+}
+
+export interface IPanelState {
+  busy: string | null;
+  record: IJobRecord | null;
+  origin: RecordOrigin | null;
+  error: IPanelError | null;
+  jobs: IJobSummary[];
+  total: number;
+  listError: string | null;
+  allowSecrets: boolean;
+}
+
+export class JobsModel {
+  constructor(readonly client: JobsClient = new JobsClient()) {}
+
+  get state(): IPanelState {
+    return this._state;
+  }
+
+  /** Emitted whenever `state` is replaced. */
+  get stateChanged(): ISignal<this, IPanelState> {
+    return this._stateChanged;
+  }
+
+  setAllowSecrets(allow: boolean): void {
+    this.update({ allowSecrets: allow });
+  }
+
+  /**
+   * Save the notebook, then create its job in its kernel so the active run is used.
+   * Without a kernel, say so and offer the saved-file route instead.
+   */
+  async createForNotebook(panel: NotebookPanel | null): Promise<void> {
+    if (!panel) {
+      this.fail('Open a notebook first: the job is created from the active notebook.');
+      return;
+    }
+    const path = panel.context.path;
+    await this.run(`Saving ${basename(path)}…`, async () => {
+      await panel.context.save();
+      const kernel = panel.sessionContext.session?.kernel ?? null;
+      if (!kernel) {
+        throw new JobsError(NO_KERNEL_MESSAGE, true);
+      }
+      this.update({ busy: `Creating the job in the kernel of ${basename(path)}…` });
+      const record = await this.client.createInKernel(kernel, this.request(path));
+      this.show(record, 'created');
+    }, path);
+    await this.refreshJobs();
+  }
+
+  /** Create the job from the saved file through the server: no kernel, no run. */
+  async createFromSavedFile(path: string): Promise<void> {
+    await this.run(`Creating the job from the saved ${basename(path)}…`, async () => {
+      const record = await this.client.createFromFile(this.request(path));
+      this.show(record, 'created');
+    });
+    await this.refreshJobs();
+  }
+
+  /** Reload the list of jobs in the store. */
+  async refreshJobs(): Promise<void> {
+    try {
+      const list = await this.client.listJobs();
+      this.update({ jobs: list.jobs, total: list.total, listError: null });
+    } catch (error) {
+      this.update({ listError: messageOf(error) });
+    }
+  }
+
+  /** Show a stored job's details. */
+  async openJob(name: string, ref?: string): Promise<void> {
+    await this.run(`Loading ${name}…`, async () => {
+      this.show(await this.client.getJob(name, ref), 'store');
+    });
+  }
+
+  private request(path: string): ICreateRequest {
+    return { path, source: 'auto', allow_secrets: this._state.allowSecrets };
+  }
+
+  private show(record: IJobRecord, origin: RecordOrigin): void {
+    this.update({ record, origin, error: null });
+  }
+
+  private fail(message: string, fallbackPath: string | null = null): void {
+    this.update({ error: { message, fallbackPath }, busy: null });
+  }
+
+  /** Run one action with a busy message; its `JobsError` becomes the panel's error. */
+  private async run(
+    busy: string,
+    action: () => Promise<void>,
+    fallbackPath: string | null = null
+  ): Promise<void> {
+    this.update({ busy, error: null });
+    try {
+      await action();
+    } catch (error) {
+      const fallback = error instanceof JobsError && error.fallback;
+      this.fail(messageOf(error), fallback ? fallbackPath : null);
+      return;
+    }
+    this.update({ busy: null });
+  }
+
+  private update(change: Partial<IPanelState>): void {
+    this._state = { ...this._state, ...change };
+    this._stateChanged.emit(this._state);
+  }
+
+  private _state: IPanelState = {
+    busy: null,
+    record: null,
+    origin: null,
+    error: null,
+    jobs: [],
+    total: 0,
+    listError: null,
+    allowSecrets: false
+  };
+  private _stateChanged = new Signal<this, IPanelState>(this);
+}
+
+function basename(path: string): string {
+  return path.split('/').pop() || path;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,119 @@
+/**
+ * Shapes shared by the server extension, the kernel and the panel.
+ *
+ * They mirror "The job record" and the REST API in docs/ARCHITECTURE.md; the panel only
+ * reads these fields and never invents its own.
+ */
+
+/** MIME type of the job record that `panel_create` displays in the kernel. */
+export const RESULT_MIME = 'application/vnd.jupyter-jobs.result+json';
+
+/** MIME type of the `{"message": ...}` error that `panel_create` displays instead. */
+export const ERROR_MIME = 'application/vnd.jupyter-jobs.error+json';
+
+/** Id of the side-panel widget (and of its side-bar tab). */
+export const PANEL_ID = 'jupyter-jobs-panel';
+
+export namespace CommandIDs {
+  export const create = 'jupyter-jobs:create';
+}
+
+export type SourceType = 'repo' | 'artifact' | 'image';
+
+export type CheckOutcome = 'won' | 'passed' | 'failed' | 'skipped';
+
+/** One of the three source checks (git, code artifact, image), in W&B's order. */
+export interface IDecisionStep {
+  check: 'git' | 'artifact' | 'image';
+  outcome: CheckOutcome;
+  reason: string;
+}
+
+export interface INamePart {
+  text: string;
+  role: 'prefix' | 'remote' | 'path' | 'artifact' | 'image' | 'user';
+}
+
+export interface INaming {
+  rule: string;
+  parts: INamePart[];
+  truncated: boolean;
+}
+
+export interface ICodeArtifact {
+  name: string;
+  digest: string;
+  files: string[];
+  path: string;
+}
+
+export interface IRewrite {
+  cell: number;
+  line: number;
+  kind: string;
+  original: string;
+  replacement: string;
+}
+
+/** W&B type-registry JSON, e.g. `{"wb_type": "number"}`. */
+export interface IWBType {
+  wb_type: string;
+  params?: {
+    type_map?: Record<string, IWBType>;
+    element_type?: IWBType;
+    allowed_types?: IWBType[];
+    length?: number;
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+}
+
+/** The job record: what `create_job` returns and what the store keeps per version. */
+export interface IJobRecord {
+  name: string;
+  version: string;
+  aliases: string[];
+  digest: string;
+  created_at: string;
+  path: string;
+  source_type: SourceType;
+  decision: IDecisionStep[];
+  naming: INaming;
+  spec: Record<string, unknown>;
+  files: string[];
+  code_artifact: ICodeArtifact | null;
+  entrypoint: string[] | string;
+  runtime: string;
+  input_types: IWBType | null;
+  output_types: IWBType | null;
+  requirements: string[];
+  warnings: string[];
+  rewrites: IRewrite[];
+  project: string | null;
+  entity: string | null;
+  notebook: string;
+  launch_command: string;
+  dry_run: boolean;
+}
+
+/** One line of `GET jupyter-jobs/jobs`. */
+export interface IJobSummary {
+  name: string;
+  version: string;
+  versions: number;
+  aliases: string[];
+  source_type: SourceType;
+  created_at: string;
+}
+
+export interface IJobList {
+  jobs: IJobSummary[];
+  total: number;
+}
+
+/** What the panel asks the kernel (and, without a run, the server) to create. */
+export interface ICreateRequest {
+  path: string;
+  source: 'auto' | 'git' | 'artifact' | 'image';
+  allow_secrets: boolean;
+}

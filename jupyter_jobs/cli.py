@@ -1,0 +1,215 @@
+"""`jupyter jobs ...` / `jupyter-jobs ...`: the command line, a thin shell over the core.
+
+Each sub-command parses its arguments, calls one library function and prints the result as
+text or, with `--json`, as one JSON object for scripts and tests. A `JobError` becomes one line
+on stderr and exit status 1; nothing here prints a traceback for a user's mistake. Imports are
+lazy: `jupyter jobs list` must not pay for nbformat, GitPython or wandb.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .errors import JobError
+
+EXIT_USER_ERROR = 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except JobError as error:
+        print(f"error: {error.line}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jupyter jobs", description="Turn notebooks into W&B Launch jobs and manage the local job store."
+    )
+    parser.set_defaults(handler=lambda _args: parser.print_help() or 2)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    _add_create(commands)
+    _add_list(commands)
+    _add_show(commands)
+    _add_run(commands)
+    _add_check(commands)
+    return parser
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", help="job store folder (default: $JUPYTER_JOBS_STORE or Jupyter's data dir)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _add_create(commands: Any) -> None:
+    create = commands.add_parser("create", help="create a job from a notebook or script")
+    create.add_argument("path", type=Path, help="the .ipynb notebook or .py script")
+    create.add_argument("--project", help="W&B project (default: uncategorized)")
+    create.add_argument("--entity", help="W&B entity (default: $WANDB_ENTITY)")
+    create.add_argument("--source", choices=["auto", "git", "artifact", "image"], default="auto")
+    create.add_argument("--name", help="job name (default: W&B's naming convention)")
+    create.add_argument("--no-git", action="store_true", help="skip the git source, like disable_git")
+    create.add_argument("--image", help="docker image for an image job (default: $WANDB_DOCKER)")
+    create.add_argument("--dry-run", action="store_true", help="show what would be created; write nothing")
+    create.add_argument("--allow-secrets", action="store_true", help="create the job even if secrets are found")
+    create.add_argument("--strip-outputs", action="store_true", help="store the notebook copy without outputs")
+    _common(create)
+    create.set_defaults(handler=_create)
+
+
+def _add_list(commands: Any) -> None:
+    listing = commands.add_parser("list", help="list the jobs in the store, newest first")
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--offset", type=int, default=0)
+    _common(listing)
+    listing.set_defaults(handler=_list)
+
+
+def _add_show(commands: Any) -> None:
+    show = commands.add_parser("show", help="show one job version")
+    show.add_argument("ref", help="NAME, NAME:vN or NAME:ALIAS (default alias: latest)")
+    show.add_argument("--script", action="store_true", help="print the exported script, rewritten lines marked")
+    _common(show)
+    show.set_defaults(handler=_show)
+
+
+def _add_run(commands: Any) -> None:
+    run = commands.add_parser("run", help="run a stored job locally with offline wandb")
+    run.add_argument("ref", help="NAME, NAME:vN or NAME:ALIAS")
+    run.add_argument("--config", action="append", default=[], metavar="KEY=VALUE", help="override a config value")
+    run.add_argument("--workdir", type=Path, help="where to materialise the code (default: a new temp dir)")
+    _common(run)
+    run.set_defaults(handler=_run)
+
+
+def _add_check(commands: Any) -> None:
+    check = commands.add_parser("check", help="check the store for inconsistencies")
+    check.add_argument("--repair", action="store_true", help="repair what is found")
+    _common(check)
+    check.set_defaults(handler=_check)
+
+
+def _create(args: argparse.Namespace) -> int:
+    from .core import CreateRequest, create_job
+
+    request = CreateRequest(
+        path=args.path,
+        project=args.project,
+        entity=args.entity,
+        source=args.source,
+        name=args.name,
+        no_git=args.no_git,
+        image=args.image,
+        dry_run=args.dry_run,
+        allow_secrets=args.allow_secrets,
+        strip_outputs=args.strip_outputs,
+        store=args.store,
+    )
+    result = create_job(request)
+    if args.json:
+        _print_json(result.record)
+    else:
+        from .report import render_text
+
+        verb = "Would create" if args.dry_run else ("Created" if result.created else "Unchanged, already stored as")
+        print(f"{verb} {result.record['name']}:{result.record['version']}")
+        print(render_text(result.record))
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from .store import JobStore
+
+    jobs, total = JobStore.open(args.store).list_jobs(limit=args.limit, offset=args.offset)
+    if args.json:
+        _print_json({"jobs": [_summary_json(job) for job in jobs], "total": total})
+        return 0
+    if not jobs:
+        print("No jobs yet. Create one with: jupyter jobs create NOTEBOOK.ipynb")
+        return 0
+    rows = [(job.name, f"v{job.latest_version}", str(job.versions), job.source_type, job.created_at) for job in jobs]
+    _print_table(("NAME", "LATEST", "VERSIONS", "SOURCE", "CREATED"), rows)
+    if total > args.offset + len(jobs):
+        print(f"... {total - args.offset - len(jobs)} more (use --offset)")
+    return 0
+
+
+def _summary_json(job: Any) -> dict[str, Any]:
+    return {
+        "name": job.name,
+        "version": f"v{job.latest_version}",
+        "versions": job.versions,
+        "aliases": list(job.aliases),
+        "source_type": job.source_type,
+        "created_at": job.created_at,
+    }
+
+
+def _show(args: argparse.Namespace) -> int:
+    from .store import JobStore
+
+    stored = JobStore.open(args.store).resolve(args.ref)
+    if args.script:
+        from .report import annotated_script
+
+        print(annotated_script(stored), end="")
+    elif args.json:
+        _print_json(stored.record)
+    else:
+        from .report import render_text
+
+        print(render_text(stored.record))
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .runner import parse_overrides, run_job
+    from .store import JobStore
+
+    outcome = run_job(JobStore.open(args.store), args.ref, parse_overrides(args.config), workdir=args.workdir)
+    if args.json:
+        _print_json(outcome.to_json())
+    else:
+        print(outcome.summary())
+    return outcome.exit_code
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .store import JobStore
+
+    problems = JobStore.open(args.store).check(repair=args.repair)
+    if args.json:
+        _print_json({"problems": problems, "repaired": args.repair})
+    elif not problems:
+        print("The store is consistent.")
+    else:
+        print("\n".join(problems))
+        if args.repair:
+            print(f"Repaired {len(problems)} problem(s).")
+    return 0 if not problems or args.repair else EXIT_USER_ERROR
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, default=str))
+
+
+def _print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

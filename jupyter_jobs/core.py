@@ -1,0 +1,293 @@
+"""The one function that creates a job; every surface (CLI, magic, panel, REST) calls it.
+
+`create_job` exports the notebook, checks it for secrets, decides the source as W&B would,
+names the job, builds the job artifact's files, stores the version in the local store and,
+given an active run, logs the code and job artifacts to it. It returns a `JobResult` whose
+`record` is the plain-JSON description every surface shows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import jobspec, naming
+from .errors import JobError
+from .source import SourceChoice, SourceDecision, decide_source
+
+if TYPE_CHECKING:
+    from .export import ExportResult
+    from .store import StoredJob
+
+DEFAULT_PROJECT = "uncategorized"
+
+
+@dataclass(frozen=True)
+class CreateRequest:
+    """What the user asked for; the defaults are what W&B would do."""
+
+    path: Path
+    project: str | None = None
+    entity: str | None = None
+    source: SourceChoice = "auto"
+    name: str | None = None
+    no_git: bool = False
+    image: str | None = None
+    dry_run: bool = False
+    allow_secrets: bool = False
+    strip_outputs: bool = False
+    config: Mapping[str, Any] | None = None
+    summary: Mapping[str, Any] | None = None
+    store: str | Path | None = None
+
+
+@dataclass(frozen=True)
+class JobResult:
+    record: dict[str, Any]
+    created: bool
+    stored: StoredJob | None
+    code_files: dict[str, bytes] = field(repr=False)
+    job_files: dict[str, bytes] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class _CodeArtifact:
+    name: str
+    digest: str
+    files: dict[str, bytes]
+    script_name: str
+
+    @property
+    def alias(self) -> str:
+        """A version alias derived from the content, so the job's reference is exact offline."""
+        return f"sha-{self.digest[:16]}"
+
+
+def create_job(request: CreateRequest, run: Any = None) -> JobResult:
+    """Create (or find) the job version for a notebook or script, and publish it to `run`."""
+    from .export import export_path
+
+    path = _existing_file(request.path)
+    export = export_path(path)
+    notebook_bytes = _notebook_copy(path, export, request.strip_outputs)
+    warnings = _secret_warnings(export, notebook_bytes, request.allow_secrets)
+    project = request.project or DEFAULT_PROJECT
+    entity = request.entity or os.environ.get("WANDB_ENTITY") or None
+    decision = decide_source(
+        path, choice=request.source, no_git=request.no_git, image=request.image or os.environ.get("WANDB_DOCKER")
+    )
+    code = _code_artifact(project, path, export, notebook_bytes)
+    config = dict(request.config) if request.config is not None else (jobspec.infer_config(export.script) or {})
+    job_name, source = _name_and_source(decision, code, path, export, entity, project, request.name)
+    spec = jobspec.build_spec(
+        decision.source_type, source, jobspec.type_json(config), jobspec.type_json(request.summary or {})
+    )
+    job_files = _job_files(spec, export, decision)
+    warnings += list(decision.warnings) + _git_notebook_hazards(decision, path) + list(export.warnings)
+    if decision.source_type == "artifact" and not entity:
+        warnings.append("no entity given: the code reference uses '_' for it (pass --entity or set WANDB_ENTITY)")
+    record = _record(request, project, entity, decision, job_name, spec, job_files, code, export, config, warnings)
+    return _store_and_publish(request, record, job_name, job_files, code, run)
+
+
+def _existing_file(path: Path) -> Path:
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise JobError(f"{path} does not exist or is not a file", hint="save the notebook and give its path")
+    return path.resolve()
+
+
+def _notebook_copy(path: Path, export: ExportResult, strip_outputs: bool) -> bytes | None:
+    """The original notebook travels in the code artifact, optionally without its outputs."""
+    if not export.is_notebook:
+        return None
+    raw = path.read_bytes()
+    if not strip_outputs:
+        return raw
+    from .secrets import strip_outputs as strip
+
+    return strip(raw.decode("utf-8")).encode()
+
+
+def _secret_warnings(export: ExportResult, notebook_bytes: bytes | None, allow: bool) -> list[str]:
+    from .secrets import blocking_error, scan
+
+    findings = scan(export, notebook_bytes.decode("utf-8", "replace") if notebook_bytes else None)
+    if findings and not allow:
+        raise blocking_error(findings)
+    return [f"secret allowed by --allow-secrets: {finding.describe()}" for finding in findings]
+
+
+def _code_artifact(project: str, path: Path, export: ExportResult, notebook_bytes: bytes | None) -> _CodeArtifact:
+    script_name = f"{path.stem}.py"
+    files = {script_name: export.script.encode()}
+    if notebook_bytes is not None:
+        files[path.name] = notebook_bytes
+    return _CodeArtifact(naming.code_artifact_name(project, path.name), _digest(files), files, script_name)
+
+
+def _digest(files: Mapping[str, bytes]) -> str:
+    """sha256 over the sorted (name, sha256(content)) pairs: the store computes it the same way."""
+    outer = hashlib.sha256()
+    for name in sorted(files):
+        outer.update(f"{name}\0{hashlib.sha256(files[name]).hexdigest()}\n".encode())
+    return outer.hexdigest()
+
+
+def _name_and_source(
+    decision: SourceDecision,
+    code: _CodeArtifact,
+    path: Path,
+    export: ExportResult,
+    entity: str | None,
+    project: str,
+    user_name: str | None,
+) -> tuple[naming.JobName, dict[str, Any]]:
+    """Name and `source` dict per source type, keys in the SDK's order."""
+    if decision.git is not None:
+        git = decision.git
+        source = {
+            "git": {"remote": git.remote, "commit": git.commit},
+            "entrypoint": jobspec.entrypoint(git.entrypoint),
+            "notebook": export.is_notebook,
+        }
+        return naming.git_job_name(git.remote, git.entrypoint, user_name), source
+    if decision.image is not None:
+        return naming.image_job_name(decision.image, user_name), {"image": decision.image}
+    reference = f"wandb-artifact://{entity or '_'}/{project}/{code.name}:{code.alias}"
+    source = {"entrypoint": jobspec.entrypoint(code.script_name), "notebook": False, "artifact": reference}
+    return naming.artifact_job_name(code.name, user_name), source
+
+
+def _job_files(spec: Mapping[str, Any], export: ExportResult, decision: SourceDecision) -> dict[str, bytes]:
+    files = {
+        jobspec.JOB_FILE: jobspec.spec_bytes(spec),
+        jobspec.REQUIREMENTS_FILE: jobspec.frozen_requirements(export.requirements).encode(),
+    }
+    if decision.git is not None and decision.git.diff:
+        files[jobspec.DIFF_FILE] = decision.git.diff.encode()
+    return files
+
+
+def _git_notebook_hazards(decision: SourceDecision, path: Path) -> list[str]:
+    """A git job runs the committed notebook through W&B Launch's converter: say what breaks it."""
+    if decision.git is None or path.suffix != ".ipynb":
+        return []
+    from .export import launch_converter_hazards
+
+    hazards = launch_converter_hazards(path.read_text(encoding="utf-8"))
+    return [f"{hazard} — W&B Launch's converter breaks on it; consider --source artifact" for hazard in hazards]
+
+
+def _record(
+    request: CreateRequest,
+    project: str,
+    entity: str | None,
+    decision: SourceDecision,
+    job_name: naming.JobName,
+    spec: dict[str, Any],
+    job_files: Mapping[str, bytes],
+    code: _CodeArtifact,
+    export: ExportResult,
+    config: Mapping[str, Any],
+    warnings: list[str],
+) -> dict[str, Any]:
+    """The plain-JSON description of the job that every surface shows."""
+    source = spec["source"]
+    return {
+        "name": job_name.name,
+        "version": None,
+        "aliases": list(job_name.aliases),
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "source_type": decision.source_type,
+        "decision": [check.to_json() for check in decision.checks],
+        "naming": job_name.to_json(),
+        "spec": spec,
+        "files": sorted(job_files),
+        "code_artifact": {
+            "name": code.name,
+            "digest": code.digest,
+            "alias": code.alias,
+            "files": sorted(code.files),
+            "entrypoint": code.script_name,
+        },
+        "git": _git_json(decision),
+        "image": decision.image,
+        "entrypoint": source.get("entrypoint"),
+        "runtime": spec["runtime"],
+        "input_types": spec["input_types"],
+        "output_types": spec["output_types"],
+        "config": _jsonable(config),
+        "requirements": list(export.requirements),
+        "warnings": list(dict.fromkeys(warnings)),
+        "rewrites": [_rewrite_json(rewrite) for rewrite in export.rewrites],
+        "project": project,
+        "entity": entity,
+        "notebook": str(request.path),
+        "dry_run": request.dry_run,
+    }
+
+
+def _git_json(decision: SourceDecision) -> dict[str, str] | None:
+    if decision.git is None:
+        return None
+    git = decision.git
+    return {"remote": git.remote, "commit": git.commit, "entrypoint": git.entrypoint, "root": str(git.root)}
+
+
+def _rewrite_json(rewrite: Any) -> dict[str, Any]:
+    return {
+        "cell": rewrite.cell,
+        "line": rewrite.line,
+        "kind": rewrite.kind,
+        "original": rewrite.original,
+        "replacement": rewrite.replacement,
+    }
+
+
+def _jsonable(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Config values as JSON can hold them (the run's config may hold arbitrary objects)."""
+    import json
+
+    return json.loads(json.dumps(dict(config), default=repr))
+
+
+def _store_and_publish(
+    request: CreateRequest,
+    record: dict[str, Any],
+    job_name: naming.JobName,
+    job_files: dict[str, bytes],
+    code: _CodeArtifact,
+    run: Any,
+) -> JobResult:
+    from .store import JobStore
+
+    store = JobStore.open(request.store)
+    content_alias = f"sha-{_digest(job_files)[:16]}"
+    aliases = (*job_name.aliases, content_alias)
+    _add_commands(record, content_alias)
+    if request.dry_run:
+        version, would_create = store.preview(job_name.name, job_files)
+        record.update(version=version, aliases=list(aliases), path=None, would_create=would_create)
+        return JobResult(record, False, None, code.files, job_files)
+    _, code_dir = store.put_code_artifact(code.files)
+    record["code_artifact"]["path"] = str(code_dir)
+    stored, created = store.add_version(job_name.name, job_files, record, aliases)
+    result = JobResult(stored.record, created, stored, code.files, job_files)
+    if run is not None:
+        from .publish import publish_to_run
+
+        publish_to_run(run, result)
+    return result
+
+
+def _add_commands(record: dict[str, Any], content_alias: str) -> None:
+    """Commands name the version by its content alias, which W&B and the store both carry."""
+    owner = "/".join(part for part in (record["entity"] or "<entity>", record["project"]))
+    record["launch_command"] = f"wandb launch --job {owner}/{record['name']}:{content_alias} --queue <queue>"
+    record["run_command"] = f"jupyter jobs run {record['name']}:{content_alias}"

@@ -1,0 +1,116 @@
+"""The job artifact's files, byte-for-byte in the SDK's format.
+
+`wandb-job.json` is written as the SDK's `JobBuilder` writes it (`json.dumps(..., indent=4)`,
+keys in its order, empty keys left out) so W&B Launch reads our jobs like its own. Types come
+from wandb's own `TypeRegistry`, and `requirements.frozen.txt` lists the running environment
+from `importlib.metadata` — the same facts `pip freeze` prints, without its subprocess.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import platform
+import sys
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+JOB_FILE = "wandb-job.json"
+REQUIREMENTS_FILE = "requirements.frozen.txt"
+DIFF_FILE = "diff.patch"
+# Installed only to create jobs; the job's code never imports it, and it need not be on PyPI.
+_NOT_A_JOB_REQUIREMENT = {"jupyter-jobs", "jupyter_jobs"}
+
+
+def type_json(value: Mapping[str, Any] | None) -> dict[str, Any]:
+    """W&B's type-registry JSON for a config or summary, as the SDK's job builder makes it."""
+    from wandb.sdk.data_types._dtypes import TypeRegistry
+
+    return TypeRegistry.type_of(dict(value) if value is not None else None).to_json()
+
+
+def runtime() -> str:
+    """The Python version as the job records it, e.g. "3.11.7"."""
+    return platform.python_version()
+
+
+def entrypoint(program: str) -> list[str]:
+    """`[<basename of the Python executable>, <program>]`, as the SDK builds it."""
+    return [os.path.basename(sys.executable), program]
+
+
+def build_spec(
+    source_type: str,
+    source: Mapping[str, Any],
+    input_types: Mapping[str, Any],
+    output_types: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The `wandb-job.json` content; `source` keys whose value is None are left out."""
+    return {
+        "_version": "v0",
+        "source_type": source_type,
+        "source": {key: value for key, value in source.items() if value is not None},
+        "input_types": dict(input_types),
+        "output_types": dict(output_types),
+        "runtime": runtime(),
+    }
+
+
+def spec_bytes(spec: Mapping[str, Any]) -> bytes:
+    return json.dumps(spec, indent=4).encode()
+
+
+def frozen_requirements(asked_for: Iterable[str] = ()) -> str:
+    """The environment's `name==version` lines, plus what the notebook asked to install.
+
+    A package the notebook installs with `%pip install` and that is present here keeps its
+    installed (tested) version; one that is not installed here is added as written.
+    """
+    from importlib.metadata import distributions
+
+    installed: dict[str, str] = {}
+    for dist in distributions():
+        name = dist.metadata["Name"]
+        if name and _normalise(name) not in _NOT_A_JOB_REQUIREMENT:
+            installed.setdefault(_normalise(name), f"{name}=={dist.version}")
+    lines = sorted(installed.values(), key=str.lower)
+    lines += [req for req in dict.fromkeys(asked_for) if _requirement_key(req) not in installed]
+    return "".join(f"{line}\n" for line in lines)
+
+
+def _normalise(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def _requirement_key(requirement: str) -> str:
+    name = requirement
+    for stop in "[<>=!~;@ ":
+        name = name.split(stop)[0]
+    return _normalise(name.strip())
+
+
+def infer_config(script: str) -> dict[str, Any] | None:
+    """The literal `config={...}` of a `wandb.init(...)` call in the code, if there is one.
+
+    Without a run, this is the best statement of the job's inputs: Launch overrides exactly
+    these keys. Only literals count; a config built at run time cannot be known here.
+    """
+    try:
+        tree = ast.parse(script)
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _is_wandb_init(node.func):
+            for keyword in node.keywords:
+                if keyword.arg == "config":
+                    try:
+                        value = ast.literal_eval(keyword.value)
+                    except ValueError:
+                        return None
+                    return value if isinstance(value, dict) else None
+    return None
+
+
+def _is_wandb_init(func: ast.expr) -> bool:
+    return isinstance(func, ast.Attribute) and func.attr == "init" and isinstance(func.value, ast.Name) and func.value.id == "wandb"

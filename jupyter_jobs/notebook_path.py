@@ -1,0 +1,101 @@
+"""Which notebook does this kernel run?
+
+A kernel does not know its notebook by itself; each front end leaves a different clue. In
+order of trust: the path the side panel passes explicitly, then what jupyter_server gives
+(`__session__` in the user namespace, `JPY_SESSION_NAME` in the environment: the absolute
+path with JupyterLab 4, a path relative to the server root with older servers), then VS Code's
+`__vsc_ipynb_file__`, then the `WANDB_NOTEBOOK_NAME` that W&B users already set. Kernels
+started by nbclient or papermill have none of these, so the user must say which notebook.
+
+jupyter_server sets `JPY_SESSION_NAME` once, when the kernel starts: renaming the notebook
+afterwards updates the server's session but not the kernel, so a recorded path that no longer
+exists most likely means a rename, and the message says so.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .errors import JobError
+
+NOT_FOUND = (
+    "Cannot tell which notebook this kernel runs (no __session__, JPY_SESSION_NAME, "
+    "__vsc_ipynb_file__ or WANDB_NOTEBOOK_NAME); pass --notebook PATH or set WANDB_NOTEBOOK_NAME"
+)
+
+
+def find_notebook(user_ns: Mapping[str, Any], explicit: str | None = None) -> Path:
+    """The saved notebook file this kernel runs, or a JobError saying why it cannot be used."""
+    session = _session_path(user_ns)
+    if explicit:
+        return _checked(_resolve(explicit, session))
+    clues = _clues(user_ns)
+    if not clues:
+        raise JobError(NOT_FOUND)
+    return _checked(_resolve(clues[0], session))
+
+
+def _clues(user_ns: Mapping[str, Any]) -> list[str]:
+    """Every notebook path the front ends left, most trusted first."""
+    values = [
+        _session_path(user_ns),
+        user_ns.get("__vsc_ipynb_file__"),
+        os.environ.get("WANDB_NOTEBOOK_NAME"),
+    ]
+    return [value for value in values if isinstance(value, str) and value.strip()]
+
+
+def _session_path(user_ns: Mapping[str, Any]) -> str | None:
+    """jupyter_server's session path, if it names a notebook file.
+
+    Consoles and real-time collaboration sessions carry values like `console-1-<uuid>` or
+    `fileId=<id>` that are not paths; they are ignored so the next clue can be tried.
+    """
+    value = user_ns.get("__session__") or os.environ.get("JPY_SESSION_NAME")
+    if not isinstance(value, str):
+        return None
+    value = value.removeprefix("RTC:")
+    return value if value.endswith(".ipynb") and not value.startswith("fileId=") else None
+
+
+def _resolve(value: str, session: str | None) -> Path:
+    """An absolute path for `value`, trying the places a relative path can be relative to.
+
+    A relative path may come from the server root (panel, old servers) while the kernel
+    starts in the notebook's folder: the session's absolute path, when it ends with the same
+    parts, settles it; otherwise the current folder, then the bare file name in it.
+    """
+    path = Path(value).expanduser()
+    if path.is_absolute():
+        return path
+    if session and _ends_with(Path(session), path):
+        return Path(session)
+    cwd = Path.cwd()
+    for candidate in (cwd / path, cwd / path.name):
+        if candidate.exists():
+            return candidate
+    return cwd / path
+
+
+def _ends_with(absolute: Path, relative: Path) -> bool:
+    """Whether `relative` names the same file as `absolute`, seen from some parent folder."""
+    return absolute.is_absolute() and absolute.parts[-len(relative.parts) :] == relative.parts
+
+
+def _checked(path: Path) -> Path:
+    """`path` if it is a saved, non-empty file; otherwise a JobError saying what to do."""
+    if not path.exists():
+        if path.stem.startswith("Untitled"):
+            raise JobError(
+                f"The notebook {path.name} has never been saved",
+                hint="save it under a real name (File > Save Notebook As...), then run %wandb_job again",
+            )
+        raise JobError(f"The notebook {path} no longer exists (renamed?); save it, or pass --notebook PATH")
+    if not path.is_file():
+        raise JobError(f"{path} is not a notebook file; pass --notebook PATH")
+    if path.stat().st_size == 0:
+        raise JobError(f"The notebook {path} is empty on disk", hint="save it (Ctrl+S), then run %wandb_job again")
+    return path.resolve()

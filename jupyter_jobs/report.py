@@ -1,0 +1,101 @@
+"""Plain-text views of a job record, for the command line and non-widget frontends.
+
+The widget, the panel and `jupyter jobs show` all present the same record; this module is the
+text form (terminal IPython and `nbconvert` outputs fall back to it too).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .store import StoredJob
+
+MAX_REQUIREMENTS_SHOWN = 8
+
+
+def type_rows(types: dict[str, Any]) -> list[tuple[str, str]]:
+    """(key, type) rows of a W&B typedDict JSON, nested dicts flattened as `a.b`."""
+    type_map = types.get("params", {}).get("type_map", {}) if types.get("wb_type") == "typedDict" else {}
+    rows: list[tuple[str, str]] = []
+    for key, sub in type_map.items():
+        if sub.get("wb_type") == "typedDict":
+            rows += [(f"{key}.{inner}", kind) for inner, kind in type_rows(sub)]
+        else:
+            rows.append((key, type_label(sub)))
+    return rows
+
+
+def type_label(wb_type: dict[str, Any]) -> str:
+    kind = wb_type.get("wb_type", "?")
+    if kind == "list":
+        return f"list[{type_label(wb_type.get('params', {}).get('element_type', {}))}]"
+    if kind == "union":
+        return " | ".join(type_label(t) for t in wb_type.get("params", {}).get("allowed_types", []))
+    return str(kind)
+
+
+def source_details(record: dict[str, Any]) -> str:
+    if record["source_type"] == "repo" and record.get("git"):
+        git = record["git"]
+        return f"git {git['remote']} @ {git['commit'][:12]}, entrypoint {git['entrypoint']}"
+    if record["source_type"] == "image":
+        return f"image {record['image']}"
+    code = record["code_artifact"]
+    return f"code artifact {code['name']} (sha256 {code['digest'][:12]}): {', '.join(code['files'])}"
+
+
+def render_text(record: dict[str, Any]) -> str:
+    """Everything a user needs to trust the job, readable in a terminal."""
+    lines = [
+        f"Job        {record['name']}:{record['version']}" + _aliases(record),
+        f"Named by   {record['naming']['rule']}",
+        f"Source     {record['source_type']} — {source_details(record)}",
+    ]
+    lines += [f"  {c['check']:<9}{c['outcome']:<8}{c['reason']}" for c in record["decision"]]
+    lines += [
+        f"Entrypoint {' '.join(record['entrypoint'] or [])}",
+        f"Runtime    Python {record['runtime']}",
+        _types_line("Inputs", record["input_types"], record.get("config") or {}),
+        _types_line("Outputs", record["output_types"], {}),
+        _requirements_line(record),
+    ]
+    lines += [f"Warning    {warning}" for warning in record["warnings"]]
+    if record["rewrites"]:
+        lines.append(f"Rewritten  {len(record['rewrites'])} IPython line(s) (jupyter jobs show --script)")
+    lines += [f"Launch     {record['launch_command']}", f"Run here   {record['run_command']}"]
+    return "\n".join(lines)
+
+
+def _aliases(record: dict[str, Any]) -> str:
+    return f"  [{', '.join(record['aliases'])}]" if record.get("aliases") else ""
+
+
+def _types_line(title: str, types: dict[str, Any], defaults: dict[str, Any]) -> str:
+    rows = type_rows(types)
+    if not rows:
+        return f"{title:<11}(none)"
+    cells = [f"{key}: {kind}" + (f" = {defaults[key]!r}" if key in defaults else "") for key, kind in rows]
+    return f"{title:<11}" + ", ".join(cells)
+
+
+def _requirements_line(record: dict[str, Any]) -> str:
+    asked = record["requirements"]
+    shown = ", ".join(asked[:MAX_REQUIREMENTS_SHOWN]) + (" ..." if len(asked) > MAX_REQUIREMENTS_SHOWN else "")
+    frozen = "requirements.frozen.txt pins the environment"
+    return f"Requires   {shown}; {frozen}" if asked else f"Requires   {frozen}"
+
+
+def annotated_script(stored: StoredJob) -> str:
+    """The exported script with every rewritten line marked, re-derived from the stored notebook."""
+    from .export import annotated_script as annotate
+    from .export import export_notebook_text
+
+    code = stored.record["code_artifact"]
+    folder = Path(code["path"])
+    notebooks = [name for name in code["files"] if name.endswith(".ipynb")]
+    if not notebooks:
+        return (folder / code["entrypoint"]).read_text(encoding="utf-8")
+    notebook = notebooks[0]
+    return annotate(export_notebook_text((folder / notebook).read_text(encoding="utf-8"), notebook))

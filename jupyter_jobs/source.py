@@ -1,0 +1,218 @@
+"""Which of W&B's three job sources a notebook gets, and why.
+
+W&B checks, in order: a git repository with a remote (→ `repo`), a logged code artifact
+(→ `artifact`), the `WANDB_DOCKER` image (→ `image`). We make the same decision and keep a
+trace of every check so the widget and the panel can explain it. jupyter-jobs always exports
+the notebook as a code artifact (it plays the part of `run.log_code()`), except when the user
+points at an image: then, as in W&B when `log_code()` was not called, the image wins over the
+artifact. Git facts come from GitPython and only look at what the job needs: the HEAD commit,
+the `origin` remote, and the status of the one entrypoint path (never a whole-repo status).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from .errors import JobError
+from .naming import strip_credentials
+
+if TYPE_CHECKING:
+    import git
+
+SourceChoice = Literal["auto", "git", "artifact", "image"]
+SOURCE_TYPES = {"git": "repo", "artifact": "artifact", "image": "image"}
+GIT_REMOTE = "origin"
+
+# Docker's reference grammar: [registry[:port]/]path[:tag][@digest]
+_IMAGE_REF = re.compile(
+    r"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?"
+    r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$"
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One of W&B's three source checks and what came of it."""
+
+    check: str  # "git", "artifact", "image"
+    outcome: str  # "won", "passed", "failed", "skipped"
+    reason: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"check": self.check, "outcome": self.outcome, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class GitFacts:
+    """What a git-sourced job records: where the code is and at which commit."""
+
+    root: Path
+    remote: str  # credentials already stripped
+    commit: str
+    entrypoint: str  # the notebook's path relative to the repository root, POSIX style
+    diff: str  # `git diff HEAD` when the tracked tree is dirty, else ""
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SourceDecision:
+    source_type: str  # "repo", "artifact", "image"
+    checks: tuple[Check, ...]
+    git: GitFacts | None = None
+    image: str | None = None
+    warnings: tuple[str, ...] = field(default=())
+
+
+def decide_source(
+    path: Path, *, choice: SourceChoice = "auto", no_git: bool = False, image: str | None = None
+) -> SourceDecision:
+    """Run W&B's checks in W&B's order (or honour a forced source) and record each outcome."""
+    if choice not in ("auto", *SOURCE_TYPES):
+        raise JobError(f"Unknown source {choice!r}", hint="use auto, git, artifact or image")
+    git_facts, git_reason = _git_check(path, no_git)
+    image_ref, image_reason = _image_check(image)
+    if choice != "auto":
+        return _forced(choice, git_facts, git_reason, image_ref, image_reason)
+    checks: list[Check] = []
+    winner = None
+    if git_facts:
+        winner = "git"
+        checks.append(Check("git", "won", git_reason))
+    else:
+        checks.append(Check("git", "failed", git_reason))
+    checks.append(_artifact_check(winner, image_ref))
+    if checks[-1].outcome == "won":
+        winner = "artifact"
+    if image_ref and winner is None:
+        winner = "image"
+        checks.append(Check("image", "won", image_reason))
+    else:
+        checks.append(Check("image", "passed" if image_ref else "failed", image_reason))
+    assert winner is not None  # the artifact check wins whenever nothing before it did
+    return _decision(winner, checks, git_facts, image_ref, image)
+
+
+def _artifact_check(winner: str | None, image_ref: str | None) -> Check:
+    if winner:
+        return Check("artifact", "skipped", "not reached: the git check won")
+    if image_ref:
+        return Check(
+            "artifact",
+            "skipped",
+            "an image is set and W&B prefers it when run.log_code() was not called "
+            "(use --source artifact to force the code artifact)",
+        )
+    return Check("artifact", "won", "jupyter-jobs logs the exported notebook as a code artifact")
+
+
+def _forced(
+    choice: str, git_facts: GitFacts | None, git_reason: str, image_ref: str | None, image_reason: str
+) -> SourceDecision:
+    available = {"git": git_facts is not None, "artifact": True, "image": image_ref is not None}
+    reasons = {"git": git_reason, "artifact": "the exported notebook is logged as a code artifact", "image": image_reason}
+    if not available[choice]:
+        raise JobError(f"Cannot build a {choice}-sourced job: {reasons[choice]}", hint=_FIX[choice])
+    checks = [
+        Check(c, "won", f"forced with --source {choice}: {reasons[c]}")
+        if c == choice
+        else Check(c, "skipped", f"not checked: the source was forced to {choice}")
+        for c in ("git", "artifact", "image")
+    ]
+    return _decision(choice, checks, git_facts, image_ref, image_ref)
+
+
+_FIX = {
+    "git": "commit the notebook in a repository with an 'origin' remote, or use --source artifact",
+    "artifact": "",
+    "image": "set WANDB_DOCKER or pass --image NAME[:TAG]",
+}
+
+
+def _decision(
+    winner: str, checks: list[Check], git_facts: GitFacts | None, image_ref: str | None, raw_image: str | None
+) -> SourceDecision:
+    warnings: list[str] = []
+    if winner == "git" and git_facts:
+        warnings.extend(git_facts.warnings)
+    if raw_image and not image_ref:
+        warnings.append(f"WANDB_DOCKER/--image {raw_image!r} is not a valid image reference and was ignored")
+    return SourceDecision(
+        source_type=SOURCE_TYPES[winner],
+        checks=tuple(checks),
+        git=git_facts if winner == "git" else None,
+        image=image_ref if winner == "image" else None,
+        warnings=tuple(warnings),
+    )
+
+
+def _image_check(image: str | None) -> tuple[str | None, str]:
+    if not image:
+        return None, "WANDB_DOCKER is not set and no --image was given"
+    image = image.strip()
+    if not _IMAGE_REF.match(image):
+        return None, f"{image!r} is not a valid docker image reference (expected [registry/]name[:tag])"
+    return image, f"image {image} (from WANDB_DOCKER or --image)"
+
+
+def _git_check(path: Path, no_git: bool) -> tuple[GitFacts | None, str]:
+    if no_git:
+        return None, "disabled (--no-git or wandb.Settings(disable_git=True))"
+    repo = _open_repo(path)
+    if repo is None:
+        return None, f"{path.name} is not inside a git repository"
+    with repo:
+        return _git_facts(repo, path)
+
+
+def _open_repo(path: Path) -> git.Repo | None:
+    import git
+
+    try:
+        return git.Repo(path.parent, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None
+
+
+def _git_facts(repo: git.Repo, path: Path) -> tuple[GitFacts | None, str]:
+    import git
+
+    root = Path(repo.working_tree_dir or path.parent).resolve()
+    try:
+        remote_url = repo.git.config("--get", f"remote.{GIT_REMOTE}.url")
+    except git.GitCommandError:
+        return None, f"the repository {root} has no '{GIT_REMOTE}' remote"
+    try:
+        commit = repo.head.commit.hexsha
+    except ValueError:
+        return None, f"the repository {root} has no commits yet"
+    remote = strip_credentials(remote_url.strip())
+    entrypoint = path.resolve().relative_to(root).as_posix()
+    warnings, diff = _working_tree_warnings(repo, entrypoint, commit)
+    reason = f"repository with remote {remote} at commit {commit[:12]}"
+    return GitFacts(root, remote, commit, entrypoint, diff, tuple(warnings)), reason
+
+
+def _working_tree_warnings(repo: git.Repo, entrypoint: str, commit: str) -> tuple[list[str], str]:
+    """Warn when the job would run other code than the user sees; collect the diff."""
+    warnings: list[str] = []
+    status = repo.git.status("--porcelain", "--untracked-files=all", "--", entrypoint)
+    if status.startswith("??"):
+        warnings.append(
+            f"{entrypoint} is not committed: the git job cannot run it "
+            "(commit and push it, or use --source artifact)"
+        )
+    elif status:
+        warnings.append(
+            f"{entrypoint} has uncommitted changes: the job runs commit {commit[:12]} plus diff.patch "
+            "(commit and push, or use --source artifact)"
+        )
+    if repo.head.is_detached:
+        warnings.append(f"detached HEAD: the job pins commit {commit[:12]}")
+    diff = repo.git.diff("HEAD", "--binary")
+    if diff and not status:
+        warnings.append("the repository has other uncommitted changes: they are saved in diff.patch")
+    return warnings, (diff + "\n") if diff else ""

@@ -1,0 +1,697 @@
+"""The local job store: every job version with its files, in a folder plus an SQLite index.
+
+The panel, the widget and the command line list, show and run jobs from here with no network,
+so the store must stay consistent when two kernels create the same job at once, when a writer
+is killed halfway, and when the disk is read-only or full. Layout (docs/ARCHITECTURE.md):
+
+    <root>/index.sqlite       versions, aliases and a one-row-per-name `jobs` summary
+    <root>/jobs/<name>/v<N>/  the job's files + record.json
+    <root>/code/<digest>/     code artifact files + .manifest.json, content-addressed
+    <root>/tmp/               staging dirs, renamed into place inside the index transaction
+
+Readers only trust the index. A writer stages all files under tmp/, fsyncs them, then inside one
+`BEGIN IMMEDIATE` transaction picks the version number, renames the staging dir into place and
+commits the index rows. A writer killed at any point leaves at most a staging dir or a version
+folder without an index row: invisible to readers, reused by the next writer, reported and
+removed by `check`.
+
+This module is on the CLI's fast path, so it imports only the standard library at module level.
+"""
+
+from __future__ import annotations
+
+import difflib
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .errors import JobError
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_SECONDS = 60.0
+RECORD_FILE = "record.json"
+MANIFEST_FILE = ".manifest.json"
+LOCK_FILE = ".lock"
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,128}")
+VERSION_PATTERN = re.compile(r"v(\d+)")
+STORE_HINT = "choose another with --store or JUPYTER_JOBS_STORE"
+# Errors that mean "this disk will not take our writes", as opposed to bugs of ours.
+UNWRITABLE_ERRNOS = {errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM,
+                     errno.ENOTDIR, errno.EFBIG, errno.EEXIST}
+UNWRITABLE_SQLITE_WORDS = ("readonly", "disk is full", "unable to open", "disk i/o")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS versions (
+    name TEXT NOT NULL, version INTEGER NOT NULL, digest TEXT NOT NULL,
+    created_at TEXT NOT NULL, record_json TEXT NOT NULL,
+    PRIMARY KEY (name, version));
+CREATE UNIQUE INDEX IF NOT EXISTS versions_by_digest ON versions (name, digest);
+CREATE TABLE IF NOT EXISTS aliases (
+    name TEXT NOT NULL, alias TEXT NOT NULL, version INTEGER NOT NULL,
+    PRIMARY KEY (name, alias));
+CREATE INDEX IF NOT EXISTS aliases_by_version ON aliases (name, version);
+CREATE TABLE IF NOT EXISTS jobs (
+    name TEXT PRIMARY KEY, latest_version INTEGER, versions INTEGER NOT NULL,
+    next_version INTEGER NOT NULL, source_type TEXT NOT NULL, created_at TEXT NOT NULL,
+    touched INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS jobs_by_touch ON jobs (touched);
+"""
+
+
+@dataclass(frozen=True)
+class StoredJob:
+    """One version of a job as the index knows it; `record` is what surfaces display."""
+
+    name: str
+    version: int
+    digest: str
+    aliases: tuple[str, ...]
+    created_at: str
+    path: Path
+    record: dict
+
+    @property
+    def label(self) -> str:
+        """The version as W&B writes it: "v3"."""
+        return f"v{self.version}"
+
+
+@dataclass(frozen=True)
+class JobSummary:
+    """One row per job name for list views, read from the `jobs` table without any record."""
+
+    name: str
+    latest_version: int
+    versions: int
+    aliases: tuple[str, ...]
+    source_type: str
+    created_at: str
+
+
+def content_digest(files: Mapping[str, bytes]) -> str:
+    """sha256 over the sorted (file name, sha256 of content) pairs: equal files, equal digest."""
+    outer = hashlib.sha256()
+    for name in sorted(files):
+        outer.update(f"{name}\0{hashlib.sha256(files[name]).hexdigest()}\n".encode())
+    return outer.hexdigest()
+
+
+class JobStore:
+    """A job store rooted at `root`; cheap to open, holds no connection between calls."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._index = root / "index.sqlite"
+        self._jobs = root / "jobs"
+        self._code = root / "code"
+        self._tmp = root / "tmp"
+
+    @classmethod
+    def open(cls, override: str | Path | None = None) -> JobStore:
+        """Open (creating if needed) the store: `override` > $JUPYTER_JOBS_STORE > data dir."""
+        store = cls(_store_location(override))
+        with store._unwritable_as_job_error():
+            for folder in (store.root, store._jobs, store._code, store._tmp):
+                folder.mkdir(parents=True, exist_ok=True)
+            store._ensure_schema()
+        return store
+
+    # ----------------------------------------------------------------------------- writes
+
+    def put_code_artifact(self, files: Mapping[str, bytes]) -> tuple[str, Path]:
+        """Store code files under code/<digest>/ once; a later equal put costs one stat."""
+        _validate_files(files, reserved=MANIFEST_FILE)
+        digest = content_digest(files)
+        folder = self._code / digest
+        if folder.is_dir():
+            return digest, folder
+        with self._unwritable_as_job_error(), self._staging_lock(exclusive=False):
+            manifest = {"digest": digest, "files": {
+                name: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+                for name, data in sorted(files.items())}}
+            staging = self._stage({**files, MANIFEST_FILE: _json_bytes(manifest)})
+            try:
+                os.rename(staging, folder)
+                _fsync_dir(self._code)
+            except OSError as err:
+                # Another writer renamed the same content into place first: theirs is as good.
+                if err.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                    raise
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+        return digest, folder
+
+    def add_version(self, name: str, files: Mapping[str, bytes], record: Mapping,
+                    aliases: Sequence[str] = ()) -> tuple[StoredJob, bool]:
+        """Store `files` as the next version of `name`, or reuse the version with that digest.
+
+        Returns the version and whether it was created. Either way `latest` and the given
+        aliases now point at it.
+        """
+        _validate_name(name)
+        _validate_files(files, reserved=RECORD_FILE)
+        wanted_aliases = _validated_aliases(aliases)
+        digest = content_digest(files)
+        if self._version_with_digest(name, digest) is not None:
+            return self._reuse(name, digest, wanted_aliases), False
+        with self._unwritable_as_job_error(), self._staging_lock(exclusive=False):
+            staging = self._stage(files)
+            try:
+                return self._commit_new_version(name, digest, staging, record, wanted_aliases)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+
+    def _reuse(self, name: str, digest: str, wanted_aliases: list[str]) -> StoredJob:
+        """Move `latest` and the wanted aliases to the existing version with this digest."""
+        with self._unwritable_as_job_error(), self._write_transaction() as conn:
+            version = _version_by_digest(conn, name, digest)
+            if version is None:  # removed by a concurrent `check --repair`
+                raise JobError(f"Job '{name}' changed while it was being saved",
+                               hint="run the command again")
+            _point_aliases(conn, name, version, wanted_aliases)
+            _touch_summary(conn, name, version, created=False)
+            return self._load(conn, name, version)
+
+    def _commit_new_version(self, name: str, digest: str, staging: Path, record: Mapping,
+                            wanted_aliases: list[str]) -> tuple[StoredJob, bool]:
+        """Under the write lock: pick the number, rename the staged files into place, index."""
+        with self._write_transaction() as conn:
+            existing = _version_by_digest(conn, name, digest)
+            if existing is not None:  # a concurrent writer stored the same content first
+                _point_aliases(conn, name, existing, wanted_aliases)
+                _touch_summary(conn, name, existing, created=False)
+                return self._load(conn, name, existing), False
+            version = _next_version(conn, name)
+            created_at = _utc_now()
+            target = self._version_dir(name, version)
+            stored_record = {**record, "name": name, "version": f"v{version}", "digest": digest,
+                             "path": str(target), "created_at": created_at}
+            stored_record.pop("aliases", None)  # aliases move; the index holds the current ones
+            _write_file(staging / RECORD_FILE, _json_bytes(stored_record))
+            _fsync_dir(staging)
+            conn.execute("INSERT INTO versions VALUES (?, ?, ?, ?, ?)",
+                         (name, version, digest, created_at, json.dumps(stored_record)))
+            _point_aliases(conn, name, version, wanted_aliases)
+            _touch_summary(conn, name, version, created=True)
+            self._move_into_place(staging, target)
+            try:
+                conn.execute("COMMIT")
+            except BaseException:
+                self._discard(target)
+                raise
+            return self._load(conn, name, version), True
+
+    def _move_into_place(self, staging: Path, target: Path) -> None:
+        """Rename staging to target, first clearing a folder a killed writer left there."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            self._discard(target)
+        os.rename(staging, target)
+        _fsync_dir(target.parent)
+
+    def _stage(self, files: Mapping[str, bytes]) -> Path:
+        """Write files into a fresh dir under tmp/ and fsync them; invisible until renamed."""
+        staging = Path(tempfile.mkdtemp(prefix="stage-", dir=self._tmp))
+        try:
+            for relative, data in files.items():
+                destination = staging / relative
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                _write_file(destination, data)
+            _fsync_dir(staging)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return staging
+
+    def _discard(self, folder: Path) -> None:
+        """Remove a folder by first renaming it under tmp/, so a kill leaves only tmp/ debris."""
+        trash = Path(tempfile.mkdtemp(prefix="trash-", dir=self._tmp))
+        os.rename(folder, trash / "x")
+        shutil.rmtree(trash)
+
+    # ----------------------------------------------------------------------------- reads
+
+    def preview(self, name: str, files: Mapping[str, bytes]) -> tuple[str, bool]:
+        """For --dry-run: the version label this content would get, and whether it is new."""
+        _validate_name(name)
+        _validate_files(files, reserved=RECORD_FILE)
+        with self._read_connection() as conn:
+            existing = _version_by_digest(conn, name, content_digest(files))
+            if existing is not None:
+                return f"v{existing}", False
+            return f"v{_next_version(conn, name)}", True
+
+    def resolve(self, ref: str) -> StoredJob:
+        """Find "name", "name:latest", "name:v3" or "name:<alias>"; unknown → JobError."""
+        name, selector = _parse_ref(ref)
+        with self._read_connection() as conn:
+            self._require_job(conn, name)
+            version = self._select_version(conn, name, selector)
+            return self._load(conn, name, version)
+
+    def list_jobs(self, limit: int = 50, offset: int = 0) -> tuple[list[JobSummary], int]:
+        """One page of jobs, most recently created-or-reused first, and the number of jobs."""
+        if limit < 0 or offset < 0:
+            raise JobError(f"limit and offset must be 0 or more (got {limit}, {offset})")
+        with self._read_connection() as conn:
+            conn.execute("BEGIN")  # one snapshot for the page and the total
+            rows = conn.execute(
+                "SELECT j.name, j.latest_version, j.versions, j.source_type, j.created_at,"
+                " (SELECT group_concat(alias, ',') FROM (SELECT alias FROM aliases a"
+                "   WHERE a.name = j.name AND a.version = j.latest_version ORDER BY alias))"
+                " FROM jobs j WHERE j.versions > 0 ORDER BY j.touched DESC LIMIT ? OFFSET ?",
+                (limit, offset)).fetchall()
+            total = conn.execute("SELECT count(*) FROM jobs WHERE versions > 0").fetchone()[0]
+            conn.execute("COMMIT")
+        return [JobSummary(name, latest, count, source_type, created_at,
+                           tuple(aliases.split(",")) if aliases else ())
+                for name, latest, count, source_type, created_at, aliases in rows], total
+
+    def versions(self, name: str) -> list[StoredJob]:
+        """All versions of a job, newest first."""
+        _validate_name(name)
+        with self._read_connection() as conn:
+            self._require_job(conn, name)
+            numbers = [row[0] for row in conn.execute(
+                "SELECT version FROM versions WHERE name = ? ORDER BY version DESC", (name,))]
+            return [self._load(conn, name, number) for number in numbers]
+
+    def _select_version(self, conn: sqlite3.Connection, name: str, selector: str) -> int:
+        """Turn "v3" or an alias into a version number that exists, or explain what does."""
+        match = VERSION_PATTERN.fullmatch(selector)
+        if match:
+            version = int(match.group(1))
+            if conn.execute("SELECT 1 FROM versions WHERE name = ? AND version = ?",
+                            (name, version)).fetchone():
+                return version
+            latest = _alias_target(conn, name, "latest")
+            raise JobError(f"Job '{name}' has no version {selector}",
+                           hint=f"its latest version is v{latest}")
+        version = _alias_target(conn, name, selector)
+        if version is None:
+            known = [row[0] for row in conn.execute(
+                "SELECT alias FROM aliases WHERE name = ? ORDER BY alias", (name,))]
+            raise JobError(f"Job '{name}' has no alias '{selector}'",
+                           hint=f"its aliases are: {', '.join(known)}")
+        return version
+
+    def _require_job(self, conn: sqlite3.Connection, name: str) -> None:
+        """Raise a JobError naming similar jobs when `name` has no versions."""
+        if conn.execute("SELECT 1 FROM jobs WHERE name = ? AND versions > 0",
+                        (name,)).fetchone():
+            return
+        names = [row[0] for row in conn.execute("SELECT name FROM jobs WHERE versions > 0")]
+        close = difflib.get_close_matches(name, names, n=3)
+        hint = (f"did you mean {' or '.join(repr(c) for c in close)}?" if close
+                else "`jupyter jobs list` shows the jobs it holds")
+        raise JobError(f"No job named '{name}' in the job store at {self.root}", hint=hint)
+
+    def _load(self, conn: sqlite3.Connection, name: str, version: int) -> StoredJob:
+        """Build a StoredJob from its index row, with the current aliases and folder."""
+        digest, created_at, record_json = conn.execute(
+            "SELECT digest, created_at, record_json FROM versions WHERE name = ? AND version = ?",
+            (name, version)).fetchone()
+        aliases = tuple(row[0] for row in conn.execute(
+            "SELECT alias FROM aliases WHERE name = ? AND version = ? ORDER BY alias",
+            (name, version)))
+        path = self._version_dir(name, version)
+        record = {**json.loads(record_json), "name": name, "version": f"v{version}",
+                  "aliases": list(aliases), "digest": digest, "path": str(path),
+                  "created_at": created_at}
+        return StoredJob(name, version, digest, aliases, created_at, path, record)
+
+    def _version_with_digest(self, name: str, digest: str) -> int | None:
+        """Lock-free look-up that lets an unchanged job skip staging its files."""
+        with self._read_connection() as conn:
+            return _version_by_digest(conn, name, digest)
+
+    # ----------------------------------------------------------------------------- check
+
+    def check(self, repair: bool = False) -> list[str]:
+        """List what is inconsistent (one line each); with `repair`, fix it.
+
+        Holds the staging lock exclusively and the index write lock, so no writer is midway
+        and everything found is really left over.
+        """
+        with self._unwritable_as_job_error(), self._staging_lock(exclusive=True):
+            with self._write_transaction() as conn:
+                problems = (self._check_staging(repair) + self._check_versions(conn, repair)
+                            + self._check_orphans(conn, repair) + _check_summaries(conn, repair)
+                            + self._check_code(repair))
+        return problems
+
+    def _check_staging(self, repair: bool) -> list[str]:
+        """Anything in tmp/ while we hold the exclusive staging lock was left by a killed writer."""
+        leftovers = sorted(p for p in self._tmp.iterdir() if p.name != LOCK_FILE)
+        if repair:
+            for leftover in leftovers:
+                _remove(leftover)
+        return [f"tmp/{p.name}: left by an interrupted write" for p in leftovers]
+
+    def _check_versions(self, conn: sqlite3.Connection, repair: bool) -> list[str]:
+        """Indexed versions whose folder is gone or whose files no longer match the digest."""
+        problems = []
+        rows = conn.execute("SELECT name, version, digest, record_json FROM versions"
+                            " ORDER BY name, version").fetchall()
+        for name, version, digest, record_json in rows:
+            folder = self._version_dir(name, version)
+            problem = _version_problem(folder, digest)
+            if problem:
+                problems.append(f"{name}:v{version}: {problem}")
+                if repair:
+                    self._drop_version(conn, name, version, folder)
+            elif _unreadable_json(folder / RECORD_FILE):
+                problems.append(f"{name}:v{version}: {RECORD_FILE} is missing or unreadable")
+                if repair:
+                    _write_file_atomically(folder / RECORD_FILE, record_json.encode())
+        return problems
+
+    def _drop_version(self, conn: sqlite3.Connection, name: str, version: int,
+                      folder: Path) -> None:
+        """Forget a broken version; its aliases go, `latest` falls back to the newest left."""
+        conn.execute("DELETE FROM versions WHERE name = ? AND version = ?", (name, version))
+        conn.execute("DELETE FROM aliases WHERE name = ? AND version = ?", (name, version))
+        if folder.exists():
+            self._discard(folder)
+
+    def _check_orphans(self, conn: sqlite3.Connection, repair: bool) -> list[str]:
+        """Version folders without an index row: a writer was killed between rename and commit."""
+        indexed = set(conn.execute("SELECT name, version FROM versions").fetchall())
+        problems = []
+        for job_dir in sorted(p for p in self._jobs.iterdir() if p.is_dir()):
+            for folder in sorted(job_dir.iterdir()):
+                match = VERSION_PATTERN.fullmatch(folder.name)
+                if match and (job_dir.name, int(match.group(1))) not in indexed:
+                    problems.append(f"jobs/{job_dir.name}/{folder.name}: folder without an "
+                                    "index row (left by an interrupted write)")
+                    if repair:
+                        self._discard(folder)
+        return problems
+
+    def _check_code(self, repair: bool) -> list[str]:
+        """Code artifact folders whose files no longer match the digest they are named by."""
+        problems = []
+        for folder in sorted(p for p in self._code.iterdir()):
+            if _unreadable_json(folder / MANIFEST_FILE) or \
+                    _folder_digest(folder, skip=MANIFEST_FILE) != folder.name:
+                problems.append(f"code/{folder.name}: files do not match the digest")
+                if repair:
+                    self._discard(folder)
+        return problems
+
+    # ----------------------------------------------------------------------------- plumbing
+
+    def _version_dir(self, name: str, version: int) -> Path:
+        return self._jobs / name / f"v{version}"
+
+    def _ensure_schema(self) -> None:
+        """Create the index once; later opens only read `user_version` (CLI fast path)."""
+        with self._connect() as conn:
+            if conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+                return
+            conn.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executescript(SCHEMA.replace("CREATE", "\nCREATE"))
+            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """A fresh connection per operation: safe across threads and forked processes."""
+        conn = sqlite3.connect(self._index, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    @contextmanager
+    def _read_connection(self) -> Iterator[sqlite3.Connection]:
+        """A connection for reads whose SQLite failures become one-line JobErrors."""
+        try:
+            with self._connect() as conn:
+                yield conn
+        except sqlite3.DatabaseError as err:
+            raise JobError(f"The job store index at {self._index} cannot be read: {err}",
+                           hint=STORE_HINT) from err
+
+    @contextmanager
+    def _write_transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE: one writer at a time, others wait up to BUSY_TIMEOUT_SECONDS."""
+        with self._connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            if conn.in_transaction:
+                conn.execute("COMMIT")
+
+    @contextmanager
+    def _staging_lock(self, exclusive: bool) -> Iterator[None]:
+        """Writers share tmp/.lock while they stage; `check` takes it alone to see only debris."""
+        descriptor = os.open(self._tmp / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            yield
+        finally:
+            os.close(descriptor)
+
+    @contextmanager
+    def _unwritable_as_job_error(self) -> Iterator[None]:
+        """Turn read-only, full-disk and permission failures into the one-line JobError."""
+        try:
+            yield
+        except OSError as err:
+            if err.errno not in UNWRITABLE_ERRNOS:
+                raise
+            raise self._unwritable(err.strerror or str(err)) from err
+        except sqlite3.OperationalError as err:
+            if not any(word in str(err).lower() for word in UNWRITABLE_SQLITE_WORDS):
+                raise
+            raise self._unwritable(str(err)) from err
+
+    def _unwritable(self, reason: str) -> JobError:
+        return JobError(f"The job store at {self.root} is not writable: {reason}",
+                        hint=STORE_HINT)
+
+
+# --------------------------------------------------------------------------------- helpers
+
+
+def _store_location(override: str | Path | None) -> Path:
+    """Where the store lives: explicit choice, then the environment, then Jupyter's data dir."""
+    if override is not None:
+        return Path(override).expanduser().absolute()
+    from_env = os.environ.get("JUPYTER_JOBS_STORE")
+    if from_env:
+        return Path(from_env).expanduser().absolute()
+    from jupyter_core.paths import jupyter_data_dir  # lazy: only needed for the default
+
+    return Path(jupyter_data_dir()) / "jupyter_jobs" / "store"
+
+
+def _validate_name(name: str) -> None:
+    """Job names become folder names, so refuse anything but W&B's sanitised alphabet."""
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or name in {".", ".."}:
+        raise JobError(f"'{name}' is not a valid job name",
+                       hint="use 1 to 128 of the characters A-Z a-z 0-9 _ . -")
+
+
+def _validated_aliases(aliases: Sequence[str]) -> list[str]:
+    """`latest` plus the caller's aliases; "v3"-like aliases would shadow versions."""
+    for alias in aliases:
+        if not NAME_PATTERN.fullmatch(alias) or VERSION_PATTERN.fullmatch(alias):
+            raise JobError(f"'{alias}' is not a valid alias",
+                           hint="use 1 to 128 of A-Z a-z 0-9 _ . - and not v<number>")
+    return sorted({"latest", *aliases})
+
+
+def _validate_files(files: Mapping[str, bytes], reserved: str) -> None:
+    """File names become paths inside the store: relative, no `..`, not our own file name."""
+    if not files:
+        raise JobError("A job needs at least one file", hint="nothing was stored")
+    for relative in files:
+        parts = relative.split("/")
+        if relative == reserved or "\0" in relative or "\\" in relative or \
+                any(part in {"", ".", ".."} for part in parts):
+            raise JobError(f"'{relative}' cannot be stored as a file name",
+                           hint=f"use a relative path without '..' and other than {reserved}")
+
+
+def _parse_ref(ref: str) -> tuple[str, str]:
+    """Split "name[:version-or-alias]" into name and selector (default "latest")."""
+    name, colon, selector = ref.partition(":")
+    if not NAME_PATTERN.fullmatch(name) or name in {".", ".."} or (colon and not selector):
+        raise JobError(f"'{ref}' is not a job reference",
+                       hint="use name, name:latest, name:v3 or name:<alias>")
+    return name, selector or "latest"
+
+
+def _version_by_digest(conn: sqlite3.Connection, name: str, digest: str) -> int | None:
+    row = conn.execute("SELECT version FROM versions WHERE name = ? AND digest = ?",
+                       (name, digest)).fetchone()
+    return row[0] if row else None
+
+
+def _alias_target(conn: sqlite3.Connection, name: str, alias: str) -> int | None:
+    row = conn.execute("SELECT version FROM aliases WHERE name = ? AND alias = ?",
+                       (name, alias)).fetchone()
+    return row[0] if row else None
+
+
+def _next_version(conn: sqlite3.Connection, name: str) -> int:
+    """Numbers are never reused, even after `check --repair` dropped the newest version."""
+    row = conn.execute("SELECT next_version FROM jobs WHERE name = ?", (name,)).fetchone()
+    return row[0] if row else 0
+
+
+def _point_aliases(conn: sqlite3.Connection, name: str, version: int,
+                   aliases: list[str]) -> None:
+    """An alias names one version per job: moving it takes it off the older one, as in W&B."""
+    conn.executemany("INSERT OR REPLACE INTO aliases VALUES (?, ?, ?)",
+                     [(name, alias, version) for alias in aliases])
+
+
+def _touch_summary(conn: sqlite3.Connection, name: str, version: int, created: bool) -> None:
+    """Make `version` the job's latest in the summary row and move the job to the list's top."""
+    created_at, record_json = conn.execute(
+        "SELECT created_at, record_json FROM versions WHERE name = ? AND version = ?",
+        (name, version)).fetchone()
+    source_type = str(json.loads(record_json).get("source_type", ""))
+    touched = conn.execute("SELECT coalesce(max(touched), 0) + 1 FROM jobs").fetchone()[0]
+    conn.execute(
+        "INSERT INTO jobs VALUES (?1, ?2, 1, ?2 + 1, ?3, ?4, ?5) ON CONFLICT (name) DO UPDATE SET"
+        " latest_version = ?2, versions = versions + ?6,"
+        " next_version = max(next_version, ?2 + 1), source_type = ?3, created_at = ?4,"
+        " touched = ?5",
+        (name, version, source_type, created_at, touched, int(created)))
+
+
+def _check_summaries(conn: sqlite3.Connection, repair: bool) -> list[str]:
+    """The `jobs` rows and `latest` aliases must agree with the versions table."""
+    problems = []
+    names = [row[0] for row in conn.execute("SELECT name FROM jobs UNION SELECT name FROM versions")]
+    for name in names:
+        for problem in _summary_problems(conn, name):
+            problems.append(f"{name}: {problem}")
+        if repair and problems and problems[-1].startswith(f"{name}: "):
+            _rebuild_summary(conn, name)
+    return problems
+
+
+def _summary_problems(conn: sqlite3.Connection, name: str) -> list[str]:
+    count, newest = conn.execute("SELECT count(*), max(version) FROM versions WHERE name = ?",
+                                 (name,)).fetchone()
+    summary = conn.execute("SELECT latest_version, versions, next_version FROM jobs"
+                           " WHERE name = ?", (name,)).fetchone()
+    latest = _alias_target(conn, name, "latest")
+    dangling = conn.execute(
+        "SELECT alias, version FROM aliases a WHERE name = ? AND NOT EXISTS (SELECT 1 FROM"
+        " versions v WHERE v.name = a.name AND v.version = a.version)", (name,)).fetchall()
+    problems = [f"alias '{alias}' points to missing version v{version}"
+                for alias, version in dangling]
+    if count and latest is None:
+        problems.append("no version has the alias 'latest'")
+    if summary is None or (summary[0], summary[1]) != (latest, count) or \
+            (newest is not None and summary[2] <= newest):
+        problems.append("the job summary row disagrees with its versions")
+    return problems
+
+
+def _rebuild_summary(conn: sqlite3.Connection, name: str) -> None:
+    """Drop dangling aliases, keep `latest` on an existing version, recompute the summary."""
+    conn.execute("DELETE FROM aliases WHERE name = ? AND NOT EXISTS (SELECT 1 FROM versions v"
+                 " WHERE v.name = aliases.name AND v.version = aliases.version)", (name,))
+    newest = conn.execute("SELECT max(version) FROM versions WHERE name = ?", (name,)).fetchone()[0]
+    previous = conn.execute("SELECT next_version FROM jobs WHERE name = ?", (name,)).fetchone()
+    next_version = max(previous[0] if previous else 0, (newest if newest is not None else -1) + 1)
+    if newest is None:
+        conn.execute("UPDATE jobs SET latest_version = NULL, versions = 0, next_version = ?"
+                     " WHERE name = ?", (next_version, name))
+        return
+    latest = _alias_target(conn, name, "latest")
+    if latest is None:
+        _point_aliases(conn, name, newest, ["latest"])
+        latest = newest
+    count = conn.execute("SELECT count(*) FROM versions WHERE name = ?", (name,)).fetchone()[0]
+    _touch_summary(conn, name, latest, created=False)
+    conn.execute("UPDATE jobs SET versions = ?, next_version = ? WHERE name = ?",
+                 (count, next_version, name))
+
+
+def _version_problem(folder: Path, digest: str) -> str | None:
+    """Why an indexed version folder cannot be trusted, or None when it can."""
+    if not folder.is_dir():
+        return "folder is missing"
+    if _folder_digest(folder, skip=RECORD_FILE) != digest:
+        return "files do not match the digest"
+    return None
+
+
+def _folder_digest(folder: Path, skip: str) -> str:
+    """The content digest of the files under `folder`, as `content_digest` computes it."""
+    files = {path.relative_to(folder).as_posix(): path.read_bytes()
+             for path in folder.rglob("*") if path.is_file()}
+    files.pop(skip, None)
+    return content_digest(files)
+
+
+def _unreadable_json(path: Path) -> bool:
+    try:
+        json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return True
+    return False
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    """Write and fsync, so a renamed folder never holds files the kernel has not persisted."""
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _write_file_atomically(path: Path, data: bytes) -> None:
+    """Replace a single file in place: write a sibling temp file, fsync, rename over."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    _write_file(temporary, data)
+    os.replace(temporary, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Persist a directory's entries (new files, renames) as well as the files themselves."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _json_bytes(value: object) -> bytes:
+    return json.dumps(value, indent=2, sort_keys=True).encode()
+
+
+def _utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
