@@ -115,7 +115,7 @@ def _forced(
     available = {"git": git_facts is not None, "artifact": True, "image": image_ref is not None}
     reasons = {"git": git_reason, "artifact": "the exported notebook is logged as a code artifact", "image": image_reason}
     if not available[choice]:
-        raise JobError(f"Cannot build a {choice}-sourced job: {reasons[choice]}", hint=_FIX[choice])
+        raise JobError(f"Cannot use the {choice} source: {reasons[choice]}", hint=_FIX[choice])
     checks = [
         Check(c, "won", f"forced with --source {choice}: {reasons[c]}")
         if c == choice

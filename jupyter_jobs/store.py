@@ -121,9 +121,12 @@ class JobStore:
     def open(cls, override: str | Path | None = None) -> JobStore:
         """Open (creating if needed) the store: `override` > $JUPYTER_JOBS_STORE > data dir."""
         store = cls(_store_location(override))
-        with store._unwritable_as_job_error():
+        with store._store_errors():
             for folder in (store.root, store._jobs, store._code, store._tmp):
                 folder.mkdir(parents=True, exist_ok=True)
+            # SQLite says only "unable to open database file" on a read-only disk; opening our
+            # lock file for writing fails first, with the real reason (EROFS, EACCES...).
+            os.close(os.open(store._tmp / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644))
             store._ensure_schema()
         return store
 
@@ -136,7 +139,7 @@ class JobStore:
         folder = self._code / digest
         if folder.is_dir():
             return digest, folder
-        with self._unwritable_as_job_error(), self._staging_lock(exclusive=False):
+        with self._store_errors(), self._staging_lock(exclusive=False):
             manifest = {"digest": digest, "files": {
                 name: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
                 for name, data in sorted(files.items())}}
@@ -165,7 +168,7 @@ class JobStore:
         digest = content_digest(files)
         if self._version_with_digest(name, digest) is not None:
             return self._reuse(name, digest, wanted_aliases), False
-        with self._unwritable_as_job_error(), self._staging_lock(exclusive=False):
+        with self._store_errors(), self._staging_lock(exclusive=False):
             staging = self._stage(files)
             try:
                 return self._commit_new_version(name, digest, staging, record, wanted_aliases)
@@ -174,7 +177,7 @@ class JobStore:
 
     def _reuse(self, name: str, digest: str, wanted_aliases: list[str]) -> StoredJob:
         """Move `latest` and the wanted aliases to the existing version with this digest."""
-        with self._unwritable_as_job_error(), self._write_transaction() as conn:
+        with self._store_errors(), self._write_transaction() as conn:
             version = _version_by_digest(conn, name, digest)
             if version is None:  # removed by a concurrent `check --repair`
                 raise JobError(f"Job '{name}' changed while it was being saved",
@@ -274,8 +277,9 @@ class JobStore:
                 (limit, offset)).fetchall()
             total = conn.execute("SELECT count(*) FROM jobs WHERE versions > 0").fetchone()[0]
             conn.execute("COMMIT")
-        return [JobSummary(name, latest, count, source_type, created_at,
-                           tuple(aliases.split(",")) if aliases else ())
+        return [JobSummary(name=name, latest_version=latest, versions=count,
+                           aliases=tuple(aliases.split(",")) if aliases else (),
+                           source_type=source_type, created_at=created_at)
                 for name, latest, count, source_type, created_at, aliases in rows], total
 
     def versions(self, name: str) -> list[StoredJob]:
@@ -344,7 +348,7 @@ class JobStore:
         Holds the staging lock exclusively and the index write lock, so no writer is midway
         and everything found is really left over.
         """
-        with self._unwritable_as_job_error(), self._staging_lock(exclusive=True):
+        with self._store_errors(), self._staging_lock(exclusive=True):
             with self._write_transaction() as conn:
                 problems = (self._check_staging(repair) + self._check_versions(conn, repair)
                             + self._check_orphans(conn, repair) + _check_summaries(conn, repair)
@@ -374,8 +378,16 @@ class JobStore:
             elif _unreadable_json(folder / RECORD_FILE):
                 problems.append(f"{name}:v{version}: {RECORD_FILE} is missing or unreadable")
                 if repair:
-                    _write_file_atomically(folder / RECORD_FILE, record_json.encode())
+                    self._rewrite_record(folder / RECORD_FILE, record_json)
         return problems
+
+    def _rewrite_record(self, path: Path, record_json: str) -> None:
+        """Replace record.json atomically, staging the new file under tmp/ (never in the
+        version folder, where a leftover would break the digest)."""
+        staged = self._stage({RECORD_FILE: _json_bytes(json.loads(record_json))})
+        os.replace(staged / RECORD_FILE, path)
+        _fsync_dir(path.parent)
+        shutil.rmtree(staged)
 
     def _drop_version(self, conn: sqlite3.Connection, name: str, version: int,
                       folder: Path) -> None:
@@ -422,7 +434,8 @@ class JobStore:
                 return
             conn.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
             conn.execute("BEGIN IMMEDIATE")
-            conn.executescript(SCHEMA.replace("CREATE", "\nCREATE"))
+            for statement in SCHEMA.split(";"):
+                conn.execute(statement)
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             conn.execute("COMMIT")
 
@@ -438,12 +451,8 @@ class JobStore:
     @contextmanager
     def _read_connection(self) -> Iterator[sqlite3.Connection]:
         """A connection for reads whose SQLite failures become one-line JobErrors."""
-        try:
-            with self._connect() as conn:
-                yield conn
-        except sqlite3.DatabaseError as err:
-            raise JobError(f"The job store index at {self._index} cannot be read: {err}",
-                           hint=STORE_HINT) from err
+        with self._store_errors(), self._connect() as conn:
+            yield conn
 
     @contextmanager
     def _write_transaction(self) -> Iterator[sqlite3.Connection]:
@@ -470,18 +479,19 @@ class JobStore:
             os.close(descriptor)
 
     @contextmanager
-    def _unwritable_as_job_error(self) -> Iterator[None]:
-        """Turn read-only, full-disk and permission failures into the one-line JobError."""
+    def _store_errors(self) -> Iterator[None]:
+        """Turn read-only or full disks and a damaged or locked index into one-line JobErrors."""
         try:
             yield
         except OSError as err:
             if err.errno not in UNWRITABLE_ERRNOS:
                 raise
             raise self._unwritable(err.strerror or str(err)) from err
-        except sqlite3.OperationalError as err:
-            if not any(word in str(err).lower() for word in UNWRITABLE_SQLITE_WORDS):
-                raise
-            raise self._unwritable(str(err)) from err
+        except sqlite3.DatabaseError as err:
+            if any(word in str(err).lower() for word in UNWRITABLE_SQLITE_WORDS):
+                raise self._unwritable(str(err)) from err
+            raise JobError(f"The job store index at {self._index} cannot be used: {err}",
+                           hint=STORE_HINT) from err
 
     def _unwritable(self, reason: str) -> JobError:
         return JobError(f"The job store at {self.root} is not writable: {reason}",
@@ -567,11 +577,8 @@ def _point_aliases(conn: sqlite3.Connection, name: str, version: int,
 
 def _touch_summary(conn: sqlite3.Connection, name: str, version: int, created: bool) -> None:
     """Make `version` the job's latest in the summary row and move the job to the list's top."""
-    created_at, record_json = conn.execute(
-        "SELECT created_at, record_json FROM versions WHERE name = ? AND version = ?",
-        (name, version)).fetchone()
-    source_type = str(json.loads(record_json).get("source_type", ""))
-    touched = conn.execute("SELECT coalesce(max(touched), 0) + 1 FROM jobs").fetchone()[0]
+    created_at, source_type = _version_facts(conn, name, version)
+    touched = _next_touch(conn)
     conn.execute(
         "INSERT INTO jobs VALUES (?1, ?2, 1, ?2 + 1, ?3, ?4, ?5) ON CONFLICT (name) DO UPDATE SET"
         " latest_version = ?2, versions = versions + ?6,"
@@ -580,15 +587,28 @@ def _touch_summary(conn: sqlite3.Connection, name: str, version: int, created: b
         (name, version, source_type, created_at, touched, int(created)))
 
 
+def _version_facts(conn: sqlite3.Connection, name: str, version: int) -> tuple[str, str]:
+    """A version's creation time and source type, as the list view shows them."""
+    created_at, record_json = conn.execute(
+        "SELECT created_at, record_json FROM versions WHERE name = ? AND version = ?",
+        (name, version)).fetchone()
+    return created_at, str(json.loads(record_json).get("source_type", ""))
+
+
+def _next_touch(conn: sqlite3.Connection) -> int:
+    """A global counter ordering the list by last create-or-reuse, immune to clock steps."""
+    return conn.execute("SELECT coalesce(max(touched), 0) + 1 FROM jobs").fetchone()[0]
+
+
 def _check_summaries(conn: sqlite3.Connection, repair: bool) -> list[str]:
     """The `jobs` rows and `latest` aliases must agree with the versions table."""
     problems = []
     names = [row[0] for row in conn.execute("SELECT name FROM jobs UNION SELECT name FROM versions")]
     for name in names:
-        for problem in _summary_problems(conn, name):
-            problems.append(f"{name}: {problem}")
-        if repair and problems and problems[-1].startswith(f"{name}: "):
+        found = [f"{name}: {problem}" for problem in _summary_problems(conn, name)]
+        if repair and found:
             _rebuild_summary(conn, name)
+        problems += found
     return problems
 
 
@@ -612,24 +632,22 @@ def _summary_problems(conn: sqlite3.Connection, name: str) -> list[str]:
 
 
 def _rebuild_summary(conn: sqlite3.Connection, name: str) -> None:
-    """Drop dangling aliases, keep `latest` on an existing version, recompute the summary."""
+    """Drop dangling aliases, keep `latest` on an existing version, recompute the summary row
+    (keeping the job's place in the list and never lowering its next version number)."""
     conn.execute("DELETE FROM aliases WHERE name = ? AND NOT EXISTS (SELECT 1 FROM versions v"
                  " WHERE v.name = aliases.name AND v.version = aliases.version)", (name,))
-    newest = conn.execute("SELECT max(version) FROM versions WHERE name = ?", (name,)).fetchone()[0]
-    previous = conn.execute("SELECT next_version FROM jobs WHERE name = ?", (name,)).fetchone()
-    next_version = max(previous[0] if previous else 0, (newest if newest is not None else -1) + 1)
-    if newest is None:
-        conn.execute("UPDATE jobs SET latest_version = NULL, versions = 0, next_version = ?"
-                     " WHERE name = ?", (next_version, name))
-        return
-    latest = _alias_target(conn, name, "latest")
-    if latest is None:
+    count, newest = conn.execute("SELECT count(*), max(version) FROM versions WHERE name = ?",
+                                 (name,)).fetchone()
+    if newest is not None and _alias_target(conn, name, "latest") is None:
         _point_aliases(conn, name, newest, ["latest"])
-        latest = newest
-    count = conn.execute("SELECT count(*) FROM versions WHERE name = ?", (name,)).fetchone()[0]
-    _touch_summary(conn, name, latest, created=False)
-    conn.execute("UPDATE jobs SET versions = ?, next_version = ? WHERE name = ?",
-                 (count, next_version, name))
+    latest = _alias_target(conn, name, "latest")
+    created_at, source_type = _version_facts(conn, name, latest) if count else ("", "")
+    previous = conn.execute("SELECT next_version, touched FROM jobs WHERE name = ?",
+                            (name,)).fetchone()
+    next_version = max(previous[0] if previous else 0, -1 if newest is None else newest + 1)
+    touched = previous[1] if previous else _next_touch(conn)
+    conn.execute("INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 (name, latest, count, next_version, source_type, created_at, touched))
 
 
 def _version_problem(folder: Path, digest: str) -> str | None:
@@ -670,14 +688,6 @@ def _write_file(path: Path, data: bytes) -> None:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
-
-
-def _write_file_atomically(path: Path, data: bytes) -> None:
-    """Replace a single file in place: write a sibling temp file, fsync, rename over."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    _write_file(temporary, data)
-    os.replace(temporary, path)
-    _fsync_dir(path.parent)
 
 
 def _fsync_dir(folder: Path) -> None:

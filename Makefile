@@ -1,0 +1,39 @@
+# Two entry points for a fresh machine: `make demo` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-fast bench bench-smoke clean
+
+$(STAMP): pyproject.toml js/package.json
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+/usr/bin/chromium:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+## Set up, then run the example notebook headless in a real kernel (offline W&B) and print its job.
+demo: $(STAMP)
+	$(BIN)/python notebooks/demo.py
+
+## Set up (Python, the lab extension, Chromium), then run every test.
+test: $(STAMP) /usr/bin/chromium
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+## Everything but the browser tests.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not browser"
+
+## Benchmarks against the reference tools (prints tables of medians and ratios).
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+bench-smoke: $(STAMP)
+	$(BIN)/python bench/run_all.py --smoke
+
+clean:
+	rm -rf $(VENV) jupyter_jobs/labextension js/node_modules js/lib build dist *.egg-info

@@ -1,0 +1,242 @@
+/**
+ * The details of one job version: the same facts as the notebook widget (name and the rule
+ * that made it, the source decision, entrypoint, inputs, outputs, runtime, requirements,
+ * warnings and the launch command). Render only.
+ */
+import * as React from 'react';
+
+import { IDecisionStep, IJobRecord, IWBType } from '../tokens';
+
+export interface IJobDetailsProps {
+  record: IJobRecord;
+  /** Whether the record was just created (rather than opened from the store). */
+  created: boolean;
+  onCopy: (text: string) => void;
+}
+
+const CHECK_LABELS: Record<IDecisionStep['check'], string> = {
+  git: 'Git repository with a remote',
+  artifact: 'Code artifact (log_code)',
+  image: 'Docker image (WANDB_DOCKER)'
+};
+
+const SOURCE_LABELS: Record<string, string> = {
+  repo: 'git (repo)',
+  artifact: 'code artifact (artifact)',
+  image: 'docker image (image)'
+};
+
+export function JobDetails(props: IJobDetailsProps): JSX.Element {
+  const { record } = props;
+  const entrypoint = Array.isArray(record.entrypoint)
+    ? record.entrypoint.join(' ')
+    : record.entrypoint;
+  return (
+    <section className="jp-JobsPanel-details" aria-label="Job details">
+      <div className="jp-JobsPanel-status">
+        {record.dry_run
+          ? 'Dry run: nothing was written'
+          : props.created
+            ? 'Job created'
+            : 'Job in the store'}
+      </div>
+      <h3 className="jp-JobsPanel-jobName" title={record.name}>
+        {record.name}
+      </h3>
+      <div className="jp-JobsPanel-meta">
+        <span className="jp-JobsPanel-version">{record.version}</span>
+        {(record.aliases ?? []).map(alias => (
+          <span key={alias} className="jp-JobsPanel-alias">
+            {alias}
+          </span>
+        ))}
+        <span className="jp-JobsPanel-sourceType" data-source={record.source_type}>
+          {SOURCE_LABELS[record.source_type] ?? record.source_type}
+        </span>
+      </div>
+      <Naming record={record} />
+      <Field label="Source decision">
+        <Decision steps={record.decision} />
+      </Field>
+      <Field label="Entrypoint">
+        <code>{entrypoint}</code>
+      </Field>
+      <Field label="Inputs (config)">
+        <TypeTable type={record.input_types} empty="No config keys" />
+      </Field>
+      <Field label="Outputs (summary)">
+        <TypeTable type={record.output_types} empty="No summary keys" />
+      </Field>
+      <Field label="Runtime">
+        <code>Python {record.runtime}</code>
+      </Field>
+      <Field label="Project">
+        {[record.entity, record.project].filter(Boolean).join('/') || '—'}
+      </Field>
+      <Field label="Notebook">
+        <code>{record.notebook}</code>
+      </Field>
+      <Field label="Created">{record.created_at}</Field>
+      {record.code_artifact && (
+        <Collapsible title={`Code artifact ${record.code_artifact.name}`}>
+          <div className="jp-JobsPanel-digest">
+            digest <code>{record.code_artifact.digest}</code>
+          </div>
+          <ul className="jp-JobsPanel-files">
+            {record.code_artifact.files.map(file => (
+              <li key={file}>{file}</li>
+            ))}
+          </ul>
+        </Collapsible>
+      )}
+      <Collapsible title={`Requirements (${(record.requirements ?? []).length})`}>
+        <pre className="jp-JobsPanel-pre">{(record.requirements ?? []).join('\n')}</pre>
+      </Collapsible>
+      {(record.rewrites ?? []).length > 0 && (
+        <Collapsible title={`Rewritten lines (${record.rewrites.length})`}>
+          <ul className="jp-JobsPanel-rewrites">
+            {record.rewrites.map((r, i) => (
+              <li key={i}>
+                cell {r.cell}, line {r.line} ({r.kind}): <code>{r.original}</code>
+                {' → '}
+                <code>{r.replacement || '(removed)'}</code>
+              </li>
+            ))}
+          </ul>
+        </Collapsible>
+      )}
+      {(record.warnings ?? []).length > 0 && (
+        <ul className="jp-JobsPanel-warnings" aria-label="Warnings">
+          {record.warnings.map((warning, i) => (
+            <li key={i} className="jp-JobsPanel-warning">
+              {warning}
+            </li>
+          ))}
+        </ul>
+      )}
+      <Field label="Launch command">
+        <div className="jp-JobsPanel-launch">
+          <pre className="jp-JobsPanel-pre">{record.launch_command}</pre>
+          <button
+            className="jp-Button jp-mod-styled jp-mod-reject jp-JobsPanel-copy"
+            onClick={() => props.onCopy(record.launch_command)}
+            title="Copy the launch command"
+          >
+            Copy
+          </button>
+        </div>
+      </Field>
+    </section>
+  );
+}
+
+function Field(props: { label: string; children: React.ReactNode }): JSX.Element {
+  return (
+    <div className="jp-JobsPanel-field">
+      <div className="jp-JobsPanel-label">{props.label}</div>
+      <div className="jp-JobsPanel-value">{props.children}</div>
+    </div>
+  );
+}
+
+function Collapsible(props: { title: string; children: React.ReactNode }): JSX.Element {
+  return (
+    <details className="jp-JobsPanel-collapsible">
+      <summary>{props.title}</summary>
+      {props.children}
+    </details>
+  );
+}
+
+function Naming({ record }: { record: IJobRecord }): JSX.Element {
+  const naming = record.naming;
+  return (
+    <Field label="Name">
+      <div className="jp-JobsPanel-naming">
+        rule <code>{naming?.rule}</code>
+        {naming?.truncated && ' (over 128 characters: first 63 … last 63 kept)'}
+      </div>
+      <div className="jp-JobsPanel-nameParts">
+        {(naming?.parts ?? []).map((part, i) => (
+          <span key={i} className="jp-JobsPanel-namePart" data-role={part.role} title={part.role}>
+            {part.text}
+          </span>
+        ))}
+      </div>
+    </Field>
+  );
+}
+
+function Decision({ steps }: { steps: IDecisionStep[] }): JSX.Element {
+  return (
+    <ol className="jp-JobsPanel-decision">
+      {(steps ?? []).map(step => (
+        <li key={step.check} data-outcome={step.outcome}>
+          <span className="jp-JobsPanel-check">{CHECK_LABELS[step.check] ?? step.check}</span>
+          <span className="jp-JobsPanel-outcome">{step.outcome}</span>
+          <div className="jp-JobsPanel-reason">{step.reason}</div>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function TypeTable(props: { type: IWBType | null; empty: string }): JSX.Element {
+  const rows = typeRows(props.type);
+  if (rows.length === 0) {
+    return <span className="jp-JobsPanel-empty">{props.empty}</span>;
+  }
+  return (
+    <table className="jp-JobsPanel-table">
+      <thead>
+        <tr>
+          <th>key</th>
+          <th>type</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map(([key, type]) => (
+          <tr key={key}>
+            <td>
+              <code>{key}</code>
+            </td>
+            <td>{type}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** Flatten a typed dict into `(dotted key, type)` rows; nested dicts become dotted keys. */
+export function typeRows(type: IWBType | null | undefined, prefix = ''): [string, string][] {
+  const map = type?.wb_type === 'typedDict' ? type.params?.type_map : undefined;
+  if (!map) {
+    return [];
+  }
+  return Object.entries(map).flatMap(([key, value]) => {
+    const name = prefix ? `${prefix}.${key}` : key;
+    const nested = typeRows(value, name);
+    return nested.length ? nested : [[name, typeLabel(value)] as [string, string]];
+  });
+}
+
+/** A short, Python-ish label for a W&B type-registry JSON type. */
+export function typeLabel(type: IWBType | null | undefined): string {
+  if (!type) {
+    return 'unknown';
+  }
+  const params = type.params ?? {};
+  switch (type.wb_type) {
+    case 'typedDict':
+      return 'dict';
+    case 'list':
+      return `list[${typeLabel(params.element_type)}]`;
+    case 'union':
+      return (params.allowed_types ?? []).map(typeLabel).join(' | ');
+    case 'none':
+      return 'None';
+    default:
+      return type.wb_type;
+  }
+}

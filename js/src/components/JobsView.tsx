@@ -1,0 +1,94 @@
+/**
+ * The whole panel: the create controls, the readable error with its way forward, the details
+ * of the job on display and the list of stored jobs. Render only: actions are callbacks.
+ */
+import * as React from 'react';
+
+import { IPanelState } from '../model';
+import { JobDetails } from './JobDetails';
+import { JobList } from './JobList';
+
+export interface IJobsViewProps {
+  state: IPanelState;
+  notebook: string | null;
+  onCreate: () => void;
+  onCreateFromFile: (path: string) => void;
+  onAllowSecrets: (allow: boolean) => void;
+  onOpen: (name: string) => void;
+  onRefresh: () => void;
+  onCopy: (text: string) => void;
+}
+
+export function JobsView(props: IJobsViewProps): JSX.Element {
+  const { state } = props;
+  const busy = state.busy !== null;
+  return (
+    <div className="jp-JobsPanel-content">
+      <header className="jp-JobsPanel-header">
+        <h2>W&amp;B Jobs</h2>
+        <div className="jp-JobsPanel-notebook">
+          {props.notebook ? (
+            <>
+              Notebook: <code>{props.notebook}</code>
+            </>
+          ) : (
+            'No notebook open'
+          )}
+        </div>
+      </header>
+      <div className="jp-JobsPanel-actions">
+        <button
+          className="jp-Button jp-mod-styled jp-mod-accept jp-JobsPanel-create"
+          onClick={props.onCreate}
+          disabled={busy || !props.notebook}
+          title="Save the notebook and create a W&B job from its active run"
+        >
+          Create job
+        </button>
+        <label className="jp-JobsPanel-secrets">
+          <input
+            type="checkbox"
+            checked={state.allowSecrets}
+            onChange={event => props.onAllowSecrets(event.currentTarget.checked)}
+          />
+          Allow secrets
+        </label>
+      </div>
+      {busy && (
+        <div className="jp-JobsPanel-busy" role="status">
+          {state.busy}
+        </div>
+      )}
+      {state.error && (
+        <div className="jp-JobsPanel-error" role="alert">
+          <div className="jp-JobsPanel-errorMessage">{state.error.message}</div>
+          {state.error.fallbackPath && (
+            <button
+              className="jp-Button jp-mod-styled jp-mod-reject jp-JobsPanel-fallback"
+              onClick={() => props.onCreateFromFile(state.error!.fallbackPath!)}
+              disabled={busy}
+              title="Create the job from the saved notebook on the server, without a kernel or a W&B run"
+            >
+              Create from saved file (no run)
+            </button>
+          )}
+        </div>
+      )}
+      {state.record && (
+        <JobDetails
+          record={state.record}
+          created={state.origin === 'created'}
+          onCopy={props.onCopy}
+        />
+      )}
+      <JobList
+        jobs={state.jobs}
+        total={state.total}
+        error={state.listError}
+        selected={state.record?.name ?? null}
+        onOpen={props.onOpen}
+        onRefresh={props.onRefresh}
+      />
+    </div>
+  );
+}

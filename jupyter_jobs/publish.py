@@ -1,0 +1,82 @@
+"""Log a created job's code artifact and job artifact to the active W&B run.
+
+The run is where W&B users look for jobs: an online run uploads the two artifacts, an offline
+run carries them in its transaction log to `wandb sync`. The public `wandb.Artifact(type="job")`
+is refused by the SDK, so this goes through `InternalArtifact`, as the SDK's own job builder
+and `run.log_code()` do; that is private API, hence the pinned wandb range.
+
+`run.log_artifact` only queues the artifact (the upload runs in wandb-core), so publishing
+never blocks the notebook on the network.
+
+One run, one job: the SDK's job builder (wandb-core) would build its own job from the same
+run when the run finishes, if the user turned it on with `disable_job_creation=False` and the
+run has the ingredients — in particular our code artifact, which wandb-core notices. Its
+settings are fixed when the run starts, but wandb-core's builder stands down for a run that
+declares it *uses* a complete job (that is how runs launched from a job avoid re-creating
+it), and on the sender side that declaration only informs the builder. So the run records
+that it uses the job we just logged; wandb-core then builds nothing at `finish()` or
+`wandb sync`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import wandb
+from wandb.proto import wandb_internal_pb2 as pb
+from wandb.sdk.artifacts._internal_artifact import InternalArtifact
+
+from .errors import JobError
+
+if TYPE_CHECKING:
+    from wandb.sdk.wandb_run import Run
+
+    from .core import JobResult
+
+TESTED_WANDB = ((0, 31), (0, 32))  # [lowest, first untested) as (major, minor)
+MANAGED_ALIAS = re.compile(r"latest|v\d+")
+
+
+def publish_to_run(run: Run, result: JobResult) -> list[str]:
+    """Log the code artifact, then the job artifact, to `run`; the references logged."""
+    check_wandb_version(wandb.__version__)
+    record = result.record
+    published: list[str] = []
+    code = record.get("code_artifact")
+    if code:
+        # The job's `source.artifact` names the code by this content alias, so it must resolve.
+        published += _log(run, code["name"], "code", result.code_files, [code["alias"]])
+    aliases = [alias for alias in record.get("aliases", []) if not MANAGED_ALIAS.fullmatch(alias)]
+    published += _log(run, record["name"], "job", result.job_files, aliases)
+    _stop_sdk_job_builder(run, record["name"])
+    return published
+
+
+def check_wandb_version(version: str) -> None:
+    """Refuse wandb releases whose private artifact API we have not tested."""
+    low, high = TESTED_WANDB
+    major_minor = tuple(int(part) for part in re.findall(r"\d+", version)[:2])
+    if not low <= major_minor < high:
+        raise JobError(
+            f"jupyter-jobs is tested with wandb >={low[0]}.{low[1]},<{high[0]}.{high[1]}, "
+            f"found wandb {version}",
+            hint=f'pip install "wandb>={low[0]}.{low[1]},<{high[0]}.{high[1]}"',
+        )
+
+
+def _log(run: Run, name: str, kind: str, files: dict[str, bytes], aliases: list[str]) -> list[str]:
+    """Queue one artifact on the run; its references, `name:alias`, `latest` first."""
+    artifact = InternalArtifact(name, kind)
+    for path, content in sorted(files.items()):
+        with artifact.new_file(path, mode="xb") as handle:
+            handle.write(content)
+    run.log_artifact(artifact, aliases=aliases)
+    return [f"{artifact.name}:{alias}" for alias in ["latest", *aliases]]
+
+
+def _stop_sdk_job_builder(run: Run, job_name: str) -> None:
+    """Keep wandb-core from building a second job for this run (see the module docstring)."""
+    if run.settings.disable_job_creation:
+        return
+    run._interface._publish_use_artifact(pb.UseArtifactRecord(type="job", name=job_name))

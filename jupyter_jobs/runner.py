@@ -1,0 +1,131 @@
+"""Run a stored job on this machine, the way W&B Launch would run it.
+
+The job's code (the exported script from its code artifact) is copied into a fresh working
+folder and started with the current Python and offline wandb. Config overrides travel as W&B
+Launch sends them — `WANDB_LAUNCH=true` and a JSON `WANDB_CONFIG` — so the script's own
+`wandb.init(config=...)` sees the overridden values without any change to the code.
+Git and image jobs run the same exported snapshot: cloning or pulling needs the network.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import JobError
+from .report import type_rows
+from .store import JobStore
+
+LOG_FILE = "output.log"
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    job: str
+    exit_code: int
+    workdir: Path
+    log: Path
+    run_dir: Path | None
+    overrides: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "job": self.job,
+            "exit_code": self.exit_code,
+            "workdir": str(self.workdir),
+            "log": str(self.log),
+            "run_dir": str(self.run_dir) if self.run_dir else None,
+            "overrides": self.overrides,
+        }
+
+    def summary(self) -> str:
+        status = "finished" if self.exit_code == 0 else f"failed with exit code {self.exit_code}"
+        lines = [f"{self.job} {status}.", f"Output: {self.log}"]
+        if self.run_dir:
+            lines.append(f"Offline W&B run: {self.run_dir} (upload it with `wandb sync {self.run_dir}`)")
+        return "\n".join(lines)
+
+
+def parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
+    """`key=value` pairs; values are JSON when they parse as JSON (0.1, true, [1,2]), else text."""
+    overrides: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise JobError(f"Cannot read the override {pair!r}", hint="write it as KEY=VALUE, e.g. learning_rate=0.1")
+        try:
+            overrides[key.strip()] = json.loads(raw)
+        except ValueError:
+            overrides[key.strip()] = raw
+    return overrides
+
+
+def run_job(store: JobStore, ref: str, overrides: Mapping[str, Any], workdir: Path | None = None) -> RunOutcome:
+    stored = store.resolve(ref)
+    record = stored.record
+    _check_overrides(record, overrides)
+    folder = _materialise(record, workdir)
+    log = folder / LOG_FILE
+    with log.open("wb") as output:
+        completed = subprocess.run(
+            [sys.executable, record["code_artifact"]["entrypoint"]],
+            cwd=folder,
+            env=_launch_environment(record, overrides, folder),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    return RunOutcome(
+        f"{record['name']}:{stored.label}", completed.returncode, folder, log, _newest_run_dir(folder), dict(overrides)
+    )
+
+
+def _check_overrides(record: Mapping[str, Any], overrides: Mapping[str, Any]) -> None:
+    known = sorted({key.split(".")[0] for key, _ in type_rows(record["input_types"])})
+    unknown = sorted(set(overrides) - set(known))
+    if unknown:
+        raise JobError(
+            f"The job has no config key {', '.join(unknown)}",
+            hint=f"known keys: {', '.join(known) if known else 'none (the job takes no config)'}",
+        )
+
+
+def _materialise(record: Mapping[str, Any], workdir: Path | None) -> Path:
+    code = record["code_artifact"]
+    source = Path(code["path"])
+    if not source.is_dir():
+        raise JobError(f"The code of {record['name']} is missing from the store", hint="run `jupyter jobs check --repair`")
+    folder = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix=f"{record['name'][:40]}-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in code["files"]:
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / name, target)
+    return folder
+
+
+def _launch_environment(record: Mapping[str, Any], overrides: Mapping[str, Any], folder: Path) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "WANDB_MODE": "offline",
+        "WANDB_DIR": str(folder),
+        "WANDB_PROJECT": record["project"],
+        "WANDB_LAUNCH": "true",
+        "WANDB_CONFIG": json.dumps(dict(overrides)),
+    }
+    if record.get("entity"):
+        env["WANDB_ENTITY"] = record["entity"]
+    return env
+
+
+def _newest_run_dir(folder: Path) -> Path | None:
+    runs = sorted((folder / "wandb").glob("offline-run-*"), key=lambda p: p.stat().st_mtime)
+    return runs[-1] if runs else None

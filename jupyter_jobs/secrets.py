@@ -1,0 +1,430 @@
+"""Credentials in a notebook's code and outputs, found before they are uploaded.
+
+A job carries the exported script and the original notebook (with its outputs) to W&B, where
+anyone with access to the project can read them. An API key pasted into a cell, or printed by
+one, would leak with it, so `core` blocks the upload when `scan` finds one.
+
+The detectors are detect-secrets' plugins, called in-process on each line, with a plugin set
+chosen for notebooks: the high-entropy plugins are left out (hashes, ids and base64 blobs are
+everywhere in ML code and outputs), and the keyword plugin's candidates are judged by the name
+they are bound to. Added here is what detect-secrets misses: W&B, Anthropic, new-style OpenAI,
+Hugging Face, fine-grained GitHub and Google keys, secret-looking names it does not know
+(`token`, `credential`, `auth`, any `*_KEY` environment variable), and the unquoted forms of
+`%env`, `export` and printed `NAME=value` lines.
+
+Findings name the cell, the line and the kind of secret, never the value.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from .errors import JobError
+
+if TYPE_CHECKING:
+    from detect_secrets.plugins.base import BasePlugin
+
+    from .export import ExportResult
+
+GENERIC_SUFFIX = "assigned to a literal"
+MAX_LISTED = 5
+
+# Kinds of detect-secrets' plugins, in our words; the others keep detect-secrets' own name.
+_PLUGIN_KINDS = {
+    "OpenAI Token": "OpenAI API key",
+    "Private Key": "private key block",
+    "Basic Auth Credentials": "password in a URL",
+    "Stripe Access Key": "Stripe secret key",
+    "Slack Token": "Slack token",
+    "GitHub Token": "GitHub token",
+    "GitLab Token": "GitLab token",
+    "JSON Web Token": "JSON Web Token",
+}
+_AWS_KEY_ID = re.compile(r"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}")
+
+# Formats detect-secrets does not know (or knows only in an older shape).
+_FORMATS = (
+    ("W&B API key", re.compile(r"\bwandb_v1_\w{40,}")),
+    ("W&B API key", re.compile(r"\blocal-[0-9a-f]{40}\b")),
+    ("Anthropic API key", re.compile(r"\bsk-ant-[\w-]{20,}")),
+    ("OpenAI API key", re.compile(r"\bsk-(?:proj|svcacct|admin)-[\w-]{20,}|\bsk-[A-Za-z0-9]{48}\b")),
+    ("Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{30,}\b")),
+    ("GitHub token", re.compile(r"\bgithub_pat_\w{22,}")),
+    ("Google API key", re.compile(r"\bAIza[\w-]{35}")),
+    ("private key block", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY(?: BLOCK)?-----")),
+)
+
+_WANDB_LOGIN = re.compile(r"\bwandb(?:\.|\s+)login\b")
+_WANDB_LEGACY_KEY = re.compile(r"(?<![\w-])(?:[a-z]+-)?[0-9a-f]{40}(?![\w-])")
+
+# A quoted literal, with an optional string prefix (f, r, b, u).
+_LITERAL = r"""(?:\b[rRbBuUfF]{1,2})?(?P<q>['"`])(?P<value>[^'"`\n]*)(?P=q)"""
+# `name = "v"`, `name: str = "v"`, `f(name="v")`.
+_ASSIGNED = re.compile(
+    r"(?P<name>[A-Za-z_][\w.]*)\s*(?::\s*[\w\[\]., |]+?\s*)?(?<![=!<>])=(?!=)\s*" + _LITERAL
+)
+# `{"name": "v"}`, `os.environ["NAME"] = "v"`, `os.environ.get("NAME", "v")`.
+_KEYED = re.compile(r"""(?P<nq>['"])(?P<name>[\w.-]{1,64})(?P=nq)\s*(?:\]\s*=|:|,)\s*""" + _LITERAL)
+# `%env NAME=v`, `%env NAME v`, `%set_env NAME v`, `export NAME=v`.
+_SHELL_ASSIGNED = re.compile(
+    r"(?:%(?:set_)?env|\bexport)\s+(?P<name>[A-Za-z_]\w*)(?:\s*=\s*|\s+)(?P<value>[^\s;&|]+)"
+)
+# `os.environ[`, `os.getenv(`, `os.environ.setdefault(` ... just before a quoted name.
+_ENV_ACCESS = re.compile(r"(?:environ|getenv|putenv|setdefault|environ\.get)\W*$")
+# Printed `NAME=value` / `name: value` lines (env dumps, config files shown in outputs).
+_PRINTED_ASSIGNED = re.compile(r"^\s*(?P<name>[A-Za-z_][\w.-]*)\s*[=:]\s*(?P<value>[^\s,;]+)\s*$")
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+")
+_NAME_PARTS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+_ENV_NAME = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
+
+# Name parts that make a secret-sounding name something else: `token_path`, `secret_name`,
+# `private_key_id`, `pad_token`, `dataset_sha256`, `commit` ...
+_NOT_SECRET_PARTS = frozenset(
+    """name names id ids path paths file filename dir url uri endpoint host type kind length len
+    size count num max min limit env var field header prompt hint label template format fmt
+    pattern regex sha sha1 sha256 md5 hash digest checksum commit revision rev public pub
+    fingerprint pad bos eos unk sep cls mask special tokenizer tokens expires expiry ttl timeout
+    scope scopes method mode provider policy location column col index idx version region""".split()
+)
+_PASSWORD_PARTS = frozenset({"password", "passwd", "pwd", "passphrase"})
+_CREDENTIAL_PARTS = frozenset({"credential", "credentials", "creds", "auth"})
+_KEY_OWNER_PARTS = frozenset({"access", "client", "service", "account", "db", "database", "signing", "master"})
+# Words that only name a secret when the value also looks like one (`token = "hello"` is not).
+_AMBIGUOUS_WORDS = frozenset({"token", "credential", "key"})
+
+_PLACEHOLDER_WORDS = (
+    "your", "example", "placeholder", "dummy", "changeme", "change_me", "change-me", "replace",
+    "redacted", "insert", "fake", "sample", "xxx", "***", "...", "todo", "secret_here",
+)  # fmt: skip
+_PLACEHOLDER_VALUES = frozenset({"none", "null", "password", "secret", "token", "test", "pass", "key"})
+
+
+@dataclass(frozen=True)
+class SecretFinding:
+    """One secret: where it is and what kind it is. The value is deliberately not kept."""
+
+    kind: str  # "W&B API key", "AWS access key ID", "password assigned to a literal", ...
+    cell: int | None  # 1-based notebook cell (all cell types counted); None for a .py script
+    line: int  # 1-based line inside the cell's source or output text (or the script)
+    where: str  # "code" or "output"
+
+    @property
+    def location(self) -> str:
+        """`cell 3, line 2`, `cell 5 output, line 1`, or `line 12` for a script."""
+        if self.cell is None:
+            return f"line {self.line}"
+        if self.where == "output":
+            return f"cell {self.cell} output, line {self.line}"
+        return f"cell {self.cell}, line {self.line}"
+
+    def describe(self) -> str:
+        """One line for warnings and logs, e.g. `cell 3, line 2: W&B API key in code`."""
+        return f"{self.location}: {self.kind} in {self.where}"
+
+
+def scan(export: ExportResult, notebook_text: str | None) -> list[SecretFinding]:
+    """Secrets in the exported script and in the notebook's code cells and outputs.
+
+    Both are scanned because both are uploaded: the script is the job's code, the notebook
+    travels with it. A secret seen in both places is reported once, at its cell and line.
+    """
+    findings = set(_script_findings(export))
+    if notebook_text is not None:
+        findings.update(_notebook_findings(notebook_text))
+    return _without_generic_duplicates(findings)
+
+
+def blocking_error(findings: Sequence[SecretFinding]) -> JobError:
+    """The one-line refusal that names every secret's place and kind, and how to fix it."""
+    listed = "; ".join(f"{finding.location} ({finding.kind})" for finding in findings[:MAX_LISTED])
+    more = f"; and {len(findings) - MAX_LISTED} more" if len(findings) > MAX_LISTED else ""
+    return JobError(
+        f"Secrets found: {listed}{more}",
+        hint="read them from the environment, e.g. os.environ['WANDB_API_KEY'], or pass --allow-secrets",
+    )
+
+
+def strip_outputs(notebook_text: str) -> str:
+    """The notebook without outputs and execution counts, for a stored copy that leaks nothing printed."""
+    import nbformat
+
+    notebook = nbformat.reads(notebook_text, as_version=nbformat.NO_CONVERT)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    return nbformat.writes(notebook)
+
+
+def _script_findings(export: ExportResult) -> Iterator[SecretFinding]:
+    """Findings in the script, placed at the notebook cell and line each script line came from."""
+    for index, text in enumerate(export.script.splitlines()):
+        origin = export.line_origins[index] if index < len(export.line_origins) else None
+        cell = origin[0] if origin and export.is_notebook else None
+        line = origin[1] if origin else index + 1
+        for kind in kinds_in_line(text, printed=False):
+            yield SecretFinding(kind, cell, line, "code")
+
+
+def _notebook_findings(notebook_text: str) -> Iterator[SecretFinding]:
+    """Findings in the code cells as written (magics included) and in their outputs."""
+    for number, cell in enumerate(json.loads(notebook_text).get("cells", []), start=1):
+        if cell.get("cell_type") != "code":
+            continue
+        yield from _text_findings(_joined(cell.get("source", "")), number, "code")
+        output_text = "\n".join(_output_text(output) for output in cell.get("outputs", []))
+        yield from _text_findings(output_text, number, "output")
+
+
+def _text_findings(text: str, cell: int, where: str) -> Iterator[SecretFinding]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        for kind in kinds_in_line(line, printed=where == "output"):
+            yield SecretFinding(kind, cell, number, where)
+
+
+def _output_text(output: dict[str, Any]) -> str:
+    """The readable text of one output; images and other binary data are skipped."""
+    output_type = output.get("output_type")
+    if output_type == "stream":
+        return _joined(output.get("text", ""))
+    if output_type == "error":
+        lines = [output.get("ename", ""), output.get("evalue", ""), *output.get("traceback", [])]
+        return _ANSI.sub("", "\n".join(lines))
+    data = output.get("data", {})
+    return "\n".join(_mime_text(value) for mime, value in data.items() if _is_text_mime(mime))
+
+
+def _is_text_mime(mime: str) -> bool:
+    return mime.startswith("text/") or mime.endswith("json") or mime == "application/javascript"
+
+
+def _mime_text(value: Any) -> str:
+    if isinstance(value, (dict, list)) and not all(isinstance(item, str) for item in value):
+        return json.dumps(value, indent=1)
+    return _joined(value)
+
+
+def _joined(source: str | list[str]) -> str:
+    """nbformat stores multi-line strings either whole or as a list of lines."""
+    return source if isinstance(source, str) else "".join(source)
+
+
+def _without_generic_duplicates(findings: set[SecretFinding]) -> list[SecretFinding]:
+    """Drop `... assigned to a literal` where a line already has a specific kind, then sort.
+
+    `api_key = "sk-proj-..."` is one secret: "OpenAI API key" says more than "API key assigned
+    to a literal", and listing both would make one secret look like two.
+    """
+    specific = {(f.cell, f.where, f.line) for f in findings if not f.kind.endswith(GENERIC_SUFFIX)}
+    kept = [f for f in findings if not (f.kind.endswith(GENERIC_SUFFIX) and (f.cell, f.where, f.line) in specific)]
+    return sorted(kept, key=lambda f: (f.cell or 0, f.where != "code", f.line, f.kind))
+
+
+def kinds_in_line(line: str, *, printed: bool) -> set[str]:
+    """The kinds of secret on one line; `printed` lines are output text, not Python."""
+    line = _DATA_URI.sub("", line)
+    if not line.strip():
+        return set()
+    bindings = list(_bindings(line, printed=printed))
+    named = {kind for binding in bindings if (kind := _named_kind(binding, _secret_word(binding)))}
+    return _plugin_kinds(line) | _format_kinds(line) | _wandb_login_kinds(line) | named | _keyword_kinds(line, bindings)
+
+
+def _plugin_kinds(line: str) -> set[str]:
+    """Kinds found by detect-secrets' format plugins (all but the keyword plugin)."""
+    return {
+        _plugin_kind(plugin, value)
+        for plugin in _format_plugins()
+        for value in plugin.analyze_string(line)
+        if not _is_example(value)
+    }
+
+
+def _plugin_kind(plugin: BasePlugin, value: str) -> str:
+    if plugin.secret_type == "AWS Access Key":
+        return "AWS access key ID" if _AWS_KEY_ID.fullmatch(value) else "AWS secret access key"
+    return _PLUGIN_KINDS.get(plugin.secret_type, plugin.secret_type)
+
+
+def _format_kinds(line: str) -> set[str]:
+    return {kind for kind, pattern in _FORMATS for match in pattern.finditer(line) if not _is_example(match[0])}
+
+
+def _wandb_login_kinds(line: str) -> set[str]:
+    """A legacy W&B key (40 hex, maybe `host-` prefixed) given to `wandb.login(...)` or `wandb login`."""
+    login = _WANDB_LOGIN.search(line)
+    if not login:
+        return set()
+    keys = _WANDB_LEGACY_KEY.findall(line, login.end())
+    return {"W&B API key"} if any(not _is_example(key) for key in keys) else set()
+
+
+def _keyword_kinds(line: str, bindings: list[_Binding]) -> set[str]:
+    """detect-secrets' keyword plugin, with each candidate judged by the name it is bound to.
+
+    The plugin flags any quoted value after a secret-sounding word (`secret_name = "prod"`
+    included). Where we can see the name, it decides (a kind, or nothing for `*_name`,
+    `*_id`, `*_path`, ...); where we cannot, the plugin's word stands as a plain "secret".
+    """
+    from detect_secrets.filters.heuristic import is_likely_id_string
+
+    plugin = _keyword_plugin()
+    kinds: set[str] = set()
+    for value in plugin.analyze_string(line):
+        if _is_placeholder(value) or is_likely_id_string(value, line, plugin):
+            continue
+        named = [binding for binding in bindings if binding.value == value]
+        if not named:
+            kinds.add(f"secret {GENERIC_SUFFIX}")
+        kinds.update(kind for binding in named if (kind := _named_kind(binding, _secret_word(binding) or "secret")))
+    return kinds
+
+
+class _Binding(NamedTuple):
+    """A literal bound to a name on one line; `env_like` when the name is an environment variable."""
+
+    name: str
+    value: str
+    env_like: bool
+
+
+def _bindings(line: str, *, printed: bool) -> Iterator[_Binding]:
+    """The (name, literal) pairs on a line, in the forms code and outputs use."""
+    for match in _ASSIGNED.finditer(line):
+        yield _Binding(match["name"].rsplit(".", 1)[-1], match["value"], False)
+    for match in _KEYED.finditer(line):
+        yield _Binding(match["name"], match["value"], bool(_ENV_ACCESS.search(line, 0, match.start())))
+    for pattern in (_SHELL_ASSIGNED, _PRINTED_ASSIGNED) if printed else (_SHELL_ASSIGNED,):
+        for match in pattern.finditer(line):
+            yield _Binding(match["name"], match["value"].strip("'\"`"), True)
+
+
+def _named_kind(binding: _Binding, word: str | None) -> str | None:
+    """The kind of secret a binding is, or None when its name or value says it is not one."""
+    name, value = binding.name, binding.value
+    if word is None or _names_something_else(name) or _is_placeholder(value) or _is_reference(value, name):
+        return None
+    if word in _AMBIGUOUS_WORDS and not _looks_generated(value):
+        return None
+    return {"W&B": "W&B API key", "AWS": "AWS secret access key"}.get(word) or f"{word} {GENERIC_SUFFIX}"
+
+
+def _secret_word(binding: _Binding) -> str | None:
+    """The secret a name speaks of: `WANDB_API_KEY` → W&B, `db_password` → password."""
+    parts = _name_parts(binding.name)
+    has_key = "key" in parts or "apikey" in parts
+    pairs = set(zip(parts, parts[1:]))
+    if "wandb" in parts and has_key:
+        return "W&B"
+    if "aws" in parts and "secret" in parts:
+        return "AWS"
+    if _PASSWORD_PARTS & set(parts):
+        return "password"
+    if "apikey" in parts or ("api", "key") in pairs:
+        return "API key"
+    if {("private", "key"), ("priv", "key")} & pairs:
+        return "private key"
+    if "secret" in parts:
+        return "secret"
+    if "token" in parts:
+        return "token"
+    if _CREDENTIAL_PARTS & set(parts):
+        return "credential"
+    if has_key and (binding.env_like or any((owner, "key") in pairs for owner in _KEY_OWNER_PARTS)):
+        return "key"
+    return None
+
+
+def _name_parts(name: str) -> list[str]:
+    """`openaiApiKey` → openai, api, key; `WANDB_API_KEY` → wandb, api, key."""
+    return [part.lower() for part in _NAME_PARTS.findall(name)]
+
+
+def _names_something_else(name: str) -> bool:
+    return bool(_NOT_SECRET_PARTS & set(_name_parts(name)))
+
+
+def _is_example(value: str) -> bool:
+    """Documentation values shaped like a real key: `AKIAIOSFODNN7EXAMPLE`, `sk-proj-xxxx...`, `<key>`."""
+    from detect_secrets.filters.heuristic import is_templated_secret
+
+    lowered = value.lower()
+    return any(word in lowered for word in _PLACEHOLDER_WORDS) or is_templated_secret(value)
+
+
+def _is_placeholder(value: str) -> bool:
+    """Values that stand for a secret without being one: examples, templates, empty strings."""
+    from detect_secrets.filters.heuristic import is_not_alphanumeric_string, is_sequential_string
+
+    stripped = value.strip()
+    return (
+        len(stripped) < 4
+        or stripped.lower() in _PLACEHOLDER_VALUES
+        or len(set(stripped.lower())) == 1
+        or "{" in stripped
+        or stripped.startswith("$")
+        or _is_example(stripped)
+        or is_sequential_string(stripped)
+        or is_not_alphanumeric_string(stripped)
+    )
+
+
+def _is_reference(value: str, name: str) -> bool:
+    """A value that names where a secret lives rather than being it: an env var, a path, a URL."""
+    return (
+        bool(_ENV_NAME.fullmatch(value))
+        or value.lower() == name.lower()
+        or value.startswith(("/", "./", "../", "~/"))
+        or "://" in value
+    )
+
+
+def _looks_generated(value: str) -> bool:
+    """Tokens and keys are machine-made: 8+ characters, no spaces, letters and digits mixed."""
+    return len(value) >= 8 and not any(c.isspace() for c in value) and any(c.isdigit() for c in value) and any(
+        c.isalpha() for c in value
+    )
+
+
+@lru_cache(maxsize=1)
+def _format_plugins() -> tuple[BasePlugin, ...]:
+    """detect-secrets' plugins for fixed token formats, the ones that make sense in notebooks.
+
+    Left out: the high-entropy plugins (hashes and ids everywhere), IP addresses (not secrets),
+    and formats that match ordinary ids or base64 (Artifactory, Discord, Twilio SIDs).
+    """
+    from detect_secrets.plugins.aws import AWSKeyDetector
+    from detect_secrets.plugins.azure_storage_key import AzureStorageKeyDetector
+    from detect_secrets.plugins.basic_auth import BasicAuthDetector
+    from detect_secrets.plugins.github_token import GitHubTokenDetector
+    from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
+    from detect_secrets.plugins.jwt import JwtTokenDetector
+    from detect_secrets.plugins.mailchimp import MailchimpDetector
+    from detect_secrets.plugins.npm import NpmDetector
+    from detect_secrets.plugins.openai import OpenAIDetector
+    from detect_secrets.plugins.private_key import PrivateKeyDetector
+    from detect_secrets.plugins.pypi_token import PypiTokenDetector
+    from detect_secrets.plugins.sendgrid import SendGridDetector
+    from detect_secrets.plugins.slack import SlackDetector
+    from detect_secrets.plugins.stripe import StripeDetector
+
+    plugin_types = (
+        AWSKeyDetector, AzureStorageKeyDetector, BasicAuthDetector, GitHubTokenDetector,
+        GitLabTokenDetector, JwtTokenDetector, MailchimpDetector, NpmDetector, OpenAIDetector,
+        PrivateKeyDetector, PypiTokenDetector, SendGridDetector, SlackDetector, StripeDetector,
+    )  # fmt: skip
+    return tuple(plugin_type() for plugin_type in plugin_types)
+
+
+@lru_cache(maxsize=1)
+def _keyword_plugin() -> BasePlugin:
+    from detect_secrets.plugins.keyword import KeywordDetector
+
+    return KeywordDetector()

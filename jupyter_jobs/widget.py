@@ -1,0 +1,260 @@
+"""What was created, and why: a view over one job record (a plain dict, see ARCHITECTURE).
+
+The same record is rendered three ways, from the same small section functions: an ipywidgets
+box for live notebooks (collapsible requirements and files, a copyable launch command), HTML
+for front ends without the widget manager (nbconvert, GitHub, a saved notebook reopened
+later) and plain text for terminal IPython and logs. `JobWidget` carries all three in its MIME
+bundle so every front end shows something readable. All record text is escaped: names, keys
+and warnings come from user code and git remotes.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import ipywidgets as widgets
+import traitlets
+
+from . import report
+from .report import type_rows
+
+ROLE_COLORS = {
+    "prefix": "var(--jp-layout-color3, #bdbdbd)",
+    "remote": "var(--jp-brand-color3, #bbdefb)",
+    "path": "var(--jp-success-color3, #c8e6c9)",
+    "artifact": "var(--jp-accent-color3, #b2dfdb)",
+    "image": "var(--jp-warn-color3, #ffe0b2)",
+    "user": "var(--jp-error-color3, #ffcdd2)",
+    "separator": "transparent",
+}
+OUTCOME_MARKS = {"won": "✔ won", "passed": "· passed", "failed": "✘ failed", "skipped": "– skipped"}
+NAMING_NOTES = {
+    "sanitised": " · characters outside [A-Za-z0-9_.-] became _",
+    "truncated": " · shortened to 128 characters (first 63 .. last 63), as W&B does",
+}
+SOURCE_LABELS = {"repo": "git repository", "artifact": "code artifact", "image": "docker image"}
+
+FONT = "var(--jp-ui-font-family, system-ui, sans-serif)"
+MONO = "var(--jp-code-font-family, monospace)"
+TEXT = "var(--jp-ui-font-color1, #212121)"
+MUTED = "var(--jp-ui-font-color2, #616161)"
+BORDER = "var(--jp-border-color2, #e0e0e0)"
+WARN_TEXT = "var(--jp-warn-color0, #bf360c)"
+WARN_BACK = "var(--jp-warn-color3, #fff3e0)"
+
+
+class JobWidget(widgets.VBox):
+    """The job record as a widget; set `record` to show another job."""
+
+    record = traitlets.Dict()
+
+    def __init__(self, record: Mapping[str, Any]) -> None:
+        super().__init__()
+        self.record = dict(record)
+
+    @traitlets.observe("record")
+    def _show(self, change: dict[str, Any]) -> None:
+        self.children = _widget_children(change["new"])
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        """The widget view, plus HTML and text for front ends that cannot show widgets."""
+        bundle = super()._repr_mimebundle_(**kwargs) or {}
+        return {**bundle, "text/plain": render_text(self.record), "text/html": render_html(self.record)}
+
+
+def render_html(record: Mapping[str, Any]) -> str:
+    """The whole record as one self-contained HTML fragment (inline styles, theme-aware)."""
+    collapsible = "".join(
+        f"<details><summary style='cursor:pointer'>{_e(title)}</summary>{body}</details>"
+        for title, body in _collapsible_sections(record)
+    )
+    launch = f"{_heading('Launch')}{_code_block(record.get('launch_command', ''))}"
+    return _frame("".join(_sections(record)) + collapsible + launch)
+
+
+def render_text(record: Mapping[str, Any]) -> str:
+    """The record as plain text (the command line's report), saying so when nothing was created."""
+    dry = "Dry run: nothing was created.\n" if record.get("dry_run") else ""
+    return dry + report.render_text(dict(record))
+
+
+def _widget_children(record: Mapping[str, Any]) -> tuple[widgets.Widget, ...]:
+    """Sections as HTML widgets, the long lists in an Accordion, the command in a text box."""
+    sections = [widgets.HTML(_frame(section)) for section in _sections(record)]
+    collapsible = list(_collapsible_sections(record))
+    accordion = widgets.Accordion(
+        children=[widgets.HTML(_frame(body)) for _, body in collapsible],
+        titles=tuple(title for title, _ in collapsible),
+    )
+    command = widgets.Text(
+        value=record.get("launch_command", ""),
+        description="Launch:",
+        layout=widgets.Layout(width="100%"),
+        style={"description_width": "initial"},
+    )
+    return (*sections, accordion, command)
+
+
+def _sections(record: Mapping[str, Any]) -> list[str]:
+    """The always-visible parts of the view, in reading order."""
+    sections = [_header(record), _naming(record), _decision(record), _source(record), _types(record)]
+    if record.get("warnings"):
+        sections.append(_warnings(record["warnings"]))
+    return sections
+
+
+def _collapsible_sections(record: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """(title, HTML body) of the long lists users open only when they need them."""
+    requirements = record.get("requirements", [])
+    yield f"Requirements ({len(requirements)})", _code_block("\n".join(requirements))
+    code_files = (record.get("code_artifact") or {}).get("files", [])
+    files = [f"job artifact: {name}" for name in record.get("files", [])]
+    files += [f"code artifact: {name}" for name in code_files]
+    yield f"Files ({len(files)})", _code_block("\n".join(files))
+    rewrites = record.get("rewrites", [])
+    if rewrites:
+        lines = [
+            f"cell {r['cell']} line {r['line']} [{r['kind']}]: {r['original']} -> {r['replacement'] or '(removed)'}"
+            for r in rewrites
+        ]
+        yield f"Lines rewritten for plain Python ({len(rewrites)})", _code_block("\n".join(lines))
+
+
+def _header(record: Mapping[str, Any]) -> str:
+    """Name and version first: what the user will type to launch it."""
+    aliases = ", ".join(a for a in record.get("aliases", []) if a != record.get("version"))
+    dry = f"<div style='color:{WARN_TEXT}'>Dry run: nothing was created.</div>" if record.get("dry_run") else ""
+    where = "/".join(part for part in (record.get("entity"), record.get("project")) if part)
+    return (
+        f"<div style='font-size:1.2em;font-weight:bold'>{_mono(record['name'])}"
+        f"<span style='color:{MUTED}'>:{_e(record.get('version', ''))}</span></div>"
+        f"<div style='color:{MUTED}'>{_e(SOURCE_LABELS.get(record.get('source_type', ''), ''))} job"
+        f"{' in ' + _e(where) if where else ''}{' · aliases: ' + _e(aliases) if aliases else ''}"
+        f"{' · ' + _e(record['created_at']) if record.get('created_at') else ''}</div>{dry}"
+    )
+
+
+def _naming(record: Mapping[str, Any]) -> str:
+    """The naming rule, and the name split into the parts that rule put together."""
+    naming = record["naming"]
+    parts = "".join(
+        f"<span title='{_e(part['role'])}' style='background:{ROLE_COLORS.get(part['role'], 'transparent')};"
+        f"padding:0 2px;border-radius:2px'>{_e(part['text'])}</span>"
+        for part in naming["parts"]
+    )
+    legend = " ".join(
+        f"<span style='background:{ROLE_COLORS.get(role, 'transparent')};padding:0 4px'>{_e(role)}</span>"
+        for role in dict.fromkeys(part["role"] for part in naming["parts"])
+    )
+    notes = [note for flag, note in NAMING_NOTES.items() if naming.get(flag)]
+    return (
+        f"{_heading('Name')}<div>rule {_mono(naming['rule'])}{_e(''.join(notes))}</div>"
+        f"<div style='font-family:{MONO};word-break:break-all'>{parts}</div>"
+        f"<div style='font-size:0.85em'>{legend}</div>"
+    )
+
+
+def _decision(record: Mapping[str, Any]) -> str:
+    """W&B's three source checks in order: which one won, and why the others did not."""
+    rows = "".join(
+        f"<tr style='{'font-weight:bold' if d['outcome'] == 'won' else f'color:{MUTED}'}'>"
+        f"{_cell(d['check'])}{_cell(OUTCOME_MARKS.get(d['outcome'], d['outcome']))}{_cell(d['reason'])}</tr>"
+        for d in record.get("decision", [])
+    )
+    return f"{_heading('Source checks (in W&B order)')}{_table(('check', 'outcome', 'why'), rows)}"
+
+
+def _source(record: Mapping[str, Any]) -> str:
+    """Where the job's code comes from, then how it is started."""
+    rows = "".join(f"<tr>{_cell(label)}{_cell(value, mono=True)}</tr>" for label, value in _source_facts(record))
+    return f"{_heading('Source')}{_table(None, rows)}"
+
+
+def _source_facts(record: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) pairs describing the source, entrypoint and runtime; empty ones left out."""
+    kind = record.get("source_type", "")
+    facts = [("source", SOURCE_LABELS.get(kind, kind))]
+    if kind == "repo" and record.get("git"):
+        git = record["git"]
+        facts += [("remote", git["remote"]), ("commit", git["commit"]), ("path in repo", git["entrypoint"])]
+    elif kind == "artifact" and record.get("code_artifact"):
+        code = record["code_artifact"]
+        facts += [("code artifact", code["name"]), ("digest", code["digest"])]
+        facts += [("code files", ", ".join(code["files"]))]
+    elif kind == "image" and record.get("image"):
+        image, _, tag = record["image"].rpartition(":")
+        facts += [("image", image), ("tag", tag)] if image and "/" not in tag else [("image", record["image"])]
+    facts += [("entrypoint", " ".join(record.get("entrypoint") or [])), ("python", record.get("runtime") or "")]
+    facts += [("notebook", record.get("notebook") or "")]
+    return [(label, str(value)) for label, value in facts if value]
+
+
+def _types(record: Mapping[str, Any]) -> str:
+    """Inputs (config keys a launch may override, with defaults) and outputs (summary keys)."""
+    config = record.get("config") or {}
+    inputs = "".join(
+        f"<tr>{_cell(key, mono=True)}{_cell(label)}{_cell(_default(config, key), mono=True)}</tr>"
+        for key, label in type_rows(record.get("input_types") or {})
+    )
+    outputs = "".join(
+        f"<tr>{_cell(key, mono=True)}{_cell(label)}</tr>" for key, label in type_rows(record.get("output_types") or {})
+    )
+    empty = f"<div style='color:{MUTED}'>none</div>"
+    return (
+        f"{_heading('Inputs (run config)')}{_table(('key', 'type', 'default'), inputs) if inputs else empty}"
+        f"{_heading('Outputs (run summary)')}{_table(('key', 'type'), outputs) if outputs else empty}"
+    )
+
+
+def _warnings(warnings: list[str]) -> str:
+    """Warnings stand out: each one is something the launched job may do differently."""
+    items = "".join(f"<li>{_e(warning)}</li>" for warning in warnings)
+    return (
+        f"<div style='background:{WARN_BACK};color:{WARN_TEXT};border-left:4px solid {WARN_TEXT};"
+        f"padding:4px 8px;margin-top:8px'><b>Warnings</b><ul style='margin:0'>{items}</ul></div>"
+    )
+
+
+def _default(config: Mapping[str, Any], dotted_key: str) -> str:
+    """The run-config value at `a.b.c`, as text; empty when the record carries no config."""
+    value: Any = config
+    for part in dotted_key.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return ""
+        value = value[part]
+    return repr(value)
+
+
+def _frame(body: str) -> str:
+    return f"<div style='font-family:{FONT};color:{TEXT};font-size:13px;line-height:1.4'>{body}</div>"
+
+
+def _heading(text: str) -> str:
+    return f"<div style='font-weight:bold;margin-top:8px'>{_e(text)}</div>"
+
+
+def _table(headers: tuple[str, ...] | None, rows: str) -> str:
+    head = "".join(f"<th style='text-align:left;padding:2px 8px'>{_e(h)}</th>" for h in headers or ())
+    return f"<table style='border-collapse:collapse'>{f'<tr>{head}</tr>' if head else ''}{rows}</table>"
+
+
+def _cell(text: str, mono: bool = False) -> str:
+    family = f"font-family:{MONO};" if mono else ""
+    return f"<td style='{family}text-align:left;padding:2px 8px;border-top:1px solid {BORDER}'>{_e(text)}</td>"
+
+
+def _code_block(text: str) -> str:
+    return (
+        f"<pre style='font-family:{MONO};background:var(--jp-layout-color2, #f5f5f5);padding:4px 8px;"
+        f"user-select:all;white-space:pre-wrap;word-break:break-all;margin:2px 0'>{_e(text)}</pre>"
+    )
+
+
+def _mono(text: str) -> str:
+    return f"<code style='font-family:{MONO}'>{_e(text)}</code>"
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)

@@ -1,0 +1,121 @@
+"""The source decision, checked against real git repositories made in temp dirs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from jupyter_jobs.errors import JobError
+from jupyter_jobs.source import decide_source
+
+from .conftest import git
+
+
+def outcomes(decision) -> dict[str, str]:
+    return {check.check: check.outcome for check in decision.checks}
+
+
+def committed_notebook(repo: Path, write_notebook: Callable[..., Path], name: str = "nb/train.ipynb") -> Path:
+    path = write_notebook(name, folder=repo)
+    git(repo, "add", name)
+    git(repo, "commit", "-q", "-m", "add notebook")
+    return path
+
+
+def test_repo_with_remote_wins(git_repo, write_notebook) -> None:
+    repo = git_repo(remote="https://user:tok3n@github.com/acme/ml.git")
+    path = committed_notebook(repo, write_notebook)
+    decision = decide_source(path)
+    assert decision.source_type == "repo"
+    assert outcomes(decision) == {"git": "won", "artifact": "skipped", "image": "failed"}
+    assert decision.git.remote == "https://user:@github.com/acme/ml.git"
+    assert decision.git.commit == git(repo, "rev-parse", "HEAD")
+    assert decision.git.entrypoint == "nb/train.ipynb"
+    assert decision.git.diff == "" and decision.warnings == ()
+    assert "tok3n" not in repr(decision)
+
+
+def test_repo_without_remote_falls_to_artifact(git_repo, write_notebook) -> None:
+    path = committed_notebook(git_repo(remote=None), write_notebook)
+    decision = decide_source(path)
+    assert decision.source_type == "artifact"
+    assert outcomes(decision) == {"git": "failed", "artifact": "won", "image": "failed"}
+    assert "no 'origin' remote" in decision.checks[0].reason
+
+
+def test_repo_without_commits_falls_to_artifact(git_repo, write_notebook) -> None:
+    path = write_notebook("train.ipynb", folder=git_repo(commit=False))
+    decision = decide_source(path)
+    assert decision.source_type == "artifact"
+    assert "no commits" in decision.checks[0].reason
+
+
+def test_disable_git(git_repo, write_notebook) -> None:
+    path = committed_notebook(git_repo(), write_notebook)
+    decision = decide_source(path, no_git=True)
+    assert decision.source_type == "artifact"
+    assert decision.checks[0].outcome == "failed" and "disable_git" in decision.checks[0].reason
+
+
+def test_notebook_outside_any_repo(write_notebook) -> None:
+    decision = decide_source(write_notebook())
+    assert decision.source_type == "artifact"
+    assert "not inside a git repository" in decision.checks[0].reason
+
+
+def test_dirty_notebook_warns_and_carries_a_diff(git_repo, write_notebook) -> None:
+    repo = git_repo()
+    path = committed_notebook(repo, write_notebook)
+    path.write_text(path.read_text().replace("0.01", "0.02"))
+    decision = decide_source(path)
+    assert decision.source_type == "repo"
+    assert any("uncommitted changes" in w and "--source artifact" in w for w in decision.warnings)
+    assert "0.02" in decision.git.diff and decision.git.diff.startswith("diff --git")
+
+
+def test_uncommitted_notebook_warns(git_repo, write_notebook) -> None:
+    path = write_notebook("new.ipynb", folder=git_repo())
+    decision = decide_source(path)
+    assert decision.source_type == "repo"
+    assert any("new.ipynb is not committed" in w for w in decision.warnings)
+
+
+def test_detached_head_pins_the_commit(git_repo, write_notebook) -> None:
+    repo = git_repo()
+    path = committed_notebook(repo, write_notebook)
+    head = git(repo, "rev-parse", "HEAD")
+    git(repo, "checkout", "-q", "--detach", head)
+    decision = decide_source(path)
+    assert decision.git.commit == head
+    assert any("detached HEAD" in w for w in decision.warnings)
+
+
+@pytest.mark.parametrize("image", ["wandb/job_example:v1", "wandb/job_example"])
+def test_wandb_docker_gives_an_image_job(write_notebook, image: str) -> None:
+    decision = decide_source(write_notebook(), image=image)
+    assert decision.source_type == "image" and decision.image == image
+    assert outcomes(decision) == {"git": "failed", "artifact": "skipped", "image": "won"}
+
+
+def test_git_beats_image(git_repo, write_notebook) -> None:
+    decision = decide_source(committed_notebook(git_repo(), write_notebook), image="wandb/x:v1")
+    assert outcomes(decision) == {"git": "won", "artifact": "skipped", "image": "passed"}
+
+
+def test_malformed_image_is_ignored_with_a_warning(write_notebook) -> None:
+    decision = decide_source(write_notebook(), image="Not An Image!!")
+    assert decision.source_type == "artifact"
+    assert any("not a valid image reference" in w for w in decision.warnings)
+
+
+def test_forced_sources(git_repo, write_notebook) -> None:
+    path = committed_notebook(git_repo(), write_notebook)
+    forced = decide_source(path, choice="artifact")
+    assert forced.source_type == "artifact"
+    assert outcomes(forced) == {"git": "skipped", "artifact": "won", "image": "skipped"}
+    with pytest.raises(JobError, match="Cannot use the image source"):
+        decide_source(path, choice="image")
+    with pytest.raises(JobError, match="Cannot use the git source: .*not inside a git repository"):
+        decide_source(write_notebook("other.ipynb"), choice="git")
