@@ -33,9 +33,9 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
 
 
 def _load_jupyter_server_extension(server_app: Any) -> None:
-    from .handlers import setup_handlers
+    from .handlers import JupyterJobs, setup_handlers
 
-    setup_handlers(server_app.web_app)
+    setup_handlers(server_app.web_app, store=JupyterJobs(config=server_app.config).store)
     server_app.log.info("jupyter_jobs server extension loaded")
 
 

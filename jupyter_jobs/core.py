@@ -8,7 +8,6 @@ given an active run, logs the code and job artifacts to it. It returns a `JobRes
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -128,15 +127,9 @@ def _code_artifact(project: str, path: Path, export: ExportResult, notebook_byte
     files = {script_name: export.script.encode()}
     if notebook_bytes is not None:
         files[path.name] = notebook_bytes
-    return _CodeArtifact(naming.code_artifact_name(project, path.name), _digest(files), files, script_name)
+    from .store import content_digest
 
-
-def _digest(files: Mapping[str, bytes]) -> str:
-    """sha256 over the sorted (name, sha256(content)) pairs: the store computes it the same way."""
-    outer = hashlib.sha256()
-    for name in sorted(files):
-        outer.update(f"{name}\0{hashlib.sha256(files[name]).hexdigest()}\n".encode())
-    return outer.hexdigest()
+    return _CodeArtifact(naming.code_artifact_name(project, path.name), content_digest(files), files, script_name)
 
 
 def _name_and_source(
@@ -265,19 +258,21 @@ def _store_and_publish(
     code: _CodeArtifact,
     run: Any,
 ) -> JobResult:
-    from .store import JobStore
+    from .store import VERSION_PATTERN, JobStore, content_digest
 
     store = JobStore.open(request.store)
-    content_alias = f"sha-{_digest(job_files)[:16]}"
-    aliases = (*job_name.aliases, content_alias)
+    content_alias = f"sha-{content_digest(job_files)[:16]}"
+    record["artifact_aliases"] = [*job_name.aliases, content_alias]
+    # An image tag such as "v1" would shadow the store's own version labels: W&B gets it, the store does not.
+    store_aliases = [alias for alias in record["artifact_aliases"] if not VERSION_PATTERN.fullmatch(alias)]
     _add_commands(record, content_alias)
     if request.dry_run:
         version, would_create = store.preview(job_name.name, job_files)
-        record.update(version=version, aliases=list(aliases), path=None, would_create=would_create)
+        record.update(version=version, aliases=["latest", *store_aliases], path=None, would_create=would_create)
         return JobResult(record, False, None, code.files, job_files)
     _, code_dir = store.put_code_artifact(code.files)
     record["code_artifact"]["path"] = str(code_dir)
-    stored, created = store.add_version(job_name.name, job_files, record, aliases)
+    stored, created = store.add_version(job_name.name, job_files, record, store_aliases)
     result = JobResult(stored.record, created, stored, code.files, job_files)
     if run is not None:
         from .publish import publish_to_run

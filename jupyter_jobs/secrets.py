@@ -43,7 +43,6 @@ _PLUGIN_KINDS = {
     "Slack Token": "Slack token",
     "GitHub Token": "GitHub token",
     "GitLab Token": "GitLab token",
-    "JSON Web Token": "JSON Web Token",
 }
 _AWS_KEY_ID = re.compile(r"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}")
 
@@ -66,7 +65,7 @@ _WANDB_LEGACY_KEY = re.compile(r"(?<![\w-])(?:[a-z]+-)?[0-9a-f]{40}(?![\w-])")
 _LITERAL = r"""(?:\b[rRbBuUfF]{1,2})?(?P<q>['"`])(?P<value>[^'"`\n]*)(?P=q)"""
 # `name = "v"`, `name: str = "v"`, `f(name="v")`.
 _ASSIGNED = re.compile(
-    r"(?P<name>[A-Za-z_][\w.]*)\s*(?::\s*[\w\[\]., |]+?\s*)?(?<![=!<>])=(?!=)\s*" + _LITERAL
+    r"\b(?P<name>[A-Za-z_][\w.]*)\s*(?::\s*[\w\[\]., |]+)?(?<![=!<>])=(?!=)\s*" + _LITERAL
 )
 # `{"name": "v"}`, `os.environ["NAME"] = "v"`, `os.environ.get("NAME", "v")`.
 _KEYED = re.compile(r"""(?P<nq>['"])(?P<name>[\w.-]{1,64})(?P=nq)\s*(?:\]\s*=|:|,)\s*""" + _LITERAL)
@@ -79,6 +78,33 @@ _ENV_ACCESS = re.compile(r"(?:environ|getenv|putenv|setdefault|environ\.get)\W*$
 # Printed `NAME=value` / `name: value` lines (env dumps, config files shown in outputs).
 _PRINTED_ASSIGNED = re.compile(r"^\s*(?P<name>[A-Za-z_][\w.-]*)\s*[=:]\s*(?P<value>[^\s,;]+)\s*$")
 
+# detect-secrets' plugins for fixed token formats that make sense in notebooks, each with what
+# its patterns cannot match without (lower-case). Left out: the high-entropy plugins (hashes and
+# ids are everywhere in ML code), IP addresses (not secrets), and formats that match ordinary ids
+# or base64 (Artifactory, Discord, Twilio SIDs).
+_PLUGIN_ANCHORS = {
+    "aws.AWSKeyDetector": r"akia|asia|abia|acca|a3t|aws",
+    "azure_storage_key.AzureStorageKeyDetector": r"accountkey=",
+    "basic_auth.BasicAuthDetector": r"://\S*@",
+    "github_token.GitHubTokenDetector": r"gh[pousr]_",
+    "gitlab_token.GitLabTokenDetector": r"gl[a-z]+-|gr1348941",
+    "jwt.JwtTokenDetector": r"eyj",
+    "mailchimp.MailchimpDetector": r"-us\d",
+    "npm.NpmDetector": r"_authtoken",
+    "openai.OpenAIDetector": r"t3blbkfj",
+    "private_key.PrivateKeyDetector": r"private key|putty",
+    "pypi_token.PypiTokenDetector": r"pypi-",
+    "sendgrid.SendGridDetector": r"sg\.",
+    "slack.SlackDetector": r"xox|hooks\.slack",
+    "stripe.StripeDetector": r"k_live_",
+}
+# The keyword plugin's words, and ours (formats above and secret-sounding names).
+_KEYWORD_ANCHOR = r"key|pass|pwd|secret|contrase"
+_OWN_ANCHOR = r"token|cred|auth|wandb|local-|sk-|hf_|github_pat_|aiza|private key"
+# A line with none of these holds no secret we can find: one search (on the lower-cased line,
+# ten times faster than IGNORECASE) skips the many lines of ordinary code and logs.
+_MAY_HOLD_SECRET = re.compile("|".join([*_PLUGIN_ANCHORS.values(), _KEYWORD_ANCHOR, _OWN_ANCHOR]))
+_MAY_HOLD_KEYWORD = re.compile(_KEYWORD_ANCHOR)
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+")
 _NAME_PARTS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
@@ -229,19 +255,23 @@ def _without_generic_duplicates(findings: set[SecretFinding]) -> list[SecretFind
 
 def kinds_in_line(line: str, *, printed: bool) -> set[str]:
     """The kinds of secret on one line; `printed` lines are output text, not Python."""
-    line = _DATA_URI.sub("", line)
-    if not line.strip():
+    if "base64," in line:
+        line = _DATA_URI.sub("", line)
+    lowered = line.lower()
+    if not _MAY_HOLD_SECRET.search(lowered):
         return set()
     bindings = list(_bindings(line, printed=printed))
     named = {kind for binding in bindings if (kind := _named_kind(binding, _secret_word(binding)))}
-    return _plugin_kinds(line) | _format_kinds(line) | _wandb_login_kinds(line) | named | _keyword_kinds(line, bindings)
+    keyword = _keyword_kinds(line, bindings) if _MAY_HOLD_KEYWORD.search(lowered) else set()
+    return _plugin_kinds(line, lowered) | _format_kinds(line) | _wandb_login_kinds(line) | named | keyword
 
 
-def _plugin_kinds(line: str) -> set[str]:
-    """Kinds found by detect-secrets' format plugins (all but the keyword plugin)."""
+def _plugin_kinds(line: str, lowered: str) -> set[str]:
+    """Kinds found by detect-secrets' format plugins, each run only where its anchor is."""
     return {
         _plugin_kind(plugin, value)
-        for plugin in _format_plugins()
+        for plugin, anchor in _format_plugins()
+        if anchor.search(lowered)
         for value in plugin.analyze_string(line)
         if not _is_example(value)
     }
@@ -394,33 +424,16 @@ def _looks_generated(value: str) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _format_plugins() -> tuple[BasePlugin, ...]:
-    """detect-secrets' plugins for fixed token formats, the ones that make sense in notebooks.
+def _format_plugins() -> tuple[tuple[BasePlugin, re.Pattern[str]], ...]:
+    """Each chosen detect-secrets plugin, instantiated once, with its anchor."""
+    from importlib import import_module
 
-    Left out: the high-entropy plugins (hashes and ids everywhere), IP addresses (not secrets),
-    and formats that match ordinary ids or base64 (Artifactory, Discord, Twilio SIDs).
-    """
-    from detect_secrets.plugins.aws import AWSKeyDetector
-    from detect_secrets.plugins.azure_storage_key import AzureStorageKeyDetector
-    from detect_secrets.plugins.basic_auth import BasicAuthDetector
-    from detect_secrets.plugins.github_token import GitHubTokenDetector
-    from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
-    from detect_secrets.plugins.jwt import JwtTokenDetector
-    from detect_secrets.plugins.mailchimp import MailchimpDetector
-    from detect_secrets.plugins.npm import NpmDetector
-    from detect_secrets.plugins.openai import OpenAIDetector
-    from detect_secrets.plugins.private_key import PrivateKeyDetector
-    from detect_secrets.plugins.pypi_token import PypiTokenDetector
-    from detect_secrets.plugins.sendgrid import SendGridDetector
-    from detect_secrets.plugins.slack import SlackDetector
-    from detect_secrets.plugins.stripe import StripeDetector
-
-    plugin_types = (
-        AWSKeyDetector, AzureStorageKeyDetector, BasicAuthDetector, GitHubTokenDetector,
-        GitLabTokenDetector, JwtTokenDetector, MailchimpDetector, NpmDetector, OpenAIDetector,
-        PrivateKeyDetector, PypiTokenDetector, SendGridDetector, SlackDetector, StripeDetector,
-    )  # fmt: skip
-    return tuple(plugin_type() for plugin_type in plugin_types)
+    plugins = []
+    for path, anchor in _PLUGIN_ANCHORS.items():
+        module_name, class_name = path.rsplit(".", 1)
+        plugin_type = getattr(import_module(f"detect_secrets.plugins.{module_name}"), class_name)
+        plugins.append((plugin_type(), re.compile(anchor)))
+    return tuple(plugins)
 
 
 @lru_cache(maxsize=1)

@@ -414,7 +414,7 @@ class JobStore:
     def _check_code(self, repair: bool) -> list[str]:
         """Code artifact folders whose files no longer match the digest they are named by."""
         problems = []
-        for folder in sorted(p for p in self._code.iterdir()):
+        for folder in sorted(self._code.iterdir()):
             if _unreadable_json(folder / MANIFEST_FILE) or \
                     _folder_digest(folder, skip=MANIFEST_FILE) != folder.name:
                 problems.append(f"code/{folder.name}: files do not match the digest")

@@ -113,7 +113,7 @@ def test_image_job_matches_the_sdk(write_notebook, store_dir: Path, tmp_path: Pa
     artifact = builder.build(api=None)
     assert built_files(artifact)["wandb-job.json"] == result.job_files["wandb-job.json"]
     assert artifact.name == result.record["name"]
-    assert [a for a in result.record["aliases"] if not a.startswith("sha-")] == builder._aliases
+    assert [a for a in result.record["artifact_aliases"] if not a.startswith("sha-")] == builder._aliases
 
 
 def test_user_name_matches_the_sdks_job_name_setting(write_notebook, store_dir: Path, tmp_path: Path) -> None:

@@ -1,0 +1,1110 @@
+"""Turn a saved notebook into one plain-Python script that a W&B job can run.
+
+A W&B job runs its code with plain ``python``, where ``get_ipython()`` does not exist. So the
+export recognises IPython syntax with IPython's own input transformers (the same ones Jupyter
+uses to run a cell), finds the ``get_ipython()...`` calls they produce with ``ast``, and replaces
+each with plain Python, reporting every change as a `Rewrite`:
+
+* ``!cmd`` -> ``subprocess.run(cmd, shell=True, check=False)``; ``var = !cmd`` -> the command's
+  output lines as a plain ``list`` (IPython's ``SList`` extras such as ``.s``/``.n`` are gone);
+  ``$name``/``{expr}`` in commands and magic arguments become f-string fields when the names are
+  bound in the notebook, and stay literal otherwise, as IPython does when it cannot expand;
+* ``%pip``/``!pip``/``%conda install ...`` become requirements of the job, not code;
+* ``%env``, ``%cd``, ``%run``, ``%time``/``%timeit``, ``%%time``/``%%timeit``/``%%capture``,
+  ``%%writefile`` and ``%%bash``/``%%sh``/``%%script`` get plain-Python equivalents;
+* interactive-only magics (``%matplotlib``, ``%load_ext``, ...), ``obj?`` help, the
+  ``%wandb_job`` magic and ``wandb.login()``/``notebook_login()`` calls (a job reads
+  ``WANDB_API_KEY`` from its environment) are dropped;
+* unknown magics and non-Python cell magics (``%%html``, ``%%R``, ...) are commented out with a
+  warning, never dropped silently;
+* a cell using top-level ``await`` becomes an ``async def`` run by ``asyncio.run`` (its top-level
+  names are declared ``global`` so later cells still see them; each such cell gets its own
+  event loop);
+* ``display(...)``, which IPython puts in builtins, gets a two-line fallback that prints, only
+  when the notebook calls it without importing it: the script never needs IPython.
+
+Any other use of ``get_ipython`` in the code stops the export: plain ``python`` has no such
+function. A notebook without code is an error rather than an empty job. A ``.py`` file is
+exported as it is, once it compiles; a script has no cells, so its ``line_origins`` are ``None``.
+
+Notebooks are read with the standard ``json`` module (only ``cell_type`` and ``source`` are
+used); nbformat, which costs about a second to import, is only loaded to upgrade notebooks older
+than format 4.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import difflib
+import inspect
+import json
+import re
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from os import PathLike
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from jupyter_jobs.errors import JobError
+
+if TYPE_CHECKING:
+    from IPython.core.inputtransformer2 import TransformerManager
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """One notebook construct the script holds in another form (shown to the user)."""
+
+    cell: int
+    line: int
+    kind: str
+    original: str
+    replacement: str
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """The exported script and everything the user should know about how it was made."""
+
+    script: str
+    rewrites: tuple[Rewrite, ...]
+    requirements: tuple[str, ...]
+    warnings: tuple[str, ...]
+    line_origins: tuple[tuple[int, int] | None, ...]
+    source_name: str
+    is_notebook: bool
+
+
+Origin = tuple[int, int]
+
+# A cheap filter, not a parser: cells matching none of these cannot contain IPython syntax, so
+# they skip the transformer. A false positive only costs one transformer call.
+_IPYTHON_SYNTAX = re.compile(r"^[ \t]*(?:[%!?]|>>>|In \[)|\?[ \t]*$|=[ \t]*[!%]", re.MULTILINE)
+
+_INTERACTIVE_MAGICS = frozenset(
+    "load_ext reload_ext unload_ext autoreload aimport matplotlib config store who whos who_ls "
+    "pdb xmode precision colors doctest_mode automagic autocall autosave autoawait history hist "
+    "lsmagic magic quickref page qtconsole connect_info notebook debug tb recall dhist bookmark "
+    "tensorboard wandb pycat reset reset_selective logstart logstop logon logoff logstate "
+    "killbgscripts rehashx".split()
+)
+_HELP_MAGICS = frozenset("pinfo pinfo2 psearch pdoc pdef psource pfile".split())
+_SHELL_ALIASES = frozenset("ls mkdir cp mv rm rmdir cat".split())
+_INSTALLERS = frozenset({"pip", "conda", "mamba"})
+_SCRIPT_MAGICS = frozenset("bash sh script perl ruby python python2 python3 pypy".split())
+_BODY_MAGICS = {"capture": "capture", "time": "time", "timeit": "time", "prun": "time", "wandb": "wrapper"}
+_NON_PYTHON_MAGICS = frozenset(
+    "html HTML javascript js latex markdown svg R r sql bigquery ruby_inline octave julia".split()
+)
+
+# pip/conda options that take a value: the value is never a package.
+_VALUE_OPTIONS = frozenset(
+    "-r --requirement -c --constraint -i --index-url --extra-index-url -f --find-links -t --target "
+    "--prefix --root --src --upgrade-strategy --platform --python-version --implementation --abi "
+    "--progress-bar --trusted-host --cache-dir --log --timeout --retries --exists-action --proxy "
+    "-C --config-settings --global-option --no-binary --only-binary --report -e --editable "
+    "--channel -n --name -p".split()
+)
+_WARNED_OPTIONS = {
+    "-r": "its packages are not read into the job's requirements; list them yourself",
+    "--requirement": "its packages are not read into the job's requirements; list them yourself",
+    "-e": "editable installs cannot be requirements of a job",
+    "--editable": "editable installs cannot be requirements of a job",
+    "-i": "the job's requirements do not carry a package index",
+    "--index-url": "the job's requirements do not carry a package index",
+    "--extra-index-url": "the job's requirements do not carry a package index",
+    "-f": "the job's requirements do not carry a package index",
+    "--find-links": "the job's requirements do not carry a package index",
+}
+_SHELL_CHAIN = frozenset({"&&", ";", "||"})
+_REDIRECT = re.compile(r"^(?:\d?>>?|&>>?|<)(.*)$")
+
+
+def export_path(path: str | PathLike[str]) -> ExportResult:
+    """Export a notebook (``.ipynb``) or take a script (``.py``) as it is, once it compiles."""
+    file = Path(path)
+    if file.suffix not in (".ipynb", ".py"):
+        raise JobError(f"{file.name} is neither a notebook (.ipynb) nor a script (.py)",
+                       hint="give the path of the notebook or script the job should run")
+    text = _read_text(file)
+    if file.suffix == ".py":
+        return _script_as_is(text, file.name)
+    return export_notebook_text(text, file.name)
+
+
+def export_notebook_text(text: str, name: str) -> ExportResult:
+    """Export the code cells of the notebook JSON `text` (named `name` in messages) to a script."""
+    cells = _code_cells(text, name)
+    builder = _ScriptBuilder()
+    for number, source in cells:
+        builder.add_cell(number, source)
+    return builder.result(name)
+
+
+def launch_converter_hazards(text: str) -> list[str]:
+    """What W&B Launch's own converter breaks in this notebook, one line per construct.
+
+    A git-sourced job runs the committed notebook through W&B's converter, which drops lines
+    starting with ``!`` and hands the rest to nbconvert: every other IPython construct becomes a
+    ``get_ipython()`` call that fails under plain ``python``.
+    """
+    hazards: list[str] = []
+    for number, source in _code_cells(text, "notebook"):
+        hazards.extend(_cell_hazards(number, source))
+    return hazards
+
+
+def annotated_script(result: ExportResult) -> str:
+    """The script with a comment above each rewrite, naming its kind and where it came from."""
+    lines = result.script.split("\n")
+    notes: dict[int, list[str]] = {}
+    for rewrite in result.rewrites:
+        index = _first_line_at_or_after(result.line_origins, (rewrite.cell, rewrite.line), len(lines))
+        what = "dropped" if not rewrite.replacement else "rewritten"
+        notes.setdefault(index, []).append(
+            f"# jupyter-jobs: {rewrite.kind} (cell {rewrite.cell}, line {rewrite.line}), {what}: "
+            f"{rewrite.original.strip()}"
+        )
+    annotated: list[str] = []
+    for index, line in enumerate(lines):
+        indent = line[: len(line) - len(line.lstrip())]
+        annotated.extend(indent + note for note in notes.get(index, ()))
+        annotated.append(line)
+    return "\n".join(annotated)
+
+
+# --------------------------------------------------------------------------- reading notebooks
+
+
+def _read_text(file: Path) -> str:
+    """The file's text, or a one-line reason it cannot be read."""
+    try:
+        return file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise JobError(f"{file} does not exist", hint="save the notebook first, or check the path") from None
+    except IsADirectoryError:
+        raise JobError(f"{file} is a folder, not a file", hint="give the path of a notebook") from None
+    except UnicodeDecodeError:
+        raise JobError(f"{file.name} is not UTF-8 text", hint="re-save it from Jupyter") from None
+    except OSError as err:
+        raise JobError(f"cannot read {file}: {err.strerror}", hint="check the file's permissions") from None
+
+
+def _script_as_is(text: str, name: str) -> ExportResult:
+    """A ``.py`` entrypoint, checked to compile; it has no cells, so nothing maps to one."""
+    try:
+        compile(text, name, "exec", dont_inherit=True)
+    except SyntaxError as err:
+        raise JobError(f"{name} is not valid Python (line {err.lineno}: {err.msg})",
+                       hint="fix the script so that `python` can run it") from None
+    return ExportResult(script=text, rewrites=(), requirements=(), warnings=(),
+                        line_origins=(None,) * len(text.split("\n")), source_name=name, is_notebook=False)
+
+
+def _code_cells(text: str, name: str) -> list[tuple[int, str]]:
+    """(1-based cell number, source) of each code cell with code, in notebook order."""
+    notebook = _notebook_json(text, name)
+    _check_language(notebook, name)
+    cells = notebook.get("cells")
+    if not isinstance(cells, list):
+        raise JobError(f"{name} is not a valid notebook (it has no list of cells)",
+                       hint="open it in Jupyter and save it again")
+    code_cells = [(number, _cell_source(cell, number, name)) for number, cell in enumerate(cells, 1)
+                  if _is_code_cell(cell, number, name)]
+    code_cells = [(number, source) for number, source in code_cells if source.strip()]
+    if not code_cells:
+        raise JobError(f"{name} has no code to export", hint="add the code the job should run to a code cell and save")
+    return code_cells
+
+
+def _notebook_json(text: str, name: str) -> dict:
+    """The notebook as nbformat 4 JSON; older formats go through nbformat's own upgrade."""
+    try:
+        notebook = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise JobError(f"{name} is not valid JSON (line {err.lineno}: {err.msg})",
+                       hint="the file is damaged; restore it from a checkpoint or version control") from None
+    if not isinstance(notebook, dict) or "nbformat" not in notebook:
+        raise JobError(f"{name} is not a Jupyter notebook (no nbformat version)",
+                       hint="give the path of an .ipynb file saved by Jupyter")
+    version = notebook["nbformat"]
+    if version == 4:
+        return notebook
+    if isinstance(version, int) and 1 <= version < 4:
+        return _upgraded(text, name, version)
+    raise JobError(f"{name} has nbformat version {version!r}, which jupyter-jobs does not read",
+                   hint="open it in a current Jupyter and save it as nbformat 4")
+
+
+def _upgraded(text: str, name: str, version: int) -> dict:
+    """An nbformat < 4 notebook converted by nbformat, or a one-line reason it cannot be."""
+    import nbformat
+
+    try:
+        return nbformat.reads(text, as_version=4)
+    except Exception as err:  # nbformat raises many types for damaged old notebooks
+        raise JobError(f"{name} is an nbformat {version} notebook that cannot be upgraded ({err})",
+                       hint="open it in Jupyter and save it as nbformat 4") from None
+
+
+def _check_language(notebook: dict, name: str) -> None:
+    """Refuse notebooks of other languages: a W&B job runs Python."""
+    metadata = notebook.get("metadata") if isinstance(notebook.get("metadata"), dict) else {}
+    kernelspec = metadata.get("kernelspec") if isinstance(metadata.get("kernelspec"), dict) else {}
+    language_info = metadata.get("language_info") if isinstance(metadata.get("language_info"), dict) else {}
+    language = kernelspec.get("language") or language_info.get("name") or metadata.get("language")
+    if isinstance(language, str) and language.strip().lower() not in ("python", "python3", "python2", "ipython"):
+        raise JobError(f"{name}: kernel language is {language}; only Python notebooks can become W&B jobs",
+                       hint="open the notebook with a Python kernel")
+
+
+def _is_code_cell(cell: object, number: int, name: str) -> bool:
+    """Whether the cell holds code; a cell that is not a JSON object means a damaged notebook."""
+    if not isinstance(cell, dict):
+        raise JobError(f"{name} is not a valid notebook (cell {number} is not an object)",
+                       hint="open it in Jupyter and save it again")
+    return cell.get("cell_type") == "code"
+
+
+def _cell_source(cell: dict, number: int, name: str) -> str:
+    """The cell's source, which nbformat stores as a string or a list of lines."""
+    source = cell.get("source", "")
+    if isinstance(source, list) and all(isinstance(part, str) for part in source):
+        return "".join(source)
+    if isinstance(source, str):
+        return source
+    raise JobError(f"{name} is not a valid notebook (cell {number} has no text source)",
+                   hint="open it in Jupyter and save it again")
+
+
+# --------------------------------------------------------------------------- recognising IPython
+
+
+@lru_cache(maxsize=1)
+def _transformer() -> TransformerManager:
+    """IPython's input transformer, built once: it is what Jupyter itself runs on each cell."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager()
+
+
+def _split_lines(text: str) -> list[str]:
+    """Lines as Python's tokenizer sees them (``str.splitlines`` also splits on form feeds)."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
+def _needs_transformer(source: str) -> bool:
+    """Whether the cell may hold IPython syntax (or a common indent, which IPython removes)."""
+    return bool(_IPYTHON_SYNTAX.search(source)) or source.lstrip("\r\n")[:1] in (" ", "\t")
+
+
+def _transformed(source: str) -> tuple[list[str], list[int]]:
+    """The cell as IPython would run it, and for each of its lines the 0-based source line."""
+    source_lines = _split_lines(source)
+    if not _needs_transformer(source):
+        return source_lines, list(range(len(source_lines)))
+    try:
+        code_lines = _split_lines(_transformer().transform_cell(source))
+    except Exception:  # the transformer gives up on broken code; compiling it names the error
+        return source_lines, list(range(len(source_lines)))
+    return code_lines, _line_map(source_lines, code_lines)
+
+
+def _line_map(source_lines: list[str], code_lines: list[str]) -> list[int]:
+    """Match transformed lines to source lines: IPython keeps lines, except that it drops
+    leading blank lines and joins a backslash-continued magic into its first line."""
+    if len(source_lines) == len(code_lines):
+        return list(range(len(code_lines)))
+    origin = [0] * len(code_lines)
+    matcher = difflib.SequenceMatcher(None, [line.strip() for line in source_lines],
+                                      [line.strip() for line in code_lines], autojunk=False)
+    for _tag, src_start, src_end, code_start, code_end in matcher.get_opcodes():
+        for offset in range(code_end - code_start):
+            origin[code_start + offset] = min(src_start + offset, max(src_end - 1, src_start))
+    return origin
+
+
+def _ipython_call(node: ast.AST) -> tuple[str, list[str]] | None:
+    """(method, literal arguments) of a ``get_ipython().method('...', ...)`` call, else None."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not node.keywords):
+        return None
+    owner = node.func.value
+    if not (isinstance(owner, ast.Call) and isinstance(owner.func, ast.Name) and owner.func.id == "get_ipython"):
+        return None
+    if not all(isinstance(arg, ast.Constant) and isinstance(arg.value, str) for arg in node.args):
+        return None
+    return node.func.attr, [arg.value for arg in node.args]
+
+
+def _statements_with_parents(tree: ast.Module) -> Iterator[tuple[ast.stmt, bool]]:
+    """Every statement, with whether it sits inside a block (so removing it needs a ``pass``)."""
+    pending: list[tuple[ast.AST, bool]] = [(tree, False)]
+    while pending:
+        node, nested = pending.pop()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.stmt):
+                yield child, nested or not isinstance(node, ast.Module)
+                pending.append((child, True))
+            elif not isinstance(child, ast.expr):
+                pending.append((child, nested))  # except handlers, match cases
+
+
+def _bound_names(tree: ast.AST) -> set[str]:
+    """Every name the code binds anywhere (assignments, loops, imports, defs, parameters)."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+    return names
+
+
+def _top_level_bindings(tree: ast.Module) -> list[str]:
+    """Names a cell binds in its own (module) scope, which an ``async def`` wrapper must
+    declare ``global`` so that later cells still see them."""
+    names: dict[str, None] = {}
+    pending: list[ast.AST] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names[node.name] = None
+            pending.extend(node.decorator_list)
+            continue
+        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names[node.id] = None
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update(dict.fromkeys((a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"))
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names[node.name] = None
+        pending.extend(ast.iter_child_nodes(node))
+    return sorted(names)
+
+
+def _is_login_call(node: ast.AST) -> bool:
+    """``wandb.login()`` without a key, or ``notebook_login()``: both wait for a person."""
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        if func.value.id == "wandb" and func.attr == "login":
+            return not any(keyword.arg == "key" for keyword in node.keywords)
+        return func.attr == "notebook_login"
+    return isinstance(func, ast.Name) and func.id == "notebook_login"
+
+
+def _uses_get_ipython(tree: ast.AST) -> int | None:
+    """The line of the first remaining reference to ``get_ipython``, if any."""
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Name) and node.id == "get_ipython") or (
+            isinstance(node, ast.Attribute) and node.attr == "get_ipython"
+        ):
+            return node.lineno
+    return None
+
+
+# --------------------------------------------------------------------------- building the script
+
+
+def _literal(text: str) -> str:
+    """A Python string literal for `text`, with double quotes when possible."""
+    if '"' in text and "'" not in text:
+        return repr(text)
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _block_literal(text: str) -> list[str]:
+    """`text` as a literal spread over lines when that reads well, else one line."""
+    if "\n" not in text.rstrip("\n") or "\\" in text or "'''" in text or text.endswith("'"):
+        return [_literal(text)]
+    lines = text.split("\n")
+    return ["'''\\", *lines[:-1], lines[-1] + "'''"]
+
+
+def _char_column(line: str, byte_column: int) -> int:
+    """ast reports columns in UTF-8 bytes; string slicing needs characters."""
+    return len(line.encode("utf-8")[:byte_column].decode("utf-8", errors="ignore"))
+
+
+def _first_line_at_or_after(origins: tuple[Origin | None, ...], target: Origin, default: int) -> int:
+    """Index of the first script line that comes from `target` or later in the notebook."""
+    for index, origin in enumerate(origins):
+        if origin is not None and origin >= target:
+            return index
+    return default
+
+
+@dataclass
+class _Site:
+    """Where a construct sits: its cell and line, the line as written, and its context."""
+
+    cell: int
+    line: int
+    original: str
+    statement: bool
+    nested: bool
+
+    @property
+    def where(self) -> str:
+        return f"Cell {self.cell}, line {self.line}"
+
+
+@dataclass
+class _Edit:
+    """Replace transformed-code text from (line, column) to (end line, end column) with `text`."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    text: str
+
+
+@dataclass
+class _ScriptBuilder:
+    """Accumulates the script cell by cell, with everything the user must be told."""
+
+    lines: list[tuple[str, Origin | None]] = field(default_factory=list)
+    rewrites: list[Rewrite] = field(default_factory=list)
+    requirements: dict[str, None] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    imports: set[str] = field(default_factory=set)
+    future_imports: list[str] = field(default_factory=list)
+    known_names: set[str] = field(default_factory=lambda: set(dir(builtins)))
+    unparsed_sources: list[str] = field(default_factory=list)
+    calls_display: bool = False
+    binds_display: bool = False
+    cell_lines: list[str] = field(default_factory=list)
+
+    # ----------------------------------------------------------------- cells
+
+    def add_cell(self, number: int, source: str) -> None:
+        """Export one code cell, separated from the previous one by a ``# %%`` marker."""
+        self.cell_lines = _split_lines(source)
+        exported = self._cell(number, source, first_line=1)
+        if exported:
+            self.lines.extend([("", None), (f"# %% cell {number}", None)])
+            self.lines.extend(exported)
+
+    def _cell(self, number: int, source: str, first_line: int) -> list[tuple[str, Origin]]:
+        """The plain-Python lines for `source` (a cell, or a cell magic's body)."""
+        code_lines, line_map = _transformed(source)
+        origins = [(number, first_line + index) for index in line_map]
+        tree = self._parse("\n".join(code_lines), number, origins)
+        magic = self._cell_magic_call(tree, source)
+        if magic is not None:
+            return self._cell_magic(number, first_line + line_map[0], *magic)
+        edits = self._edits(tree, code_lines, origins, number)
+        lines = self._apply(edits, code_lines, origins)
+        self.unparsed_sources.append("\n".join(text for text, _ in lines))
+        return self._checked(lines, number, unchanged_tree=None if edits else tree)
+
+    def _parse(self, code: str, number: int, origins: list[Origin]) -> ast.Module:
+        """The cell's syntax tree, or the error naming the cell and its line."""
+        try:
+            return ast.parse(code)
+        except SyntaxError as err:
+            raise self._invalid(number, err, origins) from None
+
+    def _invalid(self, number: int, err: SyntaxError, origins: list[Origin]) -> JobError:
+        """`Cell N is not valid Python (line L: ...)`, with L counted in the notebook's cell."""
+        index = (err.lineno or 1) - 1
+        line = origins[min(index, len(origins) - 1)][1] if origins else 1
+        return JobError(f"Cell {number} is not valid Python (line {line}: {err.msg})",
+                        hint="fix the cell, save the notebook and export again")
+
+    def _checked(self, lines: list[tuple[str, Origin]], number: int,
+                 unchanged_tree: ast.Module | None) -> list[tuple[str, Origin]]:
+        """Compile the exported cell; wrap it in ``asyncio.run`` when it awaits at top level."""
+        origins = [origin for _, origin in lines]
+        text = "\n".join(line for line, _ in lines)
+        try:
+            code = compile(unchanged_tree or text, f"cell {number}", "exec",
+                           flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+        except SyntaxError as err:
+            raise self._invalid(number, err, origins) from None
+        if any(word in text for word in ("get_ipython", "display", "__future__")):
+            lines = self._inspect(ast.parse(text), lines, number)
+        if code.co_flags & inspect.CO_COROUTINE:
+            return self._awaited(lines, number)
+        return lines
+
+    def _inspect(self, tree: ast.Module, lines: list[tuple[str, Origin]], number: int) -> list[tuple[str, Origin]]:
+        """Refuse leftover ``get_ipython``, note ``display`` use, move ``__future__`` imports up."""
+        leftover = _uses_get_ipython(tree)
+        if leftover is not None:
+            raise JobError(f"Cell {number} uses get_ipython() (line {lines[leftover - 1][1][1]}), "
+                           "which plain python does not have",
+                           hint="write the magic as %magic or !command, or remove the call")
+        self.calls_display |= any(isinstance(n, ast.Name) and n.id == "display" and isinstance(n.ctx, ast.Load)
+                                  for n in ast.walk(tree))
+        self.binds_display |= "display" in _bound_names(tree)
+        futures = [stmt for stmt in tree.body if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__"]
+        for stmt in reversed(futures):
+            text = "\n".join(line for line, _ in lines[stmt.lineno - 1:stmt.end_lineno])
+            origin = lines[stmt.lineno - 1][1]
+            self.future_imports.insert(0, text)
+            self._report(origin, "future-import", self._original(origin[1]), "(moved to the top of the script)")
+            del lines[stmt.lineno - 1:stmt.end_lineno]
+        return lines
+
+    def _awaited(self, lines: list[tuple[str, Origin]], number: int) -> list[tuple[str, Origin]]:
+        """A top-level-await cell as ``async def`` + ``asyncio.run``, keeping its names global."""
+        tree = ast.parse("\n".join(line for line, _ in lines))
+        inside_strings = {row for node in ast.walk(tree) if isinstance(node, (ast.Constant, ast.JoinedStr))
+                          and node.end_lineno and node.end_lineno > node.lineno
+                          for row in range(node.lineno + 1, node.end_lineno + 1)}
+        function = f"_jupyter_jobs_cell_{number}"
+        first = lines[0][1]
+        names = _top_level_bindings(tree)
+        wrapped = [(f"async def {function}():", first)]
+        if names:
+            wrapped.append((f"    global {', '.join(names)}", first))
+        wrapped.extend((line if row in inside_strings else f"    {line}", origin)
+                       for row, (line, origin) in enumerate(lines, 1))
+        wrapped.append((f"asyncio.run({function}())", lines[-1][1]))
+        self.imports.add("asyncio")
+        self._report(first, "await", self._original(first[1]),
+                     f"async def {function}(): ... asyncio.run({function}())")
+        try:
+            compile("\n".join(line for line, _ in wrapped), f"cell {number}", "exec", dont_inherit=True)
+        except SyntaxError as err:
+            raise JobError(f"Cell {number} uses top-level await in a way jupyter-jobs cannot wrap ({err.msg})",
+                           hint="move the awaited code into an async function run with asyncio.run()") from None
+        return wrapped
+
+    def _apply(self, edits: list[_Edit], code_lines: list[str], origins: list[Origin]) -> list[tuple[str, Origin]]:
+        """The cell's lines after the edits (applied bottom-up so positions stay valid)."""
+        lines = list(code_lines)
+        line_origins = list(origins)
+        for edit in sorted(edits, key=lambda e: (e.line, e.column), reverse=True):
+            start = edit.line - 1
+            prefix = lines[start][: _char_column(lines[start], edit.column)]
+            suffix = lines[edit.end_line - 1][_char_column(lines[edit.end_line - 1], edit.end_column):]
+            replaced = (prefix + edit.text + suffix).split("\n")
+            if not any(part.strip() for part in replaced):
+                replaced = []
+            lines[start:edit.end_line] = replaced
+            line_origins[start:edit.end_line] = [line_origins[start]] * len(replaced)
+        return list(zip(lines, line_origins))
+
+    # ----------------------------------------------------------------- statements
+
+    def _edits(self, tree: ast.Module, code_lines: list[str], origins: list[Origin], number: int) -> list[_Edit]:
+        """One edit per statement holding an IPython call (as itself or as its assigned value)
+        or an interactive login call."""
+        code = "\n".join(code_lines)
+        if "get_ipython" not in code and "login" not in code:
+            return []
+        self.current_tree = tree
+        edits: list[_Edit] = []
+        for stmt, nested in _statements_with_parents(tree):
+            origin = origins[stmt.lineno - 1]
+            value = getattr(stmt, "value", None)
+            if isinstance(stmt, ast.Expr) and _is_login_call(value):
+                edits.append(self._login(stmt, origin, nested))
+                continue
+            call = _ipython_call(value) if isinstance(value, ast.AST) else None
+            if call is not None:
+                site = _Site(number, origin[1], self._original(origin[1]), isinstance(stmt, ast.Expr), nested)
+                edits.append(self._call_edit(stmt, value, call, site, code_lines))
+        return edits
+
+    def _call_edit(self, stmt: ast.stmt, value: ast.expr, call: tuple[str, list[str]], site: _Site,
+                   code_lines: list[str]) -> _Edit:
+        """Replace the statement (or just its value, for ``x = !cmd``) holding one IPython call."""
+        method, args = call
+        replacement = self._rewrite(method, args, site)
+        target: ast.AST = stmt if site.statement else value
+        if replacement is None:
+            replacement, target = self._unknown_magic(site, "no plain-Python form"), stmt
+        indent = re.match(r"[ \t]*", code_lines[stmt.lineno - 1]).group()
+        text = ("\n" + indent).join(replacement) if replacement else ("pass" if site.nested else "")
+        return _Edit(target.lineno, target.col_offset, target.end_lineno or target.lineno,
+                     target.end_col_offset or 0, text)
+
+    def _login(self, stmt: ast.Expr, origin: Origin, nested: bool) -> _Edit:
+        """Drop an interactive login: a job authenticates with WANDB_API_KEY / HF_TOKEN."""
+        original = self._original(origin[1])
+        self._report(origin, "login", original, "")
+        self.warnings.append(f"Cell {origin[0]}, line {origin[1]}: `{original.strip()}` waits for a person; "
+                             "it is dropped (set WANDB_API_KEY or HF_TOKEN where the job runs)")
+        return _Edit(stmt.lineno, stmt.col_offset, stmt.end_lineno or stmt.lineno, stmt.end_col_offset or 0,
+                     "pass" if nested else "")
+
+    # ----------------------------------------------------------------- IPython calls
+
+    def _rewrite(self, method: str, args: list[str], site: _Site) -> list[str] | None:
+        """Plain-Python lines for one ``get_ipython()`` call ([] drops it, None: no equivalent)."""
+        if method == "system" and len(args) == 1:
+            return self._shell(args[0], site, capture=False)
+        if method == "getoutput" and len(args) == 1:
+            return self._shell(args[0], site, capture=not site.statement)
+        if method == "run_line_magic" and len(args) == 2:
+            return self._line_magic(args[0], args[1], site)
+        return None
+
+    def _line_magic(self, name: str, args: str, site: _Site) -> list[str] | None:
+        """Plain-Python lines for ``%name args``."""
+        if name in _INSTALLERS or (name == "uv" and args.split()[:1] == ["pip"]):
+            return self._shell(f"{name} {args}", site, capture=False)
+        handlers = {"env": self._env, "set_env": self._env, "cd": self._cd, "time": self._time,
+                    "timeit": self._time, "run": self._run, "sx": self._sx, "system": self._sx, "pwd": self._pwd}
+        if name in handlers:
+            return handlers[name](name, args, site)
+        if name in _SHELL_ALIASES:
+            return self._shell(f"{name} {args}".strip(), site, capture=not site.statement)
+        if not site.statement:
+            return None
+        if name == "wandb_job" or (name in ("load_ext", "reload_ext") and args.strip() == "jupyter_jobs"):
+            return self._drop(site, "jupyter-jobs")
+        if name in _HELP_MAGICS:
+            return self._drop(site, "help")
+        if name in _INTERACTIVE_MAGICS:
+            return self._drop(site, "dropped")
+        return self._unknown_magic(site)
+
+    def _drop(self, site: _Site, kind: str) -> list[str]:
+        """Remove a construct that only matters interactively (reported, not warned)."""
+        self._report((site.cell, site.line), kind, site.original, "")
+        return []
+
+    def _unknown_magic(self, site: _Site, reason: str = "unknown magic") -> list[str]:
+        """Comment out what has no plain-Python form: never a silent drop, the user decides."""
+        comment = f"# {site.original.strip()}  (jupyter-jobs: {reason}, not exported)"
+        self._report((site.cell, site.line), "unknown-magic", site.original, comment)
+        self.warnings.append(f"{site.where}: `{site.original.strip()}` ({reason}) is commented out of the script")
+        return [f"pass  {comment}" if site.nested else comment]
+
+    def _shell(self, command: str, site: _Site, capture: bool) -> list[str]:
+        """``!cmd``: installs become requirements, anything else a subprocess."""
+        remainder = self._install(command, site)
+        if remainder == "":
+            return []
+        command = remainder or command
+        self.imports.add("subprocess")
+        expression = self._expand(command, site)
+        if capture:
+            code = (f"subprocess.run({expression}, shell=True, check=False, stdout=subprocess.PIPE, "
+                    "stderr=subprocess.STDOUT, text=True).stdout.splitlines()")
+            kind = "shell-capture"
+        else:
+            code = f"subprocess.run({expression}, shell=True, check=False)"
+            kind = "shell"
+        self._report((site.cell, site.line), kind, site.original, code)
+        return [code]
+
+    def _sx(self, _name: str, args: str, site: _Site) -> list[str]:
+        """``%sx cmd`` / ``!!cmd``: the command's output lines (just run it as a statement)."""
+        return self._shell(args, site, capture=not site.statement)
+
+    def _pwd(self, _name: str, _args: str, site: _Site) -> list[str]:
+        """``%pwd`` only displays the folder; ``x = %pwd`` keeps the value."""
+        if site.statement:
+            return self._drop(site, "dropped")
+        self.imports.add("os")
+        self._report((site.cell, site.line), "cd", site.original, "os.getcwd()")
+        return ["os.getcwd()"]
+
+    def _env(self, _name: str, args: str, site: _Site) -> list[str] | None:
+        """``%env A=B`` / ``%env A B`` set a variable (IPython's own split); reading one is display."""
+        separator = "=" if "=" in args else " "
+        parts = args.split(separator, 1)
+        if len(parts) == 1 or not args.strip():
+            return self._drop(site, "dropped") if site.statement else None
+        if not site.statement:
+            return None
+        variable, value = parts[0].strip(), parts[1].lstrip()
+        self.imports.add("os")
+        code = f"os.environ[{_literal(variable)}] = {self._expand(value, site)}"
+        self._report((site.cell, site.line), "env", site.original, code)
+        return [code]
+
+    def _cd(self, _name: str, args: str, site: _Site) -> list[str] | None:
+        """``%cd dir`` changes the working folder of the whole script, as in the notebook."""
+        target = args.strip()
+        if target.startswith("-q"):
+            target = target[2:].strip()
+        if target.startswith("-") or not site.statement:
+            return None
+        if len(target) > 1 and target[0] == target[-1] and target[0] in "'\"":
+            target = target[1:-1]
+        self.imports.add("os")
+        folder = self._expand(target or "~", site)
+        if (target or "~").startswith("~"):
+            folder = f"os.path.expanduser({folder})"
+        code = f"os.chdir({folder})"
+        self._report((site.cell, site.line), "cd", site.original, code)
+        return [code]
+
+    def _time(self, name: str, args: str, site: _Site) -> list[str] | None:
+        """``%time stmt`` / ``%timeit [options] stmt``: the statement, run once, untimed."""
+        statement = _without_timeit_options(args) if name == "timeit" else args.strip()
+        if not statement or (not site.statement and not _is_expression(statement)):
+            return self._drop(site, "time") if site.statement else None
+        self._report((site.cell, site.line), "time", site.original, statement)
+        return [statement]
+
+    def _run(self, _name: str, args: str, site: _Site) -> list[str] | None:
+        """``%run script.py args``: run it as ``__main__`` and keep the names it defines."""
+        try:
+            words = shlex.split(args)
+        except ValueError:
+            return None
+        in_namespace = "-i" in words[:1]
+        words = words[1:] if in_namespace else words
+        if not site.statement or not words or (words[0].startswith("-") and words[0] != "-m"):
+            return None
+        self.imports.add("runpy")
+        if words[0] == "-m" and len(words) > 1:
+            call, argv = f"runpy.run_module({_literal(words[1])}, run_name=\"__main__\")", [words[1], *words[2:]]
+        elif words[0].endswith(".py"):
+            init = ", init_globals=globals()" if in_namespace else ""
+            call, argv = f"runpy.run_path({_literal(words[0])}{init}, run_name=\"__main__\")", words
+        else:
+            return None
+        code = [f"globals().update({{name: value for name, value in {call}.items() if not name.startswith('__')}})"]
+        if len(argv) > 1:
+            self.imports.add("sys")
+            code.insert(0, f"sys.argv = {argv!r}")
+        self._report((site.cell, site.line), "run", site.original, "\n".join(code))
+        return code
+
+    # ----------------------------------------------------------------- installs
+
+    def _install(self, command: str, site: _Site) -> str | None:
+        """For an install command: record its packages and return what else the line runs
+        ("" when nothing). None when `command` installs nothing."""
+        try:
+            words = shlex.split(command)
+        except ValueError:
+            return None
+        packages_at = _install_arguments(words)
+        if packages_at is None:
+            return None
+        install_words, remainder = _split_chain(words[packages_at:])
+        packages = self._packages(install_words, site, conda=words[0] in ("conda", "mamba"))
+        self.requirements.update(dict.fromkeys(packages))
+        self._report((site.cell, site.line), "pip-install", site.original, "")
+        return shlex.join(remainder)
+
+    def _packages(self, words: list[str], site: _Site, conda: bool) -> list[str]:
+        """The requirement strings among pip/conda install arguments (options understood)."""
+        packages: list[str] = []
+        skip_value = False
+        for word in words:
+            if skip_value:
+                skip_value = False
+                continue
+            option = word.split("=", 1)[0] if word.startswith("--") else word[:2] if word.startswith("-") else None
+            if option is not None:
+                if option in _WARNED_OPTIONS:
+                    self.warnings.append(f"{site.where}: install option {option}: {_WARNED_OPTIONS[option]}")
+                skip_value = option in _VALUE_OPTIONS and (word == option)
+                continue
+            if "{" in word or "$" in word:
+                self.warnings.append(f"{site.where}: package `{word}` is computed when the cell runs; "
+                                     "add it to the job's requirements yourself")
+            elif word.startswith((".", "/", "~")):
+                self.warnings.append(f"{site.where}: local package `{word}` cannot be a requirement of the job")
+            else:
+                packages.append(_conda_to_pip(word) if conda else word)
+        if conda and packages:
+            self.warnings.append(f"{site.where}: conda packages become pip requirements; check their PyPI names")
+        return packages
+
+    # ----------------------------------------------------------------- cell magics
+
+    def _cell_magic_call(self, tree: ast.Module, source: str) -> tuple[str, str, str] | None:
+        """(name, arguments, body) when the whole cell is a ``%%magic`` cell."""
+        if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):
+            return None
+        call = _ipython_call(tree.body[0].value)
+        if call is None or call[0] != "run_cell_magic" or len(call[1]) != 3:
+            return None
+        if not source.lstrip("\r\n").startswith("%%"):
+            return None
+        name, args, body = call[1]
+        return name, args, body
+
+    def _cell_magic(self, number: int, line: int, name: str, args: str, body: str) -> list[tuple[str, Origin]]:
+        """Plain-Python lines for a whole ``%%name args`` cell whose magic line is `line`."""
+        site = _Site(number, line, self._original(line), True, False)
+        if name in _BODY_MAGICS:
+            return self._kept_body(site, name, args, body)
+        if name in ("writefile", "file"):
+            return self._writefile(site, args, body)
+        if name == "wandb_job":
+            self._drop(site, "jupyter-jobs")
+            return []
+        if name in _SCRIPT_MAGICS:
+            script = self._script(site, name, args, body)
+            if script is not None:
+                return script
+        kind = "non-python" if name in _NON_PYTHON_MAGICS or name in _SCRIPT_MAGICS else "unknown-magic"
+        reason = "not Python" if kind == "non-python" else "unknown cell magic"
+        self.warnings.append(f"{site.where}: %%{name} cell is {reason}; it is commented out of the script")
+        commented = [(f"# {text}" if text else "#", (number, line + offset))
+                     for offset, text in enumerate(self.cell_lines[line - 1:])]
+        commented[0] = (f"{commented[0][0]}  (jupyter-jobs: {reason}, not exported)", commented[0][1])
+        self._report((number, line), kind, site.original, commented[0][0])
+        return commented
+
+    def _kept_body(self, site: _Site, name: str, args: str, body: str) -> list[tuple[str, Origin]]:
+        """``%%capture`` / ``%%time`` / ``%%timeit``: keep the body (a ``%%timeit`` setup line too)."""
+        self._report((site.cell, site.line), _BODY_MAGICS[name], site.original, "(cell body kept)")
+        if name == "capture" and args.split():
+            self.warnings.append(f"{site.where}: output captured into `{args.split()[-1]}` by %%capture "
+                                 "is not available in the script")
+        lines = self._cell(site.cell, body, first_line=site.line + 1) if body.strip() else []
+        setup = _without_timeit_options(args) if name == "timeit" else ""
+        return [(setup, (site.cell, site.line))] + lines if setup else lines
+
+    def _writefile(self, site: _Site, args: str, body: str) -> list[tuple[str, Origin]]:
+        """``%%writefile [-a] path``: write the body with pathlib, as the cell did."""
+        words = shlex.split(args) if args.strip() else []
+        append = "-a" in words or "--append" in words
+        paths = [word for word in words if not word.startswith("-")]
+        if len(paths) != 1:
+            return [(self._unknown_magic(site, "writefile needs one file name")[0], (site.cell, site.line))]
+        self.imports.add("pathlib")
+        path = self._expand(paths[0], site)
+        if paths[0].startswith("~"):
+            path = f"pathlib.Path({path}).expanduser()"
+        else:
+            path = f"pathlib.Path({path})"
+        literal = _block_literal(body)
+        if append:
+            head = f"with {path}.open(\"a\", encoding=\"utf-8\") as stream: stream.write({literal[0]}"
+        else:
+            head = f"{path}.write_text({literal[0]}"
+        tail = ")" if append else ", encoding=\"utf-8\")"
+        code = [head, *literal[1:]]
+        code[-1] += tail
+        self._report((site.cell, site.line), "writefile", site.original, code[0])
+        return [(text, (site.cell, site.line + offset)) for offset, text in enumerate(code)]
+
+    def _script(self, site: _Site, name: str, args: str, body: str) -> list[tuple[str, Origin]] | None:
+        """``%%bash`` / ``%%sh`` / ``%%script CMD``: pipe the body to that program."""
+        try:
+            words = shlex.split(args)
+        except ValueError:
+            return None
+        program = words if name == "script" else [name, *words]
+        if not program or any(word.startswith("-") for word in words):
+            return None
+        self.imports.add("subprocess")
+        literal = _block_literal(body)
+        code = [f"subprocess.run({program!r}, input={literal[0]}", *literal[1:]]
+        code[-1] += ", text=True, check=False)"
+        self._report((site.cell, site.line), "shell", site.original, code[0])
+        return [(text, (site.cell, site.line + offset)) for offset, text in enumerate(code)]
+
+    # ----------------------------------------------------------------- expansion and reports
+
+    def _expand(self, text: str, site: _Site) -> str:
+        """IPython's ``$name`` / ``{expr}`` expansion as an f-string when every name is bound in
+        the notebook so far; otherwise the text as written, as IPython leaves it when it cannot
+        expand (``$HOME`` then reaches the shell)."""
+        if "$" not in text and "{" not in text:
+            return _literal(text)
+        from IPython.utils.text import DollarFormatter
+
+        try:
+            pieces = list(DollarFormatter().parse(text))
+        except ValueError:
+            return _literal(text)
+        fields = [(expr, conversion, spec) for _lit, expr, spec, conversion in pieces if expr is not None]
+        if not fields:
+            return _literal("".join(literal for literal, *_ in pieces))
+        unbound = self._unbound(fields)
+        if unbound:
+            if any(f"{{{expr}}}" in text for expr, _c, _s in fields):
+                self.warnings.append(f"{site.where}: `{{...}}` in `{text}` uses {', '.join(sorted(unbound))}, "
+                                     "not defined in the notebook; it is kept literally")
+            return _literal(text)
+        return _fstring(pieces)
+
+    def _unbound(self, fields: list[tuple[str, str | None, str]]) -> set[str]:
+        """Names used by expansion fields that the notebook has not bound (or unparsable fields)."""
+        self._learn_names()
+        missing: set[str] = set()
+        for expr, _conversion, spec in fields:
+            try:
+                tree = ast.parse(expr.strip(), mode="eval")
+            except SyntaxError:
+                missing.add(expr)
+                continue
+            if "{" in (spec or "") or any(q in expr for q in "\"'\\"):
+                missing.add(expr)
+            missing.update(node.id for node in ast.walk(tree)
+                           if isinstance(node, ast.Name) and node.id not in self.known_names)
+        return missing
+
+    def _learn_names(self) -> None:
+        """Add the names bound by the cells exported so far (parsed only when needed)."""
+        for source in self.unparsed_sources:
+            try:
+                self.known_names |= _bound_names(ast.parse(source))
+            except SyntaxError:
+                continue
+        self.unparsed_sources.clear()
+        self.known_names |= self._current_cell_names()
+
+    def _current_cell_names(self) -> set[str]:
+        """Names bound in the cell being exported (loop variables used by ``!echo $i``)."""
+        try:
+            return _bound_names(ast.parse(_transformer().transform_cell("\n".join(self.cell_lines))))
+        except SyntaxError:
+            return set()
+
+    def _original(self, line: int) -> str:
+        """The source line as the user wrote it."""
+        return self.cell_lines[line - 1] if 0 < line <= len(self.cell_lines) else ""
+
+    def _report(self, origin: Origin, kind: str, original: str, replacement: str) -> None:
+        self.rewrites.append(Rewrite(origin[0], origin[1], kind, original, replacement))
+
+    # ----------------------------------------------------------------- result
+
+    def result(self, name: str) -> ExportResult:
+        """The finished script: header, imports the rewrites need, then the cells."""
+        header: list[tuple[str, Origin | None]] = [
+            (f"# Exported by jupyter-jobs from {name}: its code cells as a plain Python script.", None)
+        ]
+        header.extend((text, None) for text in self.future_imports)
+        header.extend((f"import {module}", None) for module in sorted(self.imports))
+        if self.calls_display and not self.binds_display:
+            header.extend([("", None), ("def display(*objects, **_options):", None),
+                           ('    """IPython\'s display() outside Jupyter: print what it would show."""', None),
+                           ("    print(*objects)", None)])
+        lines = header + self.lines
+        script = "\n".join(text for text, _ in lines) + "\n"
+        return ExportResult(script=script, rewrites=tuple(self.rewrites), requirements=tuple(self.requirements),
+                            warnings=tuple(self.warnings), line_origins=tuple(origin for _, origin in lines),
+                            source_name=name, is_notebook=True)
+
+
+def _fstring(pieces: list[tuple[str, str | None, str | None, str | None]]) -> str:
+    """An f-string from DollarFormatter pieces (literal, field, spec, conversion)."""
+    parts: list[str] = []
+    for literal, expr, spec, conversion in pieces:
+        escaped = json.dumps(literal, ensure_ascii=False)[1:-1]
+        parts.append(escaped.replace("{", "{{").replace("}", "}}"))
+        if expr is not None:
+            parts.append("{" + expr.strip() + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}")
+    return 'f"' + "".join(parts) + '"'
+
+
+def _is_expression(code: str) -> bool:
+    try:
+        ast.parse(code, mode="eval")
+    except SyntaxError:
+        return False
+    return True
+
+
+def _without_timeit_options(args: str) -> str:
+    """The statement of ``%timeit -n 10 -r 3 stmt`` (IPython's options: -n N -r R -p P -t -c -q -o)."""
+    return re.sub(r"^\s*(?:-(?:[nrp]\s*\d+|[tcqo])\s+)*", "", args).strip()
+
+
+def _install_arguments(words: list[str]) -> int | None:
+    """Index of the first argument after ``pip install`` (or its variants), else None."""
+    python = re.compile(r"^(?:.*/)?python[\d.]*$|^[{$]sys\.executable}?$")
+    prefixes = ([1] if words[:1] and re.match(r"^(?:.*/)?pip[\d.]*$", words[0]) else []) + \
+               ([3] if len(words) > 2 and python.match(words[0]) and words[1:3] == ["-m", "pip"] else []) + \
+               ([2] if words[:2] == ["uv", "pip"] else []) + \
+               ([1] if words[:1] and words[0] in ("conda", "mamba") else [])
+    for start in prefixes:
+        if words[start:start + 1] == ["install"]:
+            return start + 1
+    return None
+
+
+def _split_chain(words: list[str]) -> tuple[list[str], list[str]]:
+    """Split install arguments from what follows ``&&``/``;``/``||``; drop redirects and pipes."""
+    kept: list[str] = []
+    skip_target = False
+    for index, word in enumerate(words):
+        if skip_target:
+            skip_target = False
+        elif word in _SHELL_CHAIN:
+            return kept, words[index + 1:]
+        elif word == "|":
+            return kept, []
+        elif (redirect := _REDIRECT.match(word)) is not None:
+            skip_target = not redirect.group(1)
+        else:
+            kept.append(word)
+    return kept, []
+
+
+def _conda_to_pip(spec: str) -> str:
+    """conda's ``name=1.2`` pins as pip's ``name==1.2``."""
+    return re.sub(r"^([A-Za-z0-9_.\-\[\]]+)=(?!=)", r"\1==", spec)
+
+
+# --------------------------------------------------------------------------- Launch converter hazards
+
+
+def _cell_hazards(number: int, source: str) -> list[str]:
+    """What W&B Launch's converter (drop lines starting with ``!``, then nbconvert) breaks."""
+    lines = _split_lines(source)
+    kept = [index for index, line in enumerate(lines) if not line.startswith("!")]
+    hazards = [f"cell {number}, line {index + 1}: `{lines[index]}` is dropped by the converter, so the "
+               "command never runs in the job"
+               for index, line in enumerate(lines) if line.startswith("!") and _install_arguments(_words(line[1:])) is None]
+    remaining = "\n".join(lines[index] for index in kept)
+    code_lines, line_map = _transformed(remaining)
+    try:
+        tree = ast.parse("\n".join(code_lines))
+    except SyntaxError as err:
+        row = kept[line_map[min((err.lineno or 1) - 1, len(line_map) - 1)]] + 1 if line_map else 1
+        return hazards + [f"cell {number}, line {row}: not valid Python after conversion ({err.msg})"]
+    for node in ast.walk(tree):
+        call = _ipython_call(node)
+        if call is not None:
+            row = kept[line_map[node.lineno - 1]]
+            hazards.append(f"cell {number}, line {row + 1}: {_hazard_name(*call)} `{lines[row].strip()}` becomes a "
+                           "get_ipython() call, which fails under plain python")
+    if "await" in remaining and _awaits_at_top_level(tree):
+        hazards.append(f"cell {number}: top-level await is a syntax error in a script")
+    return hazards
+
+
+def _words(command: str) -> list[str]:
+    try:
+        return shlex.split(command)
+    except ValueError:
+        return []
+
+
+def _hazard_name(method: str, args: list[str]) -> str:
+    """What the user wrote, by the ``get_ipython()`` method it turned into."""
+    if method == "system":
+        return "indented shell line"
+    if method == "getoutput":
+        return "captured shell output"
+    if method == "run_cell_magic":
+        return f"cell magic %%{args[0]}"
+    if args and args[0] in _INSTALLERS:
+        return f"%{args[0]} command"
+    return f"line magic %{args[0]}" if args else "IPython call"
+
+
+def _awaits_at_top_level(tree: ast.Module) -> bool:
+    code = compile(tree, "cell", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+    return bool(code.co_flags & inspect.CO_COROUTINE)

@@ -1,0 +1,240 @@
+"""REST API of the server extension: list, show and create jobs without a kernel.
+
+The handlers only translate HTTP into calls on `JobStore` and `create_job` and back. They are a
+door into the server's file system, so they read nothing but notebooks and scripts inside the
+server's root directory, run no code, and serve authenticated requests only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import tornado.web
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.utils import url_path_join
+from traitlets import Unicode
+from traitlets.config import Configurable
+
+from .errors import JobError
+
+if TYPE_CHECKING:
+    from .store import JobSummary
+
+T = TypeVar("T")
+
+#: The body fields of `POST jobs` and the type each must have (None allowed where listed).
+_CREATE_FIELDS: dict[str, tuple[type, bool]] = {
+    "path": (str, False),
+    "project": (str, True),
+    "entity": (str, True),
+    "source": (str, False),
+    "name": (str, True),
+    "no_git": (bool, False),
+    "allow_secrets": (bool, False),
+    "dry_run": (bool, False),
+}
+_SOURCES = ("auto", "git", "artifact", "image")
+_NOTEBOOK_SUFFIXES = (".ipynb", ".py")
+_MAX_LIMIT = 1000
+
+
+class JupyterJobs(Configurable):
+    """Server-side settings, e.g. `c.JupyterJobs.store = "/data/jobs"` in a server config."""
+
+    store = Unicode(
+        None,
+        allow_none=True,
+        config=True,
+        help="Job store folder; unset means $JUPYTER_JOBS_STORE, then the Jupyter data dir.",
+    )
+
+
+class Refused(Exception):
+    """A request we will not serve; the client gets `{"message": ...}` with `status`."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class _JobsHandler(APIHandler):
+    """Shared plumbing: JSON replies, readable errors, blocking work off the event loop."""
+
+    @property
+    def store_override(self) -> str | None:
+        return self.settings.get("jupyter_jobs_store")
+
+    def reply(self, data: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.finish(json.dumps(data))
+
+    def refuse(self, status: int, message: str) -> None:
+        # Written directly rather than via HTTPError: tornado %-formats HTTPError messages
+        # when it logs them, and user paths may contain "%".
+        self.log.info("jupyter-jobs: %s %s", status, message)
+        self.reply({"message": message}, status)
+
+    async def in_thread(self, work: Callable[..., T], *args: Any) -> T:
+        """Store and export work touches the disk and imports wandb: keep the loop free."""
+        return await asyncio.get_running_loop().run_in_executor(None, work, *args)
+
+
+class JobListHandler(_JobsHandler):
+    """`GET jobs` lists the store, newest first; `POST jobs` creates a job from a saved file."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        try:
+            limit = _int_argument(self.get_query_argument("limit", "100"), "limit", 1, _MAX_LIMIT)
+            offset = _int_argument(self.get_query_argument("offset", "0"), "offset", 0, None)
+            jobs, total = await self.in_thread(_list_jobs, self.store_override, limit, offset)
+        except Refused as refused:
+            return self.refuse(refused.status, refused.message)
+        except JobError as error:
+            return self.refuse(400, str(error))
+        self.reply({"jobs": jobs, "total": total})
+
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        try:
+            body = _parse_create_body(self.request.body)
+            path = resolve_in_root(self.root_dir, body.pop("path"), self.allow_hidden)
+            record = await self.in_thread(_create, path, body, self.store_override)
+        except Refused as refused:
+            return self.refuse(refused.status, refused.message)
+        except JobError as error:
+            return self.refuse(400, str(error))
+        self.reply(record, 201)
+
+    @property
+    def root_dir(self) -> str:
+        return self.settings.get("server_root_dir") or self.serverapp.root_dir
+
+    @property
+    def allow_hidden(self) -> bool:
+        return bool(getattr(self.contents_manager, "allow_hidden", False))
+
+
+class JobHandler(_JobsHandler):
+    """`GET jobs/<name>?ref=<version|alias>`: one job version's record."""
+
+    @tornado.web.authenticated
+    async def get(self, name: str) -> None:
+        ref = self.get_query_argument("ref", None)
+        try:
+            record = await self.in_thread(_show, self.store_override, name, ref)
+        except JobError as error:
+            return self.refuse(404, str(error))
+        self.reply(record)
+
+
+def setup_handlers(web_app: tornado.web.Application, store: str | None = None) -> None:
+    """Route `{base_url}jupyter-jobs/jobs[/<name>]`; `store` overrides the store location."""
+    web_app.settings["jupyter_jobs_store"] = store
+    base = url_path_join(web_app.settings.get("base_url", "/"), "jupyter-jobs")
+    web_app.add_handlers(
+        ".*$",
+        [
+            (url_path_join(base, "jobs"), JobListHandler),
+            (url_path_join(base, "jobs", r"(?P<name>[^/]+)"), JobHandler),
+        ],
+    )
+
+
+def resolve_in_root(root: str, requested: str, allow_hidden: bool = False) -> Path:
+    """The real path of a notebook or script named relative to the server root.
+
+    Refuses what the contents API would never serve: absolute paths, `..`, hidden files
+    (unless the server allows them), and symlinks whose target lies outside the root.
+    """
+    text = requested.replace("\\", "/")
+    if not text.strip() or "\x00" in text:
+        raise Refused(400, "'path' must name a notebook relative to the server root.")
+    relative = PurePosixPath(text)
+    if relative.is_absolute() or (len(text) > 1 and text[1] == ":"):
+        raise Refused(403, f"Refused {requested!r}: give the path relative to the server root.")
+    if ".." in relative.parts:
+        raise Refused(403, f"Refused {requested!r}: '..' may not leave the server root.")
+    if not allow_hidden and any(part.startswith(".") for part in relative.parts):
+        raise Refused(403, f"Refused {requested!r}: hidden files are not served.")
+    real_root = Path(root).resolve()
+    real = (real_root / relative).resolve()
+    if not real.is_relative_to(real_root):
+        raise Refused(403, f"Refused {requested!r}: it resolves outside the server root.")
+    if real.suffix not in _NOTEBOOK_SUFFIXES:
+        raise Refused(400, f"{requested!r} is not a notebook (.ipynb) or a script (.py).")
+    if not real.is_file():
+        raise Refused(404, f"No notebook {requested!r} under the server root: save it first.")
+    return real
+
+
+def _parse_create_body(raw: bytes) -> dict[str, Any]:
+    """Check a `POST jobs` body field by field, so a typo is a 400 and never a default."""
+    try:
+        body = json.loads(raw or b"")
+    except (ValueError, UnicodeDecodeError):
+        raise Refused(400, "The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise Refused(400, "The request body must be a JSON object.")
+    unknown = sorted(set(body) - set(_CREATE_FIELDS))
+    if unknown:
+        allowed = ", ".join(_CREATE_FIELDS)
+        raise Refused(400, f"Unknown field(s) {', '.join(unknown)}; allowed: {allowed}.")
+    if "path" not in body:
+        raise Refused(400, "'path' is required: the notebook relative to the server root.")
+    for key, value in body.items():
+        kind, nullable = _CREATE_FIELDS[key]
+        if value is None and nullable:
+            continue
+        if type(value) is not kind:
+            raise Refused(400, f"'{key}' must be a {'boolean' if kind is bool else 'string'}.")
+    if body.get("source", "auto") not in _SOURCES:
+        raise Refused(400, f"'source' must be one of {', '.join(_SOURCES)}.")
+    return body
+
+
+def _int_argument(text: str, name: str, low: int, high: int | None) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise Refused(400, f"'{name}' must be an integer.") from None
+    if value < low or (high is not None and value > high):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise Refused(400, f"'{name}' must be {bounds}.")
+    return value
+
+
+def _list_jobs(store: str | None, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    from .store import JobStore
+
+    summaries, total = JobStore.open(store).list_jobs(limit=limit, offset=offset)
+    return [_summary_json(summary) for summary in summaries], total
+
+
+def _show(store: str | None, name: str, ref: str | None) -> dict[str, Any]:
+    from .store import JobStore
+
+    return JobStore.open(store).resolve(f"{name}:{ref}" if ref else name).record
+
+
+def _create(path: Path, options: dict[str, Any], store: str | None) -> dict[str, Any]:
+    from .core import CreateRequest, create_job
+
+    return create_job(CreateRequest(path=path, store=store, **options)).record
+
+
+def _summary_json(summary: JobSummary) -> dict[str, Any]:
+    """The REST shape of a list row: versions are labelled as W&B does ("v3")."""
+    return {
+        "name": summary.name,
+        "version": f"v{summary.latest_version}",
+        "versions": summary.versions,
+        "aliases": list(summary.aliases),
+        "source_type": summary.source_type,
+        "created_at": summary.created_at,
+    }

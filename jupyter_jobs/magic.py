@@ -1,0 +1,239 @@
+"""`%wandb_job` and the side panel's entry point: thin shells over `core.create_job`.
+
+Both read what only the kernel knows — the active W&B run (its project, entity, config,
+summary and job-related settings) and which notebook this is — and hand it to the core,
+which does all the work. Mistakes a user can make arrive as `JobError` and are shown as one
+line: printed by the magic, sent as structured data to the panel.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from IPython import get_ipython
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.display import display
+
+from .errors import JobError
+
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
+    from wandb.sdk.wandb_run import Run
+
+    from .core import JobResult
+
+RESULT_MIME = "application/vnd.jupyter-jobs.result+json"
+ERROR_MIME = "application/vnd.jupyter-jobs.error+json"
+# W&B's `job_source` setting spells the git source "repo"; our requests say "git".
+WANDB_SOURCE_NAMES = {"repo": "git", "artifact": "artifact", "image": "image"}
+START_A_RUN = "start one in this notebook with run = wandb.init(project=...)"
+
+
+def register(ipython: InteractiveShell) -> None:
+    """Make `%wandb_job` available in this shell (called by `%load_ext jupyter_jobs`)."""
+    ipython.register_magic_function(wandb_job, magic_kind="line", magic_name="wandb_job")
+
+
+@magic_arguments()
+@argument("--source", choices=["auto", "git", "artifact", "image"], default=None,
+          help="force a source instead of W&B's order (default: the run's job_source setting, else auto)")
+@argument("--name", help="job name (default: W&B's naming rule, or the run's job_name setting)")
+@argument("--no-git", action="store_true", help="skip the git check, like wandb.Settings(disable_git=True)")
+@argument("--image", help="docker image for an image job (default: the run's docker setting / $WANDB_DOCKER)")
+@argument("--project", help="W&B project when there is no active run (default: uncategorized)")
+@argument("--entity", help="W&B entity when there is no active run")
+@argument("--dry-run", action="store_true", help="show what would be created; create and log nothing")
+@argument("--allow-secrets", action="store_true", help="create the job even if the code holds credentials")
+@argument("--strip-outputs", action="store_true", help="store the notebook copy without its outputs")
+@argument("--notebook", metavar="PATH", help="the notebook to export, when the kernel cannot tell")
+@argument("--offline-run", action="store_true",
+          help="no active run: start an offline wandb run for the job, then finish it")
+@argument("--list", action="store_true", help="list the jobs in the local store, newest first")
+@argument("--show", metavar="REF", help="show one stored job: NAME, NAME:vN or NAME:ALIAS")
+@argument("--store", metavar="PATH", help="local job store (default: $JUPYTER_JOBS_STORE, else Jupyter's data dir)")
+def wandb_job(line: str) -> None:
+    """Turn this notebook into a W&B Launch job, from the active run, and show what was created.
+
+    Run it after `run = wandb.init(...)`: the saved notebook is exported to a plain-Python
+    script, the job (git, code-artifact or image sourced, chosen as W&B would) is stored
+    locally and both the code and the job artifact are logged to the run.
+    """
+    args = parse_argstring(wandb_job, line)
+    try:
+        if args.list:
+            _print_jobs(args.store)
+        elif args.show:
+            _show_stored(args.store, args.show)
+        else:
+            _create_from_magic(vars(args))
+    except JobError as err:
+        print(err.line, file=sys.stderr)
+
+
+def panel_create(request_json: str) -> None:
+    """Create a job for the JupyterLab panel; exactly one structured output, never a traceback.
+
+    The panel runs this in the notebook's kernel so the active run is used, and reads the
+    record (or the error message) from the display message: no text scraping.
+    """
+    try:
+        options = _panel_options(request_json)
+        run = _active_run()
+        _require_run(run, options, hint=START_A_RUN)
+        display({RESULT_MIME: _create(options, run, started_here=False).record}, raw=True)
+    except JobError as err:
+        display({ERROR_MIME: {"message": err.line}}, raw=True)
+
+
+def _panel_options(request_json: str) -> dict[str, Any]:
+    """The panel's request (the REST `POST jobs` body), its `path` as the explicit notebook."""
+    try:
+        options = json.loads(request_json)
+    except ValueError as err:
+        raise JobError(f"The panel sent a request that is not JSON ({err})") from None
+    if not isinstance(options, dict) or not options.get("path"):
+        raise JobError("The panel sent no notebook path", hint="save the notebook and try again")
+    return {**options, "notebook": options["path"]}
+
+
+def _create_from_magic(options: dict[str, Any]) -> None:
+    """Creation from `%wandb_job`: find or start the run, create, say what happened, show it."""
+    run = _active_run()
+    started_here = run is None and options["offline_run"]
+    if started_here:
+        run = _start_offline_run(options)
+    _require_run(run, options, hint=f"{START_A_RUN}, or use %wandb_job --offline-run")
+    try:
+        result = _create(options, run, started_here=started_here)
+    finally:
+        if started_here:
+            run.finish()
+    print(_status_line(result, run))
+    _display_record(result.record)
+
+
+def _require_run(run: Run | None, options: Mapping[str, Any], hint: str) -> None:
+    """Jobs are logged to the active run, so one is needed, except to preview (--dry-run)."""
+    if run is None and not options.get("dry_run"):
+        raise JobError("No active W&B run", hint=hint)
+    if run is not None:
+        _check_run_matches(options, run)
+
+
+def _create(options: Mapping[str, Any], run: Run | None, *, started_here: bool) -> JobResult:
+    """Find the notebook and call the core (which also publishes to the run)."""
+    from .core import CreateRequest, create_job
+    from .notebook_path import find_notebook
+
+    notebook = find_notebook(get_ipython().user_ns, options.get("notebook"))
+    defaults = _run_defaults(run, started_here=started_here)
+
+    def pick(key: str) -> Any:
+        return options.get(key) or defaults.get(key)
+
+    request = CreateRequest(
+        path=notebook,
+        project=pick("project"),
+        entity=pick("entity"),
+        source=pick("source") or "auto",
+        name=pick("name"),
+        no_git=bool(pick("no_git")),
+        image=pick("image"),
+        dry_run=bool(options.get("dry_run")),
+        allow_secrets=bool(options.get("allow_secrets")),
+        strip_outputs=bool(options.get("strip_outputs")),
+        config=defaults.get("config"),
+        summary=defaults.get("summary"),
+        store=options.get("store"),
+    )
+    return create_job(request, run=None if request.dry_run else run)
+
+
+def _run_defaults(run: Run | None, *, started_here: bool) -> dict[str, Any]:
+    """What the run says about the job, read as W&B's own job builder reads it.
+
+    A run we started ourselves has no config yet: leaving config out lets the core infer the
+    inputs from the notebook's `wandb.init(config=...)`.
+    """
+    if run is None:
+        return {}
+    settings = run.settings
+    defaults = {
+        "project": run.project,
+        "entity": run.entity or None,
+        "source": WANDB_SOURCE_NAMES.get(settings.job_source or ""),
+        "name": settings.job_name,
+        "no_git": settings.disable_git,
+        "image": settings.docker,
+    }
+    if not started_here:
+        defaults.update(config=dict(run.config), summary=dict(run.summary))
+    return defaults
+
+
+def _check_run_matches(options: Mapping[str, Any], run: Run) -> None:
+    """The artifacts go to the run's project and entity: a different one asked for is a mistake."""
+    for option, actual in (("project", run.project), ("entity", run.entity)):
+        wanted = options.get(option)
+        if wanted and actual and wanted != actual:
+            raise JobError(
+                f"--{option} {wanted} differs from the active run's {option} {actual}",
+                hint=f"the job is logged to the run; drop --{option}, or run.finish() and start a run in {wanted}",
+            )
+
+
+def _active_run() -> Run | None:
+    import wandb
+
+    return wandb.run
+
+
+def _start_offline_run(options: Mapping[str, Any]) -> Run:
+    """An offline run to carry the artifacts, for users who have not started one."""
+    import wandb
+
+    return wandb.init(project=options.get("project") or "uncategorized", entity=options.get("entity"), mode="offline")
+
+
+def _status_line(result: JobResult, run: Run | None) -> str:
+    """One line saying what happened: created, unchanged, or what a dry run would do."""
+    ref = f"{result.record['name']}:{result.record['version']}"
+    if result.record.get("dry_run"):
+        verb = "Would create" if result.record.get("would_create") else "Unchanged, already stored as"
+        return f"Dry run: {verb} {ref}; nothing was stored or logged."
+    verb = "Created" if result.created else "Unchanged, already stored as"
+    logged = f"; code and job artifacts logged to run {run.id}" if run is not None else ""
+    return f"{verb} {ref}{logged}."
+
+
+def _print_jobs(store: str | None) -> None:
+    """`--list`: the stored jobs as a small text table, newest first."""
+    from .store import JobStore
+
+    jobs, total = JobStore.open(store).list_jobs()
+    if not jobs:
+        print("No jobs yet. Create one with %wandb_job after wandb.init(...).")
+        return
+    rows = [(job.name, f"v{job.latest_version}", str(job.versions), job.source_type, job.created_at) for job in jobs]
+    header = ("NAME", "LATEST", "VERSIONS", "SOURCE", "CREATED")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    if total > len(jobs):
+        print(f"... and {total - len(jobs)} more (jupyter jobs list --offset {len(jobs)})")
+
+
+def _show_stored(store: str | None, ref: str) -> None:
+    """`--show REF`: the stored version's record in the job widget."""
+    from .store import JobStore
+
+    _display_record(JobStore.open(store).resolve(ref).record)
+
+
+def _display_record(record: dict[str, Any]) -> None:
+    from .widget import JobWidget
+
+    display(JobWidget(record))

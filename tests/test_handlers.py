@@ -1,0 +1,239 @@
+"""The REST API in a real jupyter_server: what a client gets back and what lands in the store.
+
+The server runs in-process (pytest-jupyter) with the extension enabled as a user enables it;
+notebooks are real files in the server's root; the store is read back from disk.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tornado.httpclient import HTTPClientError, HTTPResponse
+
+from jupyter_jobs.store import JobStore
+
+from .conftest import TRAIN_CELLS, notebook_json
+
+pytest_plugins = ("pytest_jupyter.jupyter_server",)
+
+JOB_NAME = "job-source-job_example-train.ipynb"
+
+
+@pytest.fixture
+def jp_server_config() -> dict[str, Any]:
+    return {"ServerApp": {"jpserver_extensions": {"jupyter_jobs": True}}}
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The store the server writes to, set the way users set it."""
+    folder = tmp_path / "rest-store"
+    monkeypatch.setenv("JUPYTER_JOBS_STORE", str(folder))
+    return folder
+
+
+@pytest.fixture
+def train_notebook(jp_root_dir: Path) -> Path:
+    path = jp_root_dir / "train.ipynb"
+    path.write_text(notebook_json(*TRAIN_CELLS))
+    return path
+
+
+@pytest.fixture
+def api(jp_fetch: Any) -> Any:
+    """Call `jupyter-jobs/...` and return (status, JSON body), errors included."""
+
+    async def call(*parts: str, method: str = "GET", body: Any = None, **kwargs: Any) -> tuple[int, Any]:
+        if body is not None and not isinstance(body, (str, bytes)):
+            body = json.dumps(body)
+        try:
+            response: HTTPResponse = await jp_fetch("jupyter-jobs", *parts, method=method, body=body, **kwargs)
+        except HTTPClientError as error:
+            assert error.response is not None
+            response = error.response
+        assert response.headers["Content-Type"].startswith("application/json")
+        return response.code, json.loads(response.body)
+
+    return call
+
+
+def stored_names(store: Path) -> list[str]:
+    summaries, _ = JobStore.open(store).list_jobs(limit=100, offset=0)
+    return [summary.name for summary in summaries]
+
+
+async def test_create_then_list_and_show(api: Any, train_notebook: Path, store: Path) -> None:
+    status, record = await api("jobs", method="POST", body={"path": "train.ipynb", "project": "job_example"})
+
+    assert status == 201, record
+    assert record["name"] == JOB_NAME
+    assert record["version"] == "v0"
+    assert record["source_type"] == "artifact"
+    assert record["input_types"]["params"]["type_map"] == {
+        "learning_rate": {"wb_type": "number"},
+        "epochs": {"wb_type": "number"},
+    }
+    stored = JobStore.open(store).resolve(JOB_NAME)
+    assert stored.record["digest"] == record["digest"]
+    assert (stored.path / "wandb-job.json").is_file()
+
+    status, listing = await api("jobs")
+    assert status == 200
+    assert listing["total"] == 1
+    assert listing["jobs"] == [
+        {
+            "name": JOB_NAME,
+            "version": "v0",
+            "versions": 1,
+            "aliases": listing["jobs"][0]["aliases"],
+            "source_type": "artifact",
+            "created_at": record["created_at"],
+        }
+    ]
+    assert "latest" in listing["jobs"][0]["aliases"]
+
+    status, shown = await api("jobs", JOB_NAME)
+    assert (status, shown) == (200, record)
+    status, shown = await api("jobs", JOB_NAME, params={"ref": "v0"})
+    assert (status, shown["version"]) == (200, "v0")
+
+
+async def test_same_notebook_twice_is_the_same_version(api: Any, train_notebook: Path, store: Path) -> None:
+    body = {"path": "train.ipynb", "project": "job_example"}
+    first = await api("jobs", method="POST", body=body)
+    second = await api("jobs", method="POST", body=body)
+
+    assert first[1]["version"] == second[1]["version"] == "v0"
+    assert (await api("jobs"))[1]["jobs"][0]["versions"] == 1
+
+
+async def test_dry_run_writes_nothing(api: Any, train_notebook: Path, store: Path) -> None:
+    status, record = await api("jobs", method="POST", body={"path": "train.ipynb", "dry_run": True})
+
+    assert status == 201 and record["dry_run"] is True
+    assert stored_names(store) == []
+
+
+@pytest.mark.parametrize(
+    ("method", "parts", "body"),
+    [
+        ("GET", ("jobs",), None),
+        ("GET", ("jobs", JOB_NAME), None),
+        ("POST", ("jobs",), {"path": "train.ipynb"}),
+    ],
+)
+async def test_requests_without_a_token_are_refused(
+    api: Any, train_notebook: Path, store: Path, method: str, parts: tuple[str, ...], body: Any
+) -> None:
+    status, reply = await api(*parts, method=method, body=body, headers={"Authorization": ""})
+
+    assert status in (401, 403), reply
+    assert stored_names(store) == []
+
+
+@pytest.fixture
+def outside_notebook(tmp_path: Path) -> Path:
+    path = tmp_path / "outside" / "secret.ipynb"
+    path.parent.mkdir()
+    path.write_text(notebook_json(*TRAIN_CELLS))
+    return path
+
+
+@pytest.mark.parametrize(
+    "requested",
+    ["../outside/secret.ipynb", "sub/../../outside/secret.ipynb", "ABSOLUTE", "link.ipynb", "linked-dir/secret.ipynb"],
+)
+async def test_paths_outside_the_root_are_refused(
+    api: Any, jp_root_dir: Path, outside_notebook: Path, store: Path, requested: str
+) -> None:
+    (jp_root_dir / "sub").mkdir()
+    (jp_root_dir / "link.ipynb").symlink_to(outside_notebook)
+    (jp_root_dir / "linked-dir").symlink_to(outside_notebook.parent, target_is_directory=True)
+    if requested == "ABSOLUTE":
+        requested = str(outside_notebook)
+
+    status, reply = await api("jobs", method="POST", body={"path": requested})
+
+    assert status == 403
+    assert "Refused" in reply["message"]
+    assert stored_names(store) == []
+
+
+async def test_absolute_path_inside_the_root_is_refused_too(api: Any, train_notebook: Path, store: Path) -> None:
+    status, reply = await api("jobs", method="POST", body={"path": str(train_notebook)})
+
+    assert status == 403
+    assert "relative to the server root" in reply["message"]
+
+
+async def test_symlink_that_stays_inside_the_root_is_served(api: Any, train_notebook: Path, store: Path) -> None:
+    (train_notebook.parent / "alias.ipynb").symlink_to(train_notebook)
+
+    status, record = await api("jobs", method="POST", body={"path": "alias.ipynb", "dry_run": True})
+
+    assert status == 201, record
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b"{not json", "not valid JSON"),
+        (b"[1, 2]", "JSON object"),
+        ({}, "'path' is required"),
+        ({"path": 3}, "'path' must be a string"),
+        ({"path": "train.ipynb", "dry_run": "yes"}, "'dry_run' must be a boolean"),
+        ({"path": "train.ipynb", "allow_secrets": 1}, "'allow_secrets' must be a boolean"),
+        ({"path": "train.ipynb", "project": ["p"]}, "'project' must be a string"),
+        ({"path": "train.ipynb", "script": "import os"}, "Unknown field(s) script"),
+        ({"path": "train.ipynb", "source": "docker"}, "'source' must be one of auto, git, artifact, image"),
+        ({"path": "notes.txt"}, "not a notebook"),
+    ],
+)
+async def test_malformed_bodies_get_a_400_with_a_message(
+    api: Any, train_notebook: Path, store: Path, body: Any, expected: str
+) -> None:
+    status, reply = await api("jobs", method="POST", body=body)
+
+    assert status == 400
+    assert expected in reply["message"]
+    assert stored_names(store) == []
+
+
+async def test_missing_notebook_is_a_404(api: Any, store: Path) -> None:
+    status, reply = await api("jobs", method="POST", body={"path": "nowhere.ipynb"})
+
+    assert status == 404
+    assert "nowhere.ipynb" in reply["message"]
+
+
+async def test_a_notebook_that_is_not_python_gets_its_one_line_reason(
+    api: Any, jp_root_dir: Path, store: Path
+) -> None:
+    (jp_root_dir / "broken.ipynb").write_text(notebook_json("x = 1", "def broken(:\n    pass"))
+
+    status, reply = await api("jobs", method="POST", body={"path": "broken.ipynb"})
+
+    assert status == 400
+    assert "Cell 2" in reply["message"] and "\n" not in reply["message"]
+    assert stored_names(store) == []
+
+
+async def test_unknown_job_is_a_404(api: Any, train_notebook: Path, store: Path) -> None:
+    assert (await api("jobs", "job-nothing-here"))[0] == 404
+    await api("jobs", method="POST", body={"path": "train.ipynb", "project": "job_example"})
+
+    status, reply = await api("jobs", JOB_NAME, params={"ref": "v7"})
+
+    assert status == 404
+    assert reply["message"]
+
+
+@pytest.mark.parametrize("params", [{"limit": "many"}, {"limit": "0"}, {"offset": "-1"}])
+async def test_bad_paging_is_a_400(api: Any, store: Path, params: dict[str, str]) -> None:
+    status, reply = await api("jobs", params=params)
+
+    assert status == 400
+    assert reply["message"]
