@@ -427,7 +427,7 @@ def _literal(text: str) -> str:
 
 def _block_literal(text: str) -> list[str]:
     """`text` as a literal spread over lines when that reads well, else one line."""
-    if "\n" not in text.rstrip("\n") or "\\" in text or "'''" in text or text.endswith("'"):
+    if "\n" not in text.rstrip("\n") or any(bad in text for bad in ("\\", "\r", "'''")) or text.endswith("'"):
         return [_literal(text)]
     lines = text.split("\n")
     return ["'''\\", *lines[:-1], lines[-1] + "'''"]
@@ -484,6 +484,7 @@ class _ScriptBuilder:
     future_imports: list[str] = field(default_factory=list)
     known_names: set[str] = field(default_factory=lambda: set(dir(builtins)))
     unparsed_sources: list[str] = field(default_factory=list)
+    current_tree: ast.Module = field(default_factory=ast.Module)
     calls_display: bool = False
     binds_display: bool = False
     cell_lines: list[str] = field(default_factory=list)
@@ -692,7 +693,7 @@ class _ScriptBuilder:
         """``!cmd``: installs become requirements, anything else a subprocess."""
         remainder = self._install(command, site)
         if remainder == "":
-            return []
+            return [] if site.statement else ["[]"]
         command = remainder or command
         self.imports.add("subprocess")
         expression = self._expand(command, site)
@@ -874,7 +875,7 @@ class _ScriptBuilder:
 
     def _writefile(self, site: _Site, args: str, body: str) -> list[tuple[str, Origin]]:
         """``%%writefile [-a] path``: write the body with pathlib, as the cell did."""
-        words = shlex.split(args) if args.strip() else []
+        words = _words(args)
         append = "-a" in words or "--append" in words
         paths = [word for word in words if not word.startswith("-")]
         if len(paths) != 1:
@@ -961,14 +962,7 @@ class _ScriptBuilder:
             except SyntaxError:
                 continue
         self.unparsed_sources.clear()
-        self.known_names |= self._current_cell_names()
-
-    def _current_cell_names(self) -> set[str]:
-        """Names bound in the cell being exported (loop variables used by ``!echo $i``)."""
-        try:
-            return _bound_names(ast.parse(_transformer().transform_cell("\n".join(self.cell_lines))))
-        except SyntaxError:
-            return set()
+        self.known_names |= _bound_names(self.current_tree)  # loop variables used by ``!echo $i``
 
     def _original(self, line: int) -> str:
         """The source line as the user wrote it."""
@@ -992,7 +986,8 @@ class _ScriptBuilder:
                            ("    print(*objects)", None)])
         lines = header + self.lines
         script = "\n".join(text for text, _ in lines) + "\n"
-        return ExportResult(script=script, rewrites=tuple(self.rewrites), requirements=tuple(self.requirements),
+        rewrites = sorted(self.rewrites, key=lambda rewrite: (rewrite.cell, rewrite.line))
+        return ExportResult(script=script, rewrites=tuple(rewrites), requirements=tuple(self.requirements),
                             warnings=tuple(self.warnings), line_origins=tuple(origin for _, origin in lines),
                             source_name=name, is_notebook=True)
 
@@ -1023,15 +1018,17 @@ def _without_timeit_options(args: str) -> str:
 
 def _install_arguments(words: list[str]) -> int | None:
     """Index of the first argument after ``pip install`` (or its variants), else None."""
-    python = re.compile(r"^(?:.*/)?python[\d.]*$|^[{$]sys\.executable}?$")
-    prefixes = ([1] if words[:1] and re.match(r"^(?:.*/)?pip[\d.]*$", words[0]) else []) + \
-               ([3] if len(words) > 2 and python.match(words[0]) and words[1:3] == ["-m", "pip"] else []) + \
-               ([2] if words[:2] == ["uv", "pip"] else []) + \
-               ([1] if words[:1] and words[0] in ("conda", "mamba") else [])
-    for start in prefixes:
-        if words[start:start + 1] == ["install"]:
-            return start + 1
-    return None
+    if not words:
+        return None
+    if re.match(r"^(?:.*/)?pip[\d.]*$", words[0]) or words[0] in ("conda", "mamba"):
+        start = 1
+    elif re.match(r"^(?:.*/)?python[\d.]*$|^[{$]sys\.executable}?$", words[0]) and words[1:3] == ["-m", "pip"]:
+        start = 3
+    elif words[:2] == ["uv", "pip"]:
+        start = 2
+    else:
+        return None
+    return start + 1 if words[start:start + 1] == ["install"] else None
 
 
 def _split_chain(words: list[str]) -> tuple[list[str], list[str]]:
@@ -1074,7 +1071,7 @@ def _cell_hazards(number: int, source: str) -> list[str]:
     except SyntaxError as err:
         row = kept[line_map[min((err.lineno or 1) - 1, len(line_map) - 1)]] + 1 if line_map else 1
         return hazards + [f"cell {number}, line {row}: not valid Python after conversion ({err.msg})"]
-    for node in ast.walk(tree):
+    for node in sorted(ast.walk(tree), key=lambda node: getattr(node, "lineno", 0)):
         call = _ipython_call(node)
         if call is not None:
             row = kept[line_map[node.lineno - 1]]
@@ -1106,5 +1103,9 @@ def _hazard_name(method: str, args: list[str]) -> str:
 
 
 def _awaits_at_top_level(tree: ast.Module) -> bool:
-    code = compile(tree, "cell", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+    """Whether the cell awaits outside any function (fine in Jupyter, an error in a script)."""
+    try:
+        code = compile(tree, "cell", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+    except SyntaxError:
+        return False
     return bool(code.co_flags & inspect.CO_COROUTINE)

@@ -1,0 +1,133 @@
+"""The command line as a user runs it: real processes, a real store, offline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from . import wandb_log
+from .conftest import TRAIN_CELLS, git, notebook_json, run_cli
+
+NAME = "job-source-job_example-canonical_job_example.ipynb"
+
+
+def create(path: Path, store: Path, *extra: str):
+    return run_cli("create", str(path), "--project", "job_example", "--no-git", "--store", str(store), "--json", *extra)
+
+
+def test_create_list_show(write_notebook, store_dir: Path) -> None:
+    path = write_notebook("canonical_job_example.ipynb", "%pip install -q 'torch>=2.0' datasets", *TRAIN_CELLS)
+    created = create(path, store_dir)
+    assert created.returncode == 0, created.stderr
+    record = json.loads(created.stdout)
+    assert (record["name"], record["version"], record["source_type"]) == (NAME, "v0", "artifact")
+    assert "latest" in record["aliases"]
+    assert [c["outcome"] for c in record["decision"]] == ["failed", "won", "failed"]
+    assert record["spec"]["input_types"]["params"]["type_map"] == {
+        "learning_rate": {"wb_type": "number"}, "epochs": {"wb_type": "number"}
+    }
+    assert record["spec"]["source"]["entrypoint"][1] == "canonical_job_example.py"
+    assert record["code_artifact"]["name"] == "source-job_example-canonical_job_example.ipynb"
+    assert record["code_artifact"]["files"] == ["canonical_job_example.ipynb", "canonical_job_example.py"]
+    assert record["requirements"] == ["torch>=2.0", "datasets"]
+    folder = Path(record["path"])
+    assert sorted(p.name for p in folder.iterdir()) == ["record.json", "requirements.frozen.txt", "wandb-job.json"]
+    assert json.loads((folder / "wandb-job.json").read_text()) == record["spec"]
+    frozen = (folder / "requirements.frozen.txt").read_text()
+    assert "wandb==" in frozen and "torch>=2.0" in frozen and "jupyter-jobs" not in frozen
+
+    listed = json.loads(run_cli("list", "--store", str(store_dir), "--json").stdout)
+    assert listed["total"] == 1 and listed["jobs"][0]["name"] == NAME and listed["jobs"][0]["version"] == "v0"
+    shown = json.loads(run_cli("show", f"{NAME}:latest", "--store", str(store_dir), "--json").stdout)
+    assert shown == record
+
+    text = run_cli("show", NAME, "--store", str(store_dir))
+    for expected in (f"{NAME}:v0", "job-<code-artifact-name>", "artifact", "learning_rate: number = 0.01", "Python 3."):
+        assert expected in text.stdout
+
+
+def test_same_content_same_version_new_content_next(write_notebook, store_dir: Path) -> None:
+    path = write_notebook("canonical_job_example.ipynb")
+    first = json.loads(create(path, store_dir).stdout)
+    again = json.loads(create(path, store_dir).stdout)
+    assert again["version"] == first["version"] == "v0"
+    path.write_text(notebook_json(*TRAIN_CELLS, "print('more')"))
+    changed = json.loads(create(path, store_dir).stdout)
+    assert changed["version"] == "v1" and "latest" in changed["aliases"]
+    old = json.loads(run_cli("show", f"{NAME}:v0", "--store", str(store_dir), "--json").stdout)
+    assert "latest" not in old["aliases"]
+
+
+def test_dry_run_writes_nothing(write_notebook, store_dir: Path) -> None:
+    result = create(write_notebook("canonical_job_example.ipynb"), store_dir, "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["version"] == "v0"
+    listed = json.loads(run_cli("list", "--store", str(store_dir), "--json").stdout)
+    assert listed["total"] == 0
+
+
+def test_a_script_becomes_a_job(tmp_path: Path, store_dir: Path) -> None:
+    script = tmp_path / "train.py"
+    script.write_text("import wandb\nrun = wandb.init(config={'lr': 0.1, 'arch': 'cnn'})\nrun.finish()\n")
+    record = json.loads(run_cli("create", str(script), "--store", str(store_dir), "--json").stdout)
+    assert record["name"] == "job-source-uncategorized-train.py"
+    assert record["code_artifact"]["files"] == ["train.py"]
+    assert record["spec"]["input_types"]["params"]["type_map"] == {"lr": {"wb_type": "number"}, "arch": {"wb_type": "string"}}
+
+
+def test_git_job_from_the_command_line(git_repo, write_notebook, store_dir: Path) -> None:
+    repo = git_repo(remote="https://oauth2:glpat-SeCrEt@gitlab.com/acme/ml.git")
+    path = write_notebook("nb/train.ipynb", folder=repo)
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "nb")
+    result = run_cli("create", str(path), "--store", str(store_dir), "--json")
+    record = json.loads(result.stdout)
+    assert record["source_type"] == "repo"
+    assert record["name"] == "job-https___oauth2__gitlab.com_acme_ml.git_nb_train.ipynb"
+    assert record["spec"]["source"]["notebook"] is True
+    assert record["spec"]["source"]["entrypoint"][1] == "nb/train.ipynb"
+    stored_text = "".join(p.read_text(errors="replace") for p in store_dir.rglob("*") if p.is_file() and p.suffix != ".sqlite")
+    assert "SeCrEt" not in stored_text + result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("setup", "args", "message"),
+    [
+        (lambda d: None, ["create", "{d}/missing.ipynb"], "does not exist"),
+        (lambda d: (d / "bad.ipynb").write_text("{not json"), ["create", "{d}/bad.ipynb"], "bad.ipynb"),
+        (lambda d: (d / "r.ipynb").write_text(notebook_json("x <- 1", language="R")), ["create", "{d}/r.ipynb"], "R"),
+        (lambda d: (d / "s.ipynb").write_text(notebook_json("x = 1", "def f(:\n  pass")), ["create", "{d}/s.ipynb"], "Cell 2"),
+        (lambda d: None, ["show", "no-such-job"], "no-such-job"),
+        (lambda d: (d / "ok.ipynb").write_text(notebook_json("x = 1")), ["create", "{d}/ok.ipynb", "--name", "///"], "no usable"),
+        (lambda d: (d / "ok.ipynb").write_text(notebook_json("x = 1")), ["create", "{d}/ok.ipynb", "--source", "git"], "git source"),
+        (lambda d: (d / "ok.ipynb").write_text(notebook_json("x = 1")), ["create", "{d}/ok.ipynb", "--source", "image"], "image source"),
+    ],
+)
+def test_user_mistakes_get_one_line(tmp_path: Path, store_dir: Path, setup, args: list[str], message: str) -> None:
+    setup(tmp_path)
+    result = run_cli(*[a.format(d=tmp_path) for a in args], "--store", str(store_dir))
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_run_a_stored_job_with_an_override(write_notebook, store_dir: Path, tmp_path: Path) -> None:
+    path = write_notebook("canonical_job_example.ipynb")
+    assert create(path, store_dir).returncode == 0
+    workdir = tmp_path / "work"
+    ran = run_cli("run", NAME, "--config", "learning_rate=0.1", "--workdir", str(workdir), "--store", str(store_dir), "--json")
+    outcome = json.loads(ran.stdout)
+    assert ran.returncode == 0 and outcome["exit_code"] == 0, (workdir / "output.log").read_text()
+    run_dir = Path(outcome["run_dir"])
+    config = wandb_log.config(run_dir)
+    assert config["learning_rate"] == 0.1 and config["epochs"] == 10
+    assert wandb_log.exit_code(run_dir) == 0
+
+
+def test_run_refuses_unknown_config_keys(write_notebook, store_dir: Path) -> None:
+    create(write_notebook("canonical_job_example.ipynb"), store_dir)
+    ran = run_cli("run", NAME, "--config", "lr=0.1", "--store", str(store_dir))
+    assert ran.returncode == 1
+    assert "no config key lr" in ran.stderr and "known keys: epochs, learning_rate" in ran.stderr

@@ -1,0 +1,372 @@
+"""Secrets in a notebook's code and outputs block the upload, named by place and kind, never by value.
+
+The secret-shaped values are generated at import time rather than written out, so this file holds
+no string that a push-protection scanner would take for a live credential.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import string
+from dataclasses import dataclass
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from jupyter_jobs.errors import JobError
+from jupyter_jobs.secrets import SecretFinding, blocking_error, scan, strip_outputs
+
+_rng = random.Random(6)
+ALNUM = string.ascii_letters + string.digits
+UPPER_DIGITS = string.ascii_uppercase + string.digits
+HEX = "0123456789abcdef"
+
+
+def shaped(prefix: str, length: int, alphabet: str = ALNUM) -> str:
+    """A value with a real credential's shape (prefix, length, alphabet) and random content."""
+    return prefix + "".join(_rng.choice(alphabet) for _ in range(length))
+
+
+def jwt() -> str:
+    def part(obj: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part({'sub': '1234567890', 'name': 'Ada'})}.{shaped('', 43)}"
+
+
+WANDB_KEY = shaped("", 40, HEX)
+WANDB_V1_KEY = shaped("wandb_v1_", 77, ALNUM + "_")
+WANDB_LOCAL_KEY = shaped("local-", 40, HEX)
+AWS_KEY_ID = shaped("AKIA", 16, UPPER_DIGITS)
+AWS_SECRET = shaped("", 40, ALNUM + "/+")
+PEM_BODY = shaped("MIIE", 60, ALNUM + "+/")
+OPENAI_PROJECT_KEY = shaped("sk-proj-", 80, ALNUM + "_-")
+OPENAI_LEGACY_KEY = shaped("sk-", 20) + "T3BlbkFJ" + shaped("", 20)
+ANTHROPIC_KEY = shaped("sk-ant-api03-", 93, ALNUM + "_-") + "AA"
+HF_TOKEN = shaped("hf_", 34, string.ascii_letters)
+GITHUB_CLASSIC = shaped("gh" + "p_", 36)
+GITHUB_FINE_GRAINED = shaped("github_" + "pat_", 22) + shaped("_", 59)
+SLACK_TOKEN = "xo" + "xb-" + shaped("", 12, string.digits) + "-" + shaped("", 13, string.digits) + "-" + shaped("", 24)
+STRIPE_KEY = shaped("sk_" + "live_", 24)
+GOOGLE_KEY = shaped("AI" + "za", 35, ALNUM + "_-")
+JWT = jwt()
+PASSWORD = "hunter2xyz"
+GENERIC_KEY = shaped("", 32)
+DB_PASSWORD = shaped("", 14, ALNUM + "!#%")
+
+
+@dataclass(frozen=True)
+class StandInExport:
+    """The documented `export.ExportResult` fields `scan` reads, for a notebook exported verbatim.
+
+    Stand-in until jupyter_jobs/export.py lands; then build it with `export_notebook_text`.
+    """
+
+    script: str
+    line_origins: tuple[tuple[int, int] | None, ...]
+    is_notebook: bool = True
+
+
+def export_of(notebook_text: str) -> StandInExport:
+    """Code cells in order, line for line, each script line mapped to its (cell, line)."""
+    lines: list[str] = []
+    origins: list[tuple[int, int] | None] = []
+    for cell_number, cell in enumerate(nbformat.reads(notebook_text, as_version=4).cells, start=1):
+        if cell.cell_type != "code":
+            continue
+        for line_number, line in enumerate(cell.source.splitlines(), start=1):
+            lines.append(line)
+            origins.append((cell_number, line_number))
+    return StandInExport("\n".join(lines), tuple(origins))
+
+
+def notebook(*cells: nbformat.NotebookNode | str) -> str:
+    """A v4 notebook; plain strings become code cells without outputs."""
+    built = [new_code_cell(cell) if isinstance(cell, str) else cell for cell in cells]
+    return nbformat.writes(new_notebook(cells=built))
+
+
+def scan_notebook(*cells: nbformat.NotebookNode | str) -> list[SecretFinding]:
+    text = notebook(*cells)
+    return scan(export_of(text), text)
+
+
+def printed(source: str, text: str) -> nbformat.NotebookNode:
+    """A code cell whose output is `text` on stdout."""
+    return new_code_cell(source, outputs=[new_output("stream", name="stdout", text=text)])
+
+
+def leaks(secret: str, message: str) -> bool:
+    """Does the message hold any 8 consecutive characters of the secret?"""
+    return any(secret[i : i + 8] in message for i in range(len(secret) - 7))
+
+
+INTRO = new_markdown_cell("# Training\nRun the cells in order.")
+
+# (id, cells, secret, expected (kind, cell, line, where)): cell 1 is always markdown, so the
+# expected cell numbers also prove that cells of every type are counted.
+FOUND = [
+    ("wandb-login-kwarg", ["import wandb\nwandb.login(key='%s')" % WANDB_KEY], WANDB_KEY,
+     ("W&B API key", 2, 2, "code")),
+    ("wandb-login-positional", ["wandb.login(\"%s\")" % WANDB_KEY], WANDB_KEY, ("W&B API key", 2, 1, "code")),
+    ("wandb-cli-login", ["!pip install wandb\n!wandb login %s" % WANDB_KEY], WANDB_KEY,
+     ("W&B API key", 2, 2, "code")),
+    ("wandb-environ", ["import os\nos.environ[\"WANDB_API_KEY\"] = \"%s\"" % WANDB_KEY], WANDB_KEY,
+     ("W&B API key", 2, 2, "code")),
+    ("wandb-percent-env", ["%%env WANDB_API_KEY=%s" % WANDB_KEY], WANDB_KEY, ("W&B API key", 2, 1, "code")),
+    ("wandb-v1-key", ["import wandb", "wandb.login(key=\"%s\")" % WANDB_V1_KEY], WANDB_V1_KEY,
+     ("W&B API key", 3, 1, "code")),
+    ("wandb-local-key", ["WANDB_API_KEY = '%s'" % WANDB_LOCAL_KEY], WANDB_LOCAL_KEY,
+     ("W&B API key", 2, 1, "code")),
+    ("aws-key-id", ["s3 = boto3.client(\n    's3',\n    aws_access_key_id='%s',\n)" % AWS_KEY_ID], AWS_KEY_ID,
+     ("AWS access key ID", 2, 3, "code")),
+    ("aws-secret-kwarg", ["s3 = boto3.client('s3', aws_secret_access_key=\"%s\")" % AWS_SECRET], AWS_SECRET,
+     ("AWS secret access key", 2, 1, "code")),
+    ("aws-secret-environ", ["os.environ['AWS_SECRET_ACCESS_KEY'] = '%s'" % AWS_SECRET], AWS_SECRET,
+     ("AWS secret access key", 2, 1, "code")),
+    ("gcp-service-account",
+     ["info = {\n    \"type\": \"service_account\",\n    \"project_id\": \"acme-ml\",\n"
+      "    \"private_key\": \"-----BEGIN PRIVATE KEY-----\\n%s\\n-----END PRIVATE KEY-----\\n\",\n}" % PEM_BODY],
+     PEM_BODY, ("private key block", 2, 4, "code")),
+    ("encrypted-pem", ["KEY = '''\n-----BEGIN ENCRYPTED PRIVATE KEY-----\n%s\n'''" % PEM_BODY], PEM_BODY,
+     ("private key block", 2, 2, "code")),
+    ("openai-project-key", ["client = OpenAI(api_key=\"%s\")" % OPENAI_PROJECT_KEY], OPENAI_PROJECT_KEY,
+     ("OpenAI API key", 2, 1, "code")),
+    ("openai-legacy-key", ["openai.api_key = '%s'" % OPENAI_LEGACY_KEY], OPENAI_LEGACY_KEY,
+     ("OpenAI API key", 2, 1, "code")),
+    ("anthropic-key", ["client = anthropic.Anthropic(\n    api_key='%s'\n)" % ANTHROPIC_KEY], ANTHROPIC_KEY,
+     ("Anthropic API key", 2, 2, "code")),
+    ("hugging-face-login", ["from huggingface_hub import login\nlogin(token=\"%s\")" % HF_TOKEN], HF_TOKEN,
+     ("Hugging Face token", 2, 2, "code")),
+    ("hugging-face-env", ["%%env HF_TOKEN=%s" % HF_TOKEN], HF_TOKEN, ("Hugging Face token", 2, 1, "code")),
+    ("github-classic", ["gh = Github('%s')" % GITHUB_CLASSIC], GITHUB_CLASSIC, ("GitHub token", 2, 1, "code")),
+    ("github-fine-grained", ["GH = \"%s\"" % GITHUB_FINE_GRAINED], GITHUB_FINE_GRAINED,
+     ("GitHub token", 2, 1, "code")),
+    ("slack", ["client = WebClient(token='%s')" % SLACK_TOKEN], SLACK_TOKEN, ("Slack token", 2, 1, "code")),
+    ("stripe", ["stripe.api_key = \"%s\"" % STRIPE_KEY], STRIPE_KEY, ("Stripe secret key", 2, 1, "code")),
+    ("google-api-key", ["genai.configure(key='%s')" % GOOGLE_KEY], GOOGLE_KEY, ("Google API key", 2, 1, "code")),
+    ("jwt", ["headers = {}\nbearer = '%s'" % JWT], JWT, ("JSON Web Token", 2, 2, "code")),
+    ("password", ["password = \"%s\"" % PASSWORD], PASSWORD, ("password assigned to a literal", 2, 1, "code")),
+    ("password-kwarg", ["conn = psycopg2.connect(host='db', user='ml', password='%s')" % DB_PASSWORD], DB_PASSWORD,
+     ("password assigned to a literal", 2, 1, "code")),
+    ("api-key-annotated", ["class Config:\n    api_key: str = '%s'" % GENERIC_KEY], GENERIC_KEY,
+     ("API key assigned to a literal", 2, 2, "code")),
+    ("token-dict-entry", ["headers = {\"token\": \"%s\"}" % GENERIC_KEY], GENERIC_KEY,
+     ("token assigned to a literal", 2, 1, "code")),
+    ("client-secret", ["CLIENT_SECRET = '%s'" % GENERIC_KEY], GENERIC_KEY, ("secret assigned to a literal", 2, 1, "code")),
+    ("environ-token", ["os.environ['MY_SERVICE_TOKEN'] = '%s'" % GENERIC_KEY], GENERIC_KEY,
+     ("token assigned to a literal", 2, 1, "code")),
+    ("environ-setdefault-key", ["os.environ.setdefault(\"COHERE_KEY\", \"%s\")" % GENERIC_KEY], GENERIC_KEY,
+     ("key assigned to a literal", 2, 1, "code")),
+    ("environ-get-default", ["token = os.environ.get('GITLAB_TOKEN', '%s')" % GENERIC_KEY], GENERIC_KEY,
+     ("token assigned to a literal", 2, 1, "code")),
+    ("shell-export", ["%%%%bash\nexport DB_PASSWORD=%s\npsql" % DB_PASSWORD], DB_PASSWORD,
+     ("password assigned to a literal", 2, 2, "code")),
+    ("password-in-url", ["engine = create_engine('postgresql://ml:%s@db:5432/runs')" % DB_PASSWORD], DB_PASSWORD,
+     ("password in a URL", 2, 1, "code")),
+    ("output-stream", [printed("print(client.api_key)", "%s\n" % OPENAI_PROJECT_KEY)], OPENAI_PROJECT_KEY,
+     ("OpenAI API key", 2, 1, "output")),
+    ("output-credentials-file",
+     [printed("!cat ~/.aws/credentials",
+              "[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n" % (AWS_KEY_ID, AWS_SECRET))],
+     AWS_SECRET, ("AWS secret access key", 2, 3, "output")),
+    ("output-env-dump", [printed("!env | sort", "HOME=/root\nWANDB_API_KEY=%s\nPATH=/usr/bin\n" % WANDB_KEY)],
+     WANDB_KEY, ("W&B API key", 2, 2, "output")),
+    ("output-environ-repr",
+     [new_code_cell("dict(os.environ)", outputs=[new_output(
+         "execute_result", data={"text/plain": "{'HOME': '/root',\n 'WANDB_API_KEY': '%s'}" % WANDB_KEY},
+         execution_count=1)])],
+     WANDB_KEY, ("W&B API key", 2, 2, "output")),
+    ("output-traceback",
+     [new_code_cell("api.whoami()", outputs=[new_output(
+         "error", ename="HTTPError", evalue="401 Unauthorized",
+         traceback=["\x1b[0;31mHTTPError\x1b[0m: 401 for url: https://hf.co/api?token=%s" % HF_TOKEN])])],
+     HF_TOKEN, ("Hugging Face token", 2, 3, "output")),
+]
+
+
+@pytest.mark.parametrize(("cells", "secret", "expected"), [case[1:] for case in FOUND], ids=[c[0] for c in FOUND])
+def test_secret_is_found_at_its_cell_and_line(cells: list[str], secret: str, expected: tuple) -> None:
+    findings = scan_notebook(INTRO, *cells)
+
+    kind, cell, line, where = expected
+    assert SecretFinding(kind, cell, line, where) in findings
+    assert all(f.kind == kind for f in findings if (f.cell, f.line, f.where) == (cell, line, where))
+
+
+@pytest.mark.parametrize(("cells", "secret"), [case[1:3] for case in FOUND], ids=[c[0] for c in FOUND])
+def test_no_message_holds_the_secret(cells: list[str], secret: str) -> None:
+    findings = scan_notebook(INTRO, *cells)
+    error = blocking_error(findings)
+
+    messages = [f.describe() for f in findings] + [str(error), error.message, error.hint or "", repr(findings)]
+    assert findings
+    assert not [message for message in messages if leaks(secret, message)]
+
+
+LOOK_ALIKES = [
+    ("git-commit", "commit = '%s'" % WANDB_KEY),
+    ("sha", "sha = \"%s\"" % WANDB_KEY),
+    ("head-sha", "HEAD_SHA = '%s'" % WANDB_KEY),
+    ("commit-in-wandb-config", "run = wandb.init(project='p', config={'commit': '%s'})" % WANDB_KEY),
+    ("dataset-md5", "dataset_md5 = '%s'" % shaped("", 32, HEX)),
+    ("sha256-digest", "EXPECTED_SHA256 = \"%s\"" % shaped("", 64, HEX)),
+    ("checksum-dict", "files = {'train.csv': {'checksum': '%s'}}" % shaped("", 64, HEX)),
+    ("uuid-run-id", "run_id = '5f0e6b4a-1c2d-4e5f-8a9b-0c1d2e3f4a5b'"),
+    ("uuid-call", "run_uuid = str(uuid.uuid4())"),
+    ("placeholder-angle", "api_key = '<your-api-key>'"),
+    ("placeholder-constant", "OPENAI_API_KEY = 'YOUR_API_KEY'"),
+    ("placeholder-x", "token = 'xxxx'"),
+    ("placeholder-dots", "password = '...'"),
+    ("placeholder-changeme", "password = 'changeme'"),
+    ("empty-string", "password = ''"),
+    ("none", "password=None"),
+    ("aws-docs-example", "aws_access_key_id = 'AKIAIOSFODNN7EXAMPLE'"),
+    ("openai-placeholder", "client = OpenAI(api_key='sk-proj-xxxxxxxxxxxxxxxxxxxxxxxxxxxx')"),
+    ("environ-read", "api_key = os.environ['WANDB_API_KEY']"),
+    ("getenv-read", "key = os.getenv('OPENAI_API_KEY')"),
+    ("environ-get-no-default", "token = os.environ.get('HF_TOKEN')"),
+    ("getpass", "password = getpass.getpass('Password: ')"),
+    ("wandb-login-no-key", "wandb.login()"),
+    ("wandb-login-from-env", "wandb.login(key=os.environ['WANDB_API_KEY'])"),
+    ("env-var-name", "api_key_env = 'OPENAI_API_KEY'"),
+    ("f-string-bearer", "headers = {'Authorization': f'Bearer {token}'}"),
+    ("pad-token", "tokenizer.pad_token = '[PAD]'"),
+    ("special-tokens", "special = {'pad_token': '<pad>', 'eos_token': '</s>'}"),
+    ("tokenizer-name", "tokenizer_name = 'bert-base-uncased'"),
+    ("max-tokens", "max_tokens = '256'"),
+    ("token-path", "token_path = '~/.cache/huggingface/token'"),
+    ("secret-name", "secret_name = 'prod/db-password'"),
+    ("key-column", "df = df.sort_values(key='created_at')"),
+    ("sort-key-constant", "CACHE_KEY = 'v2_model_cache'"),
+    ("private-key-id", "info = {'private_key_id': '%s'}" % WANDB_KEY),
+    ("public-key", "-----BEGIN PUBLIC KEY-----"),
+    ("plain-remote", "REMOTE = 'https://github.com/acme/ml.git'"),
+    ("hf-hub-call", "path = hf_hub_download(repo_id='gpt2', filename='config.json')"),
+    ("env-project", "%env WANDB_PROJECT=job_example"),
+    ("auth-author", "author = 'Ada Lovelace'"),
+]
+
+
+@pytest.mark.parametrize("source", [case[1] for case in LOOK_ALIKES], ids=[case[0] for case in LOOK_ALIKES])
+def test_look_alike_is_not_flagged(source: str) -> None:
+    assert scan_notebook(source) == []
+
+
+def test_outputs_of_ordinary_runs_are_not_flagged() -> None:
+    logs = "".join(f"Epoch {i}: loss=0.{i:04d} acc=0.9{i:03d}\n" for i in range(50))
+    wandb_output = (
+        "wandb: Tracking run with wandb version 0.31.0\n"
+        "wandb: Run data is saved locally in /tmp/wandb/offline-run-20260101_000000-abc12345\n"
+        f"commit {WANDB_KEY}\nAuthor: Ada <ada@example.com>\n"
+    )
+    cells = [printed("train()", logs), printed("!git log -1", wandb_output)]
+    assert scan_notebook(*cells) == []
+
+
+def test_image_data_is_not_scanned() -> None:
+    """Base64 pictures are noise; a key-shaped run inside one must not block the upload."""
+    payload = base64.b64encode(b"\x89PNG" + bytes(200)).decode() + AWS_KEY_ID
+    cell = new_code_cell(
+        "plt.show()",
+        outputs=[
+            new_output("display_data", data={"image/png": payload, "text/plain": "<Figure size 640x480>"}),
+            new_output("display_data", data={"text/html": f'<img src="data:image/png;base64,{payload}">'}),
+        ],
+    )
+    assert scan_notebook(cell) == []
+
+
+def test_secret_in_code_and_script_is_reported_once() -> None:
+    findings = scan_notebook(f"password = '{PASSWORD}'\nprint('ready')")
+
+    assert findings == [SecretFinding("password assigned to a literal", 1, 1, "code")]
+
+
+def test_specific_kind_replaces_the_generic_one_on_its_line() -> None:
+    """`api_key = "sk-proj-..."` is one OpenAI key, not also an "API key assigned to a literal"."""
+    findings = scan_notebook(f"OPENAI_API_KEY = '{OPENAI_PROJECT_KEY}'")
+
+    assert [f.kind for f in findings] == ["OpenAI API key"]
+
+
+def test_every_secret_of_a_notebook_is_found_in_cell_order() -> None:
+    findings = scan_notebook(
+        printed("print(token)", f"token: {HF_TOKEN}\n"),
+        INTRO,
+        f"import os\npassword = '{PASSWORD}'",
+        f"wandb.login(key='{WANDB_KEY}')",
+    )
+
+    assert findings == [
+        SecretFinding("Hugging Face token", 1, 1, "output"),
+        SecretFinding("password assigned to a literal", 3, 2, "code"),
+        SecretFinding("W&B API key", 4, 1, "code"),
+    ]
+
+
+def test_script_without_notebook_has_no_cells() -> None:
+    script = f"import wandb\n\nwandb.login(key='{WANDB_KEY}')\n"
+    export = StandInExport(script, (None, None, None), is_notebook=False)
+
+    assert scan(export, None) == [SecretFinding("W&B API key", None, 3, "code")]
+
+
+def test_describe_names_place_kind_and_where() -> None:
+    assert SecretFinding("W&B API key", 3, 2, "code").describe() == "cell 3, line 2: W&B API key in code"
+    assert SecretFinding("AWS secret access key", 5, 1, "output").describe() == (
+        "cell 5 output, line 1: AWS secret access key in output"
+    )
+    assert SecretFinding("password assigned to a literal", None, 12, "code").describe() == (
+        "line 12: password assigned to a literal in code"
+    )
+
+
+def test_blocking_error_is_one_line_with_places_kinds_and_the_way_out() -> None:
+    findings = [SecretFinding("W&B API key", 3, 2, "code"), SecretFinding("AWS secret access key", 5, 1, "output")]
+
+    error = blocking_error(findings)
+
+    assert isinstance(error, JobError)
+    assert error.message == "Secrets found: cell 3, line 2 (W&B API key); cell 5 output, line 1 (AWS secret access key)"
+    assert "os.environ['WANDB_API_KEY']" in error.hint and "--allow-secrets" in error.hint
+    assert "\n" not in str(error)
+
+
+def test_blocking_error_counts_what_it_does_not_list() -> None:
+    findings = [SecretFinding("password assigned to a literal", cell, 1, "code") for cell in range(1, 9)]
+
+    message = blocking_error(findings).message
+
+    assert message.count("(password assigned to a literal)") == 5
+    assert message.endswith("; and 3 more")
+
+
+def test_strip_outputs_keeps_code_and_metadata() -> None:
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell("# Title", metadata={"tags": ["intro"]}),
+            new_code_cell(
+                "print(key)",
+                execution_count=7,
+                metadata={"tags": ["parameters"], "collapsed": False},
+                outputs=[new_output("stream", name="stdout", text=f"{WANDB_KEY}\n")],
+            ),
+        ],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
+    original = nbformat.writes(nb)
+
+    stripped = nbformat.reads(strip_outputs(original), as_version=4)
+
+    nbformat.validate(stripped)
+    assert WANDB_KEY not in strip_outputs(original)
+    assert stripped.cells[1].outputs == [] and stripped.cells[1].execution_count is None
+    assert [c.source for c in stripped.cells] == ["# Title", "print(key)"]
+    assert [c.metadata for c in stripped.cells] == [c.metadata for c in nb.cells]
+    assert [c.id for c in stripped.cells] == [c.id for c in nb.cells]
+    assert stripped.metadata == nb.metadata
+    assert scan(export_of(strip_outputs(original)), strip_outputs(original)) == []
