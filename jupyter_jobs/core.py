@@ -83,9 +83,9 @@ def create_job(request: CreateRequest, run: Any = None) -> JobResult:
     code = _code_artifact(project, path, export, notebook_bytes)
     config = dict(request.config) if request.config is not None else (jobspec.infer_config(export.script) or {})
     job_name, source = _name_and_source(decision, code, path, export, entity, project, request.name)
-    spec = jobspec.build_spec(
-        decision.source_type, source, jobspec.type_json(config), jobspec.type_json(request.summary or {})
-    )
+    # A summary's key order is the order metrics arrived in; sorted, the same outputs give the same version.
+    summary = dict(sorted((request.summary or {}).items()))
+    spec = jobspec.build_spec(decision.source_type, source, jobspec.type_json(config), jobspec.type_json(summary))
     job_files = _job_files(spec, export, decision)
     warnings += list(decision.warnings) + _git_notebook_hazards(decision, path) + list(export.warnings)
     if decision.source_type == "artifact" and not entity:

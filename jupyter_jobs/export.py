@@ -869,9 +869,10 @@ class _ScriptBuilder:
         if name == "capture" and args.split():
             self.warnings.append(f"{site.where}: output captured into `{args.split()[-1]}` by %%capture "
                                  "is not available in the script")
-        lines = self._cell(site.cell, body, first_line=site.line + 1) if body.strip() else []
         setup = _without_timeit_options(args) if name == "timeit" else ""
-        return [(setup, (site.cell, site.line))] + lines if setup else lines
+        if setup:
+            return self._cell(site.cell, f"{setup}\n{body}", first_line=site.line)
+        return self._cell(site.cell, body, first_line=site.line + 1) if body.strip() else []
 
     def _writefile(self, site: _Site, args: str, body: str) -> list[tuple[str, Origin]]:
         """``%%writefile [-a] path``: write the body with pathlib, as the cell did."""
@@ -1013,7 +1014,7 @@ def _is_expression(code: str) -> bool:
 
 def _without_timeit_options(args: str) -> str:
     """The statement of ``%timeit -n 10 -r 3 stmt`` (IPython's options: -n N -r R -p P -t -c -q -o)."""
-    return re.sub(r"^\s*(?:-(?:[nrp]\s*\d+|[tcqo])\s+)*", "", args).strip()
+    return re.sub(r"^\s*(?:-(?:[nrp]\s*\d+|[tcqo])(?:\s+|$))*", "", args).strip()
 
 
 def _install_arguments(words: list[str]) -> int | None:

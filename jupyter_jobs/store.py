@@ -127,7 +127,7 @@ class JobStore:
             # SQLite says only "unable to open database file" on a read-only disk; opening our
             # lock file for writing fails first, with the real reason (EROFS, EACCES...).
             os.close(os.open(store._tmp / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644))
-            store._ensure_schema()
+            store._ensure_index()
         return store
 
     # ----------------------------------------------------------------------------- writes
@@ -427,17 +427,40 @@ class JobStore:
     def _version_dir(self, name: str, version: int) -> Path:
         return self._jobs / name / f"v{version}"
 
-    def _ensure_schema(self) -> None:
-        """Create the index once; later opens only read `user_version` (CLI fast path)."""
+    def _ensure_index(self) -> None:
+        """Create the index if missing, then make sure it has our schema (one cheap read)."""
+        if not self._index.exists():
+            self._create_index()
         with self._connect() as conn:
-            if conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
-                return
-            conn.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
-            conn.execute("BEGIN IMMEDIATE")
-            for statement in SCHEMA.split(";"):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-            conn.execute("COMMIT")
+            found = conn.execute("PRAGMA user_version").fetchone()[0]
+        if found != SCHEMA_VERSION:
+            raise JobError(f"The job store index at {self._index} has schema version {found},"
+                           f" this jupyter-jobs reads version {SCHEMA_VERSION}", hint=STORE_HINT)
+
+    def _create_index(self) -> None:
+        """Build the index under tmp/ and hard-link it into place: openers racing on a new store
+        never see a half-made index, and none has to switch a shared file to WAL (SQLite fails
+        that at once with "database is locked" instead of waiting)."""
+        with self._staging_lock(exclusive=False):
+            staging = Path(tempfile.mkdtemp(prefix="index-", dir=self._tmp))
+            try:
+                built = staging / self._index.name
+                conn = sqlite3.connect(built, isolation_level=None)
+                try:
+                    conn.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+                    for statement in SCHEMA.split(";"):
+                        conn.execute(statement)
+                    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                finally:
+                    conn.close()
+                _fsync_file(built)
+                try:
+                    os.link(built, self._index)
+                except FileExistsError:
+                    pass  # another opener linked its index first; it is as good as ours
+                _fsync_dir(self.root)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -687,6 +710,11 @@ def _write_file(path: Path, data: bytes) -> None:
     with open(path, "wb") as handle:
         handle.write(data)
         handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as handle:
         os.fsync(handle.fileno())
 
 

@@ -23,7 +23,7 @@ from jupyter_jobs.core import CreateRequest, create_job
 from .conftest import git
 
 CONFIG = {"learning_rate": 0.01, "epochs": 10, "layers": [64, 32], "optimizer": {"name": "adam", "beta": 0.9}}
-SUMMARY = {"loss": 0.25, "accuracy": 0.9, "best_epoch": 7}
+SUMMARY = {"loss": 0.25, "accuracy": 0.9, "best_epoch": 7}  # the SDK is given it sorted, as we type it
 
 
 def sdk_build(files_dir: Path, metadata: dict[str, Any], requirements: bytes, **settings: Any) -> Any:
@@ -38,7 +38,7 @@ def sdk_build(files_dir: Path, metadata: dict[str, Any], requirements: bytes, **
     vars(run_settings).update(settings)
     builder = JobBuilder(run_settings, files_dir=str(files_dir))  # type: ignore[arg-type]
     builder.set_config(CONFIG)
-    builder.set_summary(SUMMARY)
+    builder.set_summary(dict(sorted(SUMMARY.items())))
     return builder
 
 
