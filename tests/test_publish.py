@@ -65,6 +65,17 @@ def used_jobs(path: Path) -> list[str]:
     ]
 
 
+def finished_log(run: wandb.sdk.wandb_run.Run) -> Path:
+    """Finish the run and wait until wandb-core has written its transaction log out.
+
+    `run.finish()` returns before wandb-core's writer has flushed an offline run's log;
+    `wandb.teardown()` waits for wandb-core to shut down, which closes the file.
+    """
+    run.finish()
+    wandb.teardown()
+    return Path(run.settings.sync_file)
+
+
 def hand_made_result(aliases: list[str]) -> JobResult:
     """A JobResult as the core returns it, for a job whose files we choose."""
     record = {
@@ -90,14 +101,13 @@ def offline_run(tmp_path: Path) -> Callable[..., wandb.sdk.wandb_run.Run]:
     yield start
     for run in runs:
         run.finish()
+    wandb.teardown()
 
 
 def test_code_then_job_artifact_land_in_the_run(offline_run: Callable[..., wandb.sdk.wandb_run.Run]) -> None:
     run = offline_run()
     published = publish_to_run(run, hand_made_result(["latest", "v2", "sha-feedfacefeedface", "v1-tag"]))
-    run.finish()
-
-    code, job = logged_artifacts(Path(run.settings.sync_file))
+    code, job = logged_artifacts(finished_log(run))
     assert (code.name, code.type, manifest_paths(code)) == (
         "source-job_example-train.ipynb", "code", ["train.ipynb", "train.py"])
     assert "sha-0123456789abcdef" in code.aliases
@@ -118,9 +128,7 @@ def test_sdk_job_builder_is_told_to_stand_down_when_the_user_enabled_it(
 ) -> None:
     run = offline_run(disable_job_creation=False)
     publish_to_run(run, hand_made_result(["latest"]))
-    run.finish()
-
-    assert used_jobs(Path(run.settings.sync_file)) == ["job-source-job_example-train.ipynb"]
+    assert used_jobs(finished_log(run)) == ["job-source-job_example-train.ipynb"]
 
 
 def test_nothing_extra_is_recorded_when_the_sdk_job_builder_is_off(
@@ -128,9 +136,7 @@ def test_nothing_extra_is_recorded_when_the_sdk_job_builder_is_off(
 ) -> None:
     run = offline_run()  # wandb 0.31's default: disable_job_creation=True
     publish_to_run(run, hand_made_result(["latest"]))
-    run.finish()
-
-    assert used_jobs(Path(run.settings.sync_file)) == []
+    assert used_jobs(finished_log(run)) == []
 
 
 def test_create_job_with_a_run_publishes_what_it_stored(
@@ -144,9 +150,7 @@ def test_create_job_with_a_run_publishes_what_it_stored(
                       store=store_dir),
         run=run,
     )
-    run.finish()
-
-    code, job = logged_artifacts(Path(run.settings.sync_file))
+    code, job = logged_artifacts(finished_log(run))
     assert code.name == result.record["code_artifact"]["name"] == "source-job_example-train.ipynb"
     assert manifest_paths(code) == sorted(result.code_files) == ["train.ipynb", "train.py"]
     assert job.name == result.record["name"] == "job-source-job_example-train.ipynb"

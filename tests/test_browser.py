@@ -1,0 +1,257 @@
+"""The W&B Jobs panel in a real JupyterLab, driven in headless Chromium like a user drives it.
+
+A real `jupyter lab` process (the installed extension, the real kernels, offline W&B) serves a
+temporary root; Playwright clicks the panel; the assertions read the panel's text and the
+store on disk. Screenshots land in `test-artifacts/`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyter_jobs.store import JobStore
+
+from .conftest import REPO_ROOT, notebook_json
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+expect = playwright_sync.expect
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TOKEN = "jupyter-jobs-browser-test"
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+PANEL = "#jupyter-jobs-panel"
+PANEL_TAB = ".jp-SideBar .lm-TabBar-tab[data-id='jupyter-jobs-panel']"
+# A kernel's first `import wandb` and an offline `wandb.init` take seconds on a busy machine.
+SLOW = 180_000
+
+TRAIN_SOURCE = (
+    "import wandb\n"
+    'run = wandb.init(project="job_example", config={"learning_rate": 0.01, "epochs": 10})\n'
+    'run.log({"loss": 0.5})'
+)
+TRAIN_JOB = "job-source-job_example-train.ipynb"
+PLAIN_JOB = "job-source-uncategorized-plain.ipynb"
+
+
+class Lab:
+    """A running `jupyter lab` and where its files and jobs are."""
+
+    def __init__(self, url: str, root: Path, store: Path, log: Path) -> None:
+        self.url = url
+        self.root = root
+        self.store = store
+        self.log = log
+
+    def page_url(self, notebook: str) -> str:
+        return f"{self.url}/lab/tree/{notebook}?token={TOKEN}"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Poll the status API: the server is up when it answers, failed when the process exits."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"jupyter lab exited with {process.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=5) as reply:
+                if reply.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.3)
+    pytest.fail(f"jupyter lab did not answer within 120 s:\n{log.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """One lab server for the module; every test opens its own page and notebook."""
+    base = tmp_path_factory.mktemp("lab")
+    root, store, home = base / "root", base / "store", base / "home"
+    root.mkdir()
+    home.mkdir()
+    (root / "train.ipynb").write_text(notebook_json(TRAIN_SOURCE))
+    (root / "plain.ipynb").write_text(notebook_json("x = 1\nprint(x)"))
+    settings = home / "lab-settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    # No "get notified about news?" toast over the screenshots.
+    (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+    port = _free_port()
+    env = {
+        **os.environ,
+        "WANDB_MODE": "offline",
+        "WANDB_SILENT": "true",
+        "WANDB_DIR": str(home),
+        "JUPYTER_JOBS_STORE": str(store),
+        "JUPYTERLAB_SETTINGS_DIR": str(home / "lab-settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(home / "lab-workspaces"),
+    }
+    log = base / "lab.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
+                "--ServerApp.ip=127.0.0.1", "--allow-root", f"--IdentityProvider.token={TOKEN}",
+                f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
+                "--ServerApp.port_retries=0",
+            ],
+            cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_serving(url, process, log)
+        yield Lab(url, root, store, log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    with playwright_sync.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, lab: Lab) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def open_notebook(page: Any, lab: Lab, notebook: str) -> None:
+    """Open the notebook and wait until its kernel is ready, as a user waits for "Idle"."""
+    page.goto(lab.page_url(notebook))
+    page.wait_for_selector("#jp-main-dock-panel", timeout=SLOW)
+    page.wait_for_function(
+        """async (path) => {
+            const app = window.jupyterapp;
+            const widget = app && app.shell.currentWidget;
+            if (!widget || !widget.context || widget.context.path !== path) return false;
+            await widget.sessionContext.ready;
+            return widget.sessionContext.session?.kernel?.status === 'idle';
+        }""",
+        arg=notebook,
+        timeout=SLOW,
+    )
+
+
+def run_all_cells(page: Any) -> None:
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    # Every code cell shows its execution count once it has run.
+    expect(page.locator(".jp-CodeCell .jp-InputPrompt").last).to_have_text("[1]:", timeout=SLOW)
+
+
+def open_panel(page: Any) -> Any:
+    page.click(PANEL_TAB)
+    panel = page.locator(PANEL)
+    expect(panel.get_by_role("button", name="Create job")).to_be_visible()
+    return panel
+
+
+def screenshot(page: Any, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path))
+    return path
+
+
+def test_create_job_from_the_active_run(page: Any, lab: Lab) -> None:
+    open_notebook(page, lab, "train.ipynb")
+    run_all_cells(page)
+    panel = open_panel(page)
+
+    panel.get_by_role("button", name="Create job").click()
+
+    details = panel.locator(".jp-JobsPanel-details")
+    expect(details.locator(".jp-JobsPanel-jobName")).to_have_text(TRAIN_JOB, timeout=SLOW)
+    expect(details.locator(".jp-JobsPanel-status")).to_have_text("Job created")
+    expect(details.locator(".jp-JobsPanel-version")).to_have_text("v0")
+    expect(details.locator(".jp-JobsPanel-sourceType")).to_contain_text("artifact")
+    expect(details.locator(".jp-JobsPanel-decision li[data-outcome='won']")).to_contain_text("Code artifact")
+    expect(details.locator(".jp-JobsPanel-table").first).to_contain_text("learning_rate")
+    expect(details.locator(".jp-JobsPanel-table").first).to_contain_text("epochs")
+    expect(details.locator(".jp-JobsPanel-launch")).not_to_be_empty()
+    expect(panel.locator(".jp-JobsPanel-job", has_text=TRAIN_JOB)).to_contain_text("v0")
+    shot = screenshot(page, "panel-created.png")
+    shutil.copyfile(shot, REPO_ROOT / "docs" / "panel.png")
+
+    stored = JobStore.open(lab.store).resolve(TRAIN_JOB)
+    assert stored.record["source_type"] == "artifact"
+    assert (stored.path / "wandb-job.json").is_file()
+
+
+def test_stored_job_opens_from_the_list(page: Any, lab: Lab) -> None:
+    open_notebook(page, lab, "train.ipynb")
+    run_all_cells(page)
+    panel = open_panel(page)
+    panel.get_by_role("button", name="Create job").click()
+    expect(panel.locator(".jp-JobsPanel-status")).to_have_text("Job created", timeout=SLOW)
+    page.reload()
+    page.wait_for_selector("#jp-main-dock-panel", timeout=SLOW)
+    panel = open_panel(page)
+
+    panel.locator(".jp-JobsPanel-job", has_text=TRAIN_JOB).click()
+
+    details = panel.locator(".jp-JobsPanel-details")
+    expect(details.locator(".jp-JobsPanel-status")).to_have_text("Job in the store")
+    expect(details.locator(".jp-JobsPanel-jobName")).to_have_text(TRAIN_JOB)
+    expect(details.locator(".jp-JobsPanel-sourceType")).to_contain_text("artifact")
+    screenshot(page, "panel-stored.png")
+
+
+def test_notebook_without_a_run_offers_the_saved_file(page: Any, lab: Lab) -> None:
+    open_notebook(page, lab, "plain.ipynb")
+    run_all_cells(page)
+
+    # The notebook toolbar button runs the same command as the panel's button.
+    page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-JobsPanel-toolbarButton").click()
+
+    panel = page.locator(PANEL)
+    error = panel.locator(".jp-JobsPanel-error[role='alert']")
+    expect(error).to_contain_text("No active W&B run", timeout=SLOW)
+    screenshot(page, "panel-no-run.png")
+
+    error.get_by_role("button", name="Create from saved file (no run)").click()
+
+    details = panel.locator(".jp-JobsPanel-details")
+    expect(details.locator(".jp-JobsPanel-jobName")).to_have_text(PLAIN_JOB, timeout=SLOW)
+    expect(details.locator(".jp-JobsPanel-status")).to_have_text("Job created")
+    expect(error).to_have_count(0)
+    assert JobStore.open(lab.store).resolve(PLAIN_JOB).record["notebook"].endswith("plain.ipynb")
+    screenshot(page, "panel-from-file.png")

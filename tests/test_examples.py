@@ -1,0 +1,50 @@
+"""The example notebooks become jobs on the command line, and their exported scripts really run."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jupyter_jobs.export import export_path
+
+from . import wandb_log
+from .conftest import EXAMPLE_NOTEBOOKS, run_cli
+
+NOTEBOOKS = sorted(EXAMPLE_NOTEBOOKS.glob("*.ipynb"))
+
+
+def test_there_are_three_examples() -> None:
+    assert [p.name for p in NOTEBOOKS] == [
+        "canonical_job_example.ipynb", "git_job_example.ipynb", "image_job_example.ipynb"
+    ]
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_exported_script_runs_under_plain_python(notebook: Path, tmp_path: Path) -> None:
+    script = tmp_path / f"{notebook.stem}.py"
+    script.write_text(export_path(notebook).script)
+    env = {**os.environ, "WANDB_MODE": "offline", "WANDB_DIR": str(tmp_path), "PYTHONPATH": ""}
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    run_dir = next((tmp_path / "wandb").glob("offline-run-*"))
+    assert wandb_log.config(run_dir)["learning_rate"] == 0.01
+    assert wandb_log.exit_code(run_dir) == 0
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_command_line_job_from_each_example(notebook: Path, store_dir: Path) -> None:
+    result = run_cli("create", str(notebook), "--project", "job_example", "--no-git", "--store", str(store_dir), "--json")
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["name"] == f"job-source-job_example-{notebook.name}"
+    spec = json.loads(Path(record["path"], "wandb-job.json").read_text())
+    assert spec["_version"] == "v0" and spec["source_type"] == "artifact"
+    assert set(spec) == {"_version", "source_type", "source", "input_types", "output_types", "runtime"}
+    assert spec["input_types"]["params"]["type_map"]["learning_rate"] == {"wb_type": "number"}
+    assert spec["source"]["entrypoint"] == [Path(sys.executable).name, f"{notebook.stem}.py"]
+    assert spec["source"]["artifact"].startswith("wandb-artifact://_/job_example/source-job_example-")
