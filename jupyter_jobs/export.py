@@ -83,6 +83,18 @@ Origin = tuple[int, int]
 # A cheap filter, not a parser: cells matching none of these cannot contain IPython syntax, so
 # they skip the transformer. A false positive only costs one transformer call.
 _IPYTHON_SYNTAX = re.compile(r"^[ \t]*(?:[%!?]|>>>|In \[)|\?[ \t]*$|=[ \t]*[!%]", re.MULTILINE)
+_PROMPT = re.compile(r"^[ \t]*(?:>>>|In \[)", re.MULTILINE)
+_BUILTIN_NAMES = frozenset(dir(builtins))
+
+# What an export reads from the notebook JSON (see _light_json); everything else is skipped.
+_JSON = json.JSONDecoder()
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+_JSON_STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+_CELL_MEMBERS: dict[str, object] = {"cell_type": None, "source": None, "metadata": {"raw_mimetype": None}}
+_NOTEBOOK_MEMBERS: dict[str, object] = {
+    "nbformat": None, "cells": None,
+    "metadata": {"kernelspec": {"language": None}, "language_info": {"name": None}, "language": None},
+}
 
 _INTERACTIVE_MAGICS = frozenset(
     "load_ext reload_ext unload_ext autoreload aimport matplotlib config store who whos who_ls "
@@ -152,8 +164,8 @@ def launch_converter_hazards(text: str) -> list[str]:
     ``get_ipython()`` call that fails under plain ``python``.
     """
     hazards: list[str] = []
-    for number, source in _code_cells(text, "notebook"):
-        hazards.extend(_cell_hazards(number, source))
+    for number, kind, source in _cells(text, "notebook"):
+        hazards.extend(_cell_hazards(number, source) if kind == "code" else _raw_cell_hazards(number, source))
     return hazards
 
 
@@ -201,29 +213,39 @@ def _script_as_is(text: str, name: str) -> ExportResult:
         raise JobError(f"{name} is not valid Python (line {err.lineno}: {err.msg})",
                        hint="fix the script so that `python` can run it") from None
     return ExportResult(script=text, rewrites=(), requirements=(), warnings=(),
-                        line_origins=(None,) * len(text.split("\n")), source_name=name, is_notebook=False)
+                        line_origins=(None,) * len(_split_lines(text)), source_name=name, is_notebook=False)
 
 
 def _code_cells(text: str, name: str) -> list[tuple[int, str]]:
     """(1-based cell number, source) of each code cell with code, in notebook order."""
+    code_cells = [(number, source) for number, kind, source in _cells(text, name) if kind == "code"]
+    if not code_cells:
+        raise JobError(f"{name} has no code to export", hint="add the code the job should run to a code cell and save")
+    return code_cells
+
+
+def _cells(text: str, name: str) -> list[tuple[int, str, str]]:
+    """(1-based cell number, "code" or "raw", source) of the non-empty cells that nbconvert
+    puts into a script (code, and raw cells with no format or a Python one)."""
     notebook = _notebook_json(text, name)
     _check_language(notebook, name)
     cells = notebook.get("cells")
     if not isinstance(cells, list):
         raise JobError(f"{name} is not a valid notebook (it has no list of cells)",
                        hint="open it in Jupyter and save it again")
-    code_cells = [(number, _cell_source(cell, number, name)) for number, cell in enumerate(cells, 1)
-                  if _is_code_cell(cell, number, name)]
-    code_cells = [(number, source) for number, source in code_cells if source.strip()]
-    if not code_cells:
-        raise JobError(f"{name} has no code to export", hint="add the code the job should run to a code cell and save")
-    return code_cells
+    found = [(number, _cell_kind(cell, number, name), cell) for number, cell in enumerate(cells, 1)]
+    sources = [(number, kind, _cell_source(cell, number, name)) for number, kind, cell in found if kind]
+    return [(number, kind, source) for number, kind, source in sources if source.strip()]
 
 
 def _notebook_json(text: str, name: str) -> dict:
     """The notebook as nbformat 4 JSON; older formats go through nbformat's own upgrade."""
     try:
-        notebook = json.loads(text)
+        notebook = _light_json(text)
+    except (ValueError, IndexError):  # not the usual notebook shape: let json say what is wrong
+        notebook = None
+    try:
+        notebook = notebook if notebook is not None else json.loads(text)
     except json.JSONDecodeError as err:
         raise JobError(f"{name} is not valid JSON (line {err.lineno}: {err.msg})",
                        hint="the file is damaged; restore it from a checkpoint or version control") from None
@@ -237,6 +259,90 @@ def _notebook_json(text: str, name: str) -> dict:
         return _upgraded(text, name, version)
     raise JobError(f"{name} has nbformat version {version!r}, which jupyter-jobs does not read",
                    hint="open it in a current Jupyter and save it as nbformat 4")
+
+
+def _light_json(text: str) -> dict:
+    """The notebook JSON without what an export never reads: cell outputs, attachments and
+    metadata other than the kernel's language and a raw cell's format are skipped, never
+    built, so memory does not grow with the size of the outputs."""
+    value, end = _json_object(text, _after_space(text, 0), _NOTEBOOK_MEMBERS)
+    if text[_after_space(text, end):]:
+        raise ValueError("extra data after the notebook")
+    return value
+
+
+def _after_space(text: str, pos: int) -> int:
+    return _JSON_SPACE.match(text, pos).end()
+
+
+def _json_object(text: str, pos: int, members: dict[str, object]) -> tuple[dict, int]:
+    """Decode the JSON object at `pos`, keeping only `members` (each mapped to the member
+    table of a nested object to filter in turn, or None to decode it whole)."""
+    if text[pos] != "{":
+        raise ValueError("expected an object")
+    result: dict = {}
+    pos = _after_space(text, pos + 1)
+    if text[pos] == "}":
+        return result, pos + 1
+    while True:
+        if text[pos] != '"':
+            raise ValueError("expected a key")
+        key, pos = json.decoder.scanstring(text, pos + 1)
+        pos = _after_space(text, pos)
+        if text[pos] != ":":
+            raise ValueError("expected ':'")
+        pos = _after_space(text, pos + 1)
+        if key not in members:
+            pos = _skip_json_value(text, pos)
+        elif isinstance(members[key], dict) and text[pos] == "{":
+            result[key], pos = _json_object(text, pos, members[key])
+        elif key == "cells" and text[pos] == "[":
+            result[key], pos = _json_cells(text, pos)
+        else:
+            result[key], pos = _JSON.raw_decode(text, pos)
+        pos = _after_space(text, pos)
+        if text[pos] == "}":
+            return result, pos + 1
+        if text[pos] != ",":
+            raise ValueError("expected ',' or '}'")
+        pos = _after_space(text, pos + 1)
+
+
+def _json_cells(text: str, pos: int) -> tuple[list, int]:
+    """The cells array, each cell filtered to what the export reads."""
+    cells: list = []
+    pos = _after_space(text, pos + 1)
+    if text[pos] == "]":
+        return cells, pos + 1
+    while True:
+        if text[pos] == "{":
+            cell, pos = _json_object(text, pos, _CELL_MEMBERS)
+        else:
+            cell, pos = _JSON.raw_decode(text, pos)
+        cells.append(cell)
+        pos = _after_space(text, pos)
+        if text[pos] == "]":
+            return cells, pos + 1
+        if text[pos] != ",":
+            raise ValueError("expected ',' or ']'")
+        pos = _after_space(text, pos + 1)
+
+
+def _skip_json_value(text: str, pos: int) -> int:
+    """The end of the JSON value at `pos`, found without decoding it (strings are jumped
+    over whole by one regular expression, so a megabyte image costs one match)."""
+    if text[pos] not in "[{":
+        return _JSON.raw_decode(text, pos)[1]
+    depth = 0
+    for token in _JSON_STRING_OR_BRACKET.finditer(text, pos):
+        bracket = token.group()
+        if bracket in ("[", "{"):
+            depth += 1
+        elif bracket in ("]", "}"):
+            depth -= 1
+            if depth == 0:
+                return token.end()
+    raise ValueError("unterminated value")
 
 
 def _upgraded(text: str, name: str, version: int) -> dict:
@@ -261,12 +367,17 @@ def _check_language(notebook: dict, name: str) -> None:
                        hint="open the notebook with a Python kernel")
 
 
-def _is_code_cell(cell: object, number: int, name: str) -> bool:
-    """Whether the cell holds code; a cell that is not a JSON object means a damaged notebook."""
+def _cell_kind(cell: object, number: int, name: str) -> str | None:
+    """"code", "raw" for a raw cell nbconvert copies into scripts, else None (a cell that is
+    not a JSON object means a damaged notebook)."""
     if not isinstance(cell, dict):
         raise JobError(f"{name} is not a valid notebook (cell {number} is not an object)",
                        hint="open it in Jupyter and save it again")
-    return cell.get("cell_type") == "code"
+    kind = cell.get("cell_type")
+    metadata = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
+    if kind == "raw" and str(metadata.get("raw_mimetype", "")).lower() in ("", "text/x-python"):
+        return "raw"
+    return "code" if kind == "code" else None
 
 
 def _cell_source(cell: dict, number: int, name: str) -> str:
@@ -302,16 +413,47 @@ def _needs_transformer(source: str) -> bool:
     return bool(_IPYTHON_SYNTAX.search(source)) or source.lstrip("\r\n")[:1] in (" ", "\t")
 
 
-def _transformed(source: str) -> tuple[list[str], list[int]]:
-    """The cell as IPython would run it, and for each of its lines the 0-based source line."""
+def _transformed(source: str) -> tuple[list[str], list[int], ast.Module | None]:
+    """The cell as IPython would run it, for each of its lines the 0-based source line, and
+    its syntax tree when transforming it produced one."""
     source_lines = _split_lines(source)
     if not _needs_transformer(source):
-        return source_lines, list(range(len(source_lines)))
+        return source_lines, list(range(len(source_lines))), None
+    by_line = _transformed_by_line(source_lines)
+    if by_line is not None:
+        return by_line[0], list(range(len(source_lines))), by_line[1]
     try:
         code_lines = _split_lines(_transformer().transform_cell(source))
     except Exception:  # the transformer gives up on broken code; compiling it names the error
-        return source_lines, list(range(len(source_lines)))
-    return code_lines, _line_map(source_lines, code_lines)
+        return source_lines, list(range(len(source_lines))), None
+    return code_lines, _line_map(source_lines, code_lines), None
+
+
+def _transformed_by_line(lines: list[str]) -> tuple[list[str], ast.Module] | None:
+    """The fast path: IPython's transformer on each IPython-looking line alone, instead of on
+    the whole cell (which it re-tokenizes once per construct). Accepted only when the result
+    parses and every changed line starts a statement (not the inside of a string); anything
+    subtler (continuation lines, strings, cell magics, indented cells) returns None."""
+    first = next((line for line in lines if line.strip()), "")
+    if first.startswith(("%%", " ", "\t")) or _PROMPT.search("\n".join(lines)):
+        return None
+    code_lines = list(lines)
+    changed: set[int] = set()
+    for index, line in enumerate(lines):
+        if not _IPYTHON_SYNTAX.search(line):
+            continue
+        if line.rstrip().endswith("\\"):
+            return None
+        new = _transformer().transform_cell(line).rstrip("\n")
+        if new != line.rstrip():
+            code_lines[index] = line[: len(line) - len(line.lstrip())] + new.lstrip()
+            changed.add(index + 1)
+    try:
+        tree = ast.parse("\n".join(code_lines))
+    except SyntaxError:
+        return None
+    statement_lines = {stmt.lineno for stmt, _nested in _statements_with_parents(tree)}
+    return (code_lines, tree) if changed <= statement_lines and "\n" not in "".join(code_lines) else None
 
 
 def _line_map(source_lines: list[str], code_lines: list[str]) -> list[int]:
@@ -482,7 +624,7 @@ class _ScriptBuilder:
     warnings: list[str] = field(default_factory=list)
     imports: set[str] = field(default_factory=set)
     future_imports: list[str] = field(default_factory=list)
-    known_names: set[str] = field(default_factory=lambda: set(dir(builtins)))
+    known_names: set[str] = field(default_factory=lambda: set(_BUILTIN_NAMES))
     unparsed_sources: list[str] = field(default_factory=list)
     current_tree: ast.Module = field(default_factory=ast.Module)
     calls_display: bool = False
@@ -501,9 +643,13 @@ class _ScriptBuilder:
 
     def _cell(self, number: int, source: str, first_line: int) -> list[tuple[str, Origin]]:
         """The plain-Python lines for `source` (a cell, or a cell magic's body)."""
-        code_lines, line_map = _transformed(source)
+        code_lines, line_map, tree = _transformed(source)
         origins = [(number, first_line + index) for index in line_map]
-        tree = self._parse("\n".join(code_lines), number, origins)
+        code = "\n".join(code_lines)
+        if "get_ipython" not in code and "login" not in code:  # plain Python: compiling is enough
+            self.unparsed_sources.append(code)
+            return self._checked(list(zip(code_lines, origins)), number, unchanged_tree=None)
+        tree = tree or self._parse(code, number, origins)
         magic = self._cell_magic_call(tree, source)
         if magic is not None:
             return self._cell_magic(number, first_line + line_map[0], *magic)
@@ -606,9 +752,6 @@ class _ScriptBuilder:
     def _edits(self, tree: ast.Module, code_lines: list[str], origins: list[Origin], number: int) -> list[_Edit]:
         """One edit per statement holding an IPython call (as itself or as its assigned value)
         or an interactive login call."""
-        code = "\n".join(code_lines)
-        if "get_ipython" not in code and "login" not in code:
-            return []
         self.current_tree = tree
         edits: list[_Edit] = []
         for stmt, nested in _statements_with_parents(tree):
@@ -788,10 +931,9 @@ class _ScriptBuilder:
     def _install(self, command: str, site: _Site) -> str | None:
         """For an install command: record its packages and return what else the line runs
         ("" when nothing). None when `command` installs nothing."""
-        try:
-            words = shlex.split(command)
-        except ValueError:
+        if "install" not in command:
             return None
+        words = _words(command)
         packages_at = _install_arguments(words)
         if packages_at is None:
             return None
@@ -980,7 +1122,12 @@ class _ScriptBuilder:
             (f"# Exported by jupyter-jobs from {name}: its code cells as a plain Python script.", None)
         ]
         header.extend((text, None) for text in self.future_imports)
+        if "subprocess" in self.imports:
+            self.imports.add("sys")
         header.extend((f"import {module}", None) for module in sorted(self.imports))
+        if "subprocess" in self.imports:
+            header.append(("sys.stdout.reconfigure(line_buffering=True)  # print() and commands, in notebook order",
+                           None))
         if self.calls_display and not self.binds_display:
             header.extend([("", None), ("def display(*objects, **_options):", None),
                            ('    """IPython\'s display() outside Jupyter: print what it would show."""', None),
@@ -1059,28 +1206,50 @@ def _conda_to_pip(spec: str) -> str:
 
 
 def _cell_hazards(number: int, source: str) -> list[str]:
-    """What W&B Launch's converter (drop lines starting with ``!``, then nbconvert) breaks."""
+    """What W&B Launch's converter (drop lines starting with ``!``, then nbconvert) breaks,
+    in line order."""
     lines = _split_lines(source)
+    found = _dropped_command_hazards(lines) + _converted_hazards(lines)
+    return [f"cell {number}{f', line {row}' if row else ''}: {what}" for row, what in sorted(found)]
+
+
+def _dropped_command_hazards(lines: list[str]) -> list[tuple[int, str]]:
+    """Shell lines the converter removes (installs aside: the job gets its requirements)."""
+    return [(index + 1, f"`{line}` is dropped by the converter, so the command never runs in the job")
+            for index, line in enumerate(lines)
+            if line.startswith("!") and _install_arguments(_words(line[1:])) is None]
+
+
+def _converted_hazards(lines: list[str]) -> list[tuple[int, str]]:
+    """IPython syntax that survives the converter as ``get_ipython()`` calls or errors
+    (line 0 stands for the whole cell)."""
     kept = [index for index, line in enumerate(lines) if not line.startswith("!")]
-    hazards = [f"cell {number}, line {index + 1}: `{lines[index]}` is dropped by the converter, so the "
-               "command never runs in the job"
-               for index, line in enumerate(lines) if line.startswith("!") and _install_arguments(_words(line[1:])) is None]
     remaining = "\n".join(lines[index] for index in kept)
-    code_lines, line_map = _transformed(remaining)
+    code_lines, line_map, tree = _transformed(remaining)
     try:
-        tree = ast.parse("\n".join(code_lines))
+        tree = tree or ast.parse("\n".join(code_lines))
     except SyntaxError as err:
-        row = kept[line_map[min((err.lineno or 1) - 1, len(line_map) - 1)]] + 1 if line_map else 1
-        return hazards + [f"cell {number}, line {row}: not valid Python after conversion ({err.msg})"]
-    for node in sorted(ast.walk(tree), key=lambda node: getattr(node, "lineno", 0)):
+        row = kept[line_map[min((err.lineno or 1) - 1, len(line_map) - 1)]] + 1 if line_map else 0
+        return [(row, f"not valid Python after conversion ({err.msg})")]
+    found = []
+    for node in ast.walk(tree):
         call = _ipython_call(node)
         if call is not None:
             row = kept[line_map[node.lineno - 1]]
-            hazards.append(f"cell {number}, line {row + 1}: {_hazard_name(*call)} `{lines[row].strip()}` becomes a "
-                           "get_ipython() call, which fails under plain python")
+            found.append((row + 1, f"{_hazard_name(*call)} `{lines[row].strip()}` becomes a get_ipython() call, "
+                                   "which fails under plain python"))
     if "await" in remaining and _awaits_at_top_level(tree):
-        hazards.append(f"cell {number}: top-level await is a syntax error in a script")
-    return hazards
+        found.append((0, "top-level await is a syntax error in a script"))
+    return found
+
+
+def _raw_cell_hazards(number: int, source: str) -> list[str]:
+    """nbconvert copies a raw cell without a format into the script as it is."""
+    try:
+        compile(source, "raw cell", "exec", dont_inherit=True)
+    except SyntaxError:
+        return [f"cell {number}: raw cell is copied into the script as it is, and it is not Python"]
+    return []
 
 
 def _words(command: str) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from IPython import get_ipython
@@ -18,6 +19,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import display
 
 from .errors import JobError
+from .notebook_path import find_notebook
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
@@ -83,33 +85,40 @@ def panel_create(request_json: str) -> None:
         options = _panel_options(request_json)
         run = _active_run()
         _require_run(run, options, hint=START_A_RUN)
-        display({RESULT_MIME: _create(options, run, started_here=False).record}, raw=True)
+        notebook = find_notebook(get_ipython().user_ns, options["path"])
+        display({RESULT_MIME: _create(options, notebook, run, started_here=False).record}, raw=True)
     except JobError as err:
         display({ERROR_MIME: {"message": err.line}}, raw=True)
 
 
 def _panel_options(request_json: str) -> dict[str, Any]:
-    """The panel's request (the REST `POST jobs` body), its `path` as the explicit notebook."""
+    """The panel's request: the REST `POST jobs` body, whose `path` names the notebook."""
     try:
         options = json.loads(request_json)
     except ValueError as err:
         raise JobError(f"The panel sent a request that is not JSON ({err})") from None
     if not isinstance(options, dict) or not options.get("path"):
         raise JobError("The panel sent no notebook path", hint="save the notebook and try again")
-    return {**options, "notebook": options["path"]}
+    return options
 
 
 def _create_from_magic(options: dict[str, Any]) -> None:
-    """Creation from `%wandb_job`: find or start the run, create, say what happened, show it."""
+    """Creation from `%wandb_job`: find the run (or start one), create, say what happened, show it.
+
+    Everything the user can get wrong is checked before an offline run is started for them,
+    so a mistake leaves no empty run behind.
+    """
     run = _active_run()
-    started_here = run is None and options["offline_run"]
-    if started_here:
+    start_run = run is None and options["offline_run"] and not options["dry_run"]
+    if not start_run:
+        _require_run(run, options, hint=f"{START_A_RUN}, or use %wandb_job --offline-run")
+    notebook = find_notebook(get_ipython().user_ns, options["notebook"])
+    if start_run:
         run = _start_offline_run(options)
-    _require_run(run, options, hint=f"{START_A_RUN}, or use %wandb_job --offline-run")
     try:
-        result = _create(options, run, started_here=started_here)
+        result = _create(options, notebook, run, started_here=start_run)
     finally:
-        if started_here:
+        if start_run:
             run.finish()
     print(_status_line(result, run))
     _display_record(result.record)
@@ -123,12 +132,10 @@ def _require_run(run: Run | None, options: Mapping[str, Any], hint: str) -> None
         _check_run_matches(options, run)
 
 
-def _create(options: Mapping[str, Any], run: Run | None, *, started_here: bool) -> JobResult:
-    """Find the notebook and call the core (which also publishes to the run)."""
+def _create(options: Mapping[str, Any], notebook: Path, run: Run | None, *, started_here: bool) -> JobResult:
+    """Call the core with the user's options over the run's defaults; it also publishes to the run."""
     from .core import CreateRequest, create_job
-    from .notebook_path import find_notebook
 
-    notebook = find_notebook(get_ipython().user_ns, options.get("notebook"))
     defaults = _run_defaults(run, started_here=started_here)
 
     def pick(key: str) -> Any:

@@ -7,8 +7,9 @@ path with JupyterLab 4, a path relative to the server root with older servers), 
 `__vsc_ipynb_file__`, then the `WANDB_NOTEBOOK_NAME` that W&B users already set. Kernels
 started by nbclient or papermill have none of these, so the user must say which notebook.
 
-jupyter_server sets `JPY_SESSION_NAME` once, when the kernel starts: renaming the notebook
-afterwards updates the server's session but not the kernel, so a recorded path that no longer
+jupyter_server sets `JPY_SESSION_NAME` when it starts the kernel, and ipykernel copies it into
+`__session__` once. Renaming the notebook updates the server's session and the environment for
+the *next* kernel start (`update_env`), not the running kernel: a recorded path that no longer
 exists most likely means a rename, and the message says so.
 """
 
@@ -25,17 +26,22 @@ NOT_FOUND = (
     "Cannot tell which notebook this kernel runs (no __session__, JPY_SESSION_NAME, "
     "__vsc_ipynb_file__ or WANDB_NOTEBOOK_NAME); pass --notebook PATH or set WANDB_NOTEBOOK_NAME"
 )
+MISSING = "The notebook {path} does not exist; check --notebook PATH"
+RENAMED = (
+    "The notebook {path} no longer exists (renamed?); save it, or pass --notebook PATH "
+    "(a renamed notebook's kernel keeps the old name until it restarts)"
+)
 
 
 def find_notebook(user_ns: Mapping[str, Any], explicit: str | None = None) -> Path:
     """The saved notebook file this kernel runs, or a JobError saying why it cannot be used."""
     session = _session_path(user_ns)
     if explicit:
-        return _checked(_resolve(explicit, session))
+        return _checked(_resolve(explicit, session), missing=MISSING)
     clues = _clues(user_ns)
     if not clues:
         raise JobError(NOT_FOUND)
-    return _checked(_resolve(clues[0], session))
+    return _checked(_resolve(clues[0], session), missing=RENAMED)
 
 
 def _clues(user_ns: Mapping[str, Any]) -> list[str]:
@@ -85,7 +91,7 @@ def _ends_with(absolute: Path, relative: Path) -> bool:
     return absolute.is_absolute() and absolute.parts[-len(relative.parts) :] == relative.parts
 
 
-def _checked(path: Path) -> Path:
+def _checked(path: Path, missing: str) -> Path:
     """`path` if it is a saved, non-empty file; otherwise a JobError saying what to do."""
     if not path.exists():
         if path.stem.startswith("Untitled"):
@@ -93,7 +99,7 @@ def _checked(path: Path) -> Path:
                 f"The notebook {path.name} has never been saved",
                 hint="save it under a real name (File > Save Notebook As...), then run %wandb_job again",
             )
-        raise JobError(f"The notebook {path} no longer exists (renamed?); save it, or pass --notebook PATH")
+        raise JobError(missing.format(path=path))
     if not path.is_file():
         raise JobError(f"{path} is not a notebook file; pass --notebook PATH")
     if path.stat().st_size == 0:

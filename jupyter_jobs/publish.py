@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from .core import JobResult
 
 TESTED_WANDB = ((0, 31), (0, 32))  # [lowest, first untested) as (major, minor)
-MANAGED_ALIAS = re.compile(r"latest|v\d+")
 
 
 def publish_to_run(run: Run, result: JobResult) -> list[str]:
@@ -47,8 +46,9 @@ def publish_to_run(run: Run, result: JobResult) -> list[str]:
     if code:
         # The job's `source.artifact` names the code by this content alias, so it must resolve.
         published += _log(run, code["name"], "code", result.code_files, [code["alias"]])
-    aliases = [alias for alias in record.get("aliases", []) if not MANAGED_ALIAS.fullmatch(alias)]
-    published += _log(run, record["name"], "job", result.job_files, aliases)
+    # The content alias (the launch command's reference) and an image's tag, which wandb-core's
+    # job builder adds too (even a tag like "v1" that the local store cannot hold).
+    published += _log(run, record["name"], "job", result.job_files, record["artifact_aliases"])
     _stop_sdk_job_builder(run, record["name"])
     return published
 
@@ -76,7 +76,10 @@ def _log(run: Run, name: str, kind: str, files: dict[str, bytes], aliases: list[
 
 
 def _stop_sdk_job_builder(run: Run, job_name: str) -> None:
-    """Keep wandb-core from building a second job for this run (see the module docstring)."""
-    if run.settings.disable_job_creation:
+    """Keep wandb-core from building a second job for this run (see the module docstring).
+
+    A run started with `mode="disabled"` has no wandb-core, hence no job builder to stop.
+    """
+    if run.settings.disable_job_creation or run._interface is None:
         return
     run._interface._publish_use_artifact(pb.UseArtifactRecord(type="job", name=job_name))

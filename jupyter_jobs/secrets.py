@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 
     from .export import ExportResult
 
-GENERIC_SUFFIX = "assigned to a literal"
-MAX_LISTED = 5
+_GENERIC = "assigned to a literal"
+_MAX_LISTED = 5
 
 # Kinds of detect-secrets' plugins, in our words; the others keep detect-secrets' own name.
 _PLUGIN_KINDS = {
@@ -68,12 +68,13 @@ _ASSIGNED = re.compile(
     r"\b(?P<name>[A-Za-z_][\w.]*)\s*(?::\s*[\w\[\]., |]+)?(?<![=!<>])=(?!=)\s*" + _LITERAL
 )
 # `{"name": "v"}`, `os.environ["NAME"] = "v"`, `os.environ.get("NAME", "v")`.
-_KEYED = re.compile(r"""(?P<nq>['"])(?P<name>[\w.-]{1,64})(?P=nq)\s*(?:\]\s*=|:|,)\s*""" + _LITERAL)
+_KEYED = re.compile(r"""(?P<nq>['"])(?P<name>[\w.-]{1,64})(?P=nq)\s*(?P<sep>\]\s*=|:|,)\s*""" + _LITERAL)
 # `%env NAME=v`, `%env NAME v`, `%set_env NAME v`, `export NAME=v`.
 _SHELL_ASSIGNED = re.compile(
     r"(?:%(?:set_)?env|\bexport)\s+(?P<name>[A-Za-z_]\w*)(?:\s*=\s*|\s+)(?P<value>[^\s;&|]+)"
 )
-# `os.environ[`, `os.getenv(`, `os.environ.setdefault(` ... just before a quoted name.
+# `os.environ[`, `os.getenv(`, `os.environ.setdefault(` ... just before a quoted name (searched
+# in the 32 characters before it: a search from the line's start would be quadratic).
 _ENV_ACCESS = re.compile(r"(?:environ|getenv|putenv|setdefault|environ\.get)\W*$")
 # Printed `NAME=value` / `name: value` lines (env dumps, config files shown in outputs).
 _PRINTED_ASSIGNED = re.compile(r"^\s*(?P<name>[A-Za-z_][\w.-]*)\s*[=:]\s*(?P<value>[^\s,;]+)\s*$")
@@ -119,17 +120,19 @@ _NOT_SECRET_PARTS = frozenset(
     fingerprint pad bos eos unk sep cls mask special tokenizer tokens expires expiry ttl timeout
     scope scopes method mode provider policy location column col index idx version region""".split()
 )
-_PASSWORD_PARTS = frozenset({"password", "passwd", "pwd", "passphrase"})
+_PASSWORD_PARTS = frozenset({"password", "passwd", "passphrase"})  # not `pwd`, the working directory
 _CREDENTIAL_PARTS = frozenset({"credential", "credentials", "creds", "auth"})
 _KEY_OWNER_PARTS = frozenset({"access", "client", "service", "account", "db", "database", "signing", "master"})
-# Words that only name a secret when the value also looks like one (`token = "hello"` is not).
-_AMBIGUOUS_WORDS = frozenset({"token", "credential", "key"})
+# Secrets that machines make: a value that does not look generated is a label or a placeholder
+# (`token = "hello"`, `api_key = "OPENAI API KEY"`, `api_key = "sk-foo"`). Passwords are made by
+# people and exempt.
+_MACHINE_MADE_WORDS = frozenset({"W&B", "AWS", "API key", "secret", "token", "credential", "key"})
 
 _PLACEHOLDER_WORDS = (
     "your", "example", "placeholder", "dummy", "changeme", "change_me", "change-me", "replace",
     "redacted", "insert", "fake", "sample", "xxx", "***", "...", "todo", "secret_here",
 )  # fmt: skip
-_PLACEHOLDER_VALUES = frozenset({"none", "null", "password", "secret", "token", "test", "pass", "key"})
+_PLACEHOLDER_VALUES = frozenset({"none", "null", "true", "false", "password", "secret", "token", "test", "pass", "key"})
 
 
 @dataclass(frozen=True)
@@ -169,8 +172,8 @@ def scan(export: ExportResult, notebook_text: str | None) -> list[SecretFinding]
 
 def blocking_error(findings: Sequence[SecretFinding]) -> JobError:
     """The one-line refusal that names every secret's place and kind, and how to fix it."""
-    listed = "; ".join(f"{finding.location} ({finding.kind})" for finding in findings[:MAX_LISTED])
-    more = f"; and {len(findings) - MAX_LISTED} more" if len(findings) > MAX_LISTED else ""
+    listed = "; ".join(f"{finding.location} ({finding.kind})" for finding in findings[:_MAX_LISTED])
+    more = f"; and {len(findings) - _MAX_LISTED} more" if len(findings) > _MAX_LISTED else ""
     return JobError(
         f"Secrets found: {listed}{more}",
         hint="read them from the environment, e.g. os.environ['WANDB_API_KEY'], or pass --allow-secrets",
@@ -195,7 +198,7 @@ def _script_findings(export: ExportResult) -> Iterator[SecretFinding]:
         origin = export.line_origins[index] if index < len(export.line_origins) else None
         cell = origin[0] if origin and export.is_notebook else None
         line = origin[1] if origin else index + 1
-        for kind in kinds_in_line(text, printed=False):
+        for kind in _kinds_in_line(text, printed=False):
             yield SecretFinding(kind, cell, line, "code")
 
 
@@ -211,7 +214,7 @@ def _notebook_findings(notebook_text: str) -> Iterator[SecretFinding]:
 
 def _text_findings(text: str, cell: int, where: str) -> Iterator[SecretFinding]:
     for number, line in enumerate(text.splitlines(), start=1):
-        for kind in kinds_in_line(line, printed=where == "output"):
+        for kind in _kinds_in_line(line, printed=where == "output"):
             yield SecretFinding(kind, cell, number, where)
 
 
@@ -232,9 +235,10 @@ def _is_text_mime(mime: str) -> bool:
 
 
 def _mime_text(value: Any) -> str:
-    if isinstance(value, (dict, list)) and not all(isinstance(item, str) for item in value):
-        return json.dumps(value, indent=1)
-    return _joined(value)
+    """Text MIME data is a string or a list of lines; JSON MIME data is any JSON value."""
+    if isinstance(value, str) or (isinstance(value, list) and all(isinstance(item, str) for item in value)):
+        return _joined(value)
+    return json.dumps(value, indent=1)
 
 
 def _joined(source: str | list[str]) -> str:
@@ -248,12 +252,12 @@ def _without_generic_duplicates(findings: set[SecretFinding]) -> list[SecretFind
     `api_key = "sk-proj-..."` is one secret: "OpenAI API key" says more than "API key assigned
     to a literal", and listing both would make one secret look like two.
     """
-    specific = {(f.cell, f.where, f.line) for f in findings if not f.kind.endswith(GENERIC_SUFFIX)}
-    kept = [f for f in findings if not (f.kind.endswith(GENERIC_SUFFIX) and (f.cell, f.where, f.line) in specific)]
+    specific = {(f.cell, f.where, f.line) for f in findings if not f.kind.endswith(_GENERIC)}
+    kept = [f for f in findings if not (f.kind.endswith(_GENERIC) and (f.cell, f.where, f.line) in specific)]
     return sorted(kept, key=lambda f: (f.cell or 0, f.where != "code", f.line, f.kind))
 
 
-def kinds_in_line(line: str, *, printed: bool) -> set[str]:
+def _kinds_in_line(line: str, *, printed: bool) -> set[str]:
     """The kinds of secret on one line; `printed` lines are output text, not Python."""
     if "base64," in line:
         line = _DATA_URI.sub("", line)
@@ -273,8 +277,20 @@ def _plugin_kinds(line: str, lowered: str) -> set[str]:
         for plugin, anchor in _format_plugins()
         if anchor.search(lowered)
         for value in plugin.analyze_string(line)
-        if not _is_example(value)
+        if not _is_plugin_placeholder(plugin, value)
     }
+
+
+def _is_plugin_placeholder(plugin: BasePlugin, value: str) -> bool:
+    """Is a plugin's match a stand-in rather than a secret?
+
+    The URL plugin yields a password (`http://a:b@localhost`), judged like any literal; the
+    others yield a token or, through a capture group, only its prefix (`ghp`), so only an
+    example value can be told apart.
+    """
+    if plugin.secret_type == "Basic Auth Credentials":
+        return _is_placeholder(value)
+    return _is_example(value)
 
 
 def _plugin_kind(plugin: BasePlugin, value: str) -> str:
@@ -302,17 +318,16 @@ def _keyword_kinds(line: str, bindings: list[_Binding]) -> set[str]:
     The plugin flags any quoted value after a secret-sounding word (`secret_name = "prod"`
     included). Where we can see the name, it decides (a kind, or nothing for `*_name`,
     `*_id`, `*_path`, ...); where we cannot, the plugin's word stands as a plain "secret".
+    Its `is_likely_id_string` filter is not used: it drops every value on a line that has an
+    `_id` before it, `client_secret` included in `{"client_id": ..., "client_secret": ...}`.
     """
-    from detect_secrets.filters.heuristic import is_likely_id_string
-
-    plugin = _keyword_plugin()
     kinds: set[str] = set()
-    for value in plugin.analyze_string(line):
-        if _is_placeholder(value) or is_likely_id_string(value, line, plugin):
+    for value in _keyword_plugin().analyze_string(line):
+        if _is_placeholder(value):
             continue
         named = [binding for binding in bindings if binding.value == value]
         if not named:
-            kinds.add(f"secret {GENERIC_SUFFIX}")
+            kinds.add(f"secret {_GENERIC}")
         kinds.update(kind for binding in named if (kind := _named_kind(binding, _secret_word(binding) or "secret")))
     return kinds
 
@@ -330,7 +345,9 @@ def _bindings(line: str, *, printed: bool) -> Iterator[_Binding]:
     for match in _ASSIGNED.finditer(line):
         yield _Binding(match["name"].rsplit(".", 1)[-1], match["value"], False)
     for match in _KEYED.finditer(line):
-        yield _Binding(match["name"], match["value"], bool(_ENV_ACCESS.search(line, 0, match.start())))
+        env_access = _ENV_ACCESS.search(line, max(0, match.start() - 32), match.start()) is not None
+        if env_access or match["sep"] != ",":  # `("user", "password", "host")` binds nothing
+            yield _Binding(match["name"], match["value"], env_access)
     for pattern in (_SHELL_ASSIGNED, _PRINTED_ASSIGNED) if printed else (_SHELL_ASSIGNED,):
         for match in pattern.finditer(line):
             yield _Binding(match["name"], match["value"].strip("'\"`"), True)
@@ -341,9 +358,9 @@ def _named_kind(binding: _Binding, word: str | None) -> str | None:
     name, value = binding.name, binding.value
     if word is None or _names_something_else(name) or _is_placeholder(value) or _is_reference(value, name):
         return None
-    if word in _AMBIGUOUS_WORDS and not _looks_generated(value):
+    if word in _MACHINE_MADE_WORDS and not _looks_generated(value):
         return None
-    return {"W&B": "W&B API key", "AWS": "AWS secret access key"}.get(word) or f"{word} {GENERIC_SUFFIX}"
+    return {"W&B": "W&B API key", "AWS": "AWS secret access key"}.get(word) or f"{word} {_GENERIC}"
 
 
 def _secret_word(binding: _Binding) -> str | None:
@@ -382,11 +399,15 @@ def _names_something_else(name: str) -> bool:
 
 
 def _is_example(value: str) -> bool:
-    """Documentation values shaped like a real key: `AKIAIOSFODNN7EXAMPLE`, `sk-proj-xxxx...`, `<key>`."""
+    """Documentation values: `AKIAIOSFODNN7EXAMPLE`, `sk-proj-xxxx...`, `<key>`, `user:password@`."""
     from detect_secrets.filters.heuristic import is_templated_secret
 
     lowered = value.lower()
-    return any(word in lowered for word in _PLACEHOLDER_WORDS) or is_templated_secret(value)
+    return (
+        lowered in _PLACEHOLDER_VALUES
+        or any(word in lowered for word in _PLACEHOLDER_WORDS)
+        or is_templated_secret(value)
+    )
 
 
 def _is_placeholder(value: str) -> bool:
@@ -396,7 +417,6 @@ def _is_placeholder(value: str) -> bool:
     stripped = value.strip()
     return (
         len(stripped) < 4
-        or stripped.lower() in _PLACEHOLDER_VALUES
         or len(set(stripped.lower())) == 1
         or "{" in stripped
         or stripped.startswith("$")
@@ -418,9 +438,9 @@ def _is_reference(value: str, name: str) -> bool:
 
 def _looks_generated(value: str) -> bool:
     """Tokens and keys are machine-made: 8+ characters, no spaces, letters and digits mixed."""
-    return len(value) >= 8 and not any(c.isspace() for c in value) and any(c.isdigit() for c in value) and any(
-        c.isalpha() for c in value
-    )
+    has_digit = any(char.isdigit() for char in value)
+    has_letter = any(char.isalpha() for char in value)
+    return len(value) >= 8 and has_digit and has_letter and not any(char.isspace() for char in value)
 
 
 @lru_cache(maxsize=1)

@@ -46,7 +46,8 @@ LOCK_FILE = ".lock"
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 VERSION_PATTERN = re.compile(r"v(\d+)")
 STORE_HINT = "choose another with --store or JUPYTER_JOBS_STORE"
-# Errors that mean "this disk will not take our writes", as opposed to bugs of ours.
+# Errors that mean "this disk will not take our writes", as opposed to bugs of ours
+# (EEXIST/ENOTDIR: the store path or one of its parents is a regular file).
 UNWRITABLE_ERRNOS = {errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM,
                      errno.ENOTDIR, errno.EFBIG, errno.EEXIST}
 UNWRITABLE_SQLITE_WORDS = ("readonly", "disk is full", "unable to open", "disk i/o")
@@ -264,7 +265,12 @@ class JobStore:
             return self._load(conn, name, version)
 
     def list_jobs(self, limit: int = 50, offset: int = 0) -> tuple[list[JobSummary], int]:
-        """One page of jobs, most recently created-or-reused first, and the number of jobs."""
+        """One page of jobs and the number of jobs, read from the `jobs` summary table only.
+
+        Newest first: the job whose `latest` moved most recently (a new version, or reuse of an
+        old one when the user went back to earlier code) comes first. `created_at` is the
+        latest version's.
+        """
         if limit < 0 or offset < 0:
             raise JobError(f"limit and offset must be 0 or more (got {limit}, {offset})")
         with self._read_connection() as conn:
@@ -425,6 +431,7 @@ class JobStore:
     # ----------------------------------------------------------------------------- plumbing
 
     def _version_dir(self, name: str, version: int) -> Path:
+        """Computed from the root, never stored, so a moved store keeps working."""
         return self._jobs / name / f"v{version}"
 
     def _ensure_index(self) -> None:
@@ -636,6 +643,7 @@ def _check_summaries(conn: sqlite3.Connection, repair: bool) -> list[str]:
 
 
 def _summary_problems(conn: sqlite3.Connection, name: str) -> list[str]:
+    """What is wrong with one job's aliases and summary row (only hand edits or bugs cause it)."""
     count, newest = conn.execute("SELECT count(*), max(version) FROM versions WHERE name = ?",
                                  (name,)).fetchone()
     summary = conn.execute("SELECT latest_version, versions, next_version FROM jobs"
@@ -691,6 +699,7 @@ def _folder_digest(folder: Path, skip: str) -> str:
 
 
 def _unreadable_json(path: Path) -> bool:
+    """True when a file a surface will parse (record, manifest) is missing or truncated."""
     try:
         json.loads(path.read_bytes())
     except (OSError, ValueError):
@@ -699,6 +708,7 @@ def _unreadable_json(path: Path) -> bool:
 
 
 def _remove(path: Path) -> None:
+    """Delete a leftover under tmp/, whether a killed writer left a folder or a file."""
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path)
     else:
@@ -714,6 +724,7 @@ def _write_file(path: Path, data: bytes) -> None:
 
 
 def _fsync_file(path: Path) -> None:
+    """Persist a file another library (SQLite) wrote before we link it into place."""
     with open(path, "rb") as handle:
         os.fsync(handle.fileno())
 
@@ -728,8 +739,10 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def _json_bytes(value: object) -> bytes:
+    """Stable, readable JSON: people open record.json and manifests by hand."""
     return json.dumps(value, indent=2, sort_keys=True).encode()
 
 
 def _utc_now() -> str:
+    """ISO 8601 UTC with a Z, e.g. 2026-11-24T10:48:14.123Z, as the job record expects."""
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

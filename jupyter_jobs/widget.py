@@ -70,8 +70,8 @@ def render_html(record: Mapping[str, Any]) -> str:
         f"<details><summary style='cursor:pointer'>{_e(title)}</summary>{body}</details>"
         for title, body in _collapsible_sections(record)
     )
-    launch = f"{_heading('Launch')}{_code_block(record.get('launch_command', ''))}"
-    return _frame("".join(_sections(record)) + collapsible + launch)
+    commands = "".join(f"{_heading(label)}{_code_block(command)}" for label, command in _commands(record))
+    return _frame("".join(_sections(record)) + collapsible + commands)
 
 
 def render_text(record: Mapping[str, Any]) -> str:
@@ -88,13 +88,18 @@ def _widget_children(record: Mapping[str, Any]) -> tuple[widgets.Widget, ...]:
         children=[widgets.HTML(_frame(body)) for _, body in collapsible],
         titles=tuple(title for title, _ in collapsible),
     )
-    command = widgets.Text(
-        value=record.get("launch_command", ""),
-        description="Launch:",
-        layout=widgets.Layout(width="100%"),
-        style={"description_width": "initial"},
-    )
-    return (*sections, accordion, command)
+    commands = [
+        widgets.Text(value=command, description=f"{label}:", layout=widgets.Layout(width="100%"),
+                     style={"description_width": "initial"})
+        for label, command in _commands(record)
+    ]
+    return (*sections, accordion, *commands)
+
+
+def _commands(record: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(label, command) for launching the job on W&B and for running it on this machine."""
+    labelled = [("Launch on W&B", record.get("launch_command")), ("Run here", record.get("run_command"))]
+    return [(label, command) for label, command in labelled if command]
 
 
 def _sections(record: Mapping[str, Any]) -> list[str]:
@@ -237,7 +242,8 @@ def _heading(text: str) -> str:
 
 def _table(headers: tuple[str, ...] | None, rows: str) -> str:
     head = "".join(f"<th style='text-align:left;padding:2px 8px'>{_e(h)}</th>" for h in headers or ())
-    return f"<table style='border-collapse:collapse'>{f'<tr>{head}</tr>' if head else ''}{rows}</table>"
+    head_row = f"<tr>{head}</tr>" if head else ""
+    return f"<table style='border-collapse:collapse;font-size:inherit'>{head_row}{rows}</table>"
 
 
 def _cell(text: str, mono: bool = False) -> str:

@@ -116,7 +116,7 @@ def test_names_match_the_sdk(remote: str) -> None:
         ("https://u:p:q@host.io/x.git", "https://u:@host.io/x.git"),
         ("https://first.last:tok@host.io/x.git", "https://first.last:@host.io/x.git"),
         ("https://first.last@host.io/x.git", "https://host.io/x.git"),
-        ("https://oauth2:glpat-abc@gitlab.com/g/p.git?ref=main#readme", "https://oauth2:@gitlab.com/g/p.git?ref=main#readme"),
+        ("https://oauth2:glpat-abc@gitlab.com/g/p.git?ref=main#top", "https://oauth2:@gitlab.com/g/p.git?ref=main#top"),
         ("https://u:tok@host.io:99999/x.git", "https://u:@host.io:99999/x.git"),
         ("https://GitHub.com/Acme/ML.git", "https://github.com/Acme/ML.git"),
         ("ssh://git@github.com/org/repo.git", "ssh://github.com/org/repo.git"),

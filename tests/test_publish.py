@@ -1,15 +1,13 @@
 """Publishing to a real (offline) wandb run: what lands in the run's transaction log.
 
 The `.wandb` file is what `wandb sync` uploads, so reading it back is reading what W&B will
-receive. Its format is wandb-core's: a 7-byte header, then LevelDB-log blocks of 32 KiB whose
-chunks carry serialized `Record` protos.
+receive.
 """
 
 from __future__ import annotations
 
 import json
-import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,36 +18,11 @@ from jupyter_jobs.core import CreateRequest, JobResult, create_job
 from jupyter_jobs.errors import JobError
 from jupyter_jobs.publish import check_wandb_version, publish_to_run
 
-WANDB_LOG_HEADER = b":W&B"
-BLOCK_SIZE = 32 * 1024
-CHUNK_HEADER = struct.Struct("<IHB")  # checksum, length, chunk type
-FULL, FIRST, MIDDLE, LAST = 1, 2, 3, 4
-
-
-def transaction_log(path: Path) -> Iterator[pb.Record]:
-    """Every record of a run's `.wandb` file, in order."""
-    data = path.read_bytes()
-    assert data[:4] == WANDB_LOG_HEADER, f"{path} is not a W&B transaction log"
-    position, pending = 7, b""
-    while position + CHUNK_HEADER.size <= len(data):
-        left_in_block = BLOCK_SIZE - position % BLOCK_SIZE
-        if left_in_block < CHUNK_HEADER.size:
-            position += left_in_block
-            continue
-        _, length, kind = CHUNK_HEADER.unpack_from(data, position)
-        position += CHUNK_HEADER.size
-        pending += data[position : position + length]
-        position += length
-        if kind in (FULL, LAST):
-            record = pb.Record()
-            record.ParseFromString(pending)
-            pending = b""
-            yield record
-
+from . import wandb_log
 
 def logged_artifacts(path: Path) -> list[pb.ArtifactRecord]:
     """The artifacts a run logged, as its transaction log holds them."""
-    return [record.artifact for record in transaction_log(path) if record.WhichOneof("record_type") == "artifact"]
+    return [record.artifact for record in wandb_log.records(path) if record.WhichOneof("record_type") == "artifact"]
 
 
 def manifest_paths(artifact: pb.ArtifactRecord) -> list[str]:
@@ -60,7 +33,7 @@ def used_jobs(path: Path) -> list[str]:
     """Names of the jobs the run declared it uses (what makes wandb-core's job builder stand down)."""
     return [
         record.use_artifact.name
-        for record in transaction_log(path)
+        for record in wandb_log.records(path)
         if record.WhichOneof("record_type") == "use_artifact" and record.use_artifact.type == "job"
     ]
 
@@ -76,12 +49,13 @@ def finished_log(run: wandb.sdk.wandb_run.Run) -> Path:
     return Path(run.settings.sync_file)
 
 
-def hand_made_result(aliases: list[str]) -> JobResult:
+def hand_made_result(artifact_aliases: list[str]) -> JobResult:
     """A JobResult as the core returns it, for a job whose files we choose."""
     record = {
         "name": "job-source-job_example-train.ipynb",
         "version": "v2",
-        "aliases": aliases,
+        "aliases": ["latest", "sha-feedfacefeedface"],
+        "artifact_aliases": artifact_aliases,
         "code_artifact": {"name": "source-job_example-train.ipynb", "alias": "sha-0123456789abcdef"},
     }
     code_files = {"train.py": b"print('train')\n", "train.ipynb": b"{}"}
@@ -106,20 +80,20 @@ def offline_run(tmp_path: Path) -> Callable[..., wandb.sdk.wandb_run.Run]:
 
 def test_code_then_job_artifact_land_in_the_run(offline_run: Callable[..., wandb.sdk.wandb_run.Run]) -> None:
     run = offline_run()
-    published = publish_to_run(run, hand_made_result(["latest", "v2", "sha-feedfacefeedface", "v1-tag"]))
+    published = publish_to_run(run, hand_made_result(["sha-feedfacefeedface", "v1"]))  # v1: an image tag
     code, job = logged_artifacts(finished_log(run))
     assert (code.name, code.type, manifest_paths(code)) == (
         "source-job_example-train.ipynb", "code", ["train.ipynb", "train.py"])
     assert "sha-0123456789abcdef" in code.aliases
     assert (job.name, job.type, manifest_paths(job)) == (
         "job-source-job_example-train.ipynb", "job", ["requirements.frozen.txt", "wandb-job.json"])
-    assert sorted(job.aliases) == ["latest", "sha-feedfacefeedface", "v1-tag"]  # the store's "v2" is W&B's to assign
+    assert sorted(job.aliases) == ["latest", "sha-feedfacefeedface", "v1"]
     assert published == [
         "source-job_example-train.ipynb:latest",
         "source-job_example-train.ipynb:sha-0123456789abcdef",
         "job-source-job_example-train.ipynb:latest",
         "job-source-job_example-train.ipynb:sha-feedfacefeedface",
-        "job-source-job_example-train.ipynb:v1-tag",
+        "job-source-job_example-train.ipynb:v1",
     ]
 
 
@@ -127,7 +101,7 @@ def test_sdk_job_builder_is_told_to_stand_down_when_the_user_enabled_it(
     offline_run: Callable[..., wandb.sdk.wandb_run.Run],
 ) -> None:
     run = offline_run(disable_job_creation=False)
-    publish_to_run(run, hand_made_result(["latest"]))
+    publish_to_run(run, hand_made_result([]))
     assert used_jobs(finished_log(run)) == ["job-source-job_example-train.ipynb"]
 
 
@@ -135,8 +109,18 @@ def test_nothing_extra_is_recorded_when_the_sdk_job_builder_is_off(
     offline_run: Callable[..., wandb.sdk.wandb_run.Run],
 ) -> None:
     run = offline_run()  # wandb 0.31's default: disable_job_creation=True
-    publish_to_run(run, hand_made_result(["latest"]))
+    publish_to_run(run, hand_made_result([]))
     assert used_jobs(finished_log(run)) == []
+
+
+def test_a_disabled_run_takes_the_job_without_complaint(tmp_path: Path) -> None:
+    run = wandb.init(project="job_example", dir=tmp_path, mode="disabled",
+                     settings=wandb.Settings(disable_job_creation=False))
+    try:
+        published = publish_to_run(run, hand_made_result([]))
+    finally:
+        run.finish()
+    assert published[-1] == "job-source-job_example-train.ipynb:latest"
 
 
 def test_create_job_with_a_run_publishes_what_it_stored(

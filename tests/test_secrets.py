@@ -1,7 +1,8 @@
 """Secrets in a notebook's code and outputs block the upload, named by place and kind, never by value.
 
-The secret-shaped values are generated at import time rather than written out, so this file holds
-no string that a push-protection scanner would take for a live credential.
+Each notebook is exported by the real exporter and scanned as `core` scans it. The secret-shaped
+values are generated at import time rather than written out, so this file holds no string that a
+push-protection scanner would take for a live credential.
 """
 
 from __future__ import annotations
@@ -10,13 +11,15 @@ import base64
 import json
 import random
 import string
-from dataclasses import dataclass
+import time
+from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from jupyter_jobs.errors import JobError
+from jupyter_jobs.export import export_notebook_text, export_path
 from jupyter_jobs.secrets import SecretFinding, blocking_error, scan, strip_outputs
 
 _rng = random.Random(6)
@@ -58,31 +61,6 @@ GENERIC_KEY = shaped("", 32)
 DB_PASSWORD = shaped("", 14, ALNUM + "!#%")
 
 
-@dataclass(frozen=True)
-class StandInExport:
-    """The documented `export.ExportResult` fields `scan` reads, for a notebook exported verbatim.
-
-    Stand-in until jupyter_jobs/export.py lands; then build it with `export_notebook_text`.
-    """
-
-    script: str
-    line_origins: tuple[tuple[int, int] | None, ...]
-    is_notebook: bool = True
-
-
-def export_of(notebook_text: str) -> StandInExport:
-    """Code cells in order, line for line, each script line mapped to its (cell, line)."""
-    lines: list[str] = []
-    origins: list[tuple[int, int] | None] = []
-    for cell_number, cell in enumerate(nbformat.reads(notebook_text, as_version=4).cells, start=1):
-        if cell.cell_type != "code":
-            continue
-        for line_number, line in enumerate(cell.source.splitlines(), start=1):
-            lines.append(line)
-            origins.append((cell_number, line_number))
-    return StandInExport("\n".join(lines), tuple(origins))
-
-
 def notebook(*cells: nbformat.NotebookNode | str) -> str:
     """A v4 notebook; plain strings become code cells without outputs."""
     built = [new_code_cell(cell) if isinstance(cell, str) else cell for cell in cells]
@@ -90,8 +68,9 @@ def notebook(*cells: nbformat.NotebookNode | str) -> str:
 
 
 def scan_notebook(*cells: nbformat.NotebookNode | str) -> list[SecretFinding]:
+    """Scan as `core` does: the real export of the notebook, and the notebook itself."""
     text = notebook(*cells)
-    return scan(export_of(text), text)
+    return scan(export_notebook_text(text, "train.ipynb"), text)
 
 
 def printed(source: str, text: str) -> nbformat.NotebookNode:
@@ -135,6 +114,8 @@ FOUND = [
      ("private key block", 2, 2, "code")),
     ("openai-project-key", ["client = OpenAI(api_key=\"%s\")" % OPENAI_PROJECT_KEY], OPENAI_PROJECT_KEY,
      ("OpenAI API key", 2, 1, "code")),
+    ("openai-percent-env", ["%%env OPENAI_API_KEY=%s" % OPENAI_LEGACY_KEY], OPENAI_LEGACY_KEY,
+     ("OpenAI API key", 2, 1, "code")),
     ("openai-legacy-key", ["openai.api_key = '%s'" % OPENAI_LEGACY_KEY], OPENAI_LEGACY_KEY,
      ("OpenAI API key", 2, 1, "code")),
     ("anthropic-key", ["client = anthropic.Anthropic(\n    api_key='%s'\n)" % ANTHROPIC_KEY], ANTHROPIC_KEY,
@@ -156,7 +137,12 @@ FOUND = [
      ("API key assigned to a literal", 2, 2, "code")),
     ("token-dict-entry", ["headers = {\"token\": \"%s\"}" % GENERIC_KEY], GENERIC_KEY,
      ("token assigned to a literal", 2, 1, "code")),
-    ("client-secret", ["CLIENT_SECRET = '%s'" % GENERIC_KEY], GENERIC_KEY, ("secret assigned to a literal", 2, 1, "code")),
+    ("oauth-client-secret",
+     ["flow = Flow.from_client_config({'client_id': '%s.apps.example.com', 'client_secret': '%s'})"
+      % (shaped("", 12, string.digits), GENERIC_KEY)],
+     GENERIC_KEY, ("secret assigned to a literal", 2, 1, "code")),
+    ("client-secret", ["CLIENT_SECRET = '%s'" % GENERIC_KEY], GENERIC_KEY,
+     ("secret assigned to a literal", 2, 1, "code")),
     ("environ-token", ["os.environ['MY_SERVICE_TOKEN'] = '%s'" % GENERIC_KEY], GENERIC_KEY,
      ("token assigned to a literal", 2, 1, "code")),
     ("environ-setdefault-key", ["os.environ.setdefault(\"COHERE_KEY\", \"%s\")" % GENERIC_KEY], GENERIC_KEY,
@@ -180,6 +166,10 @@ FOUND = [
          "execute_result", data={"text/plain": "{'HOME': '/root',\n 'WANDB_API_KEY': '%s'}" % WANDB_KEY},
          execution_count=1)])],
      WANDB_KEY, ("W&B API key", 2, 2, "output")),
+    ("output-json",
+     [new_code_cell("show(settings)", outputs=[new_output(
+         "display_data", data={"application/json": {"api_key": GENERIC_KEY, "project": "ml"}})])],
+     GENERIC_KEY, ("API key assigned to a literal", 2, 2, "output")),
     ("output-traceback",
      [new_code_cell("api.whoami()", outputs=[new_output(
          "error", ename="HTTPError", evalue="401 Unauthorized",
@@ -243,11 +233,19 @@ LOOK_ALIKES = [
     ("key-column", "df = df.sort_values(key='created_at')"),
     ("sort-key-constant", "CACHE_KEY = 'v2_model_cache'"),
     ("private-key-id", "info = {'private_key_id': '%s'}" % WANDB_KEY),
-    ("public-key", "-----BEGIN PUBLIC KEY-----"),
+    ("public-key", "PUBLIC_KEY = '-----BEGIN PUBLIC KEY-----\\n%s\\n-----END PUBLIC KEY-----'" % PEM_BODY),
     ("plain-remote", "REMOTE = 'https://github.com/acme/ml.git'"),
     ("hf-hub-call", "path = hf_hub_download(repo_id='gpt2', filename='config.json')"),
     ("env-project", "%env WANDB_PROJECT=job_example"),
     ("auth-author", "author = 'Ada Lovelace'"),
+    ("names-in-a-tuple", "FIELDS = ('password', 'username', 'host', 'port')"),
+    ("pwd-magic-table", "MAGICS = {'pwd': 'IPython.core.magics.osm:OSMagics'}"),
+    ("pwd-directory", "pwd = '/content/drive/MyDrive'"),
+    ("wandb-key-not-a-key", "wandb_key = '_wandb'"),
+    ("toy-proxy-password", "os.environ['http_proxy'] = 'http://a:b@localhost:3128/'"),
+    # Seen in wandb/examples:
+    ("dummy-key", "openai.api_key = 'sk-foo'"),
+    ("label-as-key", "openai_api_key = 'OPENAI API KEY'"),
 ]
 
 
@@ -280,6 +278,19 @@ def test_image_data_is_not_scanned() -> None:
     assert scan_notebook(cell) == []
 
 
+def test_long_output_line_scans_in_linear_time() -> None:
+    """A printed vocabulary is one line of a few hundred kB; scanning it must not be quadratic."""
+    vocab = {shaped("", 10, string.ascii_letters): index for index in range(20_000)}
+    cell = new_code_cell("tokenizer.get_vocab()", outputs=[new_output(
+        "execute_result", data={"text/plain": "{'api_key': 1, " + repr(vocab)[1:]}, execution_count=1)])
+
+    started = time.perf_counter()
+    findings = scan_notebook(cell)
+
+    assert findings == []
+    assert time.perf_counter() - started < 5
+
+
 def test_secret_in_code_and_script_is_reported_once() -> None:
     findings = scan_notebook(f"password = '{PASSWORD}'\nprint('ready')")
 
@@ -308,11 +319,18 @@ def test_every_secret_of_a_notebook_is_found_in_cell_order() -> None:
     ]
 
 
-def test_script_without_notebook_has_no_cells() -> None:
-    script = f"import wandb\n\nwandb.login(key='{WANDB_KEY}')\n"
-    export = StandInExport(script, (None, None, None), is_notebook=False)
+def test_script_findings_are_placed_at_their_notebook_cell_and_line() -> None:
+    """The exported script has a header and cell markers; findings still name the notebook's place."""
+    text = notebook(INTRO, "import os", f"x = 1\n%env WANDB_API_KEY={WANDB_KEY}")
 
-    assert scan(export, None) == [SecretFinding("W&B API key", None, 3, "code")]
+    assert scan(export_notebook_text(text, "train.ipynb"), None) == [SecretFinding("W&B API key", 3, 2, "code")]
+
+
+def test_script_without_notebook_has_no_cells(tmp_path: Path) -> None:
+    script = tmp_path / "train.py"
+    script.write_text(f"import wandb\n\nwandb.login(key='{WANDB_KEY}')\n")
+
+    assert scan(export_path(script), None) == [SecretFinding("W&B API key", None, 3, "code")]
 
 
 def test_describe_names_place_kind_and_where() -> None:
@@ -369,4 +387,4 @@ def test_strip_outputs_keeps_code_and_metadata() -> None:
     assert [c.metadata for c in stripped.cells] == [c.metadata for c in nb.cells]
     assert [c.id for c in stripped.cells] == [c.id for c in nb.cells]
     assert stripped.metadata == nb.metadata
-    assert scan(export_of(strip_outputs(original)), strip_outputs(original)) == []
+    assert scan(export_notebook_text(strip_outputs(original), "train.ipynb"), strip_outputs(original)) == []

@@ -12,6 +12,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from jupyter_jobs.errors import JobError
 from jupyter_jobs.store import JobStore, content_digest
@@ -128,6 +130,22 @@ def test_jobs_are_versioned_independently(store: JobStore) -> None:
     store.add_version("job-a", job_files("two"), record())
     other, created = store.add_version("job-b", job_files("one"), record())
     assert (other.label, created) == ("v0", True)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(contents=st.lists(st.sampled_from("abcdefg"), min_size=1, max_size=12))
+def test_versions_are_the_distinct_contents_in_order_of_first_appearance(
+        tmp_path_factory: pytest.TempPathFactory, contents: list[str]) -> None:
+    store = JobStore.open(tmp_path_factory.mktemp("store"))
+    first_seen: list[str] = []
+    for text in contents:
+        stored, created = store.add_version("job-a", job_files(text), record())
+        assert created == (text not in first_seen)
+        first_seen += [text] if created else []
+        assert stored.version == first_seen.index(text)
+        assert store.resolve("job-a").version == stored.version
+    assert [v.version for v in store.versions("job-a")] == list(range(len(first_seen)))[::-1]
+    assert store.list_jobs()[0][0].versions == len(first_seen)
 
 
 # ------------------------------------------------------------------------- aliases
@@ -500,3 +518,11 @@ def test_full_disk_is_a_one_line_error_and_loses_nothing(tmp_path: Path) -> None
     copy = JobStore.open(tmp_path / "copy")
     assert copy.check() == []
     assert [v.label for v in copy.versions("job-a")] == ["v0"]
+
+
+def test_index_of_another_schema_is_refused(tmp_path: Path) -> None:
+    root = tmp_path / "store"
+    root.mkdir()
+    sqlite3.connect(root / "index.sqlite").execute("PRAGMA user_version=7").connection.close()
+    with pytest.raises(JobError, match="has schema version 7, this jupyter-jobs reads version 1"):
+        JobStore.open(root)

@@ -115,6 +115,8 @@ def test_eight_writers_with_overlapping_content_get_exactly_the_distinct_version
     draw = random.Random(8)
     id_lists = [[str(draw.randrange(60)) for _ in range(20)] for _ in range(8)]
     distinct = {content_id for ids in id_lists for content_id in ids}
+    shared = [c for c in distinct if sum(c in ids for ids in id_lists) > 1]
+    assert len(shared) > 20  # many contents are written by several processes
     results = run_writers_together(tmp_path / "store", "job-shared", id_lists)
     store = JobStore.open(tmp_path / "store")
 

@@ -1,0 +1,447 @@
+"""Notebook -> plain-Python export: every rewrite rule, run for real under plain ``python``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jupyter_jobs.errors import JobError
+from jupyter_jobs.export import (
+    ExportResult,
+    annotated_script,
+    export_notebook_text,
+    export_path,
+    launch_converter_hazards,
+)
+
+
+def notebook_text(*cells: str | tuple[str, str], language: str = "python") -> str:
+    """Notebook JSON whose cells are code sources, or (cell_type, source) pairs."""
+    typed = [cell if isinstance(cell, tuple) else ("code", cell) for cell in cells]
+    return json.dumps({
+        "nbformat": 4, "nbformat_minor": 5,
+        "metadata": {"kernelspec": {"name": "k", "display_name": "k", "language": language}},
+        "cells": [{"cell_type": kind, "id": f"c{index}", "metadata": {}, "source": source,
+                   **({"outputs": [], "execution_count": None} if kind == "code" else {})}
+                  for index, (kind, source) in enumerate(typed)],
+    })
+
+
+def export(*cells: str | tuple[str, str]) -> ExportResult:
+    return export_notebook_text(notebook_text(*cells), "nb.ipynb")
+
+
+def run_plain(script: str, folder: Path, env: dict[str, str] | None = None) -> str:
+    """Run the script with ``python -S`` (no site-packages, so no IPython): its stdout."""
+    path = folder / "exported.py"
+    path.write_text(script, encoding="utf-8")
+    done = subprocess.run([sys.executable, "-S", str(path)], cwd=folder, capture_output=True, text=True,
+                          timeout=60, env={"PATH": "/usr/bin:/bin", **(env or {})})
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def kinds(result: ExportResult) -> list[str]:
+    return [rewrite.kind for rewrite in result.rewrites]
+
+
+def assert_plain(result: ExportResult) -> None:
+    compile(result.script, "exported.py", "exec", dont_inherit=True)
+    assert "get_ipython" not in result.script
+
+
+# --------------------------------------------------------------------------- shell
+
+
+def test_shell_line_runs_in_a_subprocess_and_is_reported(tmp_path: Path) -> None:
+    result = export("print('before')\n!echo hi")
+    assert_plain(result)
+    assert run_plain(result.script, tmp_path) == "before\nhi\n"
+    (rewrite,) = result.rewrites
+    assert (rewrite.cell, rewrite.line, rewrite.kind, rewrite.original) == (1, 2, "shell", "!echo hi")
+    assert "subprocess.run(" in rewrite.replacement and "shell=True" in rewrite.replacement
+
+
+def test_indented_shell_lines_inside_blocks_expand_python_names(tmp_path: Path) -> None:
+    result = export("items = ['a', 'b']", "for index, item in enumerate(items):\n    if index >= 0:\n        !echo $index {item.upper()}")
+    assert_plain(result)
+    assert run_plain(result.script, tmp_path) == "0 A\n1 B\n"
+    assert [(r.cell, r.line, r.kind) for r in result.rewrites] == [(2, 3, "shell")]
+
+
+def test_unknown_dollar_names_reach_the_shell_as_ipython_leaves_them(tmp_path: Path) -> None:
+    result = export("!echo $GREETING")
+    assert run_plain(result.script, tmp_path, env={"GREETING": "from-the-shell"}) == "from-the-shell\n"
+
+
+def test_braces_naming_undefined_python_names_are_kept_with_a_warning(tmp_path: Path) -> None:
+    result = export("!echo {undefined_name}")
+    assert run_plain(result.script, tmp_path) == "{undefined_name}\n"
+    assert any("undefined_name" in warning and "Cell 1" in warning for warning in result.warnings)
+
+
+def test_captured_shell_output_is_a_list_of_lines(tmp_path: Path) -> None:
+    (tmp_path / "one.txt").write_text("")
+    (tmp_path / "two.txt").write_text("")
+    result = export("files = !ls *.txt\nerrors = !echo oops 1>&2\nprint(files, errors)")
+    assert_plain(result)
+    assert run_plain(result.script, tmp_path) == "['one.txt', 'two.txt'] ['oops']\n"
+    assert kinds(result) == ["shell-capture", "shell-capture"]
+
+
+def test_double_bang_runs_the_command(tmp_path: Path) -> None:
+    result = export("!!echo twice")
+    assert run_plain(result.script, tmp_path) == "twice\n"
+
+
+# --------------------------------------------------------------------------- installs
+
+
+@pytest.mark.parametrize(("line", "requirements"), [
+    ("%pip install -q torch>=2.0 'transformers[torch]==4.40' -U", ("torch>=2.0", "transformers[torch]==4.40")),
+    ("!pip install --upgrade --quiet wandb", ("wandb",)),
+    ("!pip3 install -qU datasets evaluate", ("datasets", "evaluate")),
+    ("!python -m pip install numpy==1.26.4", ("numpy==1.26.4",)),
+    ("!{sys.executable} -m pip install \"xgboost>=2.0\"", ("xgboost>=2.0",)),
+    ("%pip install --index-url https://download.pytorch.org/whl/cpu torch", ("torch",)),
+    ("%pip install --extra-index-url=https://pypi.example.com/simple private-pkg", ("private-pkg",)),
+    ("%conda install -y -c conda-forge scikit-learn=1.4 pandas", ("scikit-learn==1.4", "pandas")),
+    ("!uv pip install polars", ("polars",)),
+    ("!pip install wandb > /dev/null 2>&1", ("wandb",)),
+    ("!pip install git+https://github.com/huggingface/transformers", ("git+https://github.com/huggingface/transformers",)),
+])
+def test_installs_become_requirements_not_code(line: str, requirements: tuple[str, ...]) -> None:
+    result = export(f"import sys\n{line}\nprint('ok')")
+    assert_plain(result)
+    assert result.requirements == requirements
+    assert "install" not in result.script
+    assert [(r.kind, r.line, r.replacement) for r in result.rewrites] == [("pip-install", 2, "")]
+
+
+def test_requirements_are_deduplicated_across_cells_in_order() -> None:
+    result = export("!pip install wandb torch", "%pip install torch numpy")
+    assert result.requirements == ("wandb", "torch", "numpy")
+
+
+def test_install_options_that_cannot_be_requirements_are_warned() -> None:
+    result = export("%pip install -r requirements.txt\n%pip install -e .\n%pip install {package_name}")
+    assert result.requirements == ()
+    joined = "\n".join(result.warnings)
+    assert "-r" in joined and "-e" in joined and "{package_name}" in joined
+
+
+def test_command_chained_after_an_install_still_runs(tmp_path: Path) -> None:
+    result = export("!pip install wandb && echo installed")
+    assert result.requirements == ("wandb",)
+    assert run_plain(result.script, tmp_path) == "installed\n"
+
+
+# --------------------------------------------------------------------------- line magics
+
+
+def test_env_magic_sets_variables_in_both_forms(tmp_path: Path) -> None:
+    result = export("name = 'demo'\n%env WANDB_PROJECT=my-project\n%env WANDB_ENTITY team\n%env RUN_NAME=$name\n"
+                    "import os\nprint(os.environ['WANDB_PROJECT'], os.environ['WANDB_ENTITY'], os.environ['RUN_NAME'])")
+    assert_plain(result)
+    assert run_plain(result.script, tmp_path) == "my-project team demo\n"
+    assert kinds(result) == ["env", "env", "env"]
+
+
+def test_cd_magic_changes_the_working_folder(tmp_path: Path) -> None:
+    result = export("import os\nos.makedirs('data/raw', exist_ok=True)\nfolder = 'data'", "%cd {folder}\n%cd raw\nprint(os.getcwd())")
+    assert_plain(result)
+    assert run_plain(result.script, tmp_path).strip() == str(tmp_path / "data" / "raw")
+    assert kinds(result) == ["cd", "cd"]
+
+
+def test_time_and_timeit_keep_the_statement(tmp_path: Path) -> None:
+    result = export("%time total = sum(range(5))\n%timeit -n 10 -r 2 squares = [i * i for i in range(3)]\n"
+                    "late = %time total + 1\nprint(total, late)")
+    assert_plain(result)
+    assert run_plain(result.script, tmp_path) == "10 11\n"
+    assert kinds(result) == ["time", "time", "time"]
+
+
+def test_run_magic_runs_the_script_with_its_arguments_and_keeps_its_names(tmp_path: Path) -> None:
+    (tmp_path / "prep.py").write_text("import sys\nARGS = sys.argv[1:]\nif __name__ == '__main__':\n    print('main')\n")
+    result = export("%run prep.py --size 10\nprint(ARGS)")
+    assert_plain(result)
+    assert run_plain(result.script, tmp_path) == "main\n['--size', '10']\n"
+    assert kinds(result) == ["run"]
+
+
+@pytest.mark.parametrize("line", ["%load_ext autoreload", "%autoreload 2", "%matplotlib inline", "%config InlineBackend.figure_format = 'retina'",
+                                  "%store data", "%who", "%pdb on", "%reload_ext tensorboard", "%xmode Minimal"])
+def test_interactive_magics_are_dropped_and_reported(tmp_path: Path, line: str) -> None:
+    result = export(f"{line}\nprint('kept')")
+    assert_plain(result)
+    assert run_plain(result.script, tmp_path) == "kept\n"
+    assert [(r.kind, r.original, r.replacement) for r in result.rewrites] == [("dropped", line, "")]
+    assert result.warnings == ()
+
+
+def test_dropping_the_only_statement_of_a_block_leaves_a_pass(tmp_path: Path) -> None:
+    result = export("if True:\n    %matplotlib inline\nprint('after')")
+    assert_plain(result)
+    assert run_plain(result.script, tmp_path) == "after\n"
+
+
+@pytest.mark.parametrize("line", ["len?", "len??", "?len", "%pinfo len"])
+def test_help_requests_are_dropped(line: str) -> None:
+    result = export(f"x = 1\n{line}")
+    assert_plain(result)
+    assert kinds(result) == ["help"]
+
+
+def test_unknown_magic_is_commented_out_with_a_warning(tmp_path: Path) -> None:
+    result = export("print('a')", "%sql SELECT 1\nprint('b')")
+    assert_plain(result)
+    assert "# %sql SELECT 1  (jupyter-jobs: unknown magic, not exported)" in result.script
+    assert run_plain(result.script, tmp_path) == "a\nb\n"
+    assert [(r.cell, r.line, r.kind) for r in result.rewrites] == [(2, 1, "unknown-magic")]
+    assert result.warnings == ("Cell 2, line 1: `%sql SELECT 1` (unknown magic) is commented out of the script",)
+
+
+def test_jupyter_jobs_own_magics_are_dropped_silently_but_reported() -> None:
+    result = export("%load_ext jupyter_jobs", "print(1)", "%wandb_job --dry-run")
+    assert kinds(result) == ["jupyter-jobs", "jupyter-jobs"]
+    assert result.warnings == ()
+    assert "wandb_job" not in result.script and "jupyter_jobs" not in result.script
+
+
+# --------------------------------------------------------------------------- cell magics
+
+
+def test_writefile_writes_and_appends_the_body(tmp_path: Path) -> None:
+    result = export("%%writefile train.py\nprint('training')\n", "%%writefile -a train.py\nprint('more')\n",
+                    "import sys\n!{sys.executable} train.py")
+    assert_plain(result)
+    assert run_plain(result.script, tmp_path) == "training\nmore\n"
+    assert (tmp_path / "train.py").read_text() == "print('training')\nprint('more')\n"
+    assert kinds(result) == ["writefile", "writefile", "shell"]
+    assert 'subprocess.run(f"{sys.executable} train.py", shell=True, check=False)' in result.script
+
+
+def test_writefile_keeps_backslashes_and_quotes_exactly(tmp_path: Path) -> None:
+    body = "path = 'C:\\\\temp'\nquote = \"'''\"\n"
+    result = export(f"%%writefile odd.py\n{body}")
+    run_plain(result.script, tmp_path)
+    assert (tmp_path / "odd.py").read_text() == body
+
+
+def test_capture_time_and_timeit_cells_keep_their_body(tmp_path: Path) -> None:
+    result = export("%%capture output\n!pip install wandb\nprint('captured body')",
+                    "%%time\nx = 2", "%%timeit -n 1 -r 1 y = 3\nprint(x * y)")
+    assert_plain(result)
+    assert run_plain(result.script, tmp_path) == "captured body\n6\n"
+    assert result.requirements == ("wandb",)
+    assert kinds(result) == ["capture", "pip-install", "time", "time"]
+    assert any("`output`" in warning for warning in result.warnings)
+
+
+@pytest.mark.parametrize("magic", ["%%bash", "%%sh", "%%script bash"])
+def test_shell_cells_run_their_body(tmp_path: Path, magic: str) -> None:
+    result = export(f"{magic}\necho one\necho two > out.txt\ncat out.txt")
+    assert_plain(result)
+    assert run_plain(result.script, tmp_path) == "one\ntwo\n"
+    assert kinds(result) == ["shell"]
+
+
+@pytest.mark.parametrize("magic", ["%%html", "%%javascript", "%%latex", "%%markdown", "%%R"])
+def test_non_python_cells_are_commented_out_with_a_warning(tmp_path: Path, magic: str) -> None:
+    result = export(f"{magic}\n<b>not python</b>", "print('python')")
+    assert_plain(result)
+    assert f"# {magic}  (jupyter-jobs: not Python, not exported)\n# <b>not python</b>" in result.script
+    assert run_plain(result.script, tmp_path) == "python\n"
+    assert kinds(result) == ["non-python"]
+    assert result.warnings == (f"Cell 1, line 1: {magic} cell is not Python; it is commented out of the script",)
+
+
+# --------------------------------------------------------------------------- Python-level rewrites
+
+
+def test_display_gets_a_fallback_only_when_not_imported(tmp_path: Path) -> None:
+    result = export("display('shown', 2)")
+    assert_plain(result)
+    assert run_plain(result.script, tmp_path) == "shown 2\n"
+    own = export("from pprint import pprint as display\ndisplay('x')")
+    assert "def display" not in own.script
+
+
+def test_top_level_await_runs_with_asyncio_and_keeps_names_global(tmp_path: Path) -> None:
+    result = export("import asyncio\nasync def double(n):\n    await asyncio.sleep(0)\n    return 2 * n",
+                    "value = await double(21)\ntext = '''multi\nline'''", "print(value, repr(text))")
+    assert_plain(result)
+    assert run_plain(result.script, tmp_path) == "42 'multi\\nline'\n"
+    assert [(r.cell, r.kind) for r in result.rewrites] == [(2, "await")]
+
+
+def test_interactive_logins_are_dropped_with_a_warning() -> None:
+    result = export("import wandb\nwandb.login()\nwandb.login(key=API_KEY)",
+                    "from huggingface_hub import notebook_login\nnotebook_login()")
+    assert_plain(result)
+    assert "wandb.login(key=API_KEY)" in result.script
+    assert "wandb.login()" not in result.script and "notebook_login()" not in result.script
+    assert [(r.cell, r.line, r.kind) for r in result.rewrites] == [(1, 2, "login"), (2, 2, "login")]
+    assert len(result.warnings) == 2 and "WANDB_API_KEY" in result.warnings[0]
+
+
+def test_future_imports_move_to_the_top(tmp_path: Path) -> None:
+    result = export("!echo first", "from __future__ import annotations\ndef f(x: Undefined) -> None:\n    print('ok')\nf(1)")
+    assert_plain(result)
+    assert run_plain(result.script, tmp_path) == "first\nok\n"
+    assert result.script.splitlines()[1] == "from __future__ import annotations"
+
+
+def test_remaining_get_ipython_use_is_refused() -> None:
+    with pytest.raises(JobError, match=r"^Cell 2 uses get_ipython\(\) \(line 1\)"):
+        export("x = 1", "shell = get_ipython()")
+
+
+def test_literal_get_ipython_calls_are_rewritten_like_magics(tmp_path: Path) -> None:
+    result = export("get_ipython().system('echo direct')")
+    assert run_plain(result.script, tmp_path) == "direct\n"
+
+
+# --------------------------------------------------------------------------- structure
+
+
+def test_cell_numbers_count_every_cell_and_skip_non_code(tmp_path: Path) -> None:
+    result = export(("markdown", "# title\n!not code"), ("raw", "%%html"), "   \n", "x = 1\n!echo $x")
+    assert_plain(result)
+    assert run_plain(result.script, tmp_path) == "1\n"
+    assert [(r.cell, r.line) for r in result.rewrites] == [(4, 2)]
+    assert "# %% cell 4" in result.script and "cell 3" not in result.script
+
+
+def test_header_names_the_notebook() -> None:
+    result = export_notebook_text(notebook_text("x = 1"), "train.ipynb")
+    assert result.script.startswith("# Exported by jupyter-jobs from train.ipynb")
+    assert result.source_name == "train.ipynb" and result.is_notebook
+
+
+def test_line_origins_map_script_lines_back_to_cells() -> None:
+    result = export("a = 1", "\n\nfor i in range(2):\n    !echo \\\n        $i\nb = 2")
+    lines = result.script.splitlines()
+    assert len(result.line_origins) == len(lines)
+    origin_of = {line.strip(): origin for line, origin in zip(lines, result.line_origins)}
+    assert origin_of["a = 1"] == (1, 1)
+    assert origin_of["for i in range(2):"] == (2, 3)
+    (shell_origin,) = [origin for line, origin in origin_of.items() if line.startswith("subprocess.run(f\"echo")]
+    assert shell_origin == (2, 4)
+    assert origin_of["b = 2"] == (2, 6)
+    assert result.line_origins[0] is None
+
+
+def test_annotated_script_marks_each_rewrite_and_still_compiles() -> None:
+    result = export("%matplotlib inline\nimport os", "for i in range(1):\n    !echo $i", "%%writefile a.txt\nx\ny\n")
+    annotated = annotated_script(result)
+    compile(annotated, "annotated.py", "exec")
+    assert "# jupyter-jobs: dropped (cell 1, line 1), dropped: %matplotlib inline\nimport os" in annotated
+    assert "    # jupyter-jobs: shell (cell 2, line 2), rewritten: !echo $i\n    subprocess.run(" in annotated
+    assert "# jupyter-jobs: writefile (cell 3, line 1), rewritten: %%writefile a.txt\npathlib.Path" in annotated
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_syntax_error_names_the_cell_and_its_line() -> None:
+    with pytest.raises(JobError) as caught:
+        export("x = 1", ("markdown", "text"), "!echo ok\ny = (1,\nprint(y)")
+    assert str(caught.value).startswith("Cell 3 is not valid Python (line 2: '(' was never closed)")
+    assert "\n" not in str(caught.value)
+
+
+def test_statement_errors_found_by_compiling_name_the_cell() -> None:
+    with pytest.raises(JobError, match=r"^Cell 1 is not valid Python \(line 2: 'return' outside function\)"):
+        export("x = 1\nreturn x")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('{"cells": [', r"^broken.ipynb is not valid JSON \(line 1: "),
+    ('["a list"]', r"^broken.ipynb is not a Jupyter notebook"),
+    ('{"cells": []}', r"^broken.ipynb is not a Jupyter notebook"),
+    ('{"nbformat": 5, "cells": []}', r"^broken.ipynb has nbformat version 5"),
+    ('{"nbformat": 3, "worksheets": "nonsense"}', r"^broken.ipynb is an nbformat 3 notebook that cannot be upgraded"),
+    ('{"nbformat": 4, "cells": {"a": 1}}', r"^broken.ipynb is not a valid notebook"),
+    ('{"nbformat": 4, "cells": [{"cell_type": "code", "source": 3}]}', r"^broken.ipynb is not a valid notebook \(cell 1"),
+])
+def test_damaged_notebooks_are_refused_in_one_line(text: str, message: str) -> None:
+    with pytest.raises(JobError, match=message) as caught:
+        export_notebook_text(text, "broken.ipynb")
+    assert "\n" not in str(caught.value)
+
+
+def test_non_python_kernel_is_refused() -> None:
+    with pytest.raises(JobError, match=r"kernel language is R; only Python notebooks can become W&B jobs"):
+        export_notebook_text(notebook_text("x <- 1", language="R"), "analysis.ipynb")
+
+
+@pytest.mark.parametrize("cells", [(), (("markdown", "# only prose"),), ("", "  \n")])
+def test_notebook_without_code_is_an_error(cells: tuple) -> None:
+    with pytest.raises(JobError, match=r"^empty.ipynb has no code to export \(add the code"):
+        export_notebook_text(notebook_text(*cells), "empty.ipynb")
+
+
+def test_v3_notebook_is_upgraded() -> None:
+    text = json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {"name": ""}, "worksheets": [{"metadata": {}, "cells": [
+        {"cell_type": "code", "input": "!pip install wandb\nx = 1", "language": "python", "outputs": [], "metadata": {}}]}]})
+    result = export_notebook_text(text, "old.ipynb")
+    assert result.requirements == ("wandb",)
+    assert "x = 1" in result.script
+
+
+def test_export_path_reads_notebooks_and_takes_scripts_as_they_are(tmp_path: Path) -> None:
+    notebook = tmp_path / "train.ipynb"
+    notebook.write_text(notebook_text("!echo hi"))
+    assert export_path(notebook).rewrites[0].kind == "shell"
+    script = tmp_path / "train.py"
+    script.write_text("print('hello')\n")
+    result = export_path(script)
+    assert (result.script, result.is_notebook, result.rewrites, result.source_name) == ("print('hello')\n", False, (), "train.py")
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("bad.py", "x = (\n", r"^bad.py is not valid Python \(line 1: "),
+    ("notes.txt", "x", r"^notes.txt is neither a notebook"),
+    ("missing.ipynb", None, r"missing.ipynb does not exist"),
+])
+def test_export_path_refuses_bad_files(tmp_path: Path, name: str, content: str | None, message: str) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(JobError, match=message):
+        export_path(path)
+
+
+# --------------------------------------------------------------------------- W&B Launch converter
+
+
+def test_launch_converter_hazards_name_each_construct_and_cell() -> None:
+    text = notebook_text("!pip install wandb\nimport wandb", "for i in range(2):\n    !echo $i",
+                         "%pip install torch", "%%capture\n!pip install x", "files = !ls", "value = await f()",
+                         "!wget https://example.com/data.zip")
+    hazards = launch_converter_hazards(text)
+    assert hazards == [
+        "cell 2, line 2: indented shell line `!echo $i` becomes a get_ipython() call, which fails under plain python",
+        "cell 3, line 1: %pip command `%pip install torch` becomes a get_ipython() call, which fails under plain python",
+        "cell 4, line 1: cell magic %%capture `%%capture` becomes a get_ipython() call, which fails under plain python",
+        "cell 5, line 1: captured shell output `files = !ls` becomes a get_ipython() call, which fails under plain python",
+        "cell 6: top-level await is a syntax error in a script",
+        "cell 7, line 1: `!wget https://example.com/data.zip` is dropped by the converter, so the command never runs in the job",
+    ]
+
+
+def test_plain_notebook_has_no_launch_converter_hazards() -> None:
+    assert launch_converter_hazards(notebook_text("import wandb\nx = 1", "print(x)")) == []
+
+
+def test_hazards_come_in_line_order_and_include_raw_cells() -> None:
+    text = notebook_text("%cd data\n!wget https://example.com/x.zip\n%matplotlib inline", ("raw", "%%html\n<b>x</b>"))
+    assert [hazard.split(":")[0] for hazard in launch_converter_hazards(text)] == [
+        "cell 1, line 1", "cell 1, line 2", "cell 1, line 3", "cell 2"]
+    assert launch_converter_hazards(text)[-1] == "cell 2: raw cell is copied into the script as it is, and it is not Python"

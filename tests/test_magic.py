@@ -1,0 +1,350 @@
+"""`%wandb_job`, the panel's entry point and notebook discovery, in real kernels.
+
+Kernel tests write a real notebook, execute it with nbclient in its folder (as Jupyter would:
+the kernel starts there) and read the outputs a user would see. nbclient kernels have no
+`__session__`, so they find their notebook through WANDB_NOTEBOOK_NAME, as W&B users do.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from jupyter_client.manager import start_new_kernel
+from nbclient import NotebookClient
+
+from jupyter_jobs.errors import JobError
+from jupyter_jobs.magic import ERROR_MIME, RESULT_MIME
+from jupyter_jobs.notebook_path import NOT_FOUND, find_notebook
+from jupyter_jobs.store import JobStore
+
+from . import wandb_log
+from .conftest import REPO_ROOT, git
+
+SETUP = "%load_ext jupyter_jobs\nimport wandb"
+INIT = "run = wandb.init(project='job_example', config={'learning_rate': 0.01, 'epochs': 2})"
+TRAIN = "for epoch in range(run.config['epochs']):\n    run.log({'loss': 1.0 / (epoch + 1)})"
+NO_RUN = (
+    "No active W&B run (start one in this notebook with run = wandb.init(project=...), "
+    "or use %wandb_job --offline-run)"
+)
+
+
+def write(path: Path, *cells: str) -> Path:
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell) for cell in cells])
+    notebook.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, path)
+    return path
+
+
+def execute(path: Path, *cells: str) -> list[list[dict[str, Any]]]:
+    """Run `cells` (default: the notebook's own) in a real kernel started in the notebook's folder."""
+    notebook = nbformat.read(path, as_version=4) if not cells else nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(cell) for cell in cells])
+    client = NotebookClient(notebook, kernel_name="python3", timeout=240,
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute()
+    return [cell.outputs for cell in notebook.cells if cell.cell_type == "code"]
+
+
+def text(outputs: list[dict[str, Any]]) -> str:
+    """What a user reads in a cell's output area (streams and plain-text representations)."""
+    parts = [output.get("text", "") or output.get("data", {}).get("text/plain", "") for output in outputs]
+    return "".join(parts)
+
+
+def offline_logs() -> list[Path]:
+    return sorted(Path(os.environ["WANDB_DIR"]).glob("wandb/offline-run-*/run-*.wandb"))
+
+
+def record_kinds(log: Path) -> list[str]:
+    return [record.WhichOneof("record_type") for record in wandb_log.records(log)]
+
+
+@pytest.fixture
+def kernel_env(monkeypatch: pytest.MonkeyPatch, store_dir: Path) -> Callable[[str], None]:
+    """Kernels import this checkout, use the test's store, and know their notebook by name."""
+    monkeypatch.setenv("PYTHONPATH", str(REPO_ROOT))
+    monkeypatch.setenv("JUPYTER_JOBS_STORE", str(store_dir))
+
+    def name_notebook(name: str) -> None:
+        monkeypatch.setenv("WANDB_NOTEBOOK_NAME", name)
+
+    return name_notebook
+
+
+def stored_jobs(store_dir: Path) -> int:
+    return JobStore.open(store_dir).list_jobs()[1]
+
+
+# ------------------------------------------------------------------ the magic in real kernels
+
+
+@pytest.mark.kernel
+def test_no_active_run_is_one_line_and_creates_nothing(
+    tmp_path: Path, kernel_env: Callable[[str], None], store_dir: Path
+) -> None:
+    kernel_env("train.ipynb")
+    notebook = write(tmp_path / "train.ipynb", SETUP, "%wandb_job")
+
+    outputs = execute(notebook)
+
+    assert outputs[1] == [{"output_type": "stream", "name": "stderr", "text": NO_RUN + "\n"}]
+    assert stored_jobs(store_dir) == 0 and offline_logs() == []
+
+
+@pytest.mark.kernel
+def test_untitled_notebook_that_was_never_saved_is_explained(
+    tmp_path: Path, kernel_env: Callable[[str], None], store_dir: Path
+) -> None:
+    kernel_env("Untitled.ipynb")  # what the kernel is told; no such file on disk
+
+    outputs = execute(tmp_path / "Untitled.ipynb", SETUP, INIT, "%wandb_job")
+
+    assert text(outputs[2]) == (
+        "The notebook Untitled.ipynb has never been saved (save it under a real name "
+        "(File > Save Notebook As...), then run %wandb_job again)\n"
+    )
+    assert stored_jobs(store_dir) == 0
+
+
+@pytest.mark.kernel
+def test_same_notebook_twice_is_the_same_version_and_a_saved_change_is_the_next(
+    tmp_path: Path, kernel_env: Callable[[str], None], store_dir: Path
+) -> None:
+    kernel_env("train.ipynb")
+    edit_and_save = (
+        "import nbformat\n"
+        "nb = nbformat.read('train.ipynb', as_version=4)\n"
+        "nb.cells.insert(2, nbformat.v4.new_code_cell('print(\"a new cell\")'))\n"
+        "nbformat.write(nb, 'train.ipynb')"
+    )
+    notebook = write(tmp_path / "train.ipynb", SETUP, INIT, TRAIN, "%wandb_job", "%wandb_job", edit_and_save,
+                     "%wandb_job")
+
+    outputs = execute(notebook)
+
+    name = "job-source-job_example-train.ipynb"
+    assert re.match(rf"Created {name}:v0; code and job artifacts logged to run \w+\.\n", text(outputs[3]))
+    assert text(outputs[4]).startswith(f"Unchanged, already stored as {name}:v0;")
+    assert text(outputs[6]).startswith(f"Created {name}:v1;")
+    assert [job.label for job in JobStore.open(store_dir).versions(name)] == ["v1", "v0"]
+    jobs_logged = [a.name for a in wandb_log.artifacts(offline_logs()[0].parent) if a.type == "job"]
+    assert jobs_logged == [name] * 3  # each call logs; W&B dedups equal content into one version
+
+
+@pytest.mark.kernel
+def test_dry_run_shows_the_job_and_creates_nothing(
+    tmp_path: Path, kernel_env: Callable[[str], None], store_dir: Path
+) -> None:
+    kernel_env("train.ipynb")
+    notebook = write(tmp_path / "train.ipynb", SETUP, INIT, TRAIN, "%wandb_job --dry-run")
+
+    outputs = execute(notebook)
+
+    name = "job-source-job_example-train.ipynb"
+    assert text(outputs[3]).startswith(f"Dry run: Would create {name}:v0; nothing was stored or logged.\n")
+    assert "Dry run: nothing was created." in text(outputs[3])
+    assert stored_jobs(store_dir) == 0 and not list(store_dir.glob("jobs/*"))
+    (log,) = offline_logs()
+    kinds = record_kinds(log)
+    assert "exit" in kinds  # the whole log was written (the run finished when the kernel stopped)
+    assert "artifact" not in kinds
+
+
+@pytest.mark.kernel
+def test_offline_run_option_starts_a_run_for_the_job(
+    tmp_path: Path, kernel_env: Callable[[str], None], store_dir: Path
+) -> None:
+    kernel_env("train.ipynb")
+    notebook = write(tmp_path / "train.ipynb", SETUP, "%wandb_job --offline-run --project job_example",
+                     "print('active run:', wandb.run)")
+
+    outputs = execute(notebook)
+
+    assert "code and job artifacts logged to run" in text(outputs[1])
+    assert text(outputs[2]) == "active run: None\n"  # the magic finished the run it started
+    stored = JobStore.open(store_dir).resolve("job-source-job_example-train.ipynb")
+    assert stored.record["project"] == "job_example"
+    (log,) = offline_logs()
+    assert [a.type for a in wandb_log.artifacts(log.parent)] == ["code", "job"]
+
+
+@pytest.mark.kernel
+def test_run_settings_are_honoured_as_wandb_would(
+    git_repo: Callable[..., Path], kernel_env: Callable[[str], None], store_dir: Path
+) -> None:
+    root = git_repo()
+    kernel_env("train.ipynb")
+    init = ("run = wandb.init(project='job_example', config={'epochs': 2},"
+            " settings=wandb.Settings(disable_git=True, job_name='my-notebook-job'))")
+    notebook = write(root / "train.ipynb", SETUP, init, "%wandb_job")
+    git(root, "add", "train.ipynb")
+    git(root, "commit", "-q", "-m", "notebook")
+
+    execute(notebook)
+
+    record = JobStore.open(store_dir).resolve("my-notebook-job").record
+    assert record["source_type"] == "artifact"
+    assert record["decision"][0]["outcome"] == "failed" and "disable_git" in record["decision"][0]["reason"]
+
+
+@pytest.mark.kernel
+def test_another_project_than_the_runs_is_refused(tmp_path: Path, kernel_env: Callable[[str], None]) -> None:
+    kernel_env("train.ipynb")
+    notebook = write(tmp_path / "train.ipynb", SETUP, INIT, "%wandb_job --project other")
+
+    outputs = execute(notebook)
+
+    assert text(outputs[2]) == (
+        "--project other differs from the active run's project job_example (the job is logged to the run; "
+        "drop --project, or run.finish() and start a run in other)\n"
+    )
+
+
+@pytest.mark.kernel
+def test_list_and_show_read_the_store(tmp_path: Path, kernel_env: Callable[[str], None]) -> None:
+    kernel_env("train.ipynb")
+    notebook = write(tmp_path / "train.ipynb", SETUP, INIT, "%wandb_job", "%wandb_job --list",
+                     "%wandb_job --show job-source-job_example-train.ipynb:v0", "%wandb_job --show nope")
+
+    outputs = execute(notebook)
+
+    listing = text(outputs[3]).splitlines()
+    assert listing[0].split() == ["NAME", "LATEST", "VERSIONS", "SOURCE", "CREATED"]
+    assert listing[1].split()[:4] == ["job-source-job_example-train.ipynb", "v0", "1", "artifact"]
+    (shown,) = outputs[4]
+    assert "application/vnd.jupyter.widget-view+json" in shown["data"]
+    assert shown["data"]["text/plain"].startswith("Job        job-source-job_example-train.ipynb:v0")
+    assert len(outputs[5]) == 1 and outputs[5][0]["name"] == "stderr" and "nope" in outputs[5][0]["text"]
+
+
+@pytest.mark.kernel
+def test_help_documents_the_options(kernel_env: Callable[[str], None]) -> None:
+    manager, client = start_new_kernel(kernel_name="python3")
+    try:
+        client.execute_interactive("%load_ext jupyter_jobs", timeout=60)
+        reply = client.execute_interactive("%wandb_job?", timeout=60)
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel()
+
+    (page,) = reply["content"]["payload"]
+    help_text = page["data"]["text/plain"]
+    assert "Turn this notebook into a W&B Launch job" in help_text
+    for option in ("--source {auto,git,artifact,image}", "--name", "--no-git", "--image", "--project", "--entity",
+                   "--dry-run", "--allow-secrets", "--strip-outputs", "--notebook PATH", "--offline-run", "--list",
+                   "--show REF", "--store PATH"):
+        assert option in help_text
+
+
+# ------------------------------------------------------------------ the panel's entry point
+
+
+@pytest.mark.kernel
+def test_panel_gets_the_record_as_structured_output(tmp_path: Path, kernel_env: Callable[[str], None]) -> None:
+    kernel_env("somewhere-else.ipynb")  # the panel's explicit path wins over every clue
+    notebook = write(tmp_path / "train.ipynb", SETUP, INIT)
+    request = json.dumps({"path": str(notebook), "project": "job_example"})
+
+    outputs = execute(notebook, SETUP, INIT, f"import jupyter_jobs.magic as _jj; _jj.panel_create({request!r})")
+
+    (output,) = outputs[2]
+    assert output["output_type"] == "display_data" and list(output["data"]) == [RESULT_MIME]
+    record = output["data"][RESULT_MIME]
+    assert (record["name"], record["version"], record["source_type"]) == (
+        "job-source-job_example-train.ipynb", "v0", "artifact")
+    assert set(record["input_types"]["params"]["type_map"]) == {"learning_rate", "epochs"}
+
+
+@pytest.mark.kernel
+def test_panel_gets_errors_as_structured_output(tmp_path: Path, kernel_env: Callable[[str], None]) -> None:
+    notebook = write(tmp_path / "train.ipynb", SETUP)
+    request = json.dumps({"path": str(notebook)})
+
+    outputs = execute(notebook, f"import jupyter_jobs.magic as _jj; _jj.panel_create({request!r})")
+
+    assert outputs[0] == [{
+        "output_type": "display_data",
+        "metadata": {},
+        "data": {ERROR_MIME: {
+            "message": "No active W&B run (start one in this notebook with run = wandb.init(project=...))"}},
+    }]
+
+
+# ------------------------------------------------------------------ finding the notebook
+
+
+@pytest.fixture
+def notebook_file(tmp_path: Path) -> Path:
+    return write(tmp_path / "project" / "train.ipynb", "print(1)")
+
+
+def test_explicit_path_wins(notebook_file: Path, tmp_path: Path) -> None:
+    other = write(tmp_path / "other.ipynb", "print(2)")
+    assert find_notebook({"__session__": str(other)}, str(notebook_file)) == notebook_file
+
+
+def test_jupyterlab_session_gives_the_absolute_path(notebook_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert find_notebook({"__session__": str(notebook_file)}) == notebook_file
+    monkeypatch.setenv("JPY_SESSION_NAME", str(notebook_file))
+    assert find_notebook({}) == notebook_file
+
+
+def test_relative_session_path_from_the_server_root(notebook_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(notebook_file.parent)  # kernels start in the notebook's folder
+    assert find_notebook({"__session__": "project/train.ipynb"}) == notebook_file
+
+
+def test_panel_relative_path_agrees_with_the_session_after_cd(
+    notebook_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the user ran %cd somewhere else
+    assert find_notebook({"__session__": str(notebook_file)}, "project/train.ipynb") == notebook_file
+
+
+def test_vscode_and_wandb_notebook_name(notebook_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert find_notebook({"__vsc_ipynb_file__": str(notebook_file)}) == notebook_file
+    monkeypatch.chdir(notebook_file.parent)
+    monkeypatch.setenv("WANDB_NOTEBOOK_NAME", "train.ipynb")
+    assert find_notebook({"__session__": "console-1-8f2a"}) == notebook_file  # a console is not a notebook
+
+
+def test_no_clue_at_all() -> None:
+    with pytest.raises(JobError) as error:
+        find_notebook({})
+    assert str(error.value) == NOT_FOUND == (
+        "Cannot tell which notebook this kernel runs (no __session__, JPY_SESSION_NAME, __vsc_ipynb_file__ or "
+        "WANDB_NOTEBOOK_NAME); pass --notebook PATH or set WANDB_NOTEBOOK_NAME"
+    )
+
+
+def test_renamed_notebook(tmp_path: Path) -> None:
+    gone = tmp_path / "before-rename.ipynb"
+    with pytest.raises(JobError) as error:
+        find_notebook({"__session__": str(gone)})
+    assert str(error.value) == (
+        f"The notebook {gone} no longer exists (renamed?); save it, or pass --notebook PATH "
+        "(a renamed notebook's kernel keeps the old name until it restarts)"
+    )
+
+
+def test_explicit_path_that_does_not_exist(tmp_path: Path) -> None:
+    with pytest.raises(JobError) as error:
+        find_notebook({}, str(tmp_path / "typo.ipynb"))
+    assert str(error.value) == f"The notebook {tmp_path / 'typo.ipynb'} does not exist; check --notebook PATH"
+
+
+def test_empty_file_on_disk(tmp_path: Path) -> None:
+    empty = tmp_path / "draft.ipynb"
+    empty.write_text("")
+    with pytest.raises(JobError) as error:
+        find_notebook({"__session__": str(empty)})
+    assert str(error.value) == f"The notebook {empty} is empty on disk (save it (Ctrl+S), then run %wandb_job again)"
