@@ -133,7 +133,8 @@ class Kernel:
         self.manager = KernelManager(kernel_name="python3")
         env = bench_env(JUPYTER_JOBS_STORE=str(workdir / "store"), WANDB_DIR=str(workdir),
                         WANDB_DATA_DIR=str(workdir / "wandb-data"), WANDB_CACHE_DIR=str(workdir / "wandb-cache"))
-        self.manager.start_kernel(env=env, cwd=str(workdir))
+        self.log = (workdir / "kernel.log").open("w")  # the kernel's own warnings stay out of the tables
+        self.manager.start_kernel(env=env, cwd=str(workdir), stdout=self.log, stderr=subprocess.STDOUT)
         self.client = self.manager.client()
         self.client.start_channels()
         self.client.wait_for_ready(timeout=120)
@@ -161,6 +162,7 @@ class Kernel:
     def close(self) -> None:
         self.client.stop_channels()
         self.manager.shutdown_kernel(now=False)
+        self.log.close()
 
 
 SETUP = """

@@ -27,9 +27,11 @@ Any other use of ``get_ipython`` in the code stops the export: plain ``python`` 
 function. A notebook without code is an error rather than an empty job. A ``.py`` file is
 exported as it is, once it compiles; a script has no cells, so its ``line_origins`` are ``None``.
 
-Notebooks are read with the standard ``json`` module (only ``cell_type`` and ``source`` are
-used); nbformat, which costs about a second to import, is only loaded to upgrade notebooks older
-than format 4.
+Notebooks are read with the standard ``json`` module's pieces, keeping only what an export
+uses (``cell_type``, ``source``, the kernel's language) and skipping outputs without building
+them, so memory does not grow with the outputs; anything unusual falls back to ``json.loads``.
+nbformat, which costs about a second to import, is only loaded to upgrade notebooks older than
+format 4. IPython is imported on the first cell that needs its transformer.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ import inspect
 import json
 import re
 import shlex
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from os import PathLike
@@ -89,7 +91,6 @@ _BUILTIN_NAMES = frozenset(dir(builtins))
 # What an export reads from the notebook JSON (see _light_json); everything else is skipped.
 _JSON = json.JSONDecoder()
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
-_JSON_STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 _CELL_MEMBERS: dict[str, object] = {"cell_type": None, "source": None, "metadata": {"raw_mimetype": None}}
 _NOTEBOOK_MEMBERS: dict[str, object] = {
     "nbformat": None, "cells": None,
@@ -174,7 +175,7 @@ def annotated_script(result: ExportResult) -> str:
     lines = result.script.split("\n")
     notes: dict[int, list[str]] = {}
     for rewrite in result.rewrites:
-        index = _first_line_at_or_after(result.line_origins, (rewrite.cell, rewrite.line), len(lines))
+        index = _note_position(result.line_origins, lines, rewrite)
         what = "dropped" if not rewrite.replacement else "rewritten"
         notes.setdefault(index, []).append(
             f"# jupyter-jobs: {rewrite.kind} (cell {rewrite.cell}, line {rewrite.line}), {what}: "
@@ -242,7 +243,7 @@ def _notebook_json(text: str, name: str) -> dict:
     """The notebook as nbformat 4 JSON; older formats go through nbformat's own upgrade."""
     try:
         notebook = _light_json(text)
-    except (ValueError, IndexError):  # not the usual notebook shape: let json say what is wrong
+    except (ValueError, IndexError, RecursionError):  # not the usual shape: let json say what is wrong
         notebook = None
     try:
         notebook = notebook if notebook is not None else json.loads(text)
@@ -272,6 +273,7 @@ def _light_json(text: str) -> dict:
 
 
 def _after_space(text: str, pos: int) -> int:
+    """The position of the next JSON token."""
     return _JSON_SPACE.match(text, pos).end()
 
 
@@ -297,7 +299,7 @@ def _json_object(text: str, pos: int, members: dict[str, object]) -> tuple[dict,
         elif isinstance(members[key], dict) and text[pos] == "{":
             result[key], pos = _json_object(text, pos, members[key])
         elif key == "cells" and text[pos] == "[":
-            result[key], pos = _json_cells(text, pos)
+            result[key], pos = _json_array(text, pos, _json_cell)
         else:
             result[key], pos = _JSON.raw_decode(text, pos)
         pos = _after_space(text, pos)
@@ -308,41 +310,56 @@ def _json_object(text: str, pos: int, members: dict[str, object]) -> tuple[dict,
         pos = _after_space(text, pos + 1)
 
 
-def _json_cells(text: str, pos: int) -> tuple[list, int]:
-    """The cells array, each cell filtered to what the export reads."""
-    cells: list = []
+def _json_cell(text: str, pos: int) -> tuple[object, int]:
+    """One cell, filtered to what the export reads."""
+    if text[pos] == "{":
+        return _json_object(text, pos, _CELL_MEMBERS)
+    return _JSON.raw_decode(text, pos)
+
+
+def _json_array(text: str, pos: int, read_item: Callable[[str, int], tuple[object, int]]) -> tuple[list, int]:
+    """The JSON array at `pos`, each item read by `read_item(text, pos) -> (item, end)`."""
+    items: list = []
     pos = _after_space(text, pos + 1)
     if text[pos] == "]":
-        return cells, pos + 1
+        return items, pos + 1
     while True:
-        if text[pos] == "{":
-            cell, pos = _json_object(text, pos, _CELL_MEMBERS)
-        else:
-            cell, pos = _JSON.raw_decode(text, pos)
-        cells.append(cell)
+        item, pos = read_item(text, pos)
+        items.append(item)
         pos = _after_space(text, pos)
         if text[pos] == "]":
-            return cells, pos + 1
+            return items, pos + 1
         if text[pos] != ",":
             raise ValueError("expected ',' or ']'")
         pos = _after_space(text, pos + 1)
 
 
 def _skip_json_value(text: str, pos: int) -> int:
-    """The end of the JSON value at `pos`, found without decoding it (strings are jumped
-    over whole by one regular expression, so a megabyte image costs one match)."""
-    if text[pos] not in "[{":
-        return _JSON.raw_decode(text, pos)[1]
-    depth = 0
-    for token in _JSON_STRING_OR_BRACKET.finditer(text, pos):
-        bracket = token.group()
-        if bracket in ("[", "{"):
-            depth += 1
-        elif bracket in ("]", "}"):
-            depth -= 1
-            if depth == 0:
-                return token.end()
-    raise ValueError("unterminated value")
+    """The end of the JSON value at `pos`. Strings (a base64 image is one) are jumped over
+    without being built; objects and arrays of them (outputs) are skipped item by item;
+    arrays of strings (lines of text: many small strings) are decoded and dropped, which is
+    faster than walking them."""
+    first = text[pos]
+    if first == '"':
+        return _json_string_end(text, pos + 1)
+    if first == "{":
+        return _json_object(text, pos, {})[1]
+    if first == "[" and text[_after_space(text, pos + 1)] in "[{":
+        return _json_array(text, pos, lambda text, pos: (None, _skip_json_value(text, pos)))[1]
+    return _JSON.raw_decode(text, pos)[1]
+
+
+def _json_string_end(text: str, pos: int) -> int:
+    """The end of the JSON string whose content starts at `pos` (a quote preceded by an even
+    number of backslashes closes it)."""
+    while True:
+        quote = text.index('"', pos)
+        before = quote - 1
+        while text[before] == "\\":
+            before -= 1
+        if (quote - 1 - before) % 2 == 0:
+            return quote + 1
+        pos = quote + 1
 
 
 def _upgraded(text: str, name: str, version: int) -> dict:
@@ -580,12 +597,21 @@ def _char_column(line: str, byte_column: int) -> int:
     return len(line.encode("utf-8")[:byte_column].decode("utf-8", errors="ignore"))
 
 
-def _first_line_at_or_after(origins: tuple[Origin | None, ...], target: Origin, default: int) -> int:
-    """Index of the first script line that comes from `target` or later in the notebook."""
+def _cell_marker(number: int) -> str:
+    """The comment that opens a cell in the script (Jupytext / VS Code percent format)."""
+    return f"# %% cell {number}"
+
+
+def _note_position(origins: tuple[Origin | None, ...], lines: list[str], rewrite: Rewrite) -> int:
+    """Where the note on `rewrite` goes: above the first script line its cell has from that
+    line on, else (the rest of the cell was dropped) at the end of the cell."""
     for index, origin in enumerate(origins):
-        if origin is not None and origin >= target:
+        if origin is not None and origin[0] == rewrite.cell and origin[1] >= rewrite.line:
             return index
-    return default
+    marker = lines.index(_cell_marker(rewrite.cell))
+    following = [index for index, origin in enumerate(origins[marker + 1:], marker + 1)
+                 if origin is None or origin[0] != rewrite.cell]
+    return following[0] if following else len(lines)
 
 
 @dataclass
@@ -600,6 +626,7 @@ class _Site:
 
     @property
     def where(self) -> str:
+        """How warnings name the place."""
         return f"Cell {self.cell}, line {self.line}"
 
 
@@ -634,12 +661,12 @@ class _ScriptBuilder:
     # ----------------------------------------------------------------- cells
 
     def add_cell(self, number: int, source: str) -> None:
-        """Export one code cell, separated from the previous one by a ``# %%`` marker."""
+        """Export one code cell after a ``# %% cell N`` marker (kept even when nothing of the
+        cell remains, so the reader sees where its dropped lines were)."""
         self.cell_lines = _split_lines(source)
         exported = self._cell(number, source, first_line=1)
-        if exported:
-            self.lines.extend([("", None), (f"# %% cell {number}", None)])
-            self.lines.extend(exported)
+        self.lines.extend([("", None), (_cell_marker(number), None)])
+        self.lines.extend(exported)
 
     def _cell(self, number: int, source: str, first_line: int) -> list[tuple[str, Origin]]:
         """The plain-Python lines for `source` (a cell, or a cell magic's body)."""
@@ -1076,8 +1103,8 @@ class _ScriptBuilder:
         unbound = self._unbound(fields)
         if unbound:
             if any(f"{{{expr}}}" in text for expr, _c, _s in fields):
-                self.warnings.append(f"{site.where}: `{{...}}` in `{text}` uses {', '.join(sorted(unbound))}, "
-                                     "not defined in the notebook; it is kept literally")
+                self.warnings.append(f"{site.where}: `{text}` needs {', '.join(sorted(unbound))}, which the "
+                                     "notebook does not define before; the braces are kept literally")
             return _literal(text)
         return _fstring(pieces)
 
@@ -1112,6 +1139,7 @@ class _ScriptBuilder:
         return self.cell_lines[line - 1] if 0 < line <= len(self.cell_lines) else ""
 
     def _report(self, origin: Origin, kind: str, original: str, replacement: str) -> None:
+        """Record a rewrite: every change to the user's code is shown to them."""
         self.rewrites.append(Rewrite(origin[0], origin[1], kind, original, replacement))
 
     # ----------------------------------------------------------------- result
@@ -1152,6 +1180,7 @@ def _fstring(pieces: list[tuple[str, str | None, str | None, str | None]]) -> st
 
 
 def _is_expression(code: str) -> bool:
+    """Whether ``x = %time code`` can keep `code` as the assigned value."""
     try:
         ast.parse(code, mode="eval")
     except SyntaxError:
@@ -1253,6 +1282,7 @@ def _raw_cell_hazards(number: int, source: str) -> list[str]:
 
 
 def _words(command: str) -> list[str]:
+    """Shell words of `command` (none when its quotes do not balance: then it is no install)."""
     try:
         return shlex.split(command)
     except ValueError:

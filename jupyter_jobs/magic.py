@@ -19,7 +19,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import display
 
 from .errors import JobError
-from .notebook_path import find_notebook
+from .notebook_path import CellsRun, find_notebook
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
@@ -34,9 +34,14 @@ WANDB_SOURCE_NAMES = {"repo": "git", "artifact": "artifact", "image": "image"}
 START_A_RUN = "start one in this notebook with run = wandb.init(project=...)"
 
 
+CELLS_RUN = CellsRun()
+
+
 def register(ipython: InteractiveShell) -> None:
     """Make `%wandb_job` available in this shell (called by `%load_ext jupyter_jobs`)."""
     ipython.register_magic_function(wandb_job, magic_kind="line", magic_name="wandb_job")
+    if CELLS_RUN.record not in ipython.events.callbacks["post_run_cell"]:
+        ipython.events.register("post_run_cell", CELLS_RUN.record)
 
 
 @magic_arguments()
@@ -62,6 +67,9 @@ def wandb_job(line: str) -> None:
     Run it after `run = wandb.init(...)`: the saved notebook is exported to a plain-Python
     script, the job (git, code-artifact or image sourced, chosen as W&B would) is stored
     locally and both the code and the job artifact are logged to the run.
+
+    Examples: `%wandb_job`, `%wandb_job --dry-run`, `%wandb_job --source artifact`,
+    `%wandb_job --list`, `%wandb_job --show job-source-my_project-train.ipynb:latest`.
     """
     args = parse_argstring(wandb_job, line)
     try:
@@ -121,7 +129,19 @@ def _create_from_magic(options: dict[str, Any]) -> None:
         if start_run:
             run.finish()
     print(_status_line(result, run))
+    _warn_if_unsaved(notebook)
     _display_record(result.record)
+
+
+def _warn_if_unsaved(notebook: Path) -> None:
+    """Say so when cells that ran are missing from the saved notebook the job was made from."""
+    unsaved = CELLS_RUN.unsaved(notebook)
+    if unsaved:
+        print(
+            f"Warning: {unsaved} cell(s) ran after {notebook.name} was last saved and are not in it, "
+            "so the job lacks that code: save the notebook (Ctrl+S) and run %wandb_job again.",
+            file=sys.stderr,
+        )
 
 
 def _require_run(run: Run | None, options: Mapping[str, Any], hint: str) -> None:

@@ -6,6 +6,7 @@ order of trust: the path the side panel passes explicitly, then what jupyter_ser
 path with JupyterLab 4, a path relative to the server root with older servers), then VS Code's
 `__vsc_ipynb_file__`, then the `WANDB_NOTEBOOK_NAME` that W&B users already set. Kernels
 started by nbclient or papermill have none of these, so the user must say which notebook.
+`CellsRun` then tells whether code that ran is missing from the saved file.
 
 jupyter_server sets `JPY_SESSION_NAME` when it starts the kernel, and ipykernel copies it into
 `__session__` once. Renaming the notebook updates the server's session and the environment for
@@ -15,12 +16,17 @@ exists most likely means a rename, and the message says so.
 
 from __future__ import annotations
 
+import json
 import os
+import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import JobError
+
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import ExecutionResult
 
 NOT_FOUND = (
     "Cannot tell which notebook this kernel runs (no __session__, JPY_SESSION_NAME, "
@@ -105,3 +111,41 @@ def _checked(path: Path, missing: str) -> Path:
     if path.stat().st_size == 0:
         raise JobError(f"The notebook {path} is empty on disk", hint="save it (Ctrl+S), then run %wandb_job again")
     return path.resolve()
+
+
+class CellsRun:
+    """When each user cell ran in this kernel: the job is made from the *saved* notebook.
+
+    Jupyter does not save before running a cell, so a user can edit a cell, run it (the run
+    logs its results) and create the job from a file that does not hold that code. A cell
+    that ran after the file was last saved and whose code is not in the file is such an
+    unsaved edit. Only cells the user ran count (`store_history`), not the panel's calls.
+    """
+
+    def __init__(self) -> None:
+        self._cells: list[tuple[float, str]] = []
+
+    def record(self, result: ExecutionResult) -> None:
+        """IPython `post_run_cell` callback."""
+        if result.info.store_history:
+            self._cells.append((time.time(), result.info.raw_cell))
+
+    def unsaved(self, notebook: Path) -> int:
+        """How many distinct cells ran after `notebook` was saved and are not in it."""
+        if notebook.suffix != ".ipynb":
+            return 0
+        saved_at = notebook.stat().st_mtime
+        saved = {_normalised(source) for source in _code_cells(notebook)}
+        ran_since = {_normalised(code) for ran_at, code in self._cells if ran_at > saved_at and code.strip()}
+        return len(ran_since - saved)
+
+
+def _code_cells(notebook: Path) -> list[str]:
+    """The code cells' sources as saved (nbformat 4 stores them as a string or a list of lines)."""
+    cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
+    return ["".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            for cell in cells if cell.get("cell_type") == "code"]
+
+
+def _normalised(code: str) -> str:
+    return "\n".join(line.rstrip() for line in code.strip().splitlines())

@@ -81,7 +81,7 @@ def render_text(record: Mapping[str, Any]) -> str:
 
 
 def _widget_children(record: Mapping[str, Any]) -> tuple[widgets.Widget, ...]:
-    """Sections as HTML widgets, the long lists in an Accordion, the command in a text box."""
+    """Sections as HTML widgets, the long lists in an Accordion, the commands in copyable text boxes."""
     sections = [widgets.HTML(_frame(section)) for section in _sections(record)]
     collapsible = list(_collapsible_sections(record))
     accordion = widgets.Accordion(

@@ -163,8 +163,10 @@ def open_notebook(page: Any, lab: Lab, notebook: str) -> None:
     page.wait_for_function(
         """async (path) => {
             const app = window.jupyterapp;
-            const widget = app && app.shell.currentWidget;
-            if (!widget || !widget.context || widget.context.path !== path) return false;
+            const widget = app && Array.from(app.shell.widgets('main')).find(
+                w => w.context && w.context.path === path
+            );
+            if (!widget || !widget.sessionContext) return false;
             await widget.sessionContext.ready;
             return widget.sessionContext.session?.kernel?.status === 'idle';
         }""",
@@ -174,10 +176,13 @@ def open_notebook(page: Any, lab: Lab, notebook: str) -> None:
 
 
 def run_all_cells(page: Any) -> None:
-    """Run All, as from the Run menu, then wait for the last cell's execution count."""
-    prompt = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-InputPrompt").last
+    """Run > Run All Cells, then wait for the last cell's execution count."""
+    notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+    prompt = notebook.locator(".jp-InputPrompt").last
     expect(prompt).to_have_text("[ ]:")  # never run: a count below can only come from this run
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    notebook.locator(".jp-InputPrompt").first.click()  # focus the notebook, as a user would
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel").get_by_text("Run All Cells", exact=True).click()
     expect(prompt).to_have_text(re.compile(r"\[\d+\]:"), timeout=SLOW)
 
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tracemalloc
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jupyter_jobs.errors import JobError
 from jupyter_jobs.export import (
     ExportResult,
+    _light_json,
     annotated_script,
     export_notebook_text,
     export_path,
@@ -445,3 +449,49 @@ def test_hazards_come_in_line_order_and_include_raw_cells() -> None:
     assert [hazard.split(":")[0] for hazard in launch_converter_hazards(text)] == [
         "cell 1, line 1", "cell 1, line 2", "cell 1, line 3", "cell 2"]
     assert launch_converter_hazards(text)[-1] == "cell 2: raw cell is copied into the script as it is, and it is not Python"
+
+
+# --------------------------------------------------------------------------- reading outputs
+
+
+def with_outputs(source: str, outputs: list) -> str:
+    return json.dumps({"nbformat": 4, "nbformat_minor": 4, "metadata": {"widgets": {"state": {"a": [[{"b": "}"}]]}}},
+                       "cells": [{"cell_type": "code", "metadata": {"tags": ["x"]}, "execution_count": 1,
+                                  "source": source, "outputs": outputs, "attachments": {}}]}, indent=1)
+
+
+json_text = st.text(alphabet=st.sampled_from('"\\{}[]:, a\u00e9\n'), max_size=12)  # what could confuse a skipper
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | json_text,
+                           lambda children: st.lists(children, max_size=4) | st.dictionaries(json_text, children, max_size=4),
+                           max_leaves=20)
+
+
+@settings(max_examples=150, deadline=None)
+@given(outputs=st.lists(json_values, max_size=4))
+def test_outputs_of_any_shape_are_skipped_exactly(outputs: list) -> None:
+    """The reader skips outputs without building them; whatever they hold, it must land on the
+    same cells that json.loads sees (checked on the reader itself: a reader error would fall back
+    to json.loads and hide the bug from the export)."""
+    source = "x = '\"quoted\" \\\\ text'\n!echo {x}"
+    assert _light_json(with_outputs(source, outputs)) == {
+        "nbformat": 4, "metadata": {}, "cells": [{"cell_type": "code", "metadata": {}, "source": source}]}
+    assert export_notebook_text(with_outputs(source, outputs), "nb.ipynb") == export_notebook_text(with_outputs(source, []), "nb.ipynb")
+
+
+def test_memory_does_not_grow_with_output_size() -> None:
+    image = {"output_type": "display_data", "metadata": {}, "data": {"image/png": "iVBORw0KGgo" * 2_000_000}}
+    text = with_outputs("print(1)", [image, {"output_type": "stream", "name": "stdout", "text": ["line\n"] * 1000}])
+    assert len(text) > 20_000_000
+    tracemalloc.start()
+    try:
+        export_notebook_text(text, "big.ipynb")
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2_000_000
+
+
+def test_truncated_notebook_with_outputs_is_reported_as_damaged() -> None:
+    text = with_outputs("print(1)", [{"output_type": "stream", "name": "stdout", "text": "x" * 1000}])
+    with pytest.raises(JobError, match=r"^nb.ipynb is not valid JSON"):
+        export_notebook_text(text[: len(text) // 2], "nb.ipynb")

@@ -133,11 +133,29 @@ def test_same_notebook_twice_is_the_same_version_and_a_saved_change_is_the_next(
 
     name = "job-source-job_example-train.ipynb"
     assert re.match(rf"Created {name}:v0; code and job artifacts logged to run \w+\.\n", text(outputs[3]))
+    assert "was last saved" not in text(outputs[3]) + text(outputs[6])  # everything that ran is saved
     assert text(outputs[4]).startswith(f"Unchanged, already stored as {name}:v0;")
     assert text(outputs[6]).startswith(f"Created {name}:v1;")
     assert [job.label for job in JobStore.open(store_dir).versions(name)] == ["v1", "v0"]
     jobs_logged = [a.name for a in wandb_log.artifacts(offline_logs()[0].parent) if a.type == "job"]
     assert jobs_logged == [name] * 3  # each call logs; W&B dedups equal content into one version
+
+
+@pytest.mark.kernel
+def test_code_that_ran_but_was_not_saved_is_warned_about(
+    tmp_path: Path, kernel_env: Callable[[str], None], store_dir: Path
+) -> None:
+    kernel_env("train.ipynb")
+    notebook = write(tmp_path / "train.ipynb", SETUP, INIT, "run.log({'loss': 0.5})", "%wandb_job")
+
+    outputs = execute(notebook, SETUP, INIT, "run.log({'loss': 0.1, 'extra': 1})", "%wandb_job")  # edited, unsaved
+
+    status, warning = text(outputs[3]).splitlines()[:2]
+    assert status.startswith("Created job-source-job_example-train.ipynb:v0;")
+    assert warning == (
+        "Warning: 1 cell(s) ran after train.ipynb was last saved and are not in it, so the job lacks that code: "
+        "save the notebook (Ctrl+S) and run %wandb_job again."
+    )
 
 
 @pytest.mark.kernel
