@@ -195,7 +195,7 @@ def annotated_script(result: ExportResult) -> str:
 def _read_text(file: Path) -> str:
     """The file's text, or a one-line reason it cannot be read."""
     try:
-        return file.read_text(encoding="utf-8")
+        return file.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise JobError(f"{file} does not exist", hint="save the notebook first, or check the path") from None
     except IsADirectoryError:
@@ -459,7 +459,7 @@ def _transformed_by_line(lines: list[str]) -> tuple[list[str], ast.Module] | Non
     for index, line in enumerate(lines):
         if not _IPYTHON_SYNTAX.search(line):
             continue
-        if line.rstrip().endswith("\\"):
+        if line.rstrip().endswith("\\") or line.lstrip().startswith("%%"):
             return None
         new = _transformer().transform_cell(line).rstrip("\n")
         if new != line.rstrip():
@@ -929,7 +929,8 @@ class _ScriptBuilder:
         return [statement]
 
     def _run(self, _name: str, args: str, site: _Site) -> list[str] | None:
-        """``%run script.py args``: run it as ``__main__`` and keep the names it defines."""
+        """``%run script.py args``: run it as ``__main__`` with its own ``sys.argv``, as IPython
+        does, and keep the names it defines."""
         try:
             words = shlex.split(args)
         except ValueError:
@@ -946,10 +947,9 @@ class _ScriptBuilder:
             call, argv = f"runpy.run_path({_literal(words[0])}{init}, run_name=\"__main__\")", words
         else:
             return None
-        code = [f"globals().update({{name: value for name, value in {call}.items() if not name.startswith('__')}})"]
-        if len(argv) > 1:
-            self.imports.add("sys")
-            code.insert(0, f"sys.argv = {argv!r}")
+        self.imports.add("sys")
+        code = [f"sys.argv = {argv!r}",
+                f"globals().update({{name: value for name, value in {call}.items() if not name.startswith('__')}})"]
         self._report((site.cell, site.line), "run", site.original, "\n".join(code))
         return code
 
@@ -1153,9 +1153,9 @@ class _ScriptBuilder:
         if "subprocess" in self.imports:
             self.imports.add("sys")
         header.extend((f"import {module}", None) for module in sorted(self.imports))
-        if "subprocess" in self.imports:
-            header.append(("sys.stdout.reconfigure(line_buffering=True)  # print() and commands, in notebook order",
-                           None))
+        if "subprocess" in self.imports:  # print() and command output, in notebook order
+            header.extend([('if hasattr(sys.stdout, "reconfigure"):', None),
+                           ("    sys.stdout.reconfigure(line_buffering=True)", None)])
         if self.calls_display and not self.binds_display:
             header.extend([("", None), ("def display(*objects, **_options):", None),
                            ('    """IPython\'s display() outside Jupyter: print what it would show."""', None),

@@ -152,8 +152,10 @@ def browser() -> Iterator[Any]:
 def page(browser: Any, lab: Lab) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     page = context.new_page()
+    page.on("console", lambda message: print(f"browser {message.type}: {message.text}"))
     yield page
     context.close()
+    print(f"--- end of {lab.log}:\n{lab.log.read_text()[-3000:]}")  # shown when a test fails
 
 
 def open_notebook(page: Any, lab: Lab, notebook: str) -> None:

@@ -16,6 +16,8 @@ from jupyter_jobs.errors import JobError
 from jupyter_jobs.export import (
     ExportResult,
     _light_json,
+    _transformed_by_line,
+    _transformer,
     annotated_script,
     export_notebook_text,
     export_path,
@@ -350,6 +352,12 @@ def test_annotated_script_marks_each_rewrite_and_still_compiles() -> None:
     assert "# jupyter-jobs: writefile (cell 3, line 1), rewritten: %%writefile a.txt\npathlib.Path" in annotated
 
 
+def test_annotated_script_notes_a_cell_that_was_dropped_whole_under_its_marker() -> None:
+    annotated = annotated_script(export("%load_ext autoreload\n%autoreload 2", "x = 1"))
+    assert ("# %% cell 1\n# jupyter-jobs: dropped (cell 1, line 1), dropped: %load_ext autoreload\n"
+            "# jupyter-jobs: dropped (cell 1, line 2), dropped: %autoreload 2\n\n# %% cell 2\nx = 1") in annotated
+
+
 # --------------------------------------------------------------------------- bad input
 
 
@@ -495,3 +503,23 @@ def test_truncated_notebook_with_outputs_is_reported_as_damaged() -> None:
     text = with_outputs("print(1)", [{"output_type": "stream", "name": "stdout", "text": "x" * 1000}])
     with pytest.raises(JobError, match=r"^nb.ipynb is not valid JSON"):
         export_notebook_text(text[: len(text) // 2], "nb.ipynb")
+
+
+LINE_POOL = [
+    "x = 1", "!echo hi", "    !echo indented", "files = !ls", "%time y = 2", "len?", "%matplotlib inline",
+    "for i in range(2):", "    print(i)", 's = """', "!not a command inside a string", '"""', "t = (1,", "     2)",
+    "# a comment?", "d = {'a': 1}", "%env A=1", "z = %time 3", "print('!bang', 'q?')", "if x:", "    %cd /tmp",
+    "    pass", "%%bash", "%%capture", "!wget url \\", "   -O out", "value = 5 % 3", "print(x)?", "def f():",
+    "    !echo in function", "    return 1",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(LINE_POOL), min_size=1, max_size=8))
+def test_line_by_line_fast_path_agrees_with_ipython_on_whole_cells(lines: list[str]) -> None:
+    """The fast path transforms IPython lines one at a time; whenever it accepts a cell, the
+    result must be what IPython's transformer gives for the whole cell."""
+    fast = _transformed_by_line(lines)
+    if fast is not None:
+        whole = _transformer().transform_cell("\n".join(lines)).rstrip("\n").split("\n")
+        assert fast[0] == whole
