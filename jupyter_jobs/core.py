@@ -69,11 +69,12 @@ class _CodeArtifact:
 
 def create_job(request: CreateRequest, run: Any = None) -> JobResult:
     """Create (or find) the job version for a notebook or script, and publish it to `run`."""
-    from .export import export_path
+    from .export import export_text, read_source
 
     path = _existing_file(request.path)
-    export = export_path(path)
-    notebook_bytes = _notebook_copy(path, export, request.strip_outputs)
+    source_text = read_source(path)
+    export = export_text(source_text, path.name)
+    notebook_bytes = _notebook_copy(source_text, export, request.strip_outputs)
     warnings = _secret_warnings(export, notebook_bytes, request.allow_secrets)
     project = request.project or DEFAULT_PROJECT
     entity = request.entity or os.environ.get("WANDB_ENTITY") or None
@@ -87,7 +88,7 @@ def create_job(request: CreateRequest, run: Any = None) -> JobResult:
     summary = dict(sorted((request.summary or {}).items()))
     spec = jobspec.build_spec(decision.source_type, source, jobspec.type_json(config), jobspec.type_json(summary))
     job_files = _job_files(spec, export, decision)
-    warnings += list(decision.warnings) + _git_notebook_hazards(decision, path) + list(export.warnings)
+    warnings += list(decision.warnings) + _git_notebook_hazards(decision, export, source_text) + list(export.warnings)
     if decision.source_type == "artifact" and not entity:
         warnings.append("no entity given: the code reference uses '_' for it (pass --entity or set WANDB_ENTITY)")
     record = _record(request, project, entity, decision, job_name, spec, job_files, code, export, config, warnings)
@@ -101,16 +102,15 @@ def _existing_file(path: Path) -> Path:
     return path.resolve()
 
 
-def _notebook_copy(path: Path, export: ExportResult, strip_outputs: bool) -> bytes | None:
+def _notebook_copy(source_text: str, export: ExportResult, strip_outputs: bool) -> bytes | None:
     """The original notebook travels in the code artifact, optionally without its outputs."""
     if not export.is_notebook:
         return None
-    raw = path.read_bytes()
     if not strip_outputs:
-        return raw
+        return source_text.encode("utf-8")
     from .secrets import strip_outputs as strip
 
-    return strip(raw.decode("utf-8")).encode()
+    return strip(source_text).encode("utf-8")
 
 
 def _secret_warnings(export: ExportResult, notebook_bytes: bytes | None, allow: bool) -> list[str]:
@@ -167,13 +167,13 @@ def _job_files(spec: Mapping[str, Any], export: ExportResult, decision: SourceDe
     return files
 
 
-def _git_notebook_hazards(decision: SourceDecision, path: Path) -> list[str]:
+def _git_notebook_hazards(decision: SourceDecision, export: ExportResult, source_text: str) -> list[str]:
     """A git job runs the committed notebook through W&B Launch's converter: say what breaks it."""
-    if decision.git is None or path.suffix != ".ipynb":
+    if decision.git is None or not export.is_notebook:
         return []
     from .export import launch_converter_hazards
 
-    hazards = launch_converter_hazards(path.read_text(encoding="utf-8"))
+    hazards = launch_converter_hazards(source_text)
     return [f"{hazard} — W&B Launch's converter breaks on it; consider --source artifact" for hazard in hazards]
 
 

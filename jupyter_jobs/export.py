@@ -138,14 +138,27 @@ _REDIRECT = re.compile(r"^(?:\d?>>?|&>>?|<)(.*)$")
 
 def export_path(path: str | PathLike[str]) -> ExportResult:
     """Export a notebook (``.ipynb``) or take a script (``.py``) as it is, once it compiles."""
+    return export_text(read_source(path), Path(path).name)
+
+
+def read_source(path: str | PathLike[str]) -> str:
+    """The notebook's or script's text as saved (no newline translation, no byte-order mark), read once.
+
+    Callers that need the original too (the code artifact keeps the notebook byte for byte)
+    encode this text back instead of reading the file again.
+    """
     file = Path(path)
     if file.suffix not in (".ipynb", ".py"):
         raise JobError(f"{file.name} is neither a notebook (.ipynb) nor a script (.py)",
                        hint="give the path of the notebook or script the job should run")
-    text = _read_text(file)
-    if file.suffix == ".py":
-        return _script_as_is(text, file.name)
-    return export_notebook_text(text, file.name)
+    return _read_text(file)
+
+
+def export_text(text: str, name: str) -> ExportResult:
+    """Export `text`, a notebook's JSON or a script's code, as its file `name` says it is."""
+    if name.endswith(".py"):
+        return _script_as_is(text, name)
+    return export_notebook_text(text, name)
 
 
 def export_notebook_text(text: str, name: str) -> ExportResult:
@@ -195,7 +208,7 @@ def annotated_script(result: ExportResult) -> str:
 def _read_text(file: Path) -> str:
     """The file's text, or a one-line reason it cannot be read."""
     try:
-        return file.read_text(encoding="utf-8-sig")
+        return file.read_bytes().decode("utf-8").removeprefix("\ufeff")  # a byte-order mark some editors write
     except FileNotFoundError:
         raise JobError(f"{file} does not exist", hint="save the notebook first, or check the path") from None
     except IsADirectoryError:

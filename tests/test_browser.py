@@ -66,8 +66,9 @@ class Lab:
         self.store = store
         self.log = log
 
-    def page_url(self, notebook: str) -> str:
-        return f"{self.url}/lab/tree/{notebook}?token={TOKEN}"
+    def page_url(self, notebook: str, workspace: str) -> str:
+        """A named workspace per test: nothing a previous test left open is restored."""
+        return f"{self.url}/lab/workspaces/{workspace}/tree/{notebook}?token={TOKEN}"
 
 
 def _free_port() -> int:
@@ -158,9 +159,9 @@ def page(browser: Any, lab: Lab) -> Iterator[Any]:
     print(f"--- end of {lab.log}:\n{lab.log.read_text()[-3000:]}")  # shown when a test fails
 
 
-def open_notebook(page: Any, lab: Lab, notebook: str) -> None:
+def open_notebook(page: Any, lab: Lab, notebook: str, workspace: str) -> None:
     """Open the notebook and wait until its kernel is ready, as a user waits for "Idle"."""
-    page.goto(lab.page_url(notebook))
+    page.goto(lab.page_url(notebook, workspace))
     page.wait_for_selector("#jp-main-dock-panel", timeout=SLOW)
     page.wait_for_function(
         """async (path) => {
@@ -205,7 +206,7 @@ def screenshot(page: Any, name: str) -> Path:
 
 
 def test_create_job_from_the_active_run(page: Any, lab: Lab) -> None:
-    open_notebook(page, lab, "train.ipynb")
+    open_notebook(page, lab, "train.ipynb", "create")
     run_all_cells(page)
     panel = open_panel(page)
 
@@ -243,7 +244,7 @@ def create_through_rest(lab: Lab, notebook: str, project: str) -> None:
 
 def test_stored_job_opens_from_the_list(page: Any, lab: Lab) -> None:
     create_through_rest(lab, "train.ipynb", "job_example")
-    open_notebook(page, lab, "train.ipynb")
+    open_notebook(page, lab, "train.ipynb", "stored")
     panel = open_panel(page)
 
     panel.locator(".jp-JobsPanel-job", has_text=TRAIN_JOB).click()
@@ -256,7 +257,7 @@ def test_stored_job_opens_from_the_list(page: Any, lab: Lab) -> None:
 
 
 def test_notebook_without_a_run_offers_the_saved_file(page: Any, lab: Lab) -> None:
-    open_notebook(page, lab, "plain.ipynb")
+    open_notebook(page, lab, "plain.ipynb", "no-run")
     run_all_cells(page)
 
     # The notebook toolbar button runs the same command as the panel's button.

@@ -131,3 +131,14 @@ def test_run_refuses_unknown_config_keys(write_notebook, store_dir: Path) -> Non
     ran = run_cli("run", NAME, "--config", "lr=0.1", "--store", str(store_dir))
     assert ran.returncode == 1
     assert "no config key lr" in ran.stderr and "known keys: epochs, learning_rate" in ran.stderr
+
+
+def test_notebook_travels_byte_for_byte_with_crlf_and_without_its_bom(tmp_path: Path, store_dir: Path) -> None:
+    path = tmp_path / "windows.ipynb"
+    original = ("\ufeff" + notebook_json("import wandb", "x = 1").replace("\n", "\r\n")).encode("utf-8")
+    path.write_bytes(original)
+    result = run_cli("create", str(path), "--store", str(store_dir), "--json")
+    assert result.returncode == 0, result.stderr
+    code = json.loads(result.stdout)["code_artifact"]
+    assert Path(code["path"], "windows.ipynb").read_bytes() == original.removeprefix("\ufeff".encode())
+    assert "x = 1" in Path(code["path"], "windows.py").read_text()
