@@ -199,6 +199,7 @@ def annotated_script(result: ExportResult) -> str:
         indent = line[: len(line) - len(line.lstrip())]
         annotated.extend(indent + note for note in notes.get(index, ()))
         annotated.append(line)
+    annotated.extend(notes.get(len(lines), ()))  # rewrites in the last cell after its last line
     return "\n".join(annotated)
 
 
