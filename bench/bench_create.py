@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib import REPO, Stats, bench_env, ms, print_table, size_mb, write_notebook  # noqa: E402
 
 MARKER = "# bench-edit 000000"
+OURS, REF = "%wandb_job", "log_code"
 REMOTE = "https://github.com/example/bench-repo.git"
 
 
@@ -139,15 +140,13 @@ class Kernel:
         self.client.start_channels()
         self.client.wait_for_ready(timeout=120)
 
-    def run(self, code: str, expression: str | None = None) -> tuple[str | None, float, str]:
-        """Execute `code`: (the expression's value, end-to-end ms, printed text); raise on error."""
-        printed: list[str] = []
+    def run(self, code: str, expression: str | None = None) -> tuple[str | None, float, dict[str, str]]:
+        """Execute `code`: (the expression's value, end-to-end ms, printed text by stream); raise on error."""
+        printed = {"stdout": "", "stderr": ""}
 
         def hook(message: dict) -> None:
             if message["msg_type"] == "stream":
-                printed.append(message["content"]["text"])
-            elif message["msg_type"] == "error":
-                printed.append("\n".join(message["content"]["traceback"]))
+                printed[message["content"]["name"]] += message["content"]["text"]
 
         started = time.perf_counter()
         reply = self.client.execute_interactive(code, user_expressions={"value": expression} if expression else {},
@@ -155,9 +154,9 @@ class Kernel:
         elapsed = (time.perf_counter() - started) * 1000
         content = reply["content"]
         if content["status"] != "ok":
-            raise RuntimeError(f"kernel error: {content.get('ename')}: {content.get('evalue')}\n{''.join(printed)}")
+            raise RuntimeError(f"kernel error: {content.get('ename')}: {content.get('evalue')}")
         value = content["user_expressions"].get("value", {}).get("data", {}).get("text/plain")
-        return value, elapsed, "".join(printed)
+        return value, elapsed, printed
 
     def close(self) -> None:
         self.client.stop_channels()
@@ -173,10 +172,11 @@ run.summary["loss"] = 0.25
 _bench_has_magic = "wandb_job" in get_ipython().magics_manager.magics["line"]
 """
 
-# The brief's fallback when the magic is missing: the core call with the active run.
+# When the magic cannot be loaded: the core call with the active run, saying what it did.
 CORE_CALL = ("from jupyter_jobs import CreateRequest, create_job\n"
-             "create_job(CreateRequest(path={path!r}, project=run.project, config=dict(run.config), "
-             "summary=dict(run.summary)), run=run)")
+             "_bench_result = create_job(CreateRequest(path={path!r}, project=run.project, "
+             "config=dict(run.config), summary=dict(run.summary)), run=run)\n"
+             "print('Created' if _bench_result.created else 'Unchanged')")
 OURS_MAGIC = "%wandb_job --notebook {path}"
 REFERENCE = "run.log_code(root={folder!r}, include_fn=lambda path, root: path.endswith(('.py', '.ipynb')))"
 TIMED = "_bench_t0 = time.perf_counter()\n{call}\n_bench_ms = (time.perf_counter() - _bench_t0) * 1000"
@@ -189,39 +189,40 @@ class Samples:
     outcomes: dict[str, int] = field(default_factory=dict)
 
 
-def timed_call(kernel: Kernel, call: str, samples: Samples | None) -> float:
-    """Run `call` timed inside the kernel; record both timings and what the magic said."""
+def timed_call(kernel: Kernel, call: str, samples: Samples | None, creates: bool) -> float:
+    """Run `call` timed inside the kernel and record both timings; a job creation must say
+    "Created" or "Unchanged" (the magic prints its errors as one line instead of raising)."""
     value, end_to_end, printed = kernel.run(TIMED.format(call=call), "_bench_ms")
-    if "rror" in printed and "Created" not in printed and "Unchanged" not in printed:
-        raise RuntimeError(f"{call!r} failed: {printed.strip()[-500:]}")
+    outcome = "created" if "Created" in printed["stdout"] else "unchanged" if "Unchanged" in printed["stdout"] else None
+    if creates and outcome is None:
+        raise RuntimeError(f"{call!r} created no job: {(printed['stderr'] or printed['stdout']).strip()[-500:]}")
     inside = float(value or "nan")
     if samples is not None:
         samples.inside.append(inside)
         samples.end_to_end.append(end_to_end)
-        outcome = "created" if "Created" in printed else "unchanged" if "Unchanged" in printed else "logged"
-        samples.outcomes[outcome] = samples.outcomes.get(outcome, 0) + 1
+        samples.outcomes[outcome or "logged"] = samples.outcomes.get(outcome or "logged", 0) + 1
     return inside
 
 
 def measure_case(kernel: Kernel, case: Case, ours_call: str, repeats: int) -> list[list[object]]:
     """First (cold) calls, then each mode with ours and the reference alternating."""
-    calls = {"%wandb_job": ours_call.format(path=str(case.notebook)),
-             "log_code": REFERENCE.format(folder=str(case.notebook.parent))}
-    first = {tool: timed_call(kernel, call, None) for tool, call in calls.items()}
-    rows: list[list[object]] = [[case.label, "first call", 1, ms(first["%wandb_job"]), "", "",
-                                 ms(first["log_code"]), "", f"{first['%wandb_job'] / first['log_code']:.2f}", ""]]
+    calls = {OURS: ours_call.format(path=str(case.notebook)),
+             REF: REFERENCE.format(folder=str(case.notebook.parent))}
+    first = {tool: timed_call(kernel, call, None, tool == OURS) for tool, call in calls.items()}
+    rows: list[list[object]] = [[case.label, "first call", 1, ms(first[OURS]), "", "", ms(first[REF]), "",
+                                 f"{first[OURS] / first[REF]:.2f}", ""]]
     for mode, before in (("unchanged", lambda: None), ("changed", case.edit)):
         results = {tool: Samples() for tool in calls}
         for round_ in range(repeats):
             before()
             for tool in (list(calls) if round_ % 2 else list(calls)[::-1]):
-                timed_call(kernel, calls[tool], results[tool])
+                timed_call(kernel, calls[tool], results[tool], tool == OURS)
         rows.append(_row(case, mode, results))
     return rows
 
 
 def _row(case: Case, mode: str, results: dict[str, Samples]) -> list[object]:
-    ours, reference = results["%wandb_job"], results["log_code"]
+    ours, reference = results[OURS], results[REF]
     inside, outside, ref_inside = Stats.of(ours.inside), Stats.of(ours.end_to_end), Stats.of(reference.inside)
     met = "met" if inside.median <= case.target_ms else "MISSED"
     outcomes = ", ".join(f"{count} {what}" for what, count in sorted(ours.outcomes.items()))

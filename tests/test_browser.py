@@ -150,28 +150,27 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(browser: Any, lab: Lab) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+def page(browser: Any, lab: Lab, request: pytest.FixtureRequest) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1440, "height": 1300})
     page = context.new_page()
     page.on("console", lambda message: print(f"browser {message.type}: {message.text}"))
     yield page
+    screenshot(page, f"last-{request.node.name}.png")  # what the page showed at the end
     context.close()
     print(f"--- end of {lab.log}:\n{lab.log.read_text()[-3000:]}")  # shown when a test fails
 
 
 def open_notebook(page: Any, lab: Lab, notebook: str, workspace: str) -> None:
-    """Open the notebook and wait until its kernel is ready, as a user waits for "Idle"."""
+    """Open the notebook, make it the active tab, and wait for its kernel to be idle."""
     page.goto(lab.page_url(notebook, workspace))
     page.wait_for_selector("#jp-main-dock-panel", timeout=SLOW)
+    # Headless Chromium gives the page no focus, so nothing is "current" until a tab is clicked.
+    page.locator("#jp-main-dock-panel .lm-TabBar-tab", has_text=notebook).click()
     page.wait_for_function(
-        """async (path) => {
-            const app = window.jupyterapp;
-            const widget = app && Array.from(app.shell.widgets('main')).find(
-                w => w.context && w.context.path === path
-            );
-            if (!widget || !widget.sessionContext) return false;
-            await widget.sessionContext.ready;
-            return widget.sessionContext.session?.kernel?.status === 'idle';
+        """(path) => {
+            const widget = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+            return !!widget && !!widget.context && widget.context.path === path
+                && widget.sessionContext.session?.kernel?.status === 'idle';
         }""",
         arg=notebook,
         timeout=SLOW,
@@ -183,7 +182,6 @@ def run_all_cells(page: Any) -> None:
     notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
     prompt = notebook.locator(".jp-InputPrompt").last
     expect(prompt).to_have_text("[ ]:")  # never run: a count below can only come from this run
-    notebook.locator(".jp-InputPrompt").first.click()  # focus the notebook, as a user would
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-itemLabel").get_by_text("Run All Cells", exact=True).click()
     expect(prompt).to_have_text(re.compile(r"\[\d+\]:"), timeout=SLOW)
@@ -196,6 +194,17 @@ def open_panel(page: Any) -> Any:
     panel = page.locator(PANEL)
     expect(panel.get_by_role("button", name="Create job")).to_be_visible()
     return panel
+
+
+def widen_side_panel(page: Any, width: int = 560) -> None:
+    """Drag the side panel's edge, as a user does, so that screenshots are readable."""
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle:not(.lm-mod-hidden)").first
+    box = handle.bounding_box()
+    middle = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] / 2, middle)
+    page.mouse.down()
+    page.mouse.move(width, middle, steps=5)
+    page.mouse.up()
 
 
 def screenshot(page: Any, name: str) -> Path:
@@ -222,6 +231,7 @@ def test_create_job_from_the_active_run(page: Any, lab: Lab) -> None:
     expect(details.locator(".jp-JobsPanel-table").first).to_contain_text("epochs")
     expect(details.locator(".jp-JobsPanel-launch")).not_to_be_empty()
     expect(panel.locator(".jp-JobsPanel-job", has_text=TRAIN_JOB)).to_contain_text("v0")
+    widen_side_panel(page)
     shot = screenshot(page, "panel-created.png")
     shutil.copyfile(shot, REPO_ROOT / "docs" / "panel.png")
 
@@ -253,7 +263,12 @@ def test_stored_job_opens_from_the_list(page: Any, lab: Lab) -> None:
     expect(details.locator(".jp-JobsPanel-status")).to_have_text("Job in the store")
     expect(details.locator(".jp-JobsPanel-jobName")).to_have_text(TRAIN_JOB)
     expect(details.locator(".jp-JobsPanel-sourceType")).to_contain_text("artifact")
+    widen_side_panel(page)
     screenshot(page, "panel-stored.png")
+    page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})")
+    page.wait_for_selector("body[data-jp-theme-light='false']", state="attached")
+    page.wait_for_selector("#jupyterlab-splash", state="detached")
+    screenshot(page, "panel-stored-dark.png")
 
 
 def test_notebook_without_a_run_offers_the_saved_file(page: Any, lab: Lab) -> None:
