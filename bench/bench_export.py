@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import PYTHON, REPO, Stats, bench_env, ms, print_table, ratio, size_mb, write_notebook  # noqa: E402
+from benchlib import PYTHON, REPO, Stats, bench_env, ms, print_table, size_mb, write_notebook  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -38,11 +38,6 @@ class Stats:
         return cls(statistics.median(ordered), p95, len(ordered))
 
 
-def ratio(slower: float, faster: float) -> str:
-    """`slower / faster` as "12.3x"; the figure the targets are stated in."""
-    return f"{slower / faster:.1f}x" if faster > 0 else "n/a"
-
-
 def ms(value: float) -> str:
     return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
 

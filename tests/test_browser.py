@@ -269,6 +269,22 @@ def test_stored_job_opens_from_the_list(page: Any, lab: Lab) -> None:
     page.wait_for_selector("body[data-jp-theme-light='false']", state="attached")
     page.wait_for_selector("#jupyterlab-splash", state="detached")
     screenshot(page, "panel-stored-dark.png")
+    # The theme is a saved user setting: give the next tests the default one back.
+    page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
+    page.wait_for_selector("body[data-jp-theme-light='true']", state="attached")
+
+
+def test_command_palette_creates_from_the_active_notebook(page: Any, lab: Lab) -> None:
+    open_notebook(page, lab, "plain.ipynb", "palette")
+
+    page.keyboard.press("Control+Shift+C")
+    page.locator(".lm-CommandPalette-input").fill("Create W&B job")
+    page.keyboard.press("Enter")
+
+    # No run in this kernel: the panel opens and says so.
+    error = page.locator(PANEL).locator(".jp-JobsPanel-error[role='alert']")
+    expect(error).to_contain_text("No active W&B run", timeout=SLOW)
+    expect(page.locator(PANEL)).to_be_visible()
 
 
 def test_notebook_without_a_run_offers_the_saved_file(page: Any, lab: Lab) -> None:
@@ -281,6 +297,8 @@ def test_notebook_without_a_run_offers_the_saved_file(page: Any, lab: Lab) -> No
     panel = page.locator(PANEL)
     error = panel.locator(".jp-JobsPanel-error[role='alert']")
     expect(error).to_contain_text("No active W&B run", timeout=SLOW)
+    expect(error.get_by_role("button", name="Create from saved file (no run)")).to_be_visible()
+    widen_side_panel(page)
     screenshot(page, "panel-no-run.png")
 
     error.get_by_role("button", name="Create from saved file (no run)").click()
@@ -289,5 +307,6 @@ def test_notebook_without_a_run_offers_the_saved_file(page: Any, lab: Lab) -> No
     expect(details.locator(".jp-JobsPanel-jobName")).to_have_text(PLAIN_JOB, timeout=SLOW)
     expect(details.locator(".jp-JobsPanel-status")).to_have_text("Job created")
     expect(error).to_have_count(0)
+    expect(panel.locator(".jp-JobsPanel-job", has_text=PLAIN_JOB)).to_be_visible()
     assert JobStore.open(lab.store).resolve(PLAIN_JOB).record["notebook"].endswith("plain.ipynb")
     screenshot(page, "panel-from-file.png")
