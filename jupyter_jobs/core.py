@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -72,15 +73,17 @@ def create_job(request: CreateRequest, run: Any = None) -> JobResult:
     from .export import export_text, read_source
 
     path = _existing_file(request.path)
-    source_text = read_source(path)
-    export = export_text(source_text, path.name)
-    notebook_bytes = _notebook_copy(source_text, export, request.strip_outputs)
-    warnings = _secret_warnings(export, notebook_bytes, request.allow_secrets)
+    image = request.image or os.environ.get("WANDB_DOCKER")
+    # git runs in its own processes: ask it while this thread exports and scans the notebook.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        deciding = pool.submit(decide_source, path, choice=request.source, no_git=request.no_git, image=image)
+        source_text = read_source(path)
+        export = export_text(source_text, path.name)
+        notebook_bytes = _notebook_copy(source_text, export, request.strip_outputs)
+        warnings = _secret_warnings(export, notebook_bytes, request.allow_secrets)
+        decision = deciding.result()
     project = request.project or DEFAULT_PROJECT
     entity = request.entity or os.environ.get("WANDB_ENTITY") or None
-    decision = decide_source(
-        path, choice=request.source, no_git=request.no_git, image=request.image or os.environ.get("WANDB_DOCKER")
-    )
     code = _code_artifact(project, path, export, notebook_bytes)
     config = dict(request.config) if request.config is not None else (jobspec.infer_config(export.script) or {})
     job_name, source = _name_and_source(decision, code, path, export, entity, project, request.name)

@@ -9,6 +9,7 @@ from `importlib.metadata` — the same facts `pip freeze` prints, without its su
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import os
 import platform
@@ -67,6 +68,20 @@ def frozen_requirements(asked_for: Iterable[str] = ()) -> str:
     A package the notebook installs with `%pip install` and that is present here keeps its
     installed (tested) version; one that is not installed here is added as written.
     """
+    installed = _installed(_site_fingerprint())
+    lines = sorted(installed.values(), key=str.lower)
+    lines += [req for req in dict.fromkeys(asked_for) if _requirement_key(req) not in installed]
+    return "".join(f"{line}\n" for line in lines)
+
+
+def _site_fingerprint() -> tuple[tuple[str, int], ...]:
+    """The import path's folders and their modification times: an install or uninstall changes them."""
+    return tuple((folder, os.stat(folder).st_mtime_ns) for folder in sys.path if folder and os.path.isdir(folder))
+
+
+@functools.lru_cache(maxsize=4)
+def _installed(_fingerprint: tuple[tuple[str, int], ...]) -> dict[str, str]:
+    """Reading every package's metadata costs tens of ms; a warm kernel does it once per install."""
     from importlib.metadata import distributions
 
     installed: dict[str, str] = {}
@@ -74,9 +89,7 @@ def frozen_requirements(asked_for: Iterable[str] = ()) -> str:
         name = dist.metadata["Name"]
         if name and _normalise(name) not in _NOT_A_JOB_REQUIREMENT:
             installed.setdefault(_normalise(name), f"{name}=={dist.version}")
-    lines = sorted(installed.values(), key=str.lower)
-    lines += [req for req in dict.fromkeys(asked_for) if _requirement_key(req) not in installed]
-    return "".join(f"{line}\n" for line in lines)
+    return installed
 
 
 def _normalise(name: str) -> str:

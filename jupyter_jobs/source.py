@@ -197,22 +197,35 @@ def _git_facts(repo: git.Repo, path: Path) -> tuple[GitFacts | None, str]:
 
 
 def _working_tree_warnings(repo: git.Repo, entrypoint: str, commit: str) -> tuple[list[str], str]:
-    """Warn when the job would run other code than the user sees; collect the diff."""
+    """Warn when the job would run other code than the user sees; collect the diff.
+
+    Only the entrypoint's own state is asked for (the index for "tracked?", one path for
+    "changed?"): a status of the whole tree costs seconds in large repositories.
+    """
+    import git
+
     warnings: list[str] = []
-    status = repo.git.status("--porcelain", "--untracked-files=all", "--", entrypoint)
-    if status.startswith("??"):
+    try:
+        repo.git.ls_files("--error-unmatch", "--", entrypoint)
+        status, _, _ = repo.git.diff(
+            "--quiet", "HEAD", "--", entrypoint, with_extended_output=True, with_exceptions=False
+        )
+        changed = status != 0
+    except git.GitCommandError:
         warnings.append(
             f"{entrypoint} is not committed: the git job cannot run it "
             "(commit and push it, or use --source artifact)"
         )
-    elif status:
-        warnings.append(
-            f"{entrypoint} has uncommitted changes: the job runs commit {commit[:12]} plus diff.patch "
-            "(commit and push, or use --source artifact)"
-        )
+        changed = False
+    else:
+        if changed:
+            warnings.append(
+                f"{entrypoint} has uncommitted changes: the job runs commit {commit[:12]} plus diff.patch "
+                "(commit and push, or use --source artifact)"
+            )
     if repo.head.is_detached:
         warnings.append(f"detached HEAD: the job pins commit {commit[:12]}")
     diff = repo.git.diff("HEAD", "--binary")
-    if diff and not status:
+    if diff and not changed:
         warnings.append("the repository has other uncommitted changes: they are saved in diff.patch")
     return warnings, (diff + "\n") if diff else ""
