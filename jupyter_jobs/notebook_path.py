@@ -11,7 +11,8 @@ started by nbclient or papermill have none of these, so the user must say which 
 jupyter_server sets `JPY_SESSION_NAME` when it starts the kernel, and ipykernel copies it into
 `__session__` once. Renaming the notebook updates the server's session and the environment for
 the *next* kernel start (`update_env`), not the running kernel: a recorded path that no longer
-exists most likely means a rename, and the message says so.
+exists most likely means a rename: the running server is then asked where the notebook went,
+and if it cannot tell, the message says what to do.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from __future__ import annotations
 import json
 import os
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,7 +50,10 @@ def find_notebook(user_ns: Mapping[str, Any], explicit: str | None = None) -> Pa
     clues = _clues(user_ns)
     if not clues:
         raise JobError(NOT_FOUND)
-    return _checked(_resolve(clues[0], session), missing=RENAMED)
+    path = _resolve(clues[0], session)
+    if clues[0] == session and not path.exists():
+        path = _renamed_to() or path
+    return _checked(path, missing=RENAMED)
 
 
 def _clues(user_ns: Mapping[str, Any]) -> list[str]:
@@ -90,6 +96,32 @@ def _resolve(value: str, session: str | None) -> Path:
         if candidate.exists():
             return candidate
     return cwd / path
+
+
+def _renamed_to() -> Path | None:
+    """Where jupyter_server now says this kernel's notebook is, or None if it cannot be asked.
+
+    The server's session follows renames while the kernel's environment does not, so the
+    running server's sessions API (as W&B itself queries it) knows the notebook's new path.
+    """
+    try:
+        from ipykernel.connect import get_connection_file
+        from jupyter_server.serverapp import list_running_servers
+
+        kernel_id = Path(get_connection_file()).stem.removeprefix("kernel-")
+        for server in list_running_servers():
+            for session in _server_sessions(server):
+                if session.get("type") == "notebook" and (session.get("kernel") or {}).get("id") == kernel_id:
+                    return Path(server["root_dir"]) / session["path"]
+    except (ImportError, RuntimeError, OSError, ValueError, KeyError):
+        return None
+    return None
+
+
+def _server_sessions(server: Mapping[str, Any]) -> list[dict[str, Any]]:
+    query = urllib.parse.urlencode({"token": server.get("token", "")})
+    with urllib.request.urlopen(f"{server['url'].rstrip('/')}/api/sessions?{query}", timeout=3) as reply:
+        return json.load(reply)
 
 
 def _ends_with(absolute: Path, relative: Path) -> bool:

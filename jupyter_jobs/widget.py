@@ -113,7 +113,8 @@ def _sections(record: Mapping[str, Any]) -> list[str]:
 def _collapsible_sections(record: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     """(title, HTML body) of the long lists users open only when they need them."""
     requirements = record.get("requirements", [])
-    yield f"Requirements ({len(requirements)})", _code_block("\n".join(requirements))
+    asked = "\n".join(requirements) or "(none: the environment is pinned in requirements.frozen.txt)"
+    yield f"Requirements ({len(requirements)} from pip installs in the notebook)", _code_block(asked)
     code_files = (record.get("code_artifact") or {}).get("files", [])
     files = [f"job artifact: {name}" for name in record.get("files", [])]
     files += [f"code artifact: {name}" for name in code_files]

@@ -7,6 +7,7 @@ store on disk. Screenshots land in `test-artifacts/`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -55,6 +56,15 @@ TRAIN_SOURCE = (
 )
 TRAIN_JOB = "job-source-job_example-train.ipynb"
 PLAIN_JOB = "job-source-uncategorized-plain.ipynb"
+
+
+@pytest.fixture
+def jp_asyncio_loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """Replaces pytest-jupyter's autouse loop fixture (loaded for test_handlers.py) here: it
+    would close the current event loop, which in these tests is the one Playwright runs."""
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
 
 
 class Lab:

@@ -10,12 +10,20 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
+from jupyter_client import BlockingKernelClient
 from jupyter_client.manager import start_new_kernel
 from nbclient import NotebookClient
 
@@ -298,6 +306,84 @@ def test_panel_gets_errors_as_structured_output(tmp_path: Path, kernel_env: Call
 
 
 # ------------------------------------------------------------------ finding the notebook
+
+TOKEN = "jupyter-jobs-test"
+
+
+@contextmanager
+def jupyter_server(root: Path) -> Iterator[Callable[..., Any]]:
+    """A real jupyter_server serving `root`; yields a function calling its REST API."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jupyter_server", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
+         "--allow-root", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}",
+         "--ServerApp.port_retries=0"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+    def api(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/{path}?token={TOKEN}", method=method,
+            data=json.dumps(body).encode() if body is not None else None)
+        with urllib.request.urlopen(request, timeout=60) as reply:
+            return json.load(reply)
+
+    try:
+        while True:  # until it answers (or dies)
+            assert process.poll() is None, "jupyter_server exited"
+            try:
+                api("GET", "api/status")
+                break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.2)
+        yield api
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+def run_in_kernel(connection_file: Path, code: str) -> str:
+    """Execute `code` in an already running kernel; what it printed."""
+    client = BlockingKernelClient(connection_file=str(connection_file))
+    client.load_connection_file()
+    client.start_channels()
+    printed: list[str] = []
+    try:
+        client.wait_for_ready(timeout=120)
+        client.execute_interactive(code, timeout=120, output_hook=lambda msg: printed.append(
+            msg["content"].get("text", "") if msg["msg_type"] == "stream" else ""))
+    finally:
+        client.stop_channels()
+    return "".join(printed)
+
+
+@pytest.mark.kernel
+def test_a_notebook_renamed_in_jupyter_is_followed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "root"
+    write(root / "sub" / "train.ipynb", "print(1)")
+    runtime = tmp_path / "runtime"
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(runtime))  # the kernel finds this server, and only it
+    monkeypatch.setenv("PYTHONPATH", str(REPO_ROOT))
+    find = (
+        "from jupyter_jobs.notebook_path import find_notebook\n"
+        "print(__session__)\nprint(find_notebook(get_ipython().user_ns))"
+    )
+
+    with jupyter_server(root) as api:
+        session = api("POST", "api/sessions", {"path": "sub/train.ipynb", "name": "train.ipynb", "type": "notebook",
+                                               "kernel": {"name": "python3"}})
+        connection_file = runtime / f"kernel-{session['kernel']['id']}.json"
+        before = run_in_kernel(connection_file, find)
+        # What JupyterLab does on "Rename Notebook": rename the file, then move the session.
+        api("PATCH", "api/contents/sub/train.ipynb", {"path": "sub/renamed.ipynb"})
+        api("PATCH", f"api/sessions/{session['id']}", {"path": "sub/renamed.ipynb", "name": "renamed.ipynb"})
+        after = run_in_kernel(connection_file, find)
+
+    assert before == f"{root}/sub/train.ipynb\n{root}/sub/train.ipynb\n"  # JupyterLab 4: the absolute path
+    assert after == f"{root}/sub/train.ipynb\n{root}/sub/renamed.ipynb\n"  # stale __session__, followed anyway
+
 
 
 @pytest.fixture

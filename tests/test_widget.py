@@ -95,7 +95,7 @@ def test_widget_carries_the_view_and_both_fallbacks(make_record: Callable[..., d
     assert bundle["text/plain"] == render_text(record)
     assert bundle["text/html"] == render_html(record)
     accordion = next(child for child in view.children if isinstance(child, widgets.Accordion))
-    assert accordion.titles[0] == f"Requirements ({len(record['requirements'])})"
+    assert accordion.titles[0] == f"Requirements ({len(record['requirements'])} from pip installs in the notebook)"
     assert accordion.titles[1] == f"Files ({len(record['files']) + len(record['code_artifact']['files'])})"
     assert "wandb-job.json" in accordion.children[1].value
     launch, run_here = view.children[-2:]
