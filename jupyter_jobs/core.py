@@ -44,6 +44,7 @@ class CreateRequest:
     config: Mapping[str, Any] | None = None
     summary: Mapping[str, Any] | None = None
     store: str | Path | None = None
+    warnings: tuple[str, ...] = ()  # what the caller knows and the core cannot (e.g. unsaved cells)
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,8 @@ def create_job(request: CreateRequest, run: Any = None) -> JobResult:
     summary = dict(sorted((request.summary or {}).items()))
     spec = jobspec.build_spec(decision.source_type, source, jobspec.type_json(config), jobspec.type_json(summary))
     job_files = _job_files(spec, export, decision)
-    warnings += list(decision.warnings) + _git_notebook_hazards(decision, export, source_text) + list(export.warnings)
+    warnings += list(request.warnings) + list(decision.warnings)
+    warnings += _git_notebook_hazards(decision, export) + list(export.warnings)
     if decision.source_type == "artifact" and not entity:
         warnings.append("no entity given: the code reference uses '_' for it (pass --entity or set WANDB_ENTITY)")
     record = _record(request, project, entity, decision, job_name, spec, job_files, code, export, config, warnings)
@@ -170,13 +172,13 @@ def _job_files(spec: Mapping[str, Any], export: ExportResult, decision: SourceDe
     return files
 
 
-def _git_notebook_hazards(decision: SourceDecision, export: ExportResult, source_text: str) -> list[str]:
+def _git_notebook_hazards(decision: SourceDecision, export: ExportResult) -> list[str]:
     """A git job runs the committed notebook through W&B Launch's converter: say what breaks it."""
     if decision.git is None or not export.is_notebook:
         return []
     from .export import launch_converter_hazards
 
-    hazards = launch_converter_hazards(source_text)
+    hazards = launch_converter_hazards(export)
     return [f"{hazard} — W&B Launch's converter breaks on it; consider --source artifact" for hazard in hazards]
 
 
@@ -261,18 +263,20 @@ def _store_and_publish(
     code: _CodeArtifact,
     run: Any,
 ) -> JobResult:
-    from .store import VERSION_PATTERN, JobStore, content_digest
+    from .store import VERSION_PATTERN, JobStore, content_digest, store_location
 
-    store = JobStore.open(request.store)
     content_alias = f"sha-{content_digest(job_files)[:16]}"
     record["artifact_aliases"] = [*job_name.aliases, content_alias]
     # An image tag such as "v1" would shadow the store's own version labels: W&B gets it, the store does not.
     store_aliases = [alias for alias in record["artifact_aliases"] if not VERSION_PATTERN.fullmatch(alias)]
     _add_commands(record, content_alias)
     if request.dry_run:
-        version, would_create = store.preview(job_name.name, job_files)
+        # A dry run writes nothing, not even a new store's empty index.
+        exists = store_location(request.store).is_dir()
+        version, would_create = JobStore.open(request.store).preview(job_name.name, job_files) if exists else ("v0", True)
         record.update(version=version, aliases=["latest", *store_aliases], path=None, would_create=would_create)
         return JobResult(record, False, None, code.files, job_files)
+    store = JobStore.open(request.store)
     _, code_dir = store.put_code_artifact(code.files)
     record["code_artifact"]["path"] = str(code_dir)
     stored, created = store.add_version(job_name.name, job_files, record, store_aliases)

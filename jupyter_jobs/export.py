@@ -78,6 +78,11 @@ class ExportResult:
     line_origins: tuple[tuple[int, int] | None, ...]
     source_name: str
     is_notebook: bool
+    # Every cell of the notebook as (1-based number, cell_type, source), so that later stages
+    # (secret scan, Launch converter hazards) reuse this read instead of parsing the JSON again.
+    cells: tuple[tuple[int, str, str], ...] = ()
+    # The raw cells nbconvert copies into a script (no format, or a Python one).
+    script_raw_cells: frozenset[int] = frozenset()
 
 
 Origin = tuple[int, int]
@@ -163,23 +168,34 @@ def export_text(text: str, name: str) -> ExportResult:
 
 def export_notebook_text(text: str, name: str) -> ExportResult:
     """Export the code cells of the notebook JSON `text` (named `name` in messages) to a script."""
-    cells = _code_cells(text, name)
+    cells = _cells(text, name)
+    code_cells = [(number, source) for number, kind, source, _ in cells if kind == "code" and source.strip()]
+    if not code_cells:
+        raise JobError(f"{name} has no code to export", hint="add the code the job should run to a code cell and save")
     builder = _ScriptBuilder()
-    for number, source in cells:
+    for number, source in code_cells:
         builder.add_cell(number, source)
-    return builder.result(name)
+    return builder.result(name, tuple((number, kind, source) for number, kind, source, _ in cells),
+                          frozenset(number for number, kind, _, in_script in cells if kind == "raw" and in_script))
 
 
-def launch_converter_hazards(text: str) -> list[str]:
-    """What W&B Launch's own converter breaks in this notebook, one line per construct.
+def launch_converter_hazards(export: ExportResult) -> list[str]:
+    """What W&B Launch's own converter breaks in the exported notebook, one line per construct.
 
     A git-sourced job runs the committed notebook through W&B's converter, which drops lines
     starting with ``!`` and hands the rest to nbconvert: every other IPython construct becomes a
-    ``get_ipython()`` call that fails under plain ``python``.
+    ``get_ipython()`` call that fails under plain ``python``. The export's cells are reused, and
+    a code cell with no IPython syntax and no ``await`` is skipped before any parse: the export
+    already compiled it, so the converter leaves it working.
     """
     hazards: list[str] = []
-    for number, kind, source in _cells(text, "notebook"):
-        hazards.extend(_cell_hazards(number, source) if kind == "code" else _raw_cell_hazards(number, source))
+    for number, kind, source in export.cells:
+        if not source.strip():
+            continue
+        if kind == "code" and (_needs_transformer(source) or "await" in source):
+            hazards.extend(_cell_hazards(number, source))
+        elif number in export.script_raw_cells:
+            hazards.extend(_raw_cell_hazards(number, source))
     return hazards
 
 
@@ -231,26 +247,23 @@ def _script_as_is(text: str, name: str) -> ExportResult:
                         line_origins=(None,) * len(_split_lines(text)), source_name=name, is_notebook=False)
 
 
-def _code_cells(text: str, name: str) -> list[tuple[int, str]]:
-    """(1-based cell number, source) of each code cell with code, in notebook order."""
-    code_cells = [(number, source) for number, kind, source in _cells(text, name) if kind == "code"]
-    if not code_cells:
-        raise JobError(f"{name} has no code to export", hint="add the code the job should run to a code cell and save")
-    return code_cells
-
-
-def _cells(text: str, name: str) -> list[tuple[int, str, str]]:
-    """(1-based cell number, "code" or "raw", source) of the non-empty cells that nbconvert
-    puts into a script (code, and raw cells with no format or a Python one)."""
+def _cells(text: str, name: str) -> list[tuple[int, str, str, bool]]:
+    """(1-based cell number, cell_type, source, whether nbconvert puts it into a script) of every
+    cell. Code and script raw cells must have a text source; any other cell with a damaged
+    source counts as empty, since nothing reads it as code."""
     notebook = _notebook_json(text, name)
     _check_language(notebook, name)
     cells = notebook.get("cells")
     if not isinstance(cells, list):
         raise JobError(f"{name} is not a valid notebook (it has no list of cells)",
                        hint="open it in Jupyter and save it again")
-    found = [(number, _cell_kind(cell, number, name), cell) for number, cell in enumerate(cells, 1)]
-    sources = [(number, kind, _cell_source(cell, number, name)) for number, kind, cell in found if kind]
-    return [(number, kind, source) for number, kind, source in sources if source.strip()]
+    found = []
+    for number, cell in enumerate(cells, 1):
+        in_script = _cell_kind(cell, number, name) is not None
+        kind = cell.get("cell_type")
+        source = _cell_source(cell, number, name) if in_script else _text_or_empty(cell.get("source"))
+        found.append((number, kind if isinstance(kind, str) else "", source, in_script))
+    return found
 
 
 def _notebook_json(text: str, name: str) -> dict:
@@ -409,6 +422,13 @@ def _cell_kind(cell: object, number: int, name: str) -> str | None:
     if kind == "raw" and str(metadata.get("raw_mimetype", "")).lower() in ("", "text/x-python"):
         return "raw"
     return "code" if kind == "code" else None
+
+
+def _text_or_empty(source: object) -> str:
+    """A markdown (or other non-script) cell's source, "" when it is not text."""
+    if isinstance(source, list) and all(isinstance(part, str) for part in source):
+        return "".join(source)
+    return source if isinstance(source, str) else ""
 
 
 def _cell_source(cell: dict, number: int, name: str) -> str:
@@ -1158,7 +1178,8 @@ class _ScriptBuilder:
 
     # ----------------------------------------------------------------- result
 
-    def result(self, name: str) -> ExportResult:
+    def result(self, name: str, cells: tuple[tuple[int, str, str], ...],
+               script_raw_cells: frozenset[int]) -> ExportResult:
         """The finished script: header, imports the rewrites need, then the cells."""
         header: list[tuple[str, Origin | None]] = [
             (f"# Exported by jupyter-jobs from {name}: its code cells as a plain Python script.", None)
@@ -1179,7 +1200,7 @@ class _ScriptBuilder:
         rewrites = sorted(self.rewrites, key=lambda rewrite: (rewrite.cell, rewrite.line))
         return ExportResult(script=script, rewrites=tuple(rewrites), requirements=tuple(self.requirements),
                             warnings=tuple(self.warnings), line_origins=tuple(origin for _, origin in lines),
-                            source_name=name, is_notebook=True)
+                            source_name=name, is_notebook=True, cells=cells, script_raw_cells=script_raw_cells)
 
 
 def _fstring(pieces: list[tuple[str, str | None, str | None, str | None]]) -> str:

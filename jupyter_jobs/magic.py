@@ -121,27 +121,29 @@ def _create_from_magic(options: dict[str, Any]) -> None:
     if not start_run:
         _require_run(run, options, hint=f"{START_A_RUN}, or use %wandb_job --offline-run")
     notebook = find_notebook(get_ipython().user_ns, options["notebook"])
+    unsaved = _unsaved_warning(notebook)
     if start_run:
         run = _start_offline_run(options)
     try:
-        result = _create(options, notebook, run, started_here=start_run)
+        result = _create({**options, "warnings": unsaved}, notebook, run, started_here=start_run)
     finally:
         if start_run:
             run.finish()
     print(_status_line(result, run))
-    _warn_if_unsaved(notebook)
+    for warning in unsaved:
+        print(f"Warning: {warning}", file=sys.stderr)
     _display_record(result.record)
 
 
-def _warn_if_unsaved(notebook: Path) -> None:
-    """Say so when cells that ran are missing from the saved notebook the job was made from."""
+def _unsaved_warning(notebook: Path) -> tuple[str, ...]:
+    """Cells that ran but are missing from the saved notebook the job is made from, if any."""
     unsaved = CELLS_RUN.unsaved(notebook)
-    if unsaved:
-        print(
-            f"Warning: {unsaved} cell(s) ran after {notebook.name} was last saved and are not in it, "
-            "so the job lacks that code: save the notebook (Ctrl+S) and run %wandb_job again.",
-            file=sys.stderr,
-        )
+    if not unsaved:
+        return ()
+    return (
+        f"{unsaved} cell(s) ran after {notebook.name} was last saved and are not in it, "
+        "so the job lacks that code: save the notebook (Ctrl+S) and run %wandb_job again.",
+    )
 
 
 def _require_run(run: Run | None, options: Mapping[str, Any], hint: str) -> None:
@@ -175,6 +177,7 @@ def _create(options: Mapping[str, Any], notebook: Path, run: Run | None, *, star
         config=defaults.get("config"),
         summary=defaults.get("summary"),
         store=options.get("store"),
+        warnings=tuple(options.get("warnings", ())),
     )
     return create_job(request, run=None if request.dry_run else run)
 

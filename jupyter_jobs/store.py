@@ -121,7 +121,7 @@ class JobStore:
     @classmethod
     def open(cls, override: str | Path | None = None) -> JobStore:
         """Open (creating if needed) the store: `override` > $JUPYTER_JOBS_STORE > data dir."""
-        store = cls(_store_location(override))
+        store = cls(store_location(override))
         with store._store_errors():
             for folder in (store.root, store._jobs, store._code, store._tmp):
                 folder.mkdir(parents=True, exist_ok=True)
@@ -531,7 +531,7 @@ class JobStore:
 # --------------------------------------------------------------------------------- helpers
 
 
-def _store_location(override: str | Path | None) -> Path:
+def store_location(override: str | Path | None) -> Path:
     """Where the store lives: explicit choice, then the environment, then Jupyter's data dir."""
     if override is not None:
         return Path(override).expanduser().absolute()

@@ -7,7 +7,6 @@ store on disk. Screenshots land in `test-artifacts/`.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
@@ -58,13 +57,17 @@ TRAIN_JOB = "job-source-job_example-train.ipynb"
 PLAIN_JOB = "job-source-uncategorized-plain.ipynb"
 
 
+# pytest-jupyter (loaded for test_handlers.py) has two autouse fixtures that drive the current
+# event loop after each test; here that loop is Playwright's, and the lab is a subprocess with
+# nothing of theirs to clean up. These no-ops take their place in this module.
 @pytest.fixture
-def jp_asyncio_loop() -> Iterator[asyncio.AbstractEventLoop]:
-    """Replaces pytest-jupyter's autouse loop fixture (loaded for test_handlers.py) here: it
-    would close the current event loop, which in these tests is the one Playwright runs."""
-    loop = asyncio.new_event_loop()
-    yield loop
-    loop.close()
+def jp_asyncio_loop() -> None:
+    return None
+
+
+@pytest.fixture
+def jp_server_cleanup() -> None:
+    return None
 
 
 class Lab:

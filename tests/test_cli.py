@@ -64,6 +64,7 @@ def test_dry_run_writes_nothing(write_notebook, store_dir: Path) -> None:
     result = create(write_notebook("canonical_job_example.ipynb"), store_dir, "--dry-run")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["version"] == "v0"
+    assert not store_dir.exists()  # not even an empty store was made
     listed = json.loads(run_cli("list", "--store", str(store_dir), "--json").stdout)
     assert listed["total"] == 0
 

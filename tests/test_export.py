@@ -437,7 +437,7 @@ def test_launch_converter_hazards_name_each_construct_and_cell() -> None:
     text = notebook_text("!pip install wandb\nimport wandb", "for i in range(2):\n    !echo $i",
                          "%pip install torch", "%%capture\n!pip install x", "files = !ls", "value = await f()",
                          "!wget https://example.com/data.zip")
-    hazards = launch_converter_hazards(text)
+    hazards = launch_converter_hazards(export_notebook_text(text, "train.ipynb"))
     assert hazards == [
         "cell 2, line 2: indented shell line `!echo $i` becomes a get_ipython() call, which fails under plain python",
         "cell 3, line 1: %pip command `%pip install torch` becomes a get_ipython() call, which fails under plain python",
@@ -449,14 +449,15 @@ def test_launch_converter_hazards_name_each_construct_and_cell() -> None:
 
 
 def test_plain_notebook_has_no_launch_converter_hazards() -> None:
-    assert launch_converter_hazards(notebook_text("import wandb\nx = 1", "print(x)")) == []
+    assert launch_converter_hazards(export_notebook_text(notebook_text("import wandb\nx = 1", "print(x)"), "train.ipynb")) == []
 
 
 def test_hazards_come_in_line_order_and_include_raw_cells() -> None:
     text = notebook_text("%cd data\n!wget https://example.com/x.zip\n%matplotlib inline", ("raw", "%%html\n<b>x</b>"))
-    assert [hazard.split(":")[0] for hazard in launch_converter_hazards(text)] == [
+    hazards = launch_converter_hazards(export_notebook_text(text, "train.ipynb"))
+    assert [hazard.split(":")[0] for hazard in hazards] == [
         "cell 1, line 1", "cell 1, line 2", "cell 1, line 3", "cell 2"]
-    assert launch_converter_hazards(text)[-1] == "cell 2: raw cell is copied into the script as it is, and it is not Python"
+    assert hazards[-1] == "cell 2: raw cell is copied into the script as it is, and it is not Python"
 
 
 # --------------------------------------------------------------------------- reading outputs

@@ -128,7 +128,7 @@ def test_hazards_predict_wandb_launch_converter_failures(path: Path, tmp_path: P
 
     shutil.copy(path, tmp_path / path.name)
     converted = tmp_path / convert_jupyter_notebook_to_script(path.name, str(tmp_path))
-    hazards = launch_converter_hazards(path.read_text(encoding="utf-8"))
+    hazards = launch_converter_hazards(export_path(path))
     breaking = [hazard for hazard in hazards if "dropped by the converter" not in hazard]
     assert bool(breaking) == (not is_plain_python(converted.read_text(encoding="utf-8")))
     assert all(hazard.startswith("cell ") for hazard in hazards)

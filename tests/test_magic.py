@@ -92,6 +92,10 @@ def stored_jobs(store_dir: Path) -> int:
     return JobStore.open(store_dir).list_jobs()[1]
 
 
+def stored_record(store_dir: Path, name: str = "job-source-job_example-train.ipynb") -> dict[str, Any]:
+    return JobStore.open(store_dir).resolve(name).record
+
+
 # ------------------------------------------------------------------ the magic in real kernels
 
 
@@ -159,6 +163,7 @@ def test_code_that_ran_but_was_not_saved_is_warned_about(
     outputs = execute(notebook, SETUP, INIT, "run.log({'loss': 0.1, 'extra': 1})", "%wandb_job")  # edited, unsaved
 
     status, warning = text(outputs[3]).splitlines()[:2]
+    assert any("ran after train.ipynb was last saved" in w for w in stored_record(store_dir)["warnings"])
     assert status.startswith("Created job-source-job_example-train.ipynb:v0;")
     assert warning == (
         "Warning: 1 cell(s) ran after train.ipynb was last saved and are not in it, so the job lacks that code: "
