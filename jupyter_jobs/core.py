@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,6 +54,7 @@ class JobResult:
     stored: StoredJob | None
     code_files: dict[str, bytes] = field(repr=False)
     job_files: dict[str, bytes] = field(repr=False)
+    published: tuple[str, ...] = ()  # artifact references logged to the run; empty if it had them
 
 
 @dataclass(frozen=True)
@@ -281,11 +282,11 @@ def _store_and_publish(
     record["code_artifact"]["path"] = str(code_dir)
     stored, created = store.add_version(job_name.name, job_files, record, store_aliases)
     result = JobResult(stored.record, created, stored, code.files, job_files)
-    if run is not None:
-        from .publish import publish_to_run
+    if run is None:
+        return result
+    from .publish import publish_to_run
 
-        publish_to_run(run, result)
-    return result
+    return replace(result, published=tuple(publish_to_run(run, result)))
 
 
 def _add_commands(record: dict[str, Any], content_alias: str) -> None:

@@ -93,14 +93,29 @@ _IPYTHON_SYNTAX = re.compile(r"^[ \t]*(?:[%!?]|>>>|In \[)|\?[ \t]*$|=[ \t]*[!%]"
 _PROMPT = re.compile(r"^[ \t]*(?:>>>|In \[)", re.MULTILINE)
 _BUILTIN_NAMES = frozenset(dir(builtins))
 
+
+
+@dataclass(frozen=True)
+class _EachItem:
+    """In a member table (see _json_object): an array whose object items keep only `members`."""
+
+    members: dict[str, object]
+
+
+# In a member table: keep only where the value's JSON text starts and ends, never build it.
+_SPAN = object()
+_SKIP = object()  # what a member table's lookup gives for a member it does not list
+
 # What an export reads from the notebook JSON (see _light_json); everything else is skipped.
 _JSON = json.JSONDecoder()
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 _CELL_MEMBERS: dict[str, object] = {"cell_type": None, "source": None, "metadata": {"raw_mimetype": None}}
 _NOTEBOOK_MEMBERS: dict[str, object] = {
-    "nbformat": None, "cells": None,
+    "nbformat": None, "cells": _EachItem(_CELL_MEMBERS),
     "metadata": {"kernelspec": {"language": None}, "language_info": {"name": None}, "language": None},
 }
+# What the secret scan reads: where each cell's outputs are, to judge them block by block.
+_OUTPUT_MEMBERS: dict[str, object] = {"cells": _EachItem({"cell_type": None, "outputs": _SPAN})}
 
 _INTERACTIVE_MAGICS = frozenset(
     "load_ext reload_ext unload_ext autoreload aimport matplotlib config store who whos who_ls "
@@ -199,6 +214,36 @@ def launch_converter_hazards(export: ExportResult) -> list[str]:
     return hazards
 
 
+def code_cell_outputs(text: str) -> list[tuple[int, str]]:
+    """(1-based cell number, JSON text of its outputs list) for each code cell with outputs.
+
+    The outputs are located, not decoded: the secret scan recognises an unchanged block by its
+    text and decodes only the blocks it has not judged before. Unusual JSON falls back to
+    ``json.loads``; text that is not JSON at all has no outputs to scan.
+    """
+    try:
+        notebook = _light_json(text, _OUTPUT_MEMBERS)
+    except (ValueError, IndexError, RecursionError):
+        try:
+            whole = json.loads(text)
+        except (ValueError, RecursionError):
+            return []
+        cells = whole.get("cells") if isinstance(whole, dict) else None
+        return [(number, json.dumps(cell["outputs"])) for number, cell in enumerate(cells, 1)
+                if isinstance(cell, dict) and cell.get("cell_type") == "code" and cell.get("outputs")
+                ] if isinstance(cells, list) else []
+    cells = notebook.get("cells")
+    if not isinstance(cells, list):
+        return []
+    blocks = []
+    for number, cell in enumerate(cells, 1):
+        if isinstance(cell, dict) and cell.get("cell_type") == "code" and isinstance(cell.get("outputs"), tuple):
+            start, end = cell["outputs"]
+            if text[start:end] != "[]":
+                blocks.append((number, text[start:end]))
+    return blocks
+
+
 def annotated_script(result: ExportResult) -> str:
     """The script with a comment above each rewrite, naming its kind and where it came from."""
     lines = result.script.split("\n")
@@ -289,11 +334,11 @@ def _notebook_json(text: str, name: str) -> dict:
                    hint="open it in a current Jupyter and save it as nbformat 4")
 
 
-def _light_json(text: str) -> dict:
+def _light_json(text: str, members: dict[str, object] = _NOTEBOOK_MEMBERS) -> dict:
     """The notebook JSON without what an export never reads: cell outputs, attachments and
     metadata other than the kernel's language and a raw cell's format are skipped, never
     built, so memory does not grow with the size of the outputs."""
-    value, end = _json_object(text, _after_space(text, 0), _NOTEBOOK_MEMBERS)
+    value, end = _json_object(text, _after_space(text, 0), members)
     if text[_after_space(text, end):]:
         raise ValueError("extra data after the notebook")
     return value
@@ -305,8 +350,9 @@ def _after_space(text: str, pos: int) -> int:
 
 
 def _json_object(text: str, pos: int, members: dict[str, object]) -> tuple[dict, int]:
-    """Decode the JSON object at `pos`, keeping only `members` (each mapped to the member
-    table of a nested object to filter in turn, or None to decode it whole)."""
+    """Decode the JSON object at `pos`, keeping only `members`, each mapped to the member
+    table of a nested object to filter in turn, an `_EachItem` for an array of such objects,
+    `_SPAN` for the (start, end) of its JSON text, or None to decode it whole."""
     if text[pos] != "{":
         raise ValueError("expected an object")
     result: dict = {}
@@ -321,12 +367,16 @@ def _json_object(text: str, pos: int, members: dict[str, object]) -> tuple[dict,
         if text[pos] != ":":
             raise ValueError("expected ':'")
         pos = _after_space(text, pos + 1)
-        if key not in members:
+        member = members.get(key, _SKIP)
+        if member is _SKIP:
             pos = _skip_json_value(text, pos)
-        elif isinstance(members[key], dict) and text[pos] == "{":
-            result[key], pos = _json_object(text, pos, members[key])
-        elif key == "cells" and text[pos] == "[":
-            result[key], pos = _json_array(text, pos, _json_cell)
+        elif member is _SPAN:
+            end = _skip_json_value(text, pos)
+            result[key], pos = (pos, end), end
+        elif isinstance(member, dict) and text[pos] == "{":
+            result[key], pos = _json_object(text, pos, member)
+        elif isinstance(member, _EachItem) and text[pos] == "[":
+            result[key], pos = _json_array(text, pos, lambda text, pos: _json_item(text, pos, member.members))
         else:
             result[key], pos = _JSON.raw_decode(text, pos)
         pos = _after_space(text, pos)
@@ -337,10 +387,10 @@ def _json_object(text: str, pos: int, members: dict[str, object]) -> tuple[dict,
         pos = _after_space(text, pos + 1)
 
 
-def _json_cell(text: str, pos: int) -> tuple[object, int]:
-    """One cell, filtered to what the export reads."""
+def _json_item(text: str, pos: int, members: dict[str, object]) -> tuple[object, int]:
+    """One array item (a cell), filtered to `members` when it is an object."""
     if text[pos] == "{":
-        return _json_object(text, pos, _CELL_MEMBERS)
+        return _json_object(text, pos, members)
     return _JSON.raw_decode(text, pos)
 
 

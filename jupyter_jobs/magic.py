@@ -235,7 +235,12 @@ def _status_line(result: JobResult, run: Run | None) -> str:
         verb = "Would create" if result.record.get("would_create") else "Unchanged, already stored as"
         return f"Dry run: {verb} {ref}; nothing was stored or logged."
     verb = "Created" if result.created else "Unchanged, already stored as"
-    logged = f"; code and job artifacts logged to run {run.id}" if run is not None else ""
+    if run is None:
+        logged = ""
+    elif result.published:
+        logged = f"; code and job artifacts logged to run {run.id}"
+    else:
+        logged = f"; already logged to run {run.id}"
     return f"{verb} {ref}{logged}."
 
 

@@ -21,6 +21,7 @@ that it uses the job we just logged; wandb-core then builds nothing at `finish()
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import wandb
@@ -38,19 +39,31 @@ TESTED_WANDB = ((0, 31), (0, 32))  # [lowest, first untested) as (major, minor)
 
 
 def publish_to_run(run: Run, result: JobResult) -> list[str]:
-    """Log the code artifact, then the job artifact, to `run`; the references logged."""
+    """Log the code artifact, then the job artifact, to `run`; the references logged.
+
+    A version already logged to this run is not logged again: `%wandb_job` on an unchanged
+    notebook then costs no artifact work at all.
+    """
     check_wandb_version(wandb.__version__)
     record = result.record
+    already = (run.id, record["name"], record["digest"])
+    if already in _PUBLISHED:
+        return []
     published: list[str] = []
     code = record.get("code_artifact")
     if code:
         # The job's `source.artifact` names the code by this content alias, so it must resolve.
-        published += _log(run, code["name"], "code", result.code_files, [code["alias"]])
+        published += _log(run, code["name"], "code", Path(code["path"]), code["files"], [code["alias"]])
     # The content alias (the launch command's reference) and an image's tag, which wandb-core's
     # job builder adds too (even a tag like "v1" that the local store cannot hold).
-    published += _log(run, record["name"], "job", result.job_files, record["artifact_aliases"])
+    published += _log(run, record["name"], "job", Path(record["path"]), record["files"], record["artifact_aliases"])
     _stop_sdk_job_builder(run, record["name"])
+    _PUBLISHED.add(already)
     return published
+
+
+# (run id, job name, version digest) of what this process has logged.
+_PUBLISHED: set[tuple[str, str, str]] = set()
 
 
 def check_wandb_version(version: str) -> None:
@@ -65,12 +78,15 @@ def check_wandb_version(version: str) -> None:
         )
 
 
-def _log(run: Run, name: str, kind: str, files: dict[str, bytes], aliases: list[str]) -> list[str]:
-    """Queue one artifact on the run; its references, `name:alias`, `latest` first."""
+def _log(run: Run, name: str, kind: str, folder: Path, files: list[str], aliases: list[str]) -> list[str]:
+    """Queue one artifact on the run; its references, `name:alias`, `latest` first.
+
+    The files are the store's own copies, which never change once written (content-addressed
+    or versioned), so wandb may read them in place ("immutable") instead of copying them.
+    """
     artifact = InternalArtifact(name, kind)
-    for path, content in sorted(files.items()):
-        with artifact.new_file(path, mode="xb") as handle:
-            handle.write(content)
+    for file in sorted(files):
+        artifact.add_file(str(folder / file), name=file, policy="immutable")
     run.log_artifact(artifact, aliases=aliases)
     return [f"{artifact.name}:{alias}" for alias in ["latest", *aliases]]
 

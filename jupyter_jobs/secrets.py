@@ -13,6 +13,10 @@ Hugging Face, fine-grained GitHub and Google keys, secret-looking names it does 
 `%env`, `export` and printed `NAME=value` lines.
 
 Findings name the cell, the line and the kind of secret, never the value.
+
+The notebook's cells come from the export, which has read them already. Outputs are judged one
+cell's block at a time and the findings of each block are remembered by the block's text, so a
+warm kernel's repeated `%wandb_job` re-reads only the outputs that changed.
 """
 
 from __future__ import annotations
@@ -33,6 +37,13 @@ if TYPE_CHECKING:
 
 _GENERIC = "assigned to a literal"
 _MAX_LISTED = 5
+
+# Findings per output block: (length, hash of its JSON text) -> ((kind, line), ...), least
+# recently used first. The built-in string hash is keyed per process (SipHash), so a block
+# could only borrow another's findings by a 64-bit collision; length and hash are all that is
+# kept, never the text. Bounded: a few large notebooks' worth of cells.
+_OUTPUT_FINDINGS: dict[tuple[int, int], tuple[tuple[str, int], ...]] = {}
+_OUTPUT_FINDINGS_MAX = 16_384
 
 # Kinds of detect-secrets' plugins, in our words; the others keep detect-secrets' own name.
 _PLUGIN_KINDS = {
@@ -104,7 +115,23 @@ _KEYWORD_ANCHOR = r"key|pass|pwd|secret|contrase"
 _OWN_ANCHOR = r"token|cred|auth|wandb|local-|sk-|hf_|github_pat_|aiza|private key"
 # A line with none of these holds no secret we can find: one search (on the lower-cased line,
 # ten times faster than IGNORECASE) skips the many lines of ordinary code and logs.
-_MAY_HOLD_SECRET = re.compile("|".join([*_PLUGIN_ANCHORS.values(), _KEYWORD_ANCHOR, _OWN_ANCHOR]))
+
+
+def _by_first_character(alternatives: list[str]) -> str:
+    """The same alternation, with the alternatives that start with the same plain character
+    grouped under it (`a(?:kia|sia|...)|k(?:ey|_live_)|...`): the regex engine then tries a
+    dozen first characters at each position instead of three dozen branches, which makes a
+    search of megabytes of output text about twice as fast."""
+    groups: dict[str, list[str]] = {}
+    for alternative in alternatives:
+        first = alternative[0] if alternative[0].isalnum() or alternative[0] in "-_:" else ""
+        groups.setdefault(first, []).append(alternative[1:] if first else alternative)
+    return "|".join(f"{re.escape(first)}(?:{'|'.join(rests)})" if first else "|".join(rests)
+                    for first, rests in groups.items())
+
+
+_MAY_HOLD_SECRET = re.compile(_by_first_character(
+    "|".join([*_PLUGIN_ANCHORS.values(), _KEYWORD_ANCHOR, _OWN_ANCHOR]).split("|")))
 _MAY_HOLD_KEYWORD = re.compile(_KEYWORD_ANCHOR)
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+")
@@ -142,7 +169,7 @@ class SecretFinding:
     kind: str  # "W&B API key", "AWS access key ID", "password assigned to a literal", ...
     cell: int | None  # 1-based notebook cell (all cell types counted); None for a .py script
     line: int  # 1-based line inside the cell's source or output text (or the script)
-    where: str  # "code" or "output"
+    where: str  # "code", "output", or "markdown" / "raw" for the text of those cells
 
     @property
     def location(self) -> str:
@@ -159,14 +186,17 @@ class SecretFinding:
 
 
 def scan(export: ExportResult, notebook_text: str | None) -> list[SecretFinding]:
-    """Secrets in the exported script and in the notebook's code cells and outputs.
+    """Secrets in the exported script and, when the notebook travels too (`notebook_text`,
+    the copy that is uploaded), in all its cells and outputs.
 
     Both are scanned because both are uploaded: the script is the job's code, the notebook
-    travels with it. A secret seen in both places is reported once, at its cell and line.
+    travels with it, markdown and raw cells included. A secret seen in both the script and its
+    cell is reported once, at its cell and line.
     """
     findings = set(_script_findings(export))
     if notebook_text is not None:
-        findings.update(_notebook_findings(notebook_text))
+        findings.update(_cell_findings(export))
+        findings.update(_output_findings(notebook_text))
     return _without_generic_duplicates(findings)
 
 
@@ -202,20 +232,48 @@ def _script_findings(export: ExportResult) -> Iterator[SecretFinding]:
             yield SecretFinding(kind, cell, line, "code")
 
 
-def _notebook_findings(notebook_text: str) -> Iterator[SecretFinding]:
-    """Findings in the code cells as written (magics included) and in their outputs."""
-    for number, cell in enumerate(json.loads(notebook_text).get("cells", []), start=1):
-        if cell.get("cell_type") != "code":
-            continue
-        yield from _text_findings(_joined(cell.get("source", "")), number, "code")
-        output_text = "\n".join(_output_text(output) for output in cell.get("outputs", []))
-        yield from _text_findings(output_text, number, "output")
+def _cell_findings(export: ExportResult) -> Iterator[SecretFinding]:
+    """Findings in the cells as written: code (magics included) as Python, markdown and raw
+    cells as text (a key pasted into prose leaks with the notebook just the same)."""
+    for number, kind, source in export.cells:
+        if kind in ("code", "markdown", "raw"):
+            for line, found in _text_kinds(source, printed=kind != "code"):
+                yield SecretFinding(found, number, line, kind)
 
 
-def _text_findings(text: str, cell: int, where: str) -> Iterator[SecretFinding]:
+def _output_findings(notebook_text: str) -> Iterator[SecretFinding]:
+    """Findings in the code cells' outputs, judged block by block (one cell's outputs)."""
+    from .export import code_cell_outputs
+
+    for number, block in code_cell_outputs(notebook_text):
+        for kind, line in _block_findings(block):
+            yield SecretFinding(kind, number, line, "output")
+
+
+def _block_findings(block: str) -> tuple[tuple[str, int], ...]:
+    """(kind, line) of each secret in one cell's outputs (`block`, their JSON text), from the
+    cache when the same text was judged before."""
+    key = (len(block), hash(block))
+    found = _OUTPUT_FINDINGS.pop(key, None)
+    if found is None:
+        outputs = json.loads(block)
+        text = "\n".join(_output_text(output) for output in outputs if isinstance(output, dict)) \
+            if isinstance(outputs, list) else ""
+        found = tuple((kind, line) for line, kind in _text_kinds(text, printed=True))
+        if len(_OUTPUT_FINDINGS) >= _OUTPUT_FINDINGS_MAX:
+            del _OUTPUT_FINDINGS[next(iter(_OUTPUT_FINDINGS))]
+    _OUTPUT_FINDINGS[key] = found  # re-inserted: now the most recently used
+    return found
+
+
+def _text_kinds(text: str, *, printed: bool) -> Iterator[tuple[int, str]]:
+    """(1-based line, kind) of each secret in `text`. One search of the whole lower-cased text
+    first: most blocks have no line that could hold a secret, and then no line is visited."""
+    if not _MAY_HOLD_SECRET.search(text.lower()):
+        return
     for number, line in enumerate(text.splitlines(), start=1):
-        for kind in _kinds_in_line(line, printed=where == "output"):
-            yield SecretFinding(kind, cell, number, where)
+        for kind in _kinds_in_line(line, printed=printed):
+            yield number, kind
 
 
 def _output_text(output: dict[str, Any]) -> str:

@@ -237,3 +237,24 @@ async def test_bad_paging_is_a_400(api: Any, store: Path, params: dict[str, str]
 
     assert status == 400
     assert reply["message"]
+
+
+class TestConfiguredStore:
+    """`c.JupyterJobs.store` in the server's config wins over $JUPYTER_JOBS_STORE."""
+
+    @pytest.fixture
+    def jp_server_config(self, tmp_path: Path) -> dict[str, Any]:
+        return {
+            "ServerApp": {"jpserver_extensions": {"jupyter_jobs": True}},
+            "JupyterJobs": {"store": str(tmp_path / "configured-store")},
+        }
+
+    async def test_jobs_go_to_the_configured_store(
+        self, api: Any, train_notebook: Path, store: Path, tmp_path: Path
+    ) -> None:
+        status, record = await api("jobs", method="POST", body={"path": "train.ipynb", "project": "job_example"})
+
+        assert status == 201, record
+        assert stored_names(tmp_path / "configured-store") == [JOB_NAME]
+        assert stored_names(store) == []
+        assert (await api("jobs"))[1]["total"] == 1

@@ -146,11 +146,11 @@ def test_same_notebook_twice_is_the_same_version_and_a_saved_change_is_the_next(
     name = "job-source-job_example-train.ipynb"
     assert re.match(rf"Created {name}:v0; code and job artifacts logged to run \w+\.\n", text(outputs[3]))
     assert "was last saved" not in text(outputs[3]) + text(outputs[6])  # everything that ran is saved
-    assert text(outputs[4]).startswith(f"Unchanged, already stored as {name}:v0;")
+    assert text(outputs[4]).startswith(f"Unchanged, already stored as {name}:v0; already logged to run ")
     assert text(outputs[6]).startswith(f"Created {name}:v1;")
     assert [job.label for job in JobStore.open(store_dir).versions(name)] == ["v1", "v0"]
     jobs_logged = [a.name for a in wandb_log.artifacts(offline_logs()[0].parent) if a.type == "job"]
-    assert jobs_logged == [name] * 3  # each call logs; W&B dedups equal content into one version
+    assert jobs_logged == [name] * 2  # v0 and v1: the unchanged v0 is not logged to the run twice
 
 
 @pytest.mark.kernel

@@ -49,17 +49,29 @@ def finished_log(run: wandb.sdk.wandb_run.Run) -> Path:
     return Path(run.settings.sync_file)
 
 
-def hand_made_result(artifact_aliases: list[str]) -> JobResult:
-    """A JobResult as the core returns it, for a job whose files we choose."""
+def hand_made_result(artifact_aliases: list[str], folder: Path) -> JobResult:
+    """A JobResult as the core returns it, for a job whose files we choose, stored in `folder`."""
+    code_files = {"train.py": b"print('train')\n", "train.ipynb": b"{}"}
+    job_files = {"wandb-job.json": b'{"_version": "v0"}', "requirements.frozen.txt": b"wandb==0.31.0\n"}
+    for sub, files in (("code", code_files), ("job", job_files)):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+        for name, content in files.items():
+            (folder / sub / name).write_bytes(content)
     record = {
         "name": "job-source-job_example-train.ipynb",
         "version": "v2",
+        "digest": "feedface" * 8,
+        "path": str(folder / "job"),
+        "files": sorted(job_files),
         "aliases": ["latest", "sha-feedfacefeedface"],
         "artifact_aliases": artifact_aliases,
-        "code_artifact": {"name": "source-job_example-train.ipynb", "alias": "sha-0123456789abcdef"},
+        "code_artifact": {
+            "name": "source-job_example-train.ipynb",
+            "alias": "sha-0123456789abcdef",
+            "path": str(folder / "code"),
+            "files": sorted(code_files),
+        },
     }
-    code_files = {"train.py": b"print('train')\n", "train.ipynb": b"{}"}
-    job_files = {"wandb-job.json": b'{"_version": "v0"}', "requirements.frozen.txt": b"wandb==0.31.0\n"}
     return JobResult(record, True, None, code_files, job_files)
 
 
@@ -78,9 +90,11 @@ def offline_run(tmp_path: Path) -> Callable[..., wandb.sdk.wandb_run.Run]:
     wandb.teardown()
 
 
-def test_code_then_job_artifact_land_in_the_run(offline_run: Callable[..., wandb.sdk.wandb_run.Run]) -> None:
+def test_code_then_job_artifact_land_in_the_run(
+    offline_run: Callable[..., wandb.sdk.wandb_run.Run], tmp_path: Path
+) -> None:
     run = offline_run()
-    published = publish_to_run(run, hand_made_result(["sha-feedfacefeedface", "v1"]))  # v1: an image tag
+    published = publish_to_run(run, hand_made_result(["sha-feedfacefeedface", "v1"], tmp_path))  # v1: an image tag
     code, job = logged_artifacts(finished_log(run))
     assert (code.name, code.type, manifest_paths(code)) == (
         "source-job_example-train.ipynb", "code", ["train.ipynb", "train.py"])
@@ -98,18 +112,18 @@ def test_code_then_job_artifact_land_in_the_run(offline_run: Callable[..., wandb
 
 
 def test_sdk_job_builder_is_told_to_stand_down_when_the_user_enabled_it(
-    offline_run: Callable[..., wandb.sdk.wandb_run.Run],
+    offline_run: Callable[..., wandb.sdk.wandb_run.Run], tmp_path: Path
 ) -> None:
     run = offline_run(disable_job_creation=False)
-    publish_to_run(run, hand_made_result([]))
+    publish_to_run(run, hand_made_result([], tmp_path))
     assert used_jobs(finished_log(run)) == ["job-source-job_example-train.ipynb"]
 
 
 def test_nothing_extra_is_recorded_when_the_sdk_job_builder_is_off(
-    offline_run: Callable[..., wandb.sdk.wandb_run.Run],
+    offline_run: Callable[..., wandb.sdk.wandb_run.Run], tmp_path: Path
 ) -> None:
     run = offline_run()  # wandb 0.31's default: disable_job_creation=True
-    publish_to_run(run, hand_made_result([]))
+    publish_to_run(run, hand_made_result([], tmp_path))
     assert used_jobs(finished_log(run)) == []
 
 
@@ -117,10 +131,18 @@ def test_a_disabled_run_takes_the_job_without_complaint(tmp_path: Path) -> None:
     run = wandb.init(project="job_example", dir=tmp_path, mode="disabled",
                      settings=wandb.Settings(disable_job_creation=False))
     try:
-        published = publish_to_run(run, hand_made_result([]))
+        published = publish_to_run(run, hand_made_result([], tmp_path))
     finally:
         run.finish()
     assert published[-1] == "job-source-job_example-train.ipynb:latest"
+
+
+def test_a_version_is_logged_to_a_run_once(offline_run: Callable[..., wandb.sdk.wandb_run.Run], tmp_path: Path) -> None:
+    run = offline_run()
+    first = publish_to_run(run, hand_made_result([], tmp_path))
+    again = publish_to_run(run, hand_made_result([], tmp_path))
+    assert first and again == []
+    assert [a.type for a in logged_artifacts(finished_log(run))] == ["code", "job"]
 
 
 def test_create_job_with_a_run_publishes_what_it_stored(
