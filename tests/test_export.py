@@ -15,13 +15,18 @@ from hypothesis import strategies as st
 from jupyter_jobs.errors import JobError
 from jupyter_jobs.export import (
     ExportResult,
+    _cell_hazards,
     _light_json,
+    _raw_cell_hazards,
     _transformed_by_line,
     _transformer,
     annotated_script,
+    code_cell_outputs,
     export_notebook_text,
     export_path,
+    export_text,
     launch_converter_hazards,
+    read_source,
 )
 
 
@@ -533,3 +538,83 @@ def test_annotation_of_a_rewrite_in_the_last_cell_is_kept() -> None:
 
     annotated = annotated_script(export_notebook_text(notebook_json("x = 1", "%wandb_job --dry-run"), "n.ipynb"))
     assert annotated.rstrip().endswith("dropped: %wandb_job --dry-run")
+
+
+# --------------------------------------------------------------------------- cells reused by later stages
+
+
+def test_export_lists_every_cell_with_its_type_and_source() -> None:
+    text = notebook_text(("markdown", "# Title"), "x = 1", ("raw", "plain raw"), ("code", ""), "%time y = 2")
+    text = text.replace('"source": "plain raw"', '"source": ["plain ", "raw"]')
+    result = export_notebook_text(text, "train.ipynb")
+    assert result.cells == ((1, "markdown", "# Title"), (2, "code", "x = 1"), (3, "raw", "plain raw"),
+                            (4, "code", ""), (5, "code", "%time y = 2"))
+    assert result.script_raw_cells == frozenset({3})
+
+
+def test_only_unformatted_or_python_raw_cells_go_into_a_script() -> None:
+    notebook = json.loads(notebook_text("x = 1", ("raw", "<b>x</b>"), ("raw", "y = 2"), ("raw", "z z")))
+    notebook["cells"][1]["metadata"] = {"raw_mimetype": "text/html"}
+    notebook["cells"][2]["metadata"] = {"raw_mimetype": "text/x-python"}
+    result = export_notebook_text(json.dumps(notebook), "train.ipynb")
+    assert result.script_raw_cells == frozenset({3, 4})
+    assert launch_converter_hazards(result) == [
+        "cell 4: raw cell is copied into the script as it is, and it is not Python"]
+
+
+def test_markdown_that_looks_like_ipython_is_no_converter_hazard() -> None:
+    result = export_notebook_text(notebook_text(("markdown", "!rm -rf /\n%cd x"), "x = 1"), "train.ipynb")
+    assert launch_converter_hazards(result) == []
+
+
+def test_script_has_no_cells() -> None:
+    result = export_text("print(1)\n", "train.py")
+    assert (result.cells, result.script_raw_cells) == ((), frozenset())
+
+
+def test_skipping_plain_cells_loses_no_converter_hazard() -> None:
+    """launch_converter_hazards skips code cells without IPython syntax or `await`: on every
+    corpus notebook it must agree with running the full check on every cell."""
+    corpus = sorted((Path(__file__).parent / "corpus").glob("*.ipynb"))
+    assert corpus
+    for path in corpus:
+        result = export_path(path)
+        full = []
+        for number, kind, source in result.cells:
+            if source.strip() and kind == "code":
+                full.extend(_cell_hazards(number, source))
+            elif source.strip() and number in result.script_raw_cells:
+                full.extend(_raw_cell_hazards(number, source))
+        assert launch_converter_hazards(result) == full, path.name
+
+
+# --------------------------------------------------------------------------- reading files
+
+
+def test_file_is_read_without_its_byte_order_mark(tmp_path: Path) -> None:
+    path = tmp_path / "bom.ipynb"
+    path.write_bytes("\ufeff".encode() + notebook_text("print('é')").encode())
+    assert read_source(path) == notebook_text("print('é')")
+    assert "print('é')" in export_path(path).script
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"", r"^empty.ipynb is not valid JSON"),
+    (b'{"nbformat": 4, "cells": ["\xff"]}', r"^empty.ipynb is not UTF-8 text"),
+])
+def test_empty_or_undecodable_files_are_refused(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "empty.ipynb"
+    path.write_bytes(content)
+    with pytest.raises(JobError, match=message):
+        export_path(path)
+
+
+def test_code_cell_outputs_are_located_not_decoded() -> None:
+    outputs = [{"output_type": "stream", "name": "stdout", "text": ["a ] \" [ {\n", "b\n"]}]
+    text = json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": "x", "outputs": outputs},
+        {"cell_type": "code", "metadata": {}, "source": "x", "outputs": outputs, "execution_count": 1},
+        {"cell_type": "code", "metadata": {}, "source": "y", "outputs": [], "execution_count": 2}]}, indent=1)
+    blocks = code_cell_outputs(text)
+    assert [(number, json.loads(block)) for number, block in blocks] == [(2, outputs)]
+    assert code_cell_outputs("not json") == []

@@ -388,3 +388,91 @@ def test_strip_outputs_keeps_code_and_metadata() -> None:
     assert [c.id for c in stripped.cells] == [c.id for c in nb.cells]
     assert stripped.metadata == nb.metadata
     assert scan(export_notebook_text(strip_outputs(original), "train.ipynb"), strip_outputs(original)) == []
+
+
+# --------------------------------------------------------------------------- markdown and raw cells, the cache
+
+
+def test_secrets_in_markdown_and_raw_cells_are_found() -> None:
+    """The notebook travels with the job: a key pasted into prose leaks just as one in code."""
+    from nbformat.v4 import new_raw_cell
+
+    findings = scan_notebook(
+        new_markdown_cell(f"# Setup\nexport WANDB_API_KEY={WANDB_KEY}"),
+        "import wandb",
+        new_raw_cell(f"token: {HF_TOKEN}"),
+    )
+
+    assert findings == [
+        SecretFinding("W&B API key", 1, 2, "markdown"),
+        SecretFinding("Hugging Face token", 3, 1, "raw"),
+    ]
+    assert findings[0].describe() == "cell 1, line 2: W&B API key in markdown"
+
+
+def test_markdown_without_secrets_is_clean() -> None:
+    assert scan_notebook(INTRO, new_markdown_cell("Set `WANDB_API_KEY` in your environment.\npassword: see the wiki"),
+                         "x = 1") == []
+
+
+def test_unchanged_outputs_are_not_read_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warm kernel's second `%wandb_job` on the same notebook re-scans no output block."""
+    import jupyter_jobs.secrets as secrets
+
+    text = notebook(printed("print(token)", f"token = {HF_TOKEN}\n"), printed("print(1)", "1\n"))
+    export = export_notebook_text(text, "train.ipynb")
+    first = scan(export, text)
+
+    def unread(_output: object) -> str:
+        raise AssertionError("an unchanged output block was read again")
+
+    monkeypatch.setattr(secrets, "_output_text", unread)
+    assert scan(export, text) == first == [SecretFinding("Hugging Face token", 1, 1, "output")]
+
+
+def test_changed_outputs_are_read_again() -> None:
+    clean = notebook(printed("print(x)", "nothing here\n"))
+    leaky = notebook(printed("print(x)", f"nothing here\nWANDB_API_KEY={WANDB_KEY}\n"))
+
+    assert scan(export_notebook_text(clean, "train.ipynb"), clean) == []
+    assert scan(export_notebook_text(leaky, "train.ipynb"), leaky) == [SecretFinding("W&B API key", 1, 2, "output")]
+
+
+def test_output_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import jupyter_jobs.secrets as secrets
+
+    monkeypatch.setattr(secrets, "_OUTPUT_FINDINGS", {})
+    monkeypatch.setattr(secrets, "_OUTPUT_FINDINGS_MAX", 3)
+    text = notebook(*(printed(f"print({i})", f"{i}\n") for i in range(5)))
+    scan(export_notebook_text(text, "train.ipynb"), text)
+
+    assert len(secrets._OUTPUT_FINDINGS) == 3
+
+
+def test_line_numbers_run_across_a_cells_outputs() -> None:
+    """A cell's outputs are one block: lines count on from one output to the next."""
+    cell = new_code_cell("run()", outputs=[
+        new_output("stream", name="stdout", text="a\nb\n"),
+        new_output("stream", name="stderr", text=f"HF_TOKEN={HF_TOKEN}\n"),
+    ])
+
+    assert scan_notebook(cell) == [SecretFinding("Hugging Face token", 1, 4, "output")]
+
+
+def test_grouped_anchor_search_matches_the_plain_alternation() -> None:
+    """The pre-check regex groups its alternatives by first character for speed; it must
+    accept exactly the lines the plain alternation accepts."""
+    import re
+
+    import jupyter_jobs.secrets as secrets
+
+    plain = re.compile("|".join([*secrets._PLUGIN_ANCHORS.values(), secrets._KEYWORD_ANCHOR, secrets._OWN_ANCHOR]))
+    samples = [
+        "akia", "xasiay", "abia", "acca", "a3t", "aws", "accountkey=", "http://u:p@host", "ghp_", "glpat-", "gr1348941",
+        "eyj", "-us1", "_authtoken", "t3blbkfj", "private key", "putty", "pypi-", "sg.", "xox", "hooks.slack",
+        "k_live_", "key", "pass", "pwd", "secret", "contrase", "token", "cred", "auth", "wandb", "local-", "sk-",
+        "hf_", "github_pat_", "aiza", "step 1 loss 0.5 acc 0.9 ....", "gh_", "-us", "://x", "a3", "sg-", "k_live",
+        "", "é ü ß", "x" * 100,
+    ]
+    for sample in samples:
+        assert bool(secrets._MAY_HOLD_SECRET.search(sample)) == bool(plain.search(sample)), sample
