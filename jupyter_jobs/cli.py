@@ -134,7 +134,7 @@ def _list(args: argparse.Namespace) -> int:
 
     jobs, total = JobStore.open(args.store).list_jobs(limit=args.limit, offset=args.offset)
     if args.json:
-        _print_json({"jobs": [_summary_json(job) for job in jobs], "total": total})
+        _print_json({"jobs": [job.to_json() for job in jobs], "total": total})
         return 0
     if not jobs:
         print("No jobs yet. Create one with: jupyter jobs create NOTEBOOK.ipynb")
@@ -144,17 +144,6 @@ def _list(args: argparse.Namespace) -> int:
     if total > args.offset + len(jobs):
         print(f"... {total - args.offset - len(jobs)} more (use --offset)")
     return 0
-
-
-def _summary_json(job: Any) -> dict[str, Any]:
-    return {
-        "name": job.name,
-        "version": f"v{job.latest_version}",
-        "versions": job.versions,
-        "aliases": list(job.aliases),
-        "source_type": job.source_type,
-        "created_at": job.created_at,
-    }
 
 
 def _show(args: argparse.Namespace) -> int:

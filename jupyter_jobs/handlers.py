@@ -11,7 +11,7 @@ import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
@@ -20,9 +20,6 @@ from traitlets import Unicode
 from traitlets.config import Configurable
 
 from .errors import JobError
-
-if TYPE_CHECKING:
-    from .store import JobSummary
 
 T = TypeVar("T")
 
@@ -213,7 +210,7 @@ def _list_jobs(store: str | None, limit: int, offset: int) -> tuple[list[dict[st
     from .store import JobStore
 
     summaries, total = JobStore.open(store).list_jobs(limit=limit, offset=offset)
-    return [_summary_json(summary) for summary in summaries], total
+    return [summary.to_json() for summary in summaries], total
 
 
 def _show(store: str | None, name: str, ref: str | None) -> dict[str, Any]:
@@ -227,14 +224,3 @@ def _create(path: Path, options: dict[str, Any], store: str | None) -> dict[str,
 
     return create_job(CreateRequest(path=path, store=store, **options)).record
 
-
-def _summary_json(summary: JobSummary) -> dict[str, Any]:
-    """The REST shape of a list row: versions are labelled as W&B does ("v3")."""
-    return {
-        "name": summary.name,
-        "version": f"v{summary.latest_version}",
-        "versions": summary.versions,
-        "aliases": list(summary.aliases),
-        "source_type": summary.source_type,
-        "created_at": summary.created_at,
-    }

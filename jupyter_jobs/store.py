@@ -99,6 +99,17 @@ class JobSummary:
     source_type: str
     created_at: str
 
+    def to_json(self) -> dict[str, object]:
+        """The list row every surface shows (CLI --json, REST); versions labelled as W&B does."""
+        return {
+            "name": self.name,
+            "version": f"v{self.latest_version}",
+            "versions": self.versions,
+            "aliases": list(self.aliases),
+            "source_type": self.source_type,
+            "created_at": self.created_at,
+        }
+
 
 def content_digest(files: Mapping[str, bytes]) -> str:
     """sha256 over the sorted (file name, sha256 of content) pairs: equal files, equal digest."""

@@ -250,7 +250,8 @@ def test_create_job_from_the_active_run(page: Any, lab: Lab) -> None:
     expect(panel.locator(".jp-JobsPanel-job", has_text=TRAIN_JOB)).to_contain_text("v0")
     widen_side_panel(page)
     shot = screenshot(page, "panel-created.png")
-    shutil.copyfile(shot, REPO_ROOT / "docs" / "panel.png")
+    if os.environ.get("UPDATE_README_SCREENSHOT"):  # refreshing the README's picture is a choice, not a side effect
+        shutil.copyfile(shot, REPO_ROOT / "docs" / "panel.png")
 
     stored = JobStore.open(lab.store).resolve(TRAIN_JOB)
     assert stored.record["source_type"] == "artifact"

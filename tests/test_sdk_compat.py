@@ -10,7 +10,6 @@ logged artifact (`wandb-artifact://_id/<id>`), which offline does not exist.
 from __future__ import annotations
 
 import json
-import os
 import types
 from pathlib import Path
 from typing import Any

@@ -12,7 +12,6 @@ import textwrap
 import time
 from pathlib import Path
 
-import pytest
 
 from jupyter_jobs.store import JobStore, content_digest
 
