@@ -153,7 +153,7 @@ def _show(args: argparse.Namespace) -> int:
     if args.script:
         from .report import annotated_script
 
-        print(annotated_script(stored), end="")
+        print(annotated_script(stored.record) or "", end="")
     elif args.json:
         _print_json(stored.record)
     else:

@@ -7,10 +7,7 @@ text form (terminal IPython and `nbconvert` outputs fall back to it too).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .store import StoredJob
+from typing import Any
 
 MAX_REQUIREMENTS_SHOWN = 8
 
@@ -87,12 +84,17 @@ def _requirements_line(record: dict[str, Any]) -> str:
     return f"Requires   {shown}; {frozen}" if asked else f"Requires   {frozen}"
 
 
-def annotated_script(stored: StoredJob) -> str:
-    """The exported script with every rewritten line marked, re-derived from the stored notebook."""
+def annotated_script(record: dict[str, Any]) -> str | None:
+    """The exported script with every rewritten line marked, re-derived from the stored notebook.
+
+    None when the code is not in the store (a dry run stores nothing).
+    """
     from .export import annotated_script as annotate
     from .export import export_notebook_text
 
-    code = stored.record["code_artifact"]
+    code = record["code_artifact"]
+    if not code.get("path") or not Path(code["path"]).is_dir():
+        return None
     folder = Path(code["path"])
     notebooks = [name for name in code["files"] if name.endswith(".ipynb")]
     if not notebooks:

@@ -43,6 +43,7 @@ MUTED = "var(--jp-ui-font-color2, #616161)"
 BORDER = "var(--jp-border-color2, #e0e0e0)"
 WARN_TEXT = "var(--jp-warn-color0, #bf360c)"
 WARN_BACK = "var(--jp-warn-color3, #fff3e0)"
+SCRIPT_TITLE = "Exported script (rewritten lines marked)"
 
 
 class JobWidget(widgets.VBox):
@@ -84,16 +85,26 @@ def _widget_children(record: Mapping[str, Any]) -> tuple[widgets.Widget, ...]:
     """Sections as HTML widgets, the long lists in an Accordion, the commands in copyable text boxes."""
     sections = [widgets.HTML(_frame(section)) for section in _sections(record)]
     collapsible = list(_collapsible_sections(record))
+    script_view = widgets.HTML()
     accordion = widgets.Accordion(
-        children=[widgets.HTML(_frame(body)) for _, body in collapsible],
-        titles=tuple(title for title, _ in collapsible),
+        children=[*(widgets.HTML(_frame(body)) for _, body in collapsible), script_view],
+        titles=(*(title for title, _ in collapsible), SCRIPT_TITLE),
     )
+    accordion.observe(lambda change: _fill_script(script_view, record, change["new"] == len(collapsible)),
+                      names="selected_index")
     commands = [
         widgets.Text(value=command, description=f"{label}:", layout=widgets.Layout(width="100%"),
                      style={"description_width": "initial"})
         for label, command in _commands(record)
     ]
     return (*sections, accordion, *commands)
+
+
+def _fill_script(view: widgets.HTML, record: Mapping[str, Any], opened: bool) -> None:
+    """The exported script is re-derived from the store only when the user opens its section."""
+    if opened and not view.value:
+        script = report.annotated_script(dict(record))
+        view.value = _frame(_code_block(script if script is not None else "(a dry run stores no code)"))
 
 
 def _commands(record: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -11,7 +11,9 @@ import ipywidgets as widgets
 import pytest
 
 from jupyter_jobs.core import CreateRequest, create_job
-from jupyter_jobs.widget import JobWidget, render_html, render_text
+from jupyter_jobs.widget import SCRIPT_TITLE, JobWidget, render_html, render_text
+
+from .conftest import notebook_json
 
 HOSTILE_KEY = "<script>alert('x')</script>"
 CONFIG = {"learning_rate": 0.01, "epochs": 10, "optimizer": {"momentum": 0.9}, HOSTILE_KEY: 1}
@@ -112,3 +114,18 @@ def test_widget_follows_its_record(make_record: Callable[..., dict]) -> None:
 
     assert "job-wandb_job_example" in view.children[0].value
     assert view._repr_mimebundle_()["text/plain"] == render_text(second)
+
+
+def test_opening_the_script_section_shows_the_exported_script_with_rewrites_marked(
+    tmp_path: Path, store_dir: Path
+) -> None:
+    path = tmp_path / "nb.ipynb"
+    path.write_text(notebook_json("import os", "!echo hello", "%matplotlib inline\nx = 1"))
+    record = create_job(CreateRequest(path=path, store=store_dir)).record
+    accordion = next(child for child in JobWidget(record).children if isinstance(child, widgets.Accordion))
+    index = accordion.titles.index(SCRIPT_TITLE)
+    assert accordion.children[index].value == ""  # nothing is read until the user opens it
+    accordion.selected_index = index
+    shown = accordion.children[index].value
+    assert "subprocess" in shown and "# jupyter-jobs: shell (cell 2, line 1), rewritten: !echo hello" in shown
+    assert "dropped: %matplotlib inline" in shown
