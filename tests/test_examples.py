@@ -48,3 +48,19 @@ def test_command_line_job_from_each_example(notebook: Path, store_dir: Path) -> 
     assert spec["input_types"]["params"]["type_map"]["learning_rate"] == {"wb_type": "number"}
     assert spec["source"]["entrypoint"] == [Path(sys.executable).name, f"{notebook.stem}.py"]
     assert spec["source"]["artifact"].startswith("wandb-artifact://_/job_example/source-job_example-")
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_round_trip_with_an_override(notebook: Path, store_dir: Path, tmp_path: Path) -> None:
+    """Create the job, run it locally with learning_rate=0.1: the new run's config has it."""
+    created = json.loads(run_cli("create", str(notebook), "--no-git", "--store", str(store_dir), "--json").stdout)
+    ran = run_cli(
+        "run", f"{created['name']}:{created['version']}", "--config", "learning_rate=0.1",
+        "--workdir", str(tmp_path / "work"), "--store", str(store_dir), "--json",
+    )
+    outcome = json.loads(ran.stdout)
+    assert ran.returncode == 0 and outcome["exit_code"] == 0, Path(outcome["log"]).read_text()[-2000:]
+    run_dir = Path(outcome["run_dir"])
+    assert wandb_log.config(run_dir)["learning_rate"] == 0.1
+    assert wandb_log.config(run_dir)["epochs"] == 10
+    assert wandb_log.exit_code(run_dir) == 0
