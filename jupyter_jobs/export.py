@@ -48,7 +48,7 @@ import shlex
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -98,7 +98,6 @@ _BUILTIN_NAMES = frozenset(dir(builtins))
 _UTF8_BOM = b"\xef\xbb\xbf"
 
 
-
 @dataclass(frozen=True)
 class _EachItem:
     """In a member table (see _json_object): an array whose object items keep only `members`."""
@@ -113,6 +112,12 @@ _SKIP = object()  # what a member table's lookup gives for a member it does not 
 # What an export reads from the notebook JSON (see _light_json); everything else is skipped.
 _JSON = json.JSONDecoder()
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
+_JSON_SPACE_CHARS = frozenset(" \t\n\r")
+# One match instead of a call per token for what recurs in every object and array: a key
+# without escapes with its colon, and the separator after a value, each with the space around.
+_JSON_PLAIN_KEY = re.compile(r'"([^"\\\x00-\x1f]*)"[ \t\n\r]*:[ \t\n\r]*')
+_JSON_OBJECT_NEXT = re.compile(r"[ \t\n\r]*([,}])[ \t\n\r]*")
+_JSON_ARRAY_NEXT = re.compile(r"[ \t\n\r]*([,\]])[ \t\n\r]*")
 _CELL_MEMBERS: dict[str, object] = {"cell_type": None, "source": None, "metadata": {"raw_mimetype": None}}
 _NOTEBOOK_MEMBERS: dict[str, object] = {
     "nbformat": None, "cells": _EachItem(_CELL_MEMBERS),
@@ -218,34 +223,28 @@ def launch_converter_hazards(export: ExportResult) -> list[str]:
     return hazards
 
 
-def code_cell_outputs(text: str) -> list[tuple[int, str]]:
+def code_cell_outputs(text: str) -> Iterator[tuple[int, str]]:
     """(1-based cell number, JSON text of its outputs list) for each code cell with outputs.
 
     The outputs are located, not decoded: the secret scan recognises an unchanged block by its
-    text and decodes only the blocks it has not judged before. Unusual JSON falls back to
+    text and decodes only the blocks it has not judged before. One block at a time, so that
+    their copies never add up to the notebook's size. Unusual JSON falls back to
     ``json.loads``; text that is not JSON at all has no outputs to scan.
     """
     try:
-        notebook = _light_json(text, _OUTPUT_MEMBERS)
+        notebook, located = _light_json(text, _OUTPUT_MEMBERS), True
     except (ValueError, IndexError, RecursionError):
         try:
-            whole = json.loads(text)
+            notebook, located = json.loads(text), False
         except (ValueError, RecursionError):
-            return []
-        cells = whole.get("cells") if isinstance(whole, dict) else None
-        return [(number, json.dumps(cell["outputs"])) for number, cell in enumerate(cells, 1)
-                if isinstance(cell, dict) and cell.get("cell_type") == "code" and cell.get("outputs")
-                ] if isinstance(cells, list) else []
-    cells = notebook.get("cells")
-    if not isinstance(cells, list):
-        return []
-    blocks = []
-    for number, cell in enumerate(cells, 1):
-        if isinstance(cell, dict) and cell.get("cell_type") == "code" and isinstance(cell.get("outputs"), tuple):
-            start, end = cell["outputs"]
-            if text[start:end] != "[]":
-                blocks.append((number, text[start:end]))
-    return blocks
+            return
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    for number, cell in enumerate(cells if isinstance(cells, list) else [], 1):
+        if isinstance(cell, dict) and cell.get("cell_type") == "code" and cell.get("outputs"):
+            outputs = cell["outputs"]
+            block = text[outputs[0]:outputs[1]] if located else json.dumps(outputs)
+            if block != "[]":
+                yield number, block
 
 
 def annotated_script(result: ExportResult) -> str:
@@ -360,7 +359,10 @@ def _light_json(text: str, members: dict[str, object] = _NOTEBOOK_MEMBERS) -> di
 
 
 def _after_space(text: str, pos: int) -> int:
-    """The position of the next JSON token."""
+    """The position of the next JSON token (often `pos` itself, which a one-character look
+    tells faster than the regex: this runs for every key and value of the notebook)."""
+    if text[pos:pos + 1] not in _JSON_SPACE_CHARS:
+        return pos
     return _JSON_SPACE.match(text, pos).end()
 
 
@@ -375,13 +377,17 @@ def _json_object(text: str, pos: int, members: dict[str, object]) -> tuple[dict,
     if text[pos] == "}":
         return result, pos + 1
     while True:
-        if text[pos] != '"':
-            raise ValueError("expected a key")
-        key, pos = json.decoder.scanstring(text, pos + 1)
-        pos = _after_space(text, pos)
-        if text[pos] != ":":
-            raise ValueError("expected ':'")
-        pos = _after_space(text, pos + 1)
+        plain_key = _JSON_PLAIN_KEY.match(text, pos)
+        if plain_key is not None:
+            key, pos = plain_key[1], plain_key.end()
+        else:
+            if text[pos] != '"':
+                raise ValueError("expected a key")
+            key, pos = json.decoder.scanstring(text, pos + 1)
+            pos = _after_space(text, pos)
+            if text[pos] != ":":
+                raise ValueError("expected ':'")
+            pos = _after_space(text, pos + 1)
         member = members.get(key, _SKIP)
         if member is _SKIP:
             pos = _skip_json_value(text, pos)
@@ -391,15 +397,15 @@ def _json_object(text: str, pos: int, members: dict[str, object]) -> tuple[dict,
         elif isinstance(member, dict) and text[pos] == "{":
             result[key], pos = _json_object(text, pos, member)
         elif isinstance(member, _EachItem) and text[pos] == "[":
-            result[key], pos = _json_array(text, pos, lambda text, pos: _json_item(text, pos, member.members))
+            result[key], pos = _json_array(text, pos, partial(_json_item, members=member.members))
         else:
             result[key], pos = _JSON.raw_decode(text, pos)
-        pos = _after_space(text, pos)
-        if text[pos] == "}":
-            return result, pos + 1
-        if text[pos] != ",":
+        separator = _JSON_OBJECT_NEXT.match(text, pos)
+        if separator is None:
             raise ValueError("expected ',' or '}'")
-        pos = _after_space(text, pos + 1)
+        if separator[1] == "}":
+            return result, separator.end(1)
+        pos = separator.end()
 
 
 def _json_item(text: str, pos: int, members: dict[str, object]) -> tuple[object, int]:
@@ -418,12 +424,12 @@ def _json_array(text: str, pos: int, read_item: Callable[[str, int], tuple[objec
     while True:
         item, pos = read_item(text, pos)
         items.append(item)
-        pos = _after_space(text, pos)
-        if text[pos] == "]":
-            return items, pos + 1
-        if text[pos] != ",":
+        separator = _JSON_ARRAY_NEXT.match(text, pos)
+        if separator is None:
             raise ValueError("expected ',' or ']'")
-        pos = _after_space(text, pos + 1)
+        if separator[1] == "]":
+            return items, separator.end(1)
+        pos = separator.end()
 
 
 def _skip_json_value(text: str, pos: int) -> int:
@@ -545,6 +551,14 @@ def _transformed(source: str) -> tuple[list[str], list[int], ast.Module | None]:
     return code_lines, _line_map(source_lines, code_lines), None
 
 
+@lru_cache(maxsize=4096)
+def _transformed_line(line: str) -> str:
+    """IPython's transform of one line alone. Remembered: the same magics (``%matplotlib
+    inline``, ``!pip install ...``) recur across cells and notebooks, and a warm kernel exports
+    the same notebook again and again."""
+    return _transformer().transform_cell(line).rstrip("\n")
+
+
 def _transformed_by_line(lines: list[str]) -> tuple[list[str], ast.Module] | None:
     """The fast path: IPython's transformer on each IPython-looking line alone, instead of on
     the whole cell (which it re-tokenizes once per construct). Accepted only when the result
@@ -560,7 +574,7 @@ def _transformed_by_line(lines: list[str]) -> tuple[list[str], ast.Module] | Non
             continue
         if line.rstrip().endswith("\\") or line.lstrip().startswith("%%"):
             return None
-        new = _transformer().transform_cell(line).rstrip("\n")
+        new = _transformed_line(line)
         if new != line.rstrip():
             code_lines[index] = line[: len(line) - len(line.lstrip())] + new.lstrip()
             changed.add(index + 1)
@@ -568,8 +582,12 @@ def _transformed_by_line(lines: list[str]) -> tuple[list[str], ast.Module] | Non
         tree = ast.parse("\n".join(code_lines))
     except SyntaxError:
         return None
+    if "\n" in "".join(code_lines):
+        return None
+    if changed <= {stmt.lineno for stmt in tree.body}:  # the usual case: magics at the top level
+        return code_lines, tree
     statement_lines = {stmt.lineno for stmt, _nested in _statements_with_parents(tree)}
-    return (code_lines, tree) if changed <= statement_lines and "\n" not in "".join(code_lines) else None
+    return (code_lines, tree) if changed <= statement_lines else None
 
 
 def _line_map(source_lines: list[str], code_lines: list[str]) -> list[int]:

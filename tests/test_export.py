@@ -615,6 +615,21 @@ def test_code_cell_outputs_are_located_not_decoded() -> None:
         {"cell_type": "markdown", "metadata": {}, "source": "x", "outputs": outputs},
         {"cell_type": "code", "metadata": {}, "source": "x", "outputs": outputs, "execution_count": 1},
         {"cell_type": "code", "metadata": {}, "source": "y", "outputs": [], "execution_count": 2}]}, indent=1)
-    blocks = code_cell_outputs(text)
+    blocks = list(code_cell_outputs(text))
     assert [(number, json.loads(block)) for number, block in blocks] == [(2, outputs)]
-    assert code_cell_outputs("not json") == []
+    assert list(code_cell_outputs("not json")) == []
+
+
+def test_code_cell_outputs_fall_back_to_json_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Should the light reader ever refuse a notebook, the outputs are still found (and scanned)."""
+    import jupyter_jobs.export as export_module
+
+    outputs = [{"output_type": "stream", "name": "stdout", "text": "hi\n"}]
+    text = json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "metadata": {}, "source": "x", "outputs": outputs, "execution_count": 1}]})
+
+    def refuse(_text: str, _members: dict) -> dict:
+        raise ValueError("unusual")
+
+    monkeypatch.setattr(export_module, "_light_json", refuse)
+    assert [(number, json.loads(block)) for number, block in code_cell_outputs(text)] == [(1, outputs)]

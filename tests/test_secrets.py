@@ -417,7 +417,7 @@ def test_markdown_without_secrets_is_clean() -> None:
 
 def test_unchanged_outputs_are_not_read_again(monkeypatch: pytest.MonkeyPatch) -> None:
     """A warm kernel's second `%wandb_job` on the same notebook re-scans no output block."""
-    import jupyter_jobs.secrets as secrets
+    from jupyter_jobs import secrets
 
     text = notebook(printed("print(token)", f"token = {HF_TOKEN}\n"), printed("print(1)", "1\n"))
     export = export_notebook_text(text, "train.ipynb")
@@ -439,7 +439,7 @@ def test_changed_outputs_are_read_again() -> None:
 
 
 def test_output_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    import jupyter_jobs.secrets as secrets
+    from jupyter_jobs import secrets
 
     monkeypatch.setattr(secrets, "_OUTPUT_FINDINGS", {})
     monkeypatch.setattr(secrets, "_OUTPUT_FINDINGS_MAX", 3)
@@ -464,7 +464,7 @@ def test_grouped_anchor_search_matches_the_plain_alternation() -> None:
     accept exactly the lines the plain alternation accepts."""
     import re
 
-    import jupyter_jobs.secrets as secrets
+    from jupyter_jobs import secrets
 
     plain = re.compile("|".join([*secrets._PLUGIN_ANCHORS.values(), secrets._KEYWORD_ANCHOR, secrets._OWN_ANCHOR]))
     samples = [
