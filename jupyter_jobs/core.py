@@ -81,12 +81,12 @@ def create_job(request: CreateRequest, run: Any = None) -> JobResult:
         deciding = pool.submit(decide_source, path, choice=request.source, no_git=request.no_git, image=image)
         source_text = read_source(path)
         export = export_text(source_text, path.name)
-        notebook_bytes = _notebook_copy(source_text, export, request.strip_outputs)
-        warnings = _secret_warnings(export, notebook_bytes, request.allow_secrets)
+        notebook_text = _notebook_copy(source_text, export, request.strip_outputs)
+        warnings = _secret_warnings(export, notebook_text, request.allow_secrets)
         decision = deciding.result()
     project = request.project or DEFAULT_PROJECT
     entity = request.entity or os.environ.get("WANDB_ENTITY") or None
-    code = _code_artifact(project, path, export, notebook_bytes)
+    code = _code_artifact(project, path, export, notebook_text)
     config = dict(request.config) if request.config is not None else (jobspec.infer_config(export.script) or {})
     job_name, source = _name_and_source(decision, code, path, export, entity, project, request.name)
     # A summary's key order is the order metrics arrived in; sorted, the same outputs give the same version.
@@ -108,33 +108,34 @@ def _existing_file(path: Path) -> Path:
     return path.resolve()
 
 
-def _notebook_copy(source_text: str, export: ExportResult, strip_outputs: bool) -> bytes | None:
+def _notebook_copy(source_text: str, export: ExportResult, strip_outputs: bool) -> str | None:
     """The original notebook travels in the code artifact, optionally without its outputs."""
     if not export.is_notebook:
         return None
     if not strip_outputs:
-        return source_text.encode("utf-8")
+        return source_text
     from .secrets import strip_outputs as strip
 
-    return strip(source_text).encode("utf-8")
+    return strip(source_text)
 
 
-def _secret_warnings(export: ExportResult, notebook_bytes: bytes | None, allow: bool) -> list[str]:
+def _secret_warnings(export: ExportResult, notebook_text: str | None, allow: bool) -> list[str]:
+    """Scan what would be uploaded (the notebook copy as it will travel); block unless allowed."""
     from .secrets import blocking_error, scan
 
-    findings = scan(export, notebook_bytes.decode("utf-8", "replace") if notebook_bytes else None)
+    findings = scan(export, notebook_text)
     if findings and not allow:
         raise blocking_error(findings)
     return [f"secret allowed by --allow-secrets: {finding.describe()}" for finding in findings]
 
 
-def _code_artifact(project: str, path: Path, export: ExportResult, notebook_bytes: bytes | None) -> _CodeArtifact:
-    script_name = f"{path.stem}.py"
-    files = {script_name: export.script.encode()}
-    if notebook_bytes is not None:
-        files[path.name] = notebook_bytes
+def _code_artifact(project: str, path: Path, export: ExportResult, notebook_text: str | None) -> _CodeArtifact:
     from .store import content_digest
 
+    script_name = f"{path.stem}.py"
+    files = {script_name: export.script.encode()}
+    if notebook_text is not None:
+        files[path.name] = notebook_text.encode("utf-8")
     return _CodeArtifact(naming.code_artifact_name(project, path.name), content_digest(files), files, script_name)
 
 

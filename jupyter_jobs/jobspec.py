@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import sys
+import textwrap
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -22,6 +23,7 @@ REQUIREMENTS_FILE = "requirements.frozen.txt"
 DIFF_FILE = "diff.patch"
 # Installed only to create jobs; the job's code never imports it, and it need not be on PyPI.
 _NOT_A_JOB_REQUIREMENT = {"jupyter-jobs", "jupyter_jobs"}
+_MAX_STATEMENT_LINES = 200
 
 
 def type_json(value: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -107,12 +109,30 @@ def infer_config(script: str) -> dict[str, Any] | None:
     """The literal `config={...}` of a `wandb.init(...)` call in the code, if there is one.
 
     Without a run, this is the best statement of the job's inputs: Launch overrides exactly
-    these keys. Only literals count; a config built at run time cannot be known here.
+    these keys. Only literals count; a config built at run time cannot be known here. Only the
+    statements that call `wandb.init` are parsed: a whole 2,000-cell script costs 0.4 s to parse.
     """
-    try:
-        tree = ast.parse(script)
-    except SyntaxError:
-        return None
+    lines = script.splitlines()
+    for start, line in enumerate(lines):
+        if "wandb.init(" in line:
+            config = _config_in_statement(lines, start)
+            if config is not None:
+                return config
+    return None
+
+
+def _config_in_statement(lines: list[str], start: int) -> dict[str, Any] | None:
+    """Grow the statement that starts at `start` until it parses, then read its config literal."""
+    for end in range(start + 1, min(len(lines), start + _MAX_STATEMENT_LINES) + 1):
+        try:
+            tree = ast.parse(textwrap.dedent("\n".join(lines[start:end])))
+        except SyntaxError:
+            continue
+        return _literal_config(tree)
+    return None
+
+
+def _literal_config(tree: ast.AST) -> dict[str, Any] | None:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and _is_wandb_init(node.func):
             for keyword in node.keywords:

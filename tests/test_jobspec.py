@@ -43,3 +43,16 @@ def test_a_package_installed_in_a_warm_kernel_appears_in_the_next_job(tmp_path: 
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: freshly-installed\nVersion: 3.1.4\n")
     assert "freshly-installed==3.1.4" in jobspec.frozen_requirements().splitlines()
     assert sys.path[0] == str(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("script", "config"),
+    [
+        ("run = wandb.init(\n    project='p',\n    config={\n        'lr': 0.1,\n    },\n)\n", {"lr": 0.1}),
+        ("for seed in range(3):\n    with wandb.init(config={'seed': 0}) as run:\n        pass\n", {"seed": 0}),
+        ("x = 1\n" * 500 + "wandb.init(config={'a': [1, 2]})\n" + "y = 2\n" * 500, {"a": [1, 2]}),
+        ("wandb.init(project='first')\nwandb.init(config={'second': True})\n", {"second": True}),
+    ],
+)
+def test_config_in_multi_line_and_nested_calls(script: str, config: dict) -> None:
+    assert jobspec.infer_config(script) == config
