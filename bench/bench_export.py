@@ -45,9 +45,12 @@ TOOLS = ("ours", "nbconvert")
 
 
 def ours(path: Path) -> object:
-    from jupyter_jobs.export import export_path
+    """A cold export: the per-cell caches a warm kernel keeps between `%wandb_job` calls are cleared."""
+    from jupyter_jobs import export
 
-    return export_path(path)
+    export._text_awaits_at_top_level.cache_clear()
+    export._transformed_line.cache_clear()
+    return export.export_path(path)
 
 
 def nbconvert_export(path: Path) -> object:

@@ -76,25 +76,26 @@ def create_job(request: CreateRequest, run: Any = None) -> JobResult:
 
     path = _existing_file(request.path)
     image = request.image or os.environ.get("WANDB_DOCKER")
-    # git runs in its own processes: ask it while this thread exports and scans the notebook.
+    project = request.project or DEFAULT_PROJECT
+    entity = request.entity or os.environ.get("WANDB_ENTITY") or None
+    # git runs in its own processes: ask it while this thread does all that does not depend on it.
     with ThreadPoolExecutor(max_workers=1) as pool:
         deciding = pool.submit(decide_source, path, choice=request.source, no_git=request.no_git, image=image)
         source_text = read_source(path)
         export = export_text(source_text, path.name)
         notebook_text = _notebook_copy(source_text, export, request.strip_outputs)
         warnings = _secret_warnings(export, notebook_text, request.allow_secrets)
+        code = _code_artifact(project, path, export, notebook_text)
+        config = dict(request.config) if request.config is not None else (jobspec.infer_config(export.script) or {})
+        hazards = _launch_converter_hazards(export)  # used only if the git source wins
         decision = deciding.result()
-    project = request.project or DEFAULT_PROJECT
-    entity = request.entity or os.environ.get("WANDB_ENTITY") or None
-    code = _code_artifact(project, path, export, notebook_text)
-    config = dict(request.config) if request.config is not None else (jobspec.infer_config(export.script) or {})
     job_name, source = _name_and_source(decision, code, path, export, entity, project, request.name)
     # A summary's key order is the order metrics arrived in; sorted, the same outputs give the same version.
     summary = dict(sorted((request.summary or {}).items()))
     spec = jobspec.build_spec(decision.source_type, source, jobspec.type_json(config), jobspec.type_json(summary))
     job_files = _job_files(spec, export, decision)
     warnings += list(request.warnings) + list(decision.warnings)
-    warnings += _git_notebook_hazards(decision, export) + list(export.warnings)
+    warnings += (hazards if decision.git is not None else []) + list(export.warnings)
     if decision.source_type == "artifact" and not entity:
         warnings.append("no entity given: the code reference uses '_' for it (pass --entity or set WANDB_ENTITY)")
     record = _record(request, project, entity, decision, job_name, spec, job_files, code, export, config, warnings)
@@ -174,14 +175,16 @@ def _job_files(spec: Mapping[str, Any], export: ExportResult, decision: SourceDe
     return files
 
 
-def _git_notebook_hazards(decision: SourceDecision, export: ExportResult) -> list[str]:
+def _launch_converter_hazards(export: ExportResult) -> list[str]:
     """A git job runs the committed notebook through W&B Launch's converter: say what breaks it."""
-    if decision.git is None or not export.is_notebook:
+    if not export.is_notebook:
         return []
     from .export import launch_converter_hazards
 
-    hazards = launch_converter_hazards(export)
-    return [f"{hazard} — W&B Launch's converter breaks on it; consider --source artifact" for hazard in hazards]
+    return [
+        f"{hazard} — W&B Launch's converter breaks on it; consider --source artifact"
+        for hazard in launch_converter_hazards(export)
+    ]
 
 
 def _record(

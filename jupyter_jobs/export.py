@@ -551,6 +551,19 @@ def _transformed(source: str) -> tuple[list[str], list[int], ast.Module | None]:
     return code_lines, _line_map(source_lines, code_lines), None
 
 
+def _compiled_awaits(source: ast.Module | str) -> bool:
+    """Compile the cell (the check that it is valid Python); True when it awaits at top level."""
+    code = compile(source, "<cell>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+    return bool(code.co_flags & inspect.CO_COROUTINE)
+
+
+@lru_cache(maxsize=16384)
+def _text_awaits_at_top_level(text: str) -> bool:
+    """The same for a cell's text, compiled once per distinct text: a warm kernel's next
+    `%wandb_job` re-exports mostly unchanged cells. A SyntaxError is raised, never cached."""
+    return _compiled_awaits(text)
+
+
 @lru_cache(maxsize=4096)
 def _transformed_line(line: str) -> str:
     """IPython's transform of one line alone. Remembered: the same magics (``%matplotlib
@@ -822,13 +835,12 @@ class _ScriptBuilder:
         origins = [origin for _, origin in lines]
         text = "\n".join(line for line, _ in lines)
         try:
-            code = compile(unchanged_tree or text, f"cell {number}", "exec",
-                           flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+            awaits = _compiled_awaits(unchanged_tree) if unchanged_tree else _text_awaits_at_top_level(text)
         except SyntaxError as err:
             raise self._invalid(number, err, origins) from None
         if any(word in text for word in ("get_ipython", "display", "__future__")):
             lines = self._inspect(ast.parse(text), lines, number)
-        if code.co_flags & inspect.CO_COROUTINE:
+        if awaits:
             return self._awaited(lines, number)
         return lines
 
@@ -1423,7 +1435,6 @@ def _hazard_name(method: str, args: list[str]) -> str:
 def _awaits_at_top_level(tree: ast.Module) -> bool:
     """Whether the cell awaits outside any function (fine in Jupyter, an error in a script)."""
     try:
-        code = compile(tree, "cell", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+        return _compiled_awaits(tree)
     except SyntaxError:
         return False
-    return bool(code.co_flags & inspect.CO_COROUTINE)
