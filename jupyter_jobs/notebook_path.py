@@ -167,7 +167,7 @@ class CellsRun:
         if notebook.suffix != ".ipynb":
             return 0
         saved_at = notebook.stat().st_mtime
-        ran_since = {_normalised(code) for ran_at, code in self._cells if ran_at > saved_at and code.strip()}
+        ran_since = {_normalised(code) for ran_at, code in self._cells if ran_at > saved_at and _adds_code(code)}
         if not ran_since:
             return 0  # the usual case: nothing ran since the save, and the file need not be read
         return len(ran_since - {_normalised(source) for source in _code_cells(notebook)})
@@ -178,6 +178,11 @@ def _code_cells(notebook: Path) -> list[str]:
     cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
     return ["".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
             for cell in cells if cell.get("cell_type") == "code"]
+
+
+def _adds_code(code: str) -> bool:
+    """A cell that only runs `%wandb_job` adds nothing to the job: it is not an unsaved edit."""
+    return any(line.strip() and not line.lstrip().startswith("%wandb_job") for line in code.splitlines())
 
 
 def _normalised(code: str) -> str:

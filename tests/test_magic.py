@@ -457,3 +457,18 @@ def test_empty_file_on_disk(tmp_path: Path) -> None:
     with pytest.raises(JobError) as error:
         find_notebook({"__session__": str(empty)})
     assert str(error.value) == f"The notebook {empty} is empty on disk (save it (Ctrl+S), then run %wandb_job again)"
+
+
+def test_a_cell_that_only_runs_the_magic_is_no_unsaved_edit(tmp_path: Path) -> None:
+    """The saved notebook is not even read: a 50 MB notebook costs a parse otherwise."""
+    from types import SimpleNamespace
+
+    from jupyter_jobs.notebook_path import CellsRun
+
+    notebook = tmp_path / "big.ipynb"
+    notebook.write_text("not JSON: reading it would fail")
+    cells = CellsRun()
+    time.sleep(0.01)
+    for code in ("%wandb_job", "%wandb_job --dry-run\n"):
+        cells.record(SimpleNamespace(info=SimpleNamespace(store_history=True, raw_cell=code)))
+    assert cells.unsaved(notebook) == 0
