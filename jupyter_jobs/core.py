@@ -22,7 +22,7 @@ from .source import SourceChoice, SourceDecision, decide_source
 
 if TYPE_CHECKING:
     from .export import ExportResult
-    from .store import StoredJob
+    from .store import JobStore, StoredJob
 
 DEFAULT_PROJECT = "uncategorized"
 
@@ -62,6 +62,7 @@ class _CodeArtifact:
     name: str
     digest: str
     files: dict[str, bytes]
+    hashes: dict[str, str]  # each file's sha256, hashed once and handed to the store
     script_name: str
 
     @property
@@ -72,23 +73,30 @@ class _CodeArtifact:
 
 def create_job(request: CreateRequest, run: Any = None) -> JobResult:
     """Create (or find) the job version for a notebook or script, and publish it to `run`."""
-    from .export import export_text, read_source
+    from .export import export_text, read_source_bytes
+    from .store import file_hashes
 
     path = _existing_file(request.path)
     image = request.image or os.environ.get("WANDB_DOCKER")
     project = request.project or DEFAULT_PROJECT
     entity = request.entity or os.environ.get("WANDB_ENTITY") or None
     # git runs in its own processes: ask it while this thread does all that does not depend on it.
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(max_workers=2) as pool:
         deciding = pool.submit(decide_source, path, choice=request.source, no_git=request.no_git, image=image)
-        source_text = read_source(path)
-        export = export_text(source_text, path.name)
-        notebook_text = _notebook_copy(source_text, export, request.strip_outputs)
-        warnings = _secret_warnings(export, notebook_text, request.allow_secrets)
-        code = _code_artifact(project, path, export, notebook_text)
+        source = read_source_bytes(path)
+        export = export_text(source, path.name)
+        notebook = _notebook_copy(source, export, request.strip_outputs)
+        # hashlib releases the GIL: a notebook copy with large outputs is hashed during the scan.
+        hashing = pool.submit(file_hashes, {path.name: notebook} if notebook is not None else {})
+        warnings = _secret_warnings(export, notebook, request.allow_secrets)
+        code = _code_artifact(project, path, export, notebook, hashing.result())
+        # Writing and fsyncing a large notebook copy releases the GIL: the store takes it while
+        # this thread does the rest (the code's content no longer depends on anything below).
+        storing = None if request.dry_run else pool.submit(_put_code, request.store, code, run is not None)
         config = dict(request.config) if request.config is not None else (jobspec.infer_config(export.script) or {})
         hazards = _launch_converter_hazards(export)  # used only if the git source wins
         decision = deciding.result()
+        stored_code = storing.result() if storing is not None else None
     job_name, source = _name_and_source(decision, code, path, export, entity, project, request.name)
     # A summary's key order is the order metrics arrived in; sorted, the same outputs give the same version.
     summary = dict(sorted((request.summary or {}).items()))
@@ -99,7 +107,7 @@ def create_job(request: CreateRequest, run: Any = None) -> JobResult:
     if decision.source_type == "artifact" and not entity:
         warnings.append("no entity given: the code reference uses '_' for it (pass --entity or set WANDB_ENTITY)")
     record = _record(request, project, entity, decision, job_name, spec, job_files, code, export, config, warnings)
-    return _store_and_publish(request, record, job_name, job_files, code, run)
+    return _store_and_publish(request, record, job_name, job_files, code, run, stored_code)
 
 
 def _existing_file(path: Path) -> Path:
@@ -109,35 +117,41 @@ def _existing_file(path: Path) -> Path:
     return path.resolve()
 
 
-def _notebook_copy(source_text: str, export: ExportResult, strip_outputs: bool) -> str | None:
-    """The original notebook travels in the code artifact, optionally without its outputs."""
+def _notebook_copy(source: bytes, export: ExportResult, strip_outputs: bool) -> bytes | None:
+    """The original notebook travels in the code artifact, byte for byte (the bytes read, not a
+    re-encoded text of them), optionally without its outputs."""
     if not export.is_notebook:
         return None
     if not strip_outputs:
-        return source_text
+        return source
     from .secrets import strip_outputs as strip
 
-    return strip(source_text)
+    return strip(source.decode("utf-8")).encode("utf-8")
 
 
-def _secret_warnings(export: ExportResult, notebook_text: str | None, allow: bool) -> list[str]:
+def _secret_warnings(export: ExportResult, notebook: bytes | None, allow: bool) -> list[str]:
     """Scan what would be uploaded (the notebook copy as it will travel); block unless allowed."""
     from .secrets import blocking_error, scan
 
-    findings = scan(export, notebook_text)
+    findings = scan(export, notebook)
     if findings and not allow:
         raise blocking_error(findings)
     return [f"secret allowed by --allow-secrets: {finding.describe()}" for finding in findings]
 
 
-def _code_artifact(project: str, path: Path, export: ExportResult, notebook_text: str | None) -> _CodeArtifact:
-    from .store import content_digest
+def _code_artifact(
+    project: str, path: Path, export: ExportResult, notebook: bytes | None, notebook_hashes: dict[str, str]
+) -> _CodeArtifact:
+    """The code artifact's files; `notebook_hashes` holds the notebook copy's sha256, if there is one."""
+    from .store import digest_of_hashes, file_hashes
 
     script_name = f"{path.stem}.py"
     files = {script_name: export.script.encode()}
-    if notebook_text is not None:
-        files[path.name] = notebook_text.encode("utf-8")
-    return _CodeArtifact(naming.code_artifact_name(project, path.name), content_digest(files), files, script_name)
+    if notebook is not None:
+        files[path.name] = notebook
+    hashes = {**file_hashes({script_name: files[script_name]}), **notebook_hashes}
+    name = naming.code_artifact_name(project, path.name)
+    return _CodeArtifact(name, digest_of_hashes(hashes), files, hashes, script_name)
 
 
 def _name_and_source(
@@ -260,6 +274,31 @@ def _jsonable(config: Mapping[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(dict(config), default=repr))
 
 
+def _put_code(location: str | Path | None, code: _CodeArtifact, for_run: bool) -> _StoredCode:
+    """Put the code artifact in the store; for a run, with wandb's digests of code new to it.
+
+    New code means a new version to log, whose files wandb would otherwise read back and hash
+    on the notebook's thread; this runs on a worker, beside the rest of `create_job`.
+    """
+    from .store import JobStore
+
+    store = JobStore.open(location)
+    new = not store.has_code_artifact(code.digest)
+    _, folder = store.put_code_artifact(code.files, code.hashes)
+    if not (for_run and new):
+        return _StoredCode(store, folder, {})
+    from .publish import upload_digests
+
+    return _StoredCode(store, folder, upload_digests(code.files))
+
+
+@dataclass(frozen=True)
+class _StoredCode:
+    store: JobStore
+    folder: Path
+    upload_digests: dict[str, str]  # file name -> wandb's digest, for the files hashed already
+
+
 def _store_and_publish(
     request: CreateRequest,
     record: dict[str, Any],
@@ -267,6 +306,7 @@ def _store_and_publish(
     job_files: dict[str, bytes],
     code: _CodeArtifact,
     run: Any,
+    stored_code: _StoredCode | None,
 ) -> JobResult:
     from .store import VERSION_PATTERN, JobStore, content_digest, store_location
 
@@ -275,22 +315,20 @@ def _store_and_publish(
     # An image tag such as "v1" would shadow the store's own version labels: W&B gets it, the store does not.
     store_aliases = [alias for alias in record["artifact_aliases"] if not VERSION_PATTERN.fullmatch(alias)]
     _add_commands(record, content_alias)
-    if request.dry_run:
+    if stored_code is None:  # a dry run
         # A dry run writes nothing, not even a new store's empty index.
         exists = store_location(request.store).is_dir()
         version, would_create = JobStore.open(request.store).preview(job_name.name, job_files) if exists else ("v0", True)
         record.update(version=version, aliases=["latest", *store_aliases], path=None, would_create=would_create)
         return JobResult(record, False, None, code.files, job_files)
-    store = JobStore.open(request.store)
-    _, code_dir = store.put_code_artifact(code.files)
-    record["code_artifact"]["path"] = str(code_dir)
-    stored, created = store.add_version(job_name.name, job_files, record, store_aliases)
+    record["code_artifact"]["path"] = str(stored_code.folder)
+    stored, created = stored_code.store.add_version(job_name.name, job_files, record, store_aliases)
     result = JobResult(stored.record, created, stored, code.files, job_files)
     if run is None:
         return result
     from .publish import publish_to_run
 
-    return replace(result, published=tuple(publish_to_run(run, result)))
+    return replace(result, published=tuple(publish_to_run(run, result, stored_code.upload_digests)))
 
 
 def _add_commands(record: dict[str, Any], content_alias: str) -> None:

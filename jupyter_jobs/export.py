@@ -30,6 +30,8 @@ exported as it is, once it compiles; a script has no cells, so its ``line_origin
 Notebooks are read with the standard ``json`` module's pieces, keeping only what an export
 uses (``cell_type``, ``source``, the kernel's language) and skipping outputs without building
 them, so memory does not grow with the outputs; anything unusual falls back to ``json.loads``.
+The reader walks a str, or the UTF-8 bytes of the file (a read-only map of it for
+``export_path``), decoding only the values it keeps.
 nbformat, which costs about a second to import, is only loaded to upgrade notebooks older than
 format 4. IPython is imported on the first cell that needs its transformer.
 """
@@ -38,6 +40,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import codecs
 import difflib
 import inspect
 import json
@@ -47,7 +50,8 @@ import re
 import shlex
 import stat
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field, replace
 from functools import lru_cache, partial
 from os import PathLike
 from pathlib import Path
@@ -111,13 +115,52 @@ _SKIP = object()  # what a member table's lookup gives for a member it does not 
 
 # What an export reads from the notebook JSON (see _light_json); everything else is skipped.
 _JSON = json.JSONDecoder()
-_JSON_SPACE = re.compile(r"[ \t\n\r]*")
-_JSON_SPACE_CHARS = frozenset(" \t\n\r")
+# A notebook's JSON as the reader takes it: a str, or the UTF-8 bytes of its file (mapped).
+_Json = str | bytes | mmap.mmap
+# The reader's patterns, compiled for str input and for the UTF-8 bytes of a file (_syntax).
+_SPACE = r"[ \t\n\r]*"
 # One match instead of a call per token for what recurs in every object and array: a key
 # without escapes with its colon, and the separator after a value, each with the space around.
-_JSON_PLAIN_KEY = re.compile(r'"([^"\\\x00-\x1f]*)"[ \t\n\r]*:[ \t\n\r]*')
-_JSON_OBJECT_NEXT = re.compile(r"[ \t\n\r]*([,}])[ \t\n\r]*")
-_JSON_ARRAY_NEXT = re.compile(r"[ \t\n\r]*([,\]])[ \t\n\r]*")
+_PLAIN_KEY = r'"([^"\\\x00-\x1f]*)"[ \t\n\r]*:[ \t\n\r]*'
+_OBJECT_NEXT = r"[ \t\n\r]*([,}])[ \t\n\r]*"
+_ARRAY_NEXT = r"[ \t\n\r]*([,\]])[ \t\n\r]*"
+# In bytes, what the str reader leaves to json's C decoder: a number, a literal, or an array
+# of strings, matched as strictly as json reads them (strings without control characters).
+_STRING = r'"[^"\\\x00-\x1f]*+(?:\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})[^"\\\x00-\x1f]*+)*+"'
+_BYTES_STRING = re.compile(_STRING.encode())
+_BYTES_PRIMITIVE = re.compile(
+    rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|true|false|null|NaN|-?Infinity")
+# Up to 1,000 strings of an array and the separators after them: a regex's memory grows with
+# the items of one match, so a long array is matched a run at a time.
+_BYTES_STRING_RUN = re.compile(rf"{_STRING}{_SPACE}(?:,{_SPACE}{_STRING}{_SPACE})" "{0,999}+".encode())
+_CHECK_CHUNK = 1 << 18  # bytes decoded at a time when a file's UTF-8 is checked
+_FIRST_WINDOW, _LAST_WINDOW = 1 << 12, 1 << 20  # the least a window grows to, the most it spans (bytes)
+
+
+@dataclass(frozen=True)
+class _Syntax:
+    """The light reader's tokens for one kind of input: a str, or UTF-8 bytes (a mapped file),
+    which it walks without decoding what it skips."""
+
+    space: re.Pattern
+    space_chars: frozenset
+    plain_key: re.Pattern
+    object_next: re.Pattern
+    array_next: re.Pattern
+    quote: str | bytes
+    backslash: str | bytes
+    colon: str | bytes
+    open_object: str | bytes
+    close_object: str | bytes
+    open_array: str | bytes
+    close_array: str | bytes
+    containers: frozenset
+    decode: Callable[[_Json, int], tuple[object, int]]  # (a value the reader keeps, its end)
+    skip_string: Callable[[_Json, int], int]  # the end of the string whose opening quote is at pos
+    skip_flat: Callable[[_Json, int], int]  # the end of what _skip_json_value does not walk
+    key: Callable[[str | bytes], str]  # a plain key as matched, as a str
+
+
 _CELL_MEMBERS: dict[str, object] = {"cell_type": None, "source": None, "metadata": {"raw_mimetype": None}}
 _NOTEBOOK_MEMBERS: dict[str, object] = {
     "nbformat": None, "cells": _EachItem(_CELL_MEMBERS),
@@ -166,33 +209,56 @@ _REDIRECT = re.compile(r"^(?:\d?>>?|&>>?|<)(.*)$")
 
 
 def export_path(path: str | PathLike[str]) -> ExportResult:
-    """Export a notebook (``.ipynb``) or take a script (``.py``) as it is, once it compiles."""
-    return export_text(read_source(path), Path(path).name)
+    """Export a notebook (``.ipynb``) or take a script (``.py``) as it is, once it compiles.
+
+    A notebook is read from a read-only map of its file: the reader walks its bytes and decodes
+    only the values an export keeps, so memory does not grow with the size of the outputs.
+    """
+    file = _source_file(path)
+    if file.suffix == ".py":
+        return _script_as_is(_read_text(file), file.name)
+    with _notebook_json_source(file) as (text, start):
+        return export_notebook_text(text, file.name, start)
 
 
 def read_source(path: str | PathLike[str]) -> str:
     """The notebook's or script's text as saved (no newline translation, no byte-order mark), read once.
 
-    Callers that need the original too (the code artifact keeps the notebook byte for byte)
-    encode this text back instead of reading the file again.
+    Job creation reads read_source_bytes instead: the code artifact keeps the notebook's bytes
+    as they are, and the export and the secret scan walk those bytes.
     """
-    file = Path(path)
-    if file.suffix not in (".ipynb", ".py"):
-        raise JobError(f"{file.name} is neither a notebook (.ipynb) nor a script (.py)",
-                       hint="give the path of the notebook or script the job should run")
-    return _read_text(file)
+    return _read_text(_source_file(path))
 
 
-def export_text(text: str, name: str) -> ExportResult:
-    """Export `text`, a notebook's JSON or a script's code, as its file `name` says it is."""
+def read_source_bytes(path: str | PathLike[str]) -> bytes:
+    """The notebook's or script's bytes as saved, checked to be UTF-8, without a byte-order mark,
+    read once.
+
+    The code artifact keeps these bytes as its copy of the notebook, while the export and the
+    secret scan walk them and decode only what they keep: no text of the notebook's size is
+    built next to them.
+    """
+    file = _source_file(path)
+    with _reading(file):
+        data = file.read_bytes()
+        _check_utf8(data)
+    return data[_bom_length(data):]
+
+
+def export_text(text: str | bytes, name: str) -> ExportResult:
+    """Export `text`, a notebook's JSON or a script's code (as a str, or the UTF-8 bytes of
+    read_source_bytes), as its file `name` says it is."""
     if name.endswith(".py"):
-        return _script_as_is(text, name)
+        return _script_as_is(text if isinstance(text, str) else text.decode("utf-8"), name)
     return export_notebook_text(text, name)
 
 
-def export_notebook_text(text: str, name: str) -> ExportResult:
-    """Export the code cells of the notebook JSON `text` (named `name` in messages) to a script."""
-    cells = _cells(text, name)
+def export_notebook_text(text: _Json, name: str, start: int = 0) -> ExportResult:
+    """Export the code cells of the notebook JSON `text` (named `name` in messages) to a script.
+
+    `text` may also be the UTF-8 bytes of the file, already checked to be UTF-8, with the JSON
+    from `start` (past a byte-order mark)."""
+    cells = _cells(text, name, start)
     code_cells = [(number, source) for number, kind, source, _ in cells if kind == "code" and source.strip()]
     if not code_cells:
         raise JobError(f"{name} has no code to export", hint="add the code the job should run to a code cell and save")
@@ -223,13 +289,14 @@ def launch_converter_hazards(export: ExportResult) -> list[str]:
     return hazards
 
 
-def code_cell_outputs(text: str) -> Iterator[tuple[int, str]]:
+def code_cell_outputs(text: str | bytes) -> Iterator[tuple[int, str]]:
     """(1-based cell number, JSON text of its outputs list) for each code cell with outputs.
 
     The outputs are located, not decoded: the secret scan recognises an unchanged block by its
     text and decodes only the blocks it has not judged before. One block at a time, so that
     their copies never add up to the notebook's size. Unusual JSON falls back to
-    ``json.loads``; text that is not JSON at all has no outputs to scan.
+    ``json.loads``; text that is not JSON at all has no outputs to scan. `text` may also be
+    UTF-8 bytes (see read_source_bytes): then only each block is decoded.
     """
     try:
         notebook, located = _light_json(text, _OUTPUT_MEMBERS), True
@@ -243,6 +310,7 @@ def code_cell_outputs(text: str) -> Iterator[tuple[int, str]]:
         if isinstance(cell, dict) and cell.get("cell_type") == "code" and cell.get("outputs"):
             outputs = cell["outputs"]
             block = text[outputs[0]:outputs[1]] if located else json.dumps(outputs)
+            block = block if isinstance(block, str) else block.decode("utf-8")
             if block != "[]":
                 yield number, block
 
@@ -270,21 +338,79 @@ def annotated_script(result: ExportResult) -> str:
 # --------------------------------------------------------------------------- reading notebooks
 
 
+def _source_file(path: str | PathLike[str]) -> Path:
+    """`path`, refused unless it names a notebook or a script."""
+    file = Path(path)
+    if file.suffix not in (".ipynb", ".py"):
+        raise JobError(f"{file.name} is neither a notebook (.ipynb) nor a script (.py)",
+                       hint="give the path of the notebook or script the job should run")
+    return file
+
+
 def _read_text(file: Path) -> str:
     """The file's text, or a one-line reason it cannot be read.
 
     A regular file is decoded straight from a read-only memory map, so its bytes are never
     copied onto the heap next to the text: for a 55 MB notebook that halves the peak.
     """
-    try:
-        with file.open("rb") as stream:
+    with _reading(file), file.open("rb") as stream:
+        status = os.fstat(stream.fileno())
+        if not stat.S_ISREG(status.st_mode) or not status.st_size:  # nothing to map
+            return stream.read().decode("utf-8").removeprefix("\ufeff")
+        with (mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as mapped,
+              memoryview(mapped)[_bom_length(mapped):] as content):
+            return str(content, "utf-8")
+
+
+@contextmanager
+def _notebook_json_source(file: Path) -> Iterator[tuple[_Json, int]]:
+    """The notebook's JSON and where it starts (past a byte-order mark), or a one-line reason
+    the file cannot be read.
+
+    A regular file as big as the reader's largest window is mapped read-only and handed over
+    as bytes checked to be UTF-8, so neither its bytes nor its text lands on the heap. A smaller
+    one is decoded whole: that is faster for the many small tokens of a small notebook.
+    """
+    with ExitStack() as stack:
+        with _reading(file):
+            stream = stack.enter_context(file.open("rb"))
             status = os.fstat(stream.fileno())
-            if not stat.S_ISREG(status.st_mode) or not status.st_size:  # nothing to map
-                return stream.read().decode("utf-8").removeprefix("\ufeff")
-            with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-                start = len(_UTF8_BOM) if mapped[:len(_UTF8_BOM)] == _UTF8_BOM else 0  # some editors write one
-                with memoryview(mapped)[start:] as content:
-                    return str(content, "utf-8")
+            if not stat.S_ISREG(status.st_mode) or status.st_size < _LAST_WINDOW:
+                text: _Json = stream.read().decode("utf-8").removeprefix("\ufeff")
+                start = 0
+            else:
+                text = stack.enter_context(mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ))
+                _check_utf8(text)
+                start = _bom_length(text)
+        yield text, start
+
+
+def _check_utf8(data: bytes | mmap.mmap) -> None:
+    """Raise UnicodeDecodeError unless `data` is UTF-8, decoding a chunk at a time and dropping
+    it, so that no text of the file's size is built."""
+    with memoryview(data) as view:
+        offset = 0
+        while offset < len(view):  # a chunk may end inside a character: the next starts there
+            offset += codecs.utf_8_decode(view[offset:offset + _CHECK_CHUNK], "strict",
+                                          offset + _CHECK_CHUNK >= len(view))[1]
+
+
+def _bom_length(data: bytes | mmap.mmap) -> int:
+    """The length of the UTF-8 byte-order mark that some editors write at the start, else 0."""
+    return len(_UTF8_BOM) if data[:len(_UTF8_BOM)] == _UTF8_BOM else 0
+
+
+def _as_text(text: _Json, start: int) -> str:
+    """The notebook JSON as a str (the UTF-8 bytes of a file decoded from `start`), for the
+    rare paths that need all of it: damaged JSON and notebooks older than format 4."""
+    return text if isinstance(text, str) else str(text[start:], "utf-8")
+
+
+@contextmanager
+def _reading(file: Path) -> Iterator[None]:
+    """Turn a failure to read `file` into a one-line reason."""
+    try:
+        yield
     except FileNotFoundError:
         raise JobError(f"{file} does not exist", hint="save the notebook first, or check the path") from None
     except IsADirectoryError:
@@ -306,11 +432,11 @@ def _script_as_is(text: str, name: str) -> ExportResult:
                         line_origins=(None,) * len(_split_lines(text)), source_name=name, is_notebook=False)
 
 
-def _cells(text: str, name: str) -> list[tuple[int, str, str, bool]]:
+def _cells(text: _Json, name: str, start: int) -> list[tuple[int, str, str, bool]]:
     """(1-based cell number, cell_type, source, whether nbconvert puts it into a script) of every
     cell. Code and script raw cells must have a text source; any other cell with a damaged
     source counts as empty, since nothing reads it as code."""
-    notebook = _notebook_json(text, name)
+    notebook = _notebook_json(text, name, start)
     _check_language(notebook, name)
     cells = notebook.get("cells")
     if not isinstance(cells, list):
@@ -325,14 +451,14 @@ def _cells(text: str, name: str) -> list[tuple[int, str, str, bool]]:
     return found
 
 
-def _notebook_json(text: str, name: str) -> dict:
+def _notebook_json(text: _Json, name: str, start: int) -> dict:
     """The notebook as nbformat 4 JSON; older formats go through nbformat's own upgrade."""
     try:
-        notebook = _light_json(text)
+        notebook = _light_json(text, _NOTEBOOK_MEMBERS, start)
     except (ValueError, IndexError, RecursionError):  # not the usual shape: let json say what is wrong
         notebook = None
     try:
-        notebook = notebook if notebook is not None else json.loads(text)
+        notebook = notebook if notebook is not None else json.loads(_as_text(text, start))
     except json.JSONDecodeError as err:
         raise JobError(f"{name} is not valid JSON (line {err.lineno}: {err.msg})",
                        hint="the file is damaged; restore it from a checkpoint or version control") from None
@@ -343,121 +469,219 @@ def _notebook_json(text: str, name: str) -> dict:
     if version == 4:
         return notebook
     if isinstance(version, int) and 1 <= version < 4:
-        return _upgraded(text, name, version)
+        return _upgraded(_as_text(text, start), name, version)
     raise JobError(f"{name} has nbformat version {version!r}, which jupyter-jobs does not read",
                    hint="open it in a current Jupyter and save it as nbformat 4")
 
 
-def _light_json(text: str, members: dict[str, object] = _NOTEBOOK_MEMBERS) -> dict:
+def _light_json(text: _Json, members: dict[str, object] = _NOTEBOOK_MEMBERS, start: int = 0) -> dict:
     """The notebook JSON without what an export never reads: cell outputs, attachments and
     metadata other than the kernel's language and a raw cell's format are skipped, never
-    built, so memory does not grow with the size of the outputs."""
-    value, end = _json_object(text, _after_space(text, 0), members)
-    if text[_after_space(text, end):]:
+    built, so memory does not grow with the size of the outputs. `text` is the JSON as a str,
+    or the UTF-8 bytes of a file from `start` (past a byte-order mark), of which only the kept
+    values are decoded."""
+    syntax = _STR_SYNTAX if isinstance(text, str) else _BYTES_SYNTAX
+    value, end = _json_object(text, _after_space(text, start, syntax), members, syntax)
+    if _after_space(text, end, syntax) != len(text):
         raise ValueError("extra data after the notebook")
     return value
 
 
-def _after_space(text: str, pos: int) -> int:
+def _after_space(text: _Json, pos: int, syntax: _Syntax) -> int:
     """The position of the next JSON token (often `pos` itself, which a one-character look
     tells faster than the regex: this runs for every key and value of the notebook)."""
-    if text[pos:pos + 1] not in _JSON_SPACE_CHARS:
+    if text[pos:pos + 1] not in syntax.space_chars:
         return pos
-    return _JSON_SPACE.match(text, pos).end()
+    return syntax.space.match(text, pos).end()
 
 
-def _json_object(text: str, pos: int, members: dict[str, object]) -> tuple[dict, int]:
+def _json_object(text: _Json, pos: int, members: dict[str, object], syntax: _Syntax) -> tuple[dict, int]:
     """Decode the JSON object at `pos`, keeping only `members`, each mapped to the member
     table of a nested object to filter in turn, an `_EachItem` for an array of such objects,
     `_SPAN` for the (start, end) of its JSON text, or None to decode it whole."""
-    if text[pos] != "{":
+    if text[pos:pos + 1] != syntax.open_object:
         raise ValueError("expected an object")
     result: dict = {}
-    pos = _after_space(text, pos + 1)
-    if text[pos] == "}":
+    pos = _after_space(text, pos + 1, syntax)
+    if text[pos:pos + 1] == syntax.close_object:
         return result, pos + 1
     while True:
-        plain_key = _JSON_PLAIN_KEY.match(text, pos)
+        plain_key = syntax.plain_key.match(text, pos)
         if plain_key is not None:
-            key, pos = plain_key[1], plain_key.end()
+            # An object skipped whole lists no members: its keys need not be decoded.
+            key, pos = syntax.key(plain_key[1]) if members else "", plain_key.end()
         else:
-            if text[pos] != '"':
+            if text[pos:pos + 1] != syntax.quote:
                 raise ValueError("expected a key")
-            key, pos = json.decoder.scanstring(text, pos + 1)
-            pos = _after_space(text, pos)
-            if text[pos] != ":":
+            key, pos = syntax.decode(text, pos)
+            pos = _after_space(text, pos, syntax)
+            if text[pos:pos + 1] != syntax.colon:
                 raise ValueError("expected ':'")
-            pos = _after_space(text, pos + 1)
+            pos = _after_space(text, pos + 1, syntax)
         member = members.get(key, _SKIP)
         if member is _SKIP:
-            pos = _skip_json_value(text, pos)
+            pos = _skip_json_value(text, pos, syntax)
         elif member is _SPAN:
-            end = _skip_json_value(text, pos)
+            end = _skip_json_value(text, pos, syntax)
             result[key], pos = (pos, end), end
-        elif isinstance(member, dict) and text[pos] == "{":
-            result[key], pos = _json_object(text, pos, member)
-        elif isinstance(member, _EachItem) and text[pos] == "[":
-            result[key], pos = _json_array(text, pos, partial(_json_item, members=member.members))
+        elif isinstance(member, dict) and text[pos:pos + 1] == syntax.open_object:
+            result[key], pos = _json_object(text, pos, member, syntax)
+        elif isinstance(member, _EachItem) and text[pos:pos + 1] == syntax.open_array:
+            result[key], pos = _json_array(text, pos, partial(_json_item, members=member.members), syntax)
         else:
-            result[key], pos = _JSON.raw_decode(text, pos)
-        separator = _JSON_OBJECT_NEXT.match(text, pos)
+            result[key], pos = syntax.decode(text, pos)
+        separator = syntax.object_next.match(text, pos)
         if separator is None:
             raise ValueError("expected ',' or '}'")
-        if separator[1] == "}":
+        if separator[1] == syntax.close_object:
             return result, separator.end(1)
         pos = separator.end()
 
 
-def _json_item(text: str, pos: int, members: dict[str, object]) -> tuple[object, int]:
+def _json_item(text: _Json, pos: int, syntax: _Syntax, members: dict[str, object]) -> tuple[object, int]:
     """One array item (a cell), filtered to `members` when it is an object."""
-    if text[pos] == "{":
-        return _json_object(text, pos, members)
-    return _JSON.raw_decode(text, pos)
+    if text[pos:pos + 1] == syntax.open_object:
+        return _json_object(text, pos, members, syntax)
+    return syntax.decode(text, pos)
 
 
-def _json_array(text: str, pos: int, read_item: Callable[[str, int], tuple[object, int]]) -> tuple[list, int]:
-    """The JSON array at `pos`, each item read by `read_item(text, pos) -> (item, end)`."""
+def _json_array(text: _Json, pos: int, read_item: Callable[[_Json, int, _Syntax], tuple[object, int]],
+                syntax: _Syntax) -> tuple[list, int]:
+    """The JSON array at `pos`, each item read by `read_item(text, pos, syntax) -> (item, end)`."""
     items: list = []
-    pos = _after_space(text, pos + 1)
-    if text[pos] == "]":
+    pos = _after_space(text, pos + 1, syntax)
+    if text[pos:pos + 1] == syntax.close_array:
         return items, pos + 1
     while True:
-        item, pos = read_item(text, pos)
+        item, pos = read_item(text, pos, syntax)
         items.append(item)
-        separator = _JSON_ARRAY_NEXT.match(text, pos)
+        separator = syntax.array_next.match(text, pos)
         if separator is None:
             raise ValueError("expected ',' or ']'")
-        if separator[1] == "]":
+        if separator[1] == syntax.close_array:
             return items, separator.end(1)
         pos = separator.end()
 
 
-def _skip_json_value(text: str, pos: int) -> int:
+def _skip_json_value(text: _Json, pos: int, syntax: _Syntax) -> int:
     """The end of the JSON value at `pos`. Strings (a base64 image is one) are jumped over
     without being built; objects and arrays of them (outputs) are skipped item by item;
-    arrays of strings (lines of text: many small strings) are decoded and dropped, which is
-    faster than walking them."""
-    first = text[pos]
-    if first == '"':
-        return _json_string_end(text, pos + 1)
-    if first == "{":
-        return _json_object(text, pos, {})[1]
-    if first == "[" and text[_after_space(text, pos + 1)] in "[{":
-        return _json_array(text, pos, lambda text, pos: (None, _skip_json_value(text, pos)))[1]
-    return _JSON.raw_decode(text, pos)[1]
+    anything else (numbers, arrays of strings: lines of text) goes to `syntax.skip_flat`."""
+    first = text[pos:pos + 1]
+    if first == syntax.quote:
+        return syntax.skip_string(text, pos)
+    if first == syntax.open_object:
+        return _json_object(text, pos, {}, syntax)[1]
+    if first == syntax.open_array and text[(after := _after_space(text, pos + 1, syntax)):after + 1] in syntax.containers:
+        return _json_array(text, pos, _skipped_item, syntax)[1]
+    return syntax.skip_flat(text, pos)
 
 
-def _json_string_end(text: str, pos: int) -> int:
-    """The end of the JSON string whose content starts at `pos` (a quote preceded by an even
-    number of backslashes closes it)."""
+def _skipped_item(text: _Json, pos: int, syntax: _Syntax) -> tuple[None, int]:
+    """An array item skipped (see _skip_json_value)."""
+    return None, _skip_json_value(text, pos, syntax)
+
+
+def _json_string_end(text: _Json, pos: int) -> int:
+    """The end of the JSON string that opens at `pos`, found without checking or building it (a
+    quote preceded by an even number of backslashes closes it)."""
+    syntax = _STR_SYNTAX if isinstance(text, str) else _BYTES_SYNTAX
+    pos += 1
     while True:
-        quote = text.index('"', pos)
+        quote = text.find(syntax.quote, pos)
+        if quote < 0:
+            raise ValueError("unterminated string")
         before = quote - 1
-        while text[before] == "\\":
+        while text[before:before + 1] == syntax.backslash:
             before -= 1
         if (quote - 1 - before) % 2 == 0:
             return quote + 1
         pos = quote + 1
+
+
+def _decoded_bytes(data: bytes | mmap.mmap, pos: int) -> tuple[object, int]:
+    """A value the reader keeps, from UTF-8 bytes: located first, then only its bytes decoded."""
+    end = _skip_json_value(data, pos, _BYTES_SYNTAX)
+    text = str(data[pos:end], "utf-8")
+    value, stop = _JSON.raw_decode(text)
+    if stop != len(text):
+        raise ValueError("not one JSON value")
+    return value, end
+
+
+def _skipped_flat_bytes(data: bytes | mmap.mmap, pos: int) -> int:
+    """The end of a number, literal or array of strings in UTF-8 bytes, checked as strictly as
+    `json` would. An array is decoded and dropped, much faster than a regex matches lines of
+    text: first up to its first "]", which closes it unless a line holds one, then through a
+    window that doubles until the array fits. An array too big for the largest window is
+    matched by a regex a run of strings at a time (or walked item by item when it holds more
+    than strings), so memory stays bounded whatever the outputs hold."""
+    if data[pos:pos + 1] == b"[":
+        end = data.find(b"]", pos, pos + _LAST_WINDOW) + 1  # 0: none near enough
+        while end:
+            window = str(data[pos:end], "utf-8")
+            try:
+                stop = _JSON.raw_decode(window)[1]
+            except ValueError:  # a "]" in a line, or not an array of strings
+                end = 0 if end == len(data) or end - pos >= _LAST_WINDOW else _window_end(data, pos, end)
+                continue
+            return pos + (stop if window.isascii() else len(window[:stop].encode()))
+    if data[pos:pos + 1] != b"[":
+        primitive = _BYTES_PRIMITIVE.match(data, pos)
+        if primitive is None:
+            raise ValueError("expected a value")
+        return primitive.end()
+    end = _after_space(data, pos + 1, _BYTES_SYNTAX)
+    while (run := _BYTES_STRING_RUN.match(data, end)) is not None:
+        end = run.end()
+        if data[end:end + 1] == b"]":
+            return end + 1
+        if data[end:end + 1] != b",":
+            break
+        end = _after_space(data, end + 1, _BYTES_SYNTAX)
+    return _json_array(data, pos, _skipped_item, _CHECKED_BYTES_SYNTAX)[1]  # not only strings
+
+
+def _window_end(data: bytes | mmap.mmap, pos: int, end: int) -> int:
+    """The end of the next window from `pos` (twice the last, which ended at `end`), moved back
+    to the start of a character."""
+    end = min(len(data), pos + min(_LAST_WINDOW, max(_FIRST_WINDOW, 2 * (end - pos))))
+    while end < len(data) and data[end] & 0xC0 == 0x80:
+        end -= 1
+    return end
+
+
+def _checked_string_end(data: bytes | mmap.mmap, pos: int) -> int:
+    """The end of the JSON string that opens at `pos`, checked as strictly as json reads it."""
+    string = _BYTES_STRING.match(data, pos)
+    if string is None:
+        raise ValueError("invalid string")
+    return string.end()
+
+
+def _skipped_flat_text(text: str, pos: int) -> int:
+    """The end of a number, literal or array of strings in a str: decoding and dropping them
+    is faster than walking them."""
+    return _JSON.raw_decode(text, pos)[1]
+
+
+def _syntax(encode: Callable[[str], str | bytes], decode: Callable[[_Json, int], tuple[object, int]],
+            skip_flat: Callable[[_Json, int], int], key: Callable[[str | bytes], str]) -> _Syntax:
+    """The reader's tokens and patterns for str input (`encode` is the identity) or bytes."""
+    return _Syntax(
+        space=re.compile(encode(_SPACE)), space_chars=frozenset(encode(char) for char in " \t\n\r"),
+        plain_key=re.compile(encode(_PLAIN_KEY)), object_next=re.compile(encode(_OBJECT_NEXT)),
+        array_next=re.compile(encode(_ARRAY_NEXT)), quote=encode('"'), backslash=encode("\\"), colon=encode(":"),
+        open_object=encode("{"), close_object=encode("}"), open_array=encode("["), close_array=encode("]"),
+        containers=frozenset((encode("["), encode("{"))), decode=decode, skip_string=_json_string_end,
+        skip_flat=skip_flat, key=key)
+
+
+_STR_SYNTAX = _syntax(str, _JSON.raw_decode, _skipped_flat_text, str)
+_BYTES_SYNTAX = _syntax(str.encode, _decoded_bytes, _skipped_flat_bytes, bytes.decode)
+# Where the str reader hands a whole array to json (one whose first item is no container), the
+# bytes reader walks it with every string checked, so that both refuse the same damage.
+_CHECKED_BYTES_SYNTAX = replace(_BYTES_SYNTAX, skip_string=_checked_string_end)
 
 
 def _upgraded(text: str, name: str, version: int) -> dict:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 import urllib.parse
 import urllib.request
@@ -170,12 +171,32 @@ class CellsRun:
         ran_since = {_normalised(code) for ran_at, code in self._cells if ran_at > saved_at and _adds_code(code)}
         if not ran_since:
             return 0  # the usual case: nothing ran since the save, and the file need not be read
-        return len(ran_since - {_normalised(source) for source in _code_cells(notebook)})
+        saved = notebook.read_bytes()
+        # Parsing a notebook with large outputs costs far more than the rest of `%wandb_job`'s
+        # bookkeeping, so only the cells a byte search cannot rule out are compared as parsed.
+        maybe_saved = {code for code in ran_since if not _surely_absent(code, saved)}
+        unsaved = len(ran_since) - len(maybe_saved)
+        if maybe_saved:
+            unsaved += len(maybe_saved - {_normalised(source) for source in _code_cells(saved)})
+        return unsaved
 
 
-def _code_cells(notebook: Path) -> list[str]:
+def _surely_absent(code: str, saved: bytes) -> bool:
+    """True when a line of `code` is nowhere in the saved file, so no saved cell can equal it.
+
+    Only lines whose JSON encoding is the line itself count (every JSON writer leaves
+    printable ASCII other than quote, slash, backslash and <>& as is); each line of a saved
+    cell's source sits unbroken inside one JSON string, trailing blanks after it.
+    """
+    return any(_JSON_VERBATIM.fullmatch(line) and line.encode() not in saved for line in code.splitlines())
+
+
+_JSON_VERBATIM = re.compile(r"[ !#-%'-.0-;=?-\[\]-~]+")
+
+
+def _code_cells(saved: bytes) -> list[str]:
     """The code cells' sources as saved (nbformat 4 stores them as a string or a list of lines)."""
-    cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
+    cells = json.loads(saved).get("cells", [])
     return ["".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
             for cell in cells if cell.get("cell_type") == "code"]
 

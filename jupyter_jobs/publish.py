@@ -20,12 +20,16 @@ that it uses the job we just logged; wandb-core then builds nothing at `finish()
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import wandb
 from wandb.proto import wandb_internal_pb2 as pb
+from wandb.sdk.artifacts._generated.enums import ArtifactDigestAlgorithm
 from wandb.sdk.artifacts._internal_artifact import InternalArtifact
 
 from .errors import JobError
@@ -38,11 +42,12 @@ if TYPE_CHECKING:
 TESTED_WANDB = ((0, 31), (0, 32))  # [lowest, first untested) as (major, minor)
 
 
-def publish_to_run(run: Run, result: JobResult) -> list[str]:
+def publish_to_run(run: Run, result: JobResult, code_digests: Mapping[str, str] | None = None) -> list[str]:
     """Log the code artifact, then the job artifact, to `run`; the references logged.
 
     A version already logged to this run is not logged again: `%wandb_job` on an unchanged
-    notebook then costs no artifact work at all.
+    notebook then costs no artifact work at all. `code_digests` are the code files'
+    `upload_digests`, when the caller has them; wandb hashes the others itself.
     """
     check_wandb_version(wandb.__version__)
     record = result.record
@@ -53,10 +58,12 @@ def publish_to_run(run: Run, result: JobResult) -> list[str]:
     code = record.get("code_artifact")
     if code:
         # The job's `source.artifact` names the code by this content alias, so it must resolve.
-        published += _log(run, code["name"], "code", Path(code["path"]), code["files"], [code["alias"]])
+        published += _log(run, code["name"], "code", Path(code["path"]), code["files"], [code["alias"]],
+                          code_digests or {})
     # The content alias (the launch command's reference) and an image's tag, which wandb-core's
     # job builder adds too (even a tag like "v1" that the local store cannot hold).
-    published += _log(run, record["name"], "job", Path(record["path"]), record["files"], record["artifact_aliases"])
+    published += _log(run, record["name"], "job", Path(record["path"]), record["files"],
+                      record["artifact_aliases"], {})
     _stop_sdk_job_builder(run, record["name"])
     _PUBLISHED.add(already)
     return published
@@ -64,6 +71,16 @@ def publish_to_run(run: Run, result: JobResult) -> list[str]:
 
 # (run id, job name, version digest) of what this process has logged.
 _PUBLISHED: set[tuple[str, str, str]] = set()
+
+
+def upload_digests(files: Mapping[str, bytes]) -> dict[str, str]:
+    """Each file's digest as wandb records it for an MD5 artifact (base64 of the MD5), from memory.
+
+    A caller holding the bytes can hash them on another thread, instead of wandb reading them
+    back and hashing them on the notebook's thread.
+    """
+    return {name: base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode("ascii")
+            for name, data in files.items()}
 
 
 def check_wandb_version(version: str) -> None:
@@ -78,15 +95,22 @@ def check_wandb_version(version: str) -> None:
         )
 
 
-def _log(run: Run, name: str, kind: str, folder: Path, files: list[str], aliases: list[str]) -> list[str]:
+def _log(run: Run, name: str, kind: str, folder: Path, files: list[str], aliases: list[str],
+         digests: Mapping[str, str]) -> list[str]:
     """Queue one artifact on the run; its references, `name:alias`, `latest` first.
 
     The files are the store's own copies, which never change once written (content-addressed
     or versioned), so wandb may read them in place ("immutable") instead of copying them.
+    A file with a known digest (`upload_digests` of the bytes written) is added with it, as
+    `add_file` does after hashing the file itself (private API, like `InternalArtifact`).
     """
     artifact = InternalArtifact(name, kind)
+    known = digests if artifact.digest_algorithm is ArtifactDigestAlgorithm.MANIFEST_MD5 else {}
     for file in sorted(files):
-        artifact.add_file(str(folder / file), name=file, policy="immutable")
+        if file in known:
+            artifact._add_local_file(file, str(folder / file), digest=known[file], policy="immutable")
+        else:
+            artifact.add_file(str(folder / file), name=file, policy="immutable")
     run.log_artifact(artifact, aliases=aliases)
     return [f"{artifact.name}:{alias}" for alias in ["latest", *aliases]]
 

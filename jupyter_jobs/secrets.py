@@ -186,9 +186,9 @@ class SecretFinding:
         return f"{self.location}: {self.kind} in {self.where}"
 
 
-def scan(export: ExportResult, notebook_text: str | None) -> list[SecretFinding]:
+def scan(export: ExportResult, notebook_text: str | bytes | None) -> list[SecretFinding]:
     """Secrets in the exported script and, when the notebook travels too (`notebook_text`,
-    the copy that is uploaded), in all its cells and outputs.
+    the copy that is uploaded, as text or its UTF-8 bytes), in all its cells and outputs.
 
     Both are scanned because both are uploaded: the script is the job's code, the notebook
     travels with it, markdown and raw cells included. A secret seen in both the script and its
@@ -242,7 +242,7 @@ def _cell_findings(export: ExportResult) -> Iterator[SecretFinding]:
                 yield SecretFinding(found, number, line, kind)
 
 
-def _output_findings(notebook_text: str) -> Iterator[SecretFinding]:
+def _output_findings(notebook_text: str | bytes) -> Iterator[SecretFinding]:
     """Findings in the code cells' outputs, judged block by block (one cell's outputs)."""
     from .export import code_cell_outputs
 

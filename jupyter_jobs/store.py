@@ -113,9 +113,20 @@ class JobSummary:
 
 def content_digest(files: Mapping[str, bytes]) -> str:
     """sha256 over the sorted (file name, sha256 of content) pairs: equal files, equal digest."""
+    return digest_of_hashes(file_hashes(files))
+
+
+def file_hashes(files: Mapping[str, bytes]) -> dict[str, str]:
+    """Each file's sha256: computed once by a caller, then shared by the digest and the manifest
+    (a notebook copy with large outputs costs tens of milliseconds per pass)."""
+    return {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+
+
+def digest_of_hashes(hashes: Mapping[str, str]) -> str:
+    """`content_digest` from the files' sha256s."""
     outer = hashlib.sha256()
-    for name in sorted(files):
-        outer.update(f"{name}\0{hashlib.sha256(files[name]).hexdigest()}\n".encode())
+    for name in sorted(hashes):
+        outer.update(f"{name}\0{hashes[name]}\n".encode())
     return outer.hexdigest()
 
 
@@ -144,17 +155,28 @@ class JobStore:
 
     # ----------------------------------------------------------------------------- writes
 
-    def put_code_artifact(self, files: Mapping[str, bytes]) -> tuple[str, Path]:
-        """Store code files under code/<digest>/ once; a later equal put costs one stat."""
+    def has_code_artifact(self, digest: str) -> bool:
+        """Whether code with this content digest is stored (a `put_code_artifact` would be a stat)."""
+        return (self._code / digest).is_dir()
+
+    def put_code_artifact(self, files: Mapping[str, bytes],
+                          hashes: Mapping[str, str] | None = None) -> tuple[str, Path]:
+        """Store code files under code/<digest>/ once; a later equal put costs one stat.
+
+        `hashes` are the files' sha256s (`file_hashes`) when the caller already has them.
+        """
         _validate_files(files, reserved=MANIFEST_FILE)
-        digest = content_digest(files)
+        if hashes is None:
+            hashes = file_hashes(files)
+        elif hashes.keys() != files.keys():
+            raise ValueError(f"hashes name {sorted(hashes)}, the files are {sorted(files)}")
+        digest = digest_of_hashes(hashes)
         folder = self._code / digest
         if folder.is_dir():
             return digest, folder
         with self._store_errors(), self._staging_lock(exclusive=False):
             manifest = {"digest": digest, "files": {
-                name: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
-                for name, data in sorted(files.items())}}
+                name: {"sha256": hashes[name], "size": len(data)} for name, data in sorted(files.items())}}
             staging = self._stage({**files, MANIFEST_FILE: _json_bytes(manifest)})
             try:
                 os.rename(staging, folder)

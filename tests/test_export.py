@@ -27,6 +27,7 @@ from jupyter_jobs.export import (
     export_text,
     launch_converter_hazards,
     read_source,
+    read_source_bytes,
 )
 
 
@@ -489,6 +490,7 @@ def test_outputs_of_any_shape_are_skipped_exactly(outputs: list) -> None:
     source = "x = '\"quoted\" \\\\ text'\n!echo {x}"
     assert _light_json(with_outputs(source, outputs)) == {
         "nbformat": 4, "metadata": {}, "cells": [{"cell_type": "code", "metadata": {}, "source": source}]}
+    assert _light_json(with_outputs(source, outputs).encode()) == _light_json(with_outputs(source, outputs))
     assert export_notebook_text(with_outputs(source, outputs), "nb.ipynb") == export_notebook_text(with_outputs(source, []), "nb.ipynb")
 
 
@@ -503,6 +505,72 @@ def test_memory_does_not_grow_with_output_size() -> None:
     finally:
         tracemalloc.stop()
     assert peak < 2_000_000
+
+
+def test_memory_of_a_file_export_does_not_grow_with_output_size(tmp_path: Path) -> None:
+    """export_path walks the mapped file's bytes: neither the file nor its text lands on the heap."""
+    image = {"output_type": "display_data", "metadata": {}, "data": {"image/png": "iVBORw0KGgo" * 1_000_000}}
+    lines = [f"step {step} loss [0.{step}]\n" for step in range(400_000)]  # one array beyond any window
+    path = tmp_path / "big.ipynb"
+    path.write_text(with_outputs("print(1)", [image, {"output_type": "stream", "name": "stdout", "text": lines}]))
+    assert path.stat().st_size > 20_000_000
+    export_path(path)
+    tracemalloc.start()
+    try:
+        export_path(path)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4_000_000
+
+
+STREAMS = {
+    "brackets in lines": ["a ] b\n", "[x]\n", "]]]\n"] * 3000,
+    "non-ASCII lines": ["é ] ü\n", "日本 ] 語\n"] * 3000,
+    "mixed array": ["a", 1, None, {"b": ["]"]}, [["c"]]],
+    "escapes": ['\\"]\\', "\u2028\t\b"],
+    "long lines": ["x" * 3_000_000, "] y"],
+}
+
+
+@pytest.mark.parametrize("text", STREAMS.values(), ids=STREAMS.keys())
+def test_file_and_text_exports_read_the_same_outputs(tmp_path: Path, text: list) -> None:
+    """The reader of a file's bytes lands where the reader of its text does, whatever the outputs
+    (a big file is read from its map, and a byte-order mark is skipped)."""
+    notebook = with_outputs("x = 1\n!echo {x}", [{"output_type": "stream", "name": "stdout", "text": text}])
+    path = tmp_path / "nb.ipynb"
+    path.write_bytes(b"\xef\xbb\xbf" + notebook.encode() + b" " * 1_100_000)
+    assert export_path(path) == export_notebook_text(notebook, "nb.ipynb")
+    assert export_text(notebook.encode(), "nb.ipynb") == export_notebook_text(notebook, "nb.ipynb")
+    assert _light_json(notebook.encode()) == _light_json(notebook)
+    assert list(code_cell_outputs(notebook.encode())) == list(code_cell_outputs(notebook))
+
+
+@pytest.mark.parametrize("damage", ['"a\tb"', r'"a\u00"', "01", "[1,]", '"a" "b"', "tru"])
+def test_file_with_damaged_outputs_is_refused_as_its_text_is(tmp_path: Path, damage: str) -> None:
+    """Outputs the reader skips are still checked as json would check them."""
+    notebook = with_outputs("x = 1", [{"output_type": "stream", "name": "stdout", "text": ["ok\n", "DAMAGE"]}])
+    notebook = notebook.replace('"DAMAGE"', damage)
+    path = tmp_path / "nb.ipynb"
+    path.write_text(notebook + " " * 1_100_000, encoding="utf-8")
+    with pytest.raises(JobError) as from_text:
+        export_notebook_text(notebook, "nb.ipynb")
+    with pytest.raises(JobError) as from_bytes:
+        export_text(notebook.encode(), "nb.ipynb")
+    with pytest.raises(JobError) as from_file:
+        export_path(path)
+    assert str(from_file.value) == str(from_bytes.value) == str(from_text.value)
+
+
+def test_source_bytes_are_the_file_without_its_byte_order_mark(tmp_path: Path) -> None:
+    path = tmp_path / "bom.ipynb"
+    content = notebook_text("print('é')").encode()
+    path.write_bytes(b"\xef\xbb\xbf" + content)
+    assert read_source_bytes(path) == content
+    assert export_text(read_source_bytes(path), "bom.ipynb") == export_path(path)
+    path.write_bytes(b'{"nbformat": 4, "cells": ["\xff"]}')
+    with pytest.raises(JobError, match=r"^bom.ipynb is not UTF-8 text"):
+        read_source_bytes(path)
 
 
 def test_truncated_notebook_with_outputs_is_reported_as_damaged() -> None:

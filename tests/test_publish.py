@@ -179,3 +179,17 @@ def test_untested_wandb_versions_are_refused_with_the_fix(version: str) -> None:
 @pytest.mark.parametrize("version", ["0.31.0", "0.31.7", "0.31.1rc2"])
 def test_tested_wandb_versions_pass(version: str) -> None:
     check_wandb_version(version)
+
+
+def test_code_digests_hashed_from_memory_are_the_ones_wandb_computes_from_the_files(
+    offline_run: Callable[..., wandb.sdk.wandb_run.Run], write_notebook: Callable[..., Path], store_dir: Path
+) -> None:
+    from wandb.sdk.lib.hashutil import md5_file_b64
+
+    run = offline_run()
+    result = create_job(CreateRequest(path=write_notebook("train.ipynb"), project=run.project, store=store_dir), run=run)
+    code, job = logged_artifacts(finished_log(run))
+    code_dir, job_dir = Path(result.record["code_artifact"]["path"]), Path(result.record["path"])
+    for artifact, folder in ((code, code_dir), (job, job_dir)):
+        assert {entry.path: entry.digest for entry in artifact.manifest.contents} == {
+            entry.path: md5_file_b64(folder / entry.path) for entry in artifact.manifest.contents}
