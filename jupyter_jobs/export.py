@@ -221,15 +221,6 @@ def export_path(path: str | PathLike[str]) -> ExportResult:
         return export_notebook_text(text, file.name, start)
 
 
-def read_source(path: str | PathLike[str]) -> str:
-    """The notebook's or script's text as saved (no newline translation, no byte-order mark), read once.
-
-    Job creation reads read_source_bytes instead: the code artifact keeps the notebook's bytes
-    as they are, and the export and the secret scan walk those bytes.
-    """
-    return _read_text(_source_file(path))
-
-
 def read_source_bytes(path: str | PathLike[str]) -> bytes:
     """The notebook's or script's bytes as saved, checked to be UTF-8, without a byte-order mark,
     read once.

@@ -26,7 +26,6 @@ from jupyter_jobs.export import (
     export_path,
     export_text,
     launch_converter_hazards,
-    read_source,
     read_source_bytes,
 )
 
@@ -662,7 +661,7 @@ def test_skipping_plain_cells_loses_no_converter_hazard() -> None:
 def test_file_is_read_without_its_byte_order_mark(tmp_path: Path) -> None:
     path = tmp_path / "bom.ipynb"
     path.write_bytes("\ufeff".encode() + notebook_text("print('é')").encode())
-    assert read_source(path) == notebook_text("print('é')")
+    assert read_source_bytes(path) == notebook_text("print('é')").encode()
     assert "print('é')" in export_path(path).script
 
 
