@@ -125,9 +125,9 @@ def _forced(
     return _decision(choice, checks, git_facts, image_ref, image_ref)
 
 
+# What to do when a forced source cannot be used (the artifact source always can).
 _FIX = {
     "git": "commit the notebook in a repository with an 'origin' remote, or use --source artifact",
-    "artifact": "",
     "image": "set WANDB_DOCKER or pass --image NAME[:TAG]",
 }
 
