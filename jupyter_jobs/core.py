@@ -83,9 +83,9 @@ def create_job(request: CreateRequest, run: Any = None) -> JobResult:
     # git runs in its own processes: ask it while this thread does all that does not depend on it.
     with ThreadPoolExecutor(max_workers=2) as pool:
         deciding = pool.submit(decide_source, path, choice=request.source, no_git=request.no_git, image=image)
-        source = read_source_bytes(path)
-        export = export_text(source, path.name)
-        notebook = _notebook_copy(source, export, request.strip_outputs)
+        saved = read_source_bytes(path)
+        export = export_text(saved, path.name)
+        notebook = _notebook_copy(saved, export, request.strip_outputs)
         # hashlib releases the GIL: a notebook copy with large outputs is hashed during the scan.
         hashing = pool.submit(file_hashes, {path.name: notebook} if notebook is not None else {})
         warnings = _secret_warnings(export, notebook, request.allow_secrets)
