@@ -32,6 +32,7 @@ _CREATE_FIELDS: dict[str, tuple[type, bool]] = {
     "name": (str, True),
     "no_git": (bool, False),
     "allow_secrets": (bool, False),
+    "strip_outputs": (bool, False),
     "dry_run": (bool, False),
 }
 _SOURCES = ("auto", "git", "artifact", "image")

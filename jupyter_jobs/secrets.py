@@ -205,10 +205,11 @@ def blocking_error(findings: Sequence[SecretFinding]) -> JobError:
     """The one-line refusal that names every secret's place and kind, and how to fix it."""
     listed = "; ".join(f"{finding.location} ({finding.kind})" for finding in findings[:_MAX_LISTED])
     more = f"; and {len(findings) - _MAX_LISTED} more" if len(findings) > _MAX_LISTED else ""
-    return JobError(
-        f"Secrets found: {listed}{more}",
-        hint="read them from the environment, e.g. os.environ['WANDB_API_KEY'], or pass --allow-secrets",
-    )
+    if all(finding.where == "output" for finding in findings):
+        hint = "they are only in outputs: clear those outputs and save, or strip outputs (--strip-outputs)"
+    else:
+        hint = "read them from the environment, e.g. os.environ['WANDB_API_KEY'], or pass --allow-secrets"
+    return JobError(f"Secrets found: {listed}{more}", hint=hint)
 
 
 def strip_outputs(notebook_text: str) -> str:

@@ -7,6 +7,7 @@ store on disk. Screenshots land in `test-artifacts/`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -57,6 +58,14 @@ TRAIN_SOURCE = (
 TRAIN_JOB = "job-source-job_example-train.ipynb"
 PLAIN_JOB = "job-source-uncategorized-plain.ipynb"
 SECRET_JOB = "job-source-uncategorized-secret.ipynb"
+# Prints a W&B API key (sha1's 40 hex digits) that the code itself does not hold.
+PRINTED_SOURCE = (
+    "import hashlib\n"
+    "import wandb\n"
+    'run = wandb.init(project="printed")\n'
+    'print("WANDB_API_KEY=" + hashlib.sha1(b"demo").hexdigest())'
+)
+PRINTED_JOB = "job-source-printed-printed.ipynb"
 
 
 # pytest-jupyter (loaded for test_handlers.py) has two autouse fixtures that drive the current
@@ -117,6 +126,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     (root / "train.ipynb").write_text(notebook_json(TRAIN_SOURCE))
     (root / "plain.ipynb").write_text(notebook_json("x = 1\nprint(x)"))
     (root / "nokernel.ipynb").write_text(notebook_json("y = 2"))
+    (root / "printed.ipynb").write_text(notebook_json(PRINTED_SOURCE))
     (root / "secret.ipynb").write_text(notebook_json('password = "Tr0ub4dor-and-3-horses"\nprint(len(password))'))
     settings = home / "lab-settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
@@ -355,6 +365,34 @@ def test_secrets_block_until_allowed(page: Any, lab: Lab) -> None:
     expect(details.locator(".jp-JobsPanel-jobName")).to_have_text(SECRET_JOB, timeout=SLOW)
     expect(details.locator(".jp-JobsPanel-warning").first).to_contain_text("secret allowed")
     assert JobStore.open(lab.store).resolve(SECRET_JOB).record["name"] == SECRET_JOB
+
+
+def test_secret_printed_in_an_output_is_left_out_by_stripping_outputs(page: Any, lab: Lab) -> None:
+    open_notebook(page, lab, "printed.ipynb", "printed")
+    run_all_cells(page)
+    panel = open_panel(page)
+    error = panel.locator(".jp-JobsPanel-error[role='alert']")
+
+    panel.get_by_role("button", name="Create job").click()
+
+    expect(error).to_contain_text("Secrets found: cell 1 output, line 1 (W&B API key)", timeout=SLOW)
+    expect(error).to_contain_text("strip outputs")
+    with pytest.raises(JobError, match="No job named"):
+        JobStore.open(lab.store).resolve(PRINTED_JOB)
+
+    panel.get_by_label("Strip outputs").check()
+    panel.get_by_role("button", name="Create job").click()
+
+    details = panel.locator(".jp-JobsPanel-details")
+    expect(details.locator(".jp-JobsPanel-jobName")).to_have_text(PRINTED_JOB, timeout=SLOW)
+    expect(error).to_have_count(0)
+    record = JobStore.open(lab.store).resolve(PRINTED_JOB).record
+    saved = json.loads((lab.root / "printed.ipynb").read_text())
+    assert "WANDB_API_KEY=" in "".join(saved["cells"][0]["outputs"][0]["text"])  # the user's notebook keeps it
+    stored = json.loads((Path(record["code_artifact"]["path"]) / "printed.ipynb").read_text())
+    assert stored["cells"][0]["outputs"] == []
+    key = hashlib.sha1(b"demo").hexdigest()
+    assert not [path for path in lab.store.rglob("*") if path.is_file() and key.encode() in path.read_bytes()]
 
 
 def test_notebook_without_a_kernel_offers_the_saved_file(page: Any, lab: Lab) -> None:

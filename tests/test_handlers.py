@@ -177,6 +177,30 @@ async def test_symlink_that_stays_inside_the_root_is_served(api: Any, train_note
     assert status == 201, record
 
 
+async def test_secret_in_an_output_blocks_until_outputs_are_stripped(
+    api: Any, jp_root_dir: Path, store: Path
+) -> None:
+    key = "0123456789abcdef" * 2 + "01234567"  # a W&B API key's shape: 40 hex digits
+    notebook = json.loads(notebook_json(*TRAIN_CELLS))
+    notebook["cells"][0]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": [f"WANDB_API_KEY={key}\n"]}]
+    (jp_root_dir / "train.ipynb").write_text(json.dumps(notebook))
+
+    status, reply = await api("jobs", method="POST", body={"path": "train.ipynb", "project": "job_example"})
+
+    assert status == 400
+    assert reply["message"].startswith("Secrets found: cell 1 output, line 1 (W&B API key)")
+    assert "--strip-outputs" in reply["message"] and key not in reply["message"]
+    assert stored_names(store) == []
+
+    status, record = await api("jobs", method="POST",
+                               body={"path": "train.ipynb", "project": "job_example", "strip_outputs": True})
+
+    assert status == 201, record
+    copy = json.loads((Path(record["code_artifact"]["path"]) / "train.ipynb").read_text())
+    assert [cell["outputs"] for cell in copy["cells"]] == [[], []]
+    assert key not in "".join(path.read_text(errors="replace") for path in store.rglob("*") if path.is_file())
+
+
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
@@ -186,6 +210,7 @@ async def test_symlink_that_stays_inside_the_root_is_served(api: Any, train_note
         ({"path": 3}, "'path' must be a string"),
         ({"path": "train.ipynb", "dry_run": "yes"}, "'dry_run' must be a boolean"),
         ({"path": "train.ipynb", "allow_secrets": 1}, "'allow_secrets' must be a boolean"),
+        ({"path": "train.ipynb", "strip_outputs": "yes"}, "'strip_outputs' must be a boolean"),
         ({"path": "train.ipynb", "project": ["p"]}, "'project' must be a string"),
         ({"path": "train.ipynb", "script": "import os"}, "Unknown field(s) script"),
         ({"path": "train.ipynb", "source": "docker"}, "'source' must be one of auto, git, artifact, image"),

@@ -354,6 +354,17 @@ def test_blocking_error_is_one_line_with_places_kinds_and_the_way_out() -> None:
     assert "\n" not in str(error)
 
 
+def test_secrets_only_in_outputs_point_to_stripping_them() -> None:
+    """A printed key is fixed by clearing or stripping outputs, not by rewriting code."""
+    findings = [SecretFinding("W&B API key", 2, 4, "output"), SecretFinding("AWS secret access key", 5, 1, "output")]
+
+    error = blocking_error(findings)
+
+    assert error.message == "Secrets found: cell 2 output, line 4 (W&B API key); cell 5 output, line 1 (AWS secret access key)"
+    assert "only in outputs" in error.hint and "--strip-outputs" in error.hint
+    assert "--allow-secrets" not in error.hint
+
+
 def test_blocking_error_counts_what_it_does_not_list() -> None:
     findings = [SecretFinding("password assigned to a literal", cell, 1, "code") for cell in range(1, 9)]
 

@@ -28,6 +28,7 @@ export interface IPanelState {
   total: number;
   listError: string | null;
   allowSecrets: boolean;
+  stripOutputs: boolean;
 }
 
 export class JobsModel {
@@ -44,6 +45,10 @@ export class JobsModel {
 
   setAllowSecrets(allow: boolean): void {
     this.update({ allowSecrets: allow });
+  }
+
+  setStripOutputs(strip: boolean): void {
+    this.update({ stripOutputs: strip });
   }
 
   /**
@@ -96,7 +101,12 @@ export class JobsModel {
   }
 
   private request(path: string): ICreateRequest {
-    return { path, source: 'auto', allow_secrets: this._state.allowSecrets };
+    return {
+      path,
+      source: 'auto',
+      allow_secrets: this._state.allowSecrets,
+      strip_outputs: this._state.stripOutputs
+    };
   }
 
   private show(record: IJobRecord, origin: RecordOrigin): void {
@@ -137,7 +147,8 @@ export class JobsModel {
     jobs: [],
     total: 0,
     listError: null,
-    allowSecrets: false
+    allowSecrets: false,
+    stripOutputs: false
   };
   private _stateChanged = new Signal<this, IPanelState>(this);
 }

@@ -44,6 +44,7 @@ export class JobsPanel extends ReactWidget {
         onCreate={() => void model.createForNotebook(this.tracker.currentWidget)}
         onCreateFromFile={path => void model.createFromSavedFile(path)}
         onAllowSecrets={allow => model.setAllowSecrets(allow)}
+        onStripOutputs={strip => model.setStripOutputs(strip)}
         onOpen={name => void model.openJob(name)}
         onRefresh={() => void model.refreshJobs()}
         onCopy={text => Clipboard.copyToSystem(text)}

@@ -116,4 +116,5 @@ export interface ICreateRequest {
   path: string;
   source: 'auto' | 'git' | 'artifact' | 'image';
   allow_secrets: boolean;
+  strip_outputs: boolean;
 }

@@ -14,6 +14,7 @@ export interface IJobsViewProps {
   onCreate: () => void;
   onCreateFromFile: (path: string) => void;
   onAllowSecrets: (allow: boolean) => void;
+  onStripOutputs: (strip: boolean) => void;
   onOpen: (name: string) => void;
   onRefresh: () => void;
   onCopy: (text: string) => void;
@@ -45,13 +46,27 @@ export function JobsView(props: IJobsViewProps): JSX.Element {
         >
           Create job
         </button>
-        <label className="jp-JobsPanel-secrets">
+        <label
+          className="jp-JobsPanel-option"
+          title="Create the job even though secrets were found in the notebook"
+        >
           <input
             type="checkbox"
             checked={state.allowSecrets}
             onChange={event => props.onAllowSecrets(event.currentTarget.checked)}
           />
           Allow secrets
+        </label>
+        <label
+          className="jp-JobsPanel-option"
+          title="Store and upload the notebook without its cells' outputs (what they printed and plotted)"
+        >
+          <input
+            type="checkbox"
+            checked={state.stripOutputs}
+            onChange={event => props.onStripOutputs(event.currentTarget.checked)}
+          />
+          Strip outputs
         </label>
       </div>
       {busy && (
