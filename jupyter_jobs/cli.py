@@ -132,7 +132,7 @@ def _create(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     from .store import JobStore
 
-    jobs, total = JobStore.open(args.store).list_jobs(limit=args.limit, offset=args.offset)
+    jobs, total = JobStore.open_for_reading(args.store).list_jobs(limit=args.limit, offset=args.offset)
     if args.json:
         _print_json({"jobs": [job.to_json() for job in jobs], "total": total})
         return 0
@@ -149,7 +149,7 @@ def _list(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     from .store import JobStore
 
-    stored = JobStore.open(args.store).resolve(args.ref)
+    stored = JobStore.open_for_reading(args.store).resolve(args.ref)
     if args.script:
         from .report import annotated_script
 
@@ -167,7 +167,7 @@ def _run(args: argparse.Namespace) -> int:
     from .runner import parse_overrides, run_job
     from .store import JobStore
 
-    outcome = run_job(JobStore.open(args.store), args.ref, parse_overrides(args.config), workdir=args.workdir)
+    outcome = run_job(JobStore.open_for_reading(args.store), args.ref, parse_overrides(args.config), workdir=args.workdir)
     if args.json:
         _print_json(outcome.to_json())
     else:

@@ -318,7 +318,7 @@ def _store_and_publish(
     if stored_code is None:  # a dry run
         # A dry run writes nothing, not even a new store's empty index.
         exists = store_location(request.store).is_dir()
-        version, would_create = JobStore.open(request.store).preview(job_name.name, job_files) if exists else ("v0", True)
+        version, would_create = JobStore.open_for_reading(request.store).preview(job_name.name, job_files) if exists else ("v0", True)
         record.update(version=version, aliases=["latest", *store_aliases], path=None, would_create=would_create)
         return JobResult(record, False, None, code.files, job_files)
     record["code_artifact"]["path"] = str(stored_code.folder)

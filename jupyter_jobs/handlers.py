@@ -210,14 +210,14 @@ def _int_argument(text: str, name: str, low: int, high: int | None) -> int:
 def _list_jobs(store: str | None, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
     from .store import JobStore
 
-    summaries, total = JobStore.open(store).list_jobs(limit=limit, offset=offset)
+    summaries, total = JobStore.open_for_reading(store).list_jobs(limit=limit, offset=offset)
     return [summary.to_json() for summary in summaries], total
 
 
 def _show(store: str | None, name: str, ref: str | None) -> dict[str, Any]:
     from .store import JobStore
 
-    return JobStore.open(store).resolve(f"{name}:{ref}" if ref else name).record
+    return JobStore.open_for_reading(store).resolve(f"{name}:{ref}" if ref else name).record
 
 
 def _create(path: Path, options: dict[str, Any], store: str | None) -> dict[str, Any]:

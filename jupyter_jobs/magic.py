@@ -248,7 +248,7 @@ def _print_jobs(store: str | None) -> None:
     """`--list`: the stored jobs as a small text table, newest first."""
     from .store import JobStore
 
-    jobs, total = JobStore.open(store).list_jobs()
+    jobs, total = JobStore.open_for_reading(store).list_jobs()
     if not jobs:
         print("No jobs yet. Create one with %wandb_job after wandb.init(...).")
         return
@@ -265,7 +265,7 @@ def _show_stored(store: str | None, ref: str) -> None:
     """`--show REF`: the stored version's record in the job widget."""
     from .store import JobStore
 
-    _display_record(JobStore.open(store).resolve(ref).record)
+    _display_record(JobStore.open_for_reading(store).resolve(ref).record)
 
 
 def _display_record(record: dict[str, Any]) -> None:

@@ -139,6 +139,7 @@ class JobStore:
         self._jobs = root / "jobs"
         self._code = root / "code"
         self._tmp = root / "tmp"
+        self._read_only = False
 
     @classmethod
     def open(cls, override: str | Path | None = None) -> JobStore:
@@ -151,6 +152,19 @@ class JobStore:
             # lock file for writing fails first, with the real reason (EROFS, EACCES...).
             os.close(os.open(store._tmp / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644))
             store._ensure_index()
+        return store
+
+    @classmethod
+    def open_for_reading(cls, override: str | Path | None = None) -> JobStore:
+        """Open the store to list, show and run its jobs, also where it cannot be written: a
+        team's store on a read-only mount, say. Nothing is created, unless there is no store
+        yet (then as `open`)."""
+        store = cls(store_location(override))
+        if not store._index.is_file():
+            return cls.open(override)
+        store._read_only = not (os.access(store.root, os.W_OK) and os.access(store._index, os.W_OK))
+        with store._store_errors():
+            store._check_schema()
         return store
 
     # ----------------------------------------------------------------------------- writes
@@ -471,6 +485,9 @@ class JobStore:
         """Create the index if missing, then make sure it has our schema (one cheap read)."""
         if not self._index.exists():
             self._create_index()
+        self._check_schema()
+
+    def _check_schema(self) -> None:
         with self._connect() as conn:
             found = conn.execute("PRAGMA user_version").fetchone()[0]
         if found != SCHEMA_VERSION:
@@ -505,11 +522,27 @@ class JobStore:
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         """A fresh connection per operation: safe across threads and forked processes."""
-        conn = sqlite3.connect(self._index, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        if self._read_only:
+            conn = self._read_only_connection()
+        else:
+            conn = sqlite3.connect(self._index, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
         try:
             yield conn
         finally:
             conn.close()
+
+    def _read_only_connection(self) -> sqlite3.Connection:
+        """A connection that never writes. SQLite reads a WAL index read-only when its -wal and
+        -shm files are there (a writer has it open elsewhere); a cleanly closed index has none
+        and, with nobody writing it, is read as immutable."""
+        uri = f"{self._index.as_uri()}?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        try:
+            conn.execute("PRAGMA user_version")  # opening is lazy: this is where it fails
+        except sqlite3.OperationalError:
+            conn.close()
+            conn = sqlite3.connect(f"{uri}&immutable=1", uri=True, isolation_level=None)
+        return conn
 
     @contextmanager
     def _read_connection(self) -> Iterator[sqlite3.Connection]:

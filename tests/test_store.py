@@ -475,15 +475,31 @@ MOUNT_CHILD = textwrap.dedent("""
 """)
 
 
+READ_CHILD = textwrap.dedent("""
+    import contextlib, io, json, sys
+    from jupyter_jobs.cli import main
+    from jupyter_jobs.store import JobStore
+    store = JobStore.open_for_reading(sys.argv[1])
+    jobs, total = store.list_jobs()
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        status = main(["list", "--store", sys.argv[1], "--json"])
+    print(json.dumps({"jobs": [job.name for job in jobs], "total": total, "v0": store.resolve("job-a:v0").label,
+                      "versions": [version.label for version in store.versions("job-a")],
+                      "cli": [status, json.loads(printed.getvalue())["total"]]}))
+""")
+
+
 def run_in_mount_namespace(script: str) -> list[dict]:
     """Run a shell script in a private mount namespace (real mounts, gone when it exits);
-    $CHILD runs MOUNT_CHILD. Skips where mount namespaces are not allowed (not root)."""
+    $CHILD runs MOUNT_CHILD, $READER runs READ_CHILD. Skips where mount namespaces are not
+    allowed (not root)."""
     probe = subprocess.run(["unshare", "--mount", "true"], capture_output=True, text=True)
     if probe.returncode != 0:
         pytest.skip(f"needs mount namespaces (root with CAP_SYS_ADMIN): {probe.stderr.strip()}")
     completed = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-ec",
                                 script],
-                               env={**os.environ, "CHILD": MOUNT_CHILD, "PYTHONPATH": str(REPO)},
+                               env={**os.environ, "CHILD": MOUNT_CHILD, "READER": READ_CHILD, "PYTHONPATH": str(REPO)},
                                capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr
     return [json.loads(line) for line in completed.stdout.splitlines()]
@@ -500,6 +516,30 @@ def test_read_only_mount_is_a_one_line_error(store: JobStore) -> None:
     assert "Read-only file system" in outcome["error"] or "readonly" in outcome["error"]
     assert store.check() == []
     assert [v.label for v in store.versions("job-a")] == ["v0"]
+
+
+@pytest.mark.parametrize("writer_has_it_open", [False, True], ids=["closed", "open-elsewhere"])
+def test_read_only_mount_can_still_be_listed_and_shown(store: JobStore, writer_has_it_open: bool) -> None:
+    """A team's store on a read-only mount: list, show and the command line read it; a write
+    is still the one-line error. With a writer's connection open elsewhere its -wal and -shm
+    files exist; without one there are none and the index is read as immutable."""
+    store.add_version("job-a", job_files("one"), record())
+    store.add_version("job-a", job_files("two"), record())
+    held = sqlite3.connect(store.root / "index.sqlite") if writer_has_it_open else None
+    try:
+        if held is not None:
+            held.execute("SELECT count(*) FROM versions").fetchone()
+        assert (store.root / "index.sqlite-wal").exists() is writer_has_it_open
+        root = store.root
+        read, write = run_in_mount_namespace(
+            f"mount --bind {root} {root}; mount -o remount,bind,ro {root};"
+            f" {sys.executable} -c \"$READER\" {root}; {sys.executable} -c \"$CHILD\" {root} 10")
+    finally:
+        if held is not None:
+            held.close()
+    assert read == {"jobs": ["job-a"], "total": 1, "v0": "v0", "versions": ["v1", "v0"], "cli": [0, 1]}
+    assert write["error"].startswith(f"The job store at {root} is not writable:")
+    assert store.check() == []
 
 
 def test_full_disk_is_a_one_line_error_and_loses_nothing(tmp_path: Path) -> None:
