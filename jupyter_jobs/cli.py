@@ -44,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_list(commands)
     _add_show(commands)
     _add_run(commands)
+    _add_runs(commands)
     _add_check(commands)
     return parser
 
@@ -92,6 +93,14 @@ def _add_run(commands: Any) -> None:
     run.add_argument("--workdir", type=Path, help="where to materialise the code (default: a new temp dir)")
     _common(run)
     run.set_defaults(handler=_run)
+
+
+def _add_runs(commands: Any) -> None:
+    runs = commands.add_parser("runs", help="list a job's local runs, newest first")
+    runs.add_argument("name", help="the job's NAME")
+    runs.add_argument("--limit", type=int, default=10)
+    _common(runs)
+    runs.set_defaults(handler=_runs)
 
 
 def _add_check(commands: Any) -> None:
@@ -149,7 +158,8 @@ def _list(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     from .store import JobStore
 
-    stored = JobStore.open_for_reading(args.store).resolve(args.ref)
+    store = JobStore.open_for_reading(args.store)
+    stored = store.resolve(args.ref)
     if args.script:
         from .report import annotated_script
 
@@ -157,9 +167,10 @@ def _show(args: argparse.Namespace) -> int:
     elif args.json:
         _print_json(stored.record)
     else:
-        from .report import render_text
+        from .report import render_runs, render_text
 
         print(render_text(stored.record))
+        print(render_runs(store.runs(stored.name)))
     return 0
 
 
@@ -173,6 +184,21 @@ def _run(args: argparse.Namespace) -> int:
     else:
         print(outcome.summary())
     return outcome.exit_code
+
+
+def _runs(args: argparse.Namespace) -> int:
+    from .store import JobStore
+
+    store = JobStore.open_for_reading(args.store)
+    stored = store.resolve(args.name)  # an unknown job is an error, not an empty list
+    runs = store.runs(stored.name, limit=args.limit)
+    if args.json:
+        _print_json({"job": stored.name, "runs": runs})
+    else:
+        from .report import render_runs
+
+        print(render_runs(runs))
+    return 0
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ text form (terminal IPython and `nbconvert` outputs fall back to it too).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,20 @@ def render_text(record: dict[str, Any]) -> str:
     if record["rewrites"]:
         lines.append(f"Rewritten  {len(record['rewrites'])} IPython line(s) (jupyter jobs show --script)")
     lines += [f"Launch     {record['launch_command']}", f"Run here   {record['run_command']}"]
+    return "\n".join(lines)
+
+
+def render_runs(runs: list[dict[str, Any]]) -> str:
+    """The job's local runs (`jupyter jobs run`), newest first: when, which version, how it ended."""
+    if not runs:
+        return "Local runs (none yet: jupyter jobs run NAME)"
+    lines = ["Local runs (newest first)"]
+    for run in runs:
+        version = run["job"].rpartition(":")[2]
+        status = "ok" if run["exit_code"] == 0 else f"exit {run['exit_code']}"
+        overrides = " ".join(f"{key}={json.dumps(value)}" for key, value in run["overrides"].items())
+        lines.append(f"  {run['started_at']}  {version:<4} {status:<7} {run['seconds']:>7.1f} s  "
+                     f"{overrides or '(no overrides)'}  {run['log']}")
     return "\n".join(lines)
 
 

@@ -15,14 +15,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from .errors import JobError
 from .report import type_rows
-from .store import JobStore
+from .store import JobStore, utc_now
 
 LOG_FILE = "output.log"
 
@@ -35,22 +36,31 @@ class RunOutcome:
     log: Path
     run_dir: Path | None
     overrides: dict[str, Any]
+    started_at: str
+    seconds: float
+    not_recorded: str | None = None  # why the store could not keep the run (a read-only store)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        """What the store keeps of the run (and `run --json` prints, with `not_recorded` if set)."""
+        facts = {
             "job": self.job,
             "exit_code": self.exit_code,
+            "started_at": self.started_at,
+            "seconds": self.seconds,
+            "overrides": self.overrides,
             "workdir": str(self.workdir),
             "log": str(self.log),
             "run_dir": str(self.run_dir) if self.run_dir else None,
-            "overrides": self.overrides,
         }
+        return facts | ({"not_recorded": self.not_recorded} if self.not_recorded else {})
 
     def summary(self) -> str:
         status = "finished" if self.exit_code == 0 else f"failed with exit code {self.exit_code}"
-        lines = [f"{self.job} {status}.", f"Output: {self.log}"]
+        lines = [f"{self.job} {status} in {self.seconds:.1f} s.", f"Output: {self.log}"]
         if self.run_dir:
             lines.append(f"Offline W&B run: {self.run_dir} (upload it with `wandb sync {self.run_dir}`)")
+        if self.not_recorded:
+            lines.append(f"Not recorded in the store: {self.not_recorded}")
         return "\n".join(lines)
 
 
@@ -69,11 +79,13 @@ def parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
 
 
 def run_job(store: JobStore, ref: str, overrides: Mapping[str, Any], workdir: Path | None = None) -> RunOutcome:
+    """Run the job, then keep the outcome in the store (`jupyter jobs show` lists it)."""
     stored = store.resolve(ref)
     record = stored.record
     _check_overrides(record, overrides)
     folder = _materialise(record, workdir)
     log = folder / LOG_FILE
+    started_at, start = utc_now(), time.monotonic()
     with log.open("wb") as output:
         completed = subprocess.run(
             [sys.executable, record["code_artifact"]["entrypoint"]],
@@ -83,9 +95,13 @@ def run_job(store: JobStore, ref: str, overrides: Mapping[str, Any], workdir: Pa
             stderr=subprocess.STDOUT,
             check=False,
         )
-    return RunOutcome(
-        f"{record['name']}:{stored.label}", completed.returncode, folder, log, _newest_run_dir(folder), dict(overrides)
-    )
+    outcome = RunOutcome(f"{record['name']}:{stored.label}", completed.returncode, folder, log,
+                         _newest_run_dir(folder), dict(overrides), started_at, round(time.monotonic() - start, 3))
+    try:
+        store.record_run(stored.name, outcome.to_json())
+    except JobError as err:  # the run happened; a read-only store only cannot remember it
+        return replace(outcome, not_recorded=err.line)
+    return outcome
 
 
 def _check_overrides(record: Mapping[str, Any], overrides: Mapping[str, Any]) -> None:

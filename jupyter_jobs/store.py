@@ -7,6 +7,7 @@ is killed halfway, and when the disk is read-only or full. Layout (docs/ARCHITEC
     <root>/index.sqlite       versions, aliases and a one-row-per-name `jobs` summary
     <root>/jobs/<name>/v<N>/  the job's files + record.json
     <root>/code/<digest>/     code artifact files + .manifest.json, content-addressed
+    <root>/runs/<name>/       one JSON file per local run of the job (`jupyter jobs run`)
     <root>/tmp/               staging dirs, renamed into place inside the index transaction
 
 Readers only trust the index. A writer stages all files under tmp/, fsyncs them, then inside one
@@ -139,6 +140,7 @@ class JobStore:
         self._jobs = root / "jobs"
         self._code = root / "code"
         self._tmp = root / "tmp"
+        self._runs = root / "runs"
         self._read_only = False
 
     @classmethod
@@ -244,7 +246,7 @@ class JobStore:
                 _touch_summary(conn, name, existing, created=False)
                 return self._load(conn, name, existing), False
             version = _next_version(conn, name)
-            created_at = _utc_now()
+            created_at = utc_now()
             target = self._version_dir(name, version)
             stored_record = {**record, "name": name, "version": f"v{version}", "digest": digest,
                              "path": str(target), "created_at": created_at}
@@ -291,7 +293,36 @@ class JobStore:
         os.rename(folder, trash / "x")
         shutil.rmtree(trash)
 
+    def record_run(self, name: str, run: Mapping[str, object]) -> Path:
+        """Keep what a local run of job `name` did, as one JSON file under runs/<name>/ named
+        by its start time; staged under tmp/ and renamed into place, like a version."""
+        _validate_name(name)
+        # Microseconds order a job's runs (each is staged and fsynced first); the suffix keeps
+        # two writers' names apart.
+        file_name = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}-{os.urandom(4).hex()}.json"
+        with self._store_errors(), self._staging_lock(exclusive=False):
+            staging = self._stage({file_name: _json_bytes(dict(run))})
+            folder = self._runs / name
+            folder.mkdir(parents=True, exist_ok=True)
+            os.rename(staging / file_name, folder / file_name)
+            _fsync_dir(folder)
+            shutil.rmtree(staging)
+        return folder / file_name
+
     # ----------------------------------------------------------------------------- reads
+
+    def runs(self, name: str, limit: int = 10) -> list[dict]:
+        """The newest `limit` local runs of job `name`, newest first."""
+        _validate_name(name)
+        folder = self._runs / name
+        newest = sorted(folder.glob("*.json"), reverse=True)[:limit] if folder.is_dir() else []
+        runs = []
+        for path in newest:
+            try:
+                runs.append(json.loads(path.read_bytes()))
+            except (OSError, ValueError):  # files land whole, so only a damaged disk gets here
+                continue
+        return runs
 
     def preview(self, name: str, files: Mapping[str, bytes]) -> tuple[str, bool]:
         """For --dry-run: the version label this content would get, and whether it is new."""
@@ -809,6 +840,6 @@ def _json_bytes(value: object) -> bytes:
     return json.dumps(value, indent=2, sort_keys=True).encode()
 
 
-def _utc_now() -> str:
+def utc_now() -> str:
     """ISO 8601 UTC with a Z, e.g. 2026-11-24T10:48:14.123Z, as the job record expects."""
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -127,6 +127,38 @@ def test_run_a_stored_job_with_an_override(write_notebook, store_dir: Path, tmp_
     assert wandb_log.exit_code(run_dir) == 0
 
 
+def test_runs_are_recorded_and_shown_newest_first(write_notebook, store_dir: Path, tmp_path: Path) -> None:
+    """SPEC: a local run is recorded; `show` lists the job's runs with how each ended."""
+    path = write_notebook("canonical_job_example.ipynb", *TRAIN_CELLS)
+    assert create(path, store_dir).returncode == 0
+    first = run_cli("run", NAME, "--config", "learning_rate=0.1", "--workdir", str(tmp_path / "a"), "--store", str(store_dir))
+    assert first.returncode == 0, first.stderr
+    assert "finished in" in first.stdout
+    write_notebook("canonical_job_example.ipynb", *TRAIN_CELLS, "raise SystemExit(3)")
+    assert create(path, store_dir).returncode == 0
+    second = run_cli("run", NAME, "--workdir", str(tmp_path / "b"), "--store", str(store_dir))
+    assert second.returncode == 3 and "failed with exit code 3" in second.stdout
+
+    listed = run_cli("runs", NAME, "--store", str(store_dir), "--json")
+    runs = json.loads(listed.stdout)["runs"]
+    assert [(run["job"], run["exit_code"], run["overrides"]) for run in runs] == [
+        (f"{NAME}:v1", 3, {}), (f"{NAME}:v0", 0, {"learning_rate": 0.1})]
+    assert runs[1]["log"] == str(tmp_path / "a" / "output.log") and runs[0]["seconds"] > 0
+    text = run_cli("show", NAME, "--store", str(store_dir)).stdout.splitlines()
+    listed = text[text.index("Local runs (newest first)") + 1:]
+    assert [line.split()[1:3] for line in listed] == [["v1", "exit"], ["v0", "ok"]]
+    assert "learning_rate=0.1" in listed[1] and "(no overrides)" in listed[0]
+
+
+def test_a_job_never_run_says_how_to_run_it(write_notebook, store_dir: Path) -> None:
+    assert create(write_notebook("canonical_job_example.ipynb", *TRAIN_CELLS), store_dir).returncode == 0
+    shown = run_cli("show", NAME, "--store", str(store_dir))
+    assert "Local runs (none yet: jupyter jobs run NAME)" in shown.stdout
+    assert json.loads(run_cli("runs", NAME, "--store", str(store_dir), "--json").stdout) == {"job": NAME, "runs": []}
+    unknown = run_cli("runs", "job-nothing", "--store", str(store_dir))
+    assert unknown.returncode == 1 and unknown.stderr.startswith("error: No job named")
+
+
 def test_run_refuses_unknown_config_keys(write_notebook, store_dir: Path) -> None:
     create(write_notebook("canonical_job_example.ipynb"), store_dir)
     ran = run_cli("run", NAME, "--config", "lr=0.1", "--store", str(store_dir))

@@ -433,6 +433,16 @@ def test_check_repairs_a_dangling_alias(store: JobStore) -> None:
     assert store.check() == []
 
 
+def test_runs_are_kept_newest_first_and_staged_like_versions(store: JobStore) -> None:
+    for exit_code in (0, 1, 2):
+        store.record_run("job-a", {"exit_code": exit_code})
+    assert [run["exit_code"] for run in store.runs("job-a")] == [2, 1, 0]
+    assert [run["exit_code"] for run in store.runs("job-a", limit=2)] == [2, 1]
+    assert store.runs("job-never-run") == []
+    assert [p.name for p in (store.root / "tmp").iterdir()] == [".lock"]
+    assert store.check() == []
+
+
 # ------------------------------------------------------------------------- unwritable stores
 
 
@@ -478,15 +488,21 @@ MOUNT_CHILD = textwrap.dedent("""
 READ_CHILD = textwrap.dedent("""
     import contextlib, io, json, sys
     from jupyter_jobs.cli import main
+    from jupyter_jobs.errors import JobError
     from jupyter_jobs.store import JobStore
     store = JobStore.open_for_reading(sys.argv[1])
     jobs, total = store.list_jobs()
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         status = main(["list", "--store", sys.argv[1], "--json"])
+    try:
+        store.record_run("job-a", {"exit_code": 0})
+        recorded = "recorded"
+    except JobError as err:
+        recorded = err.message
     print(json.dumps({"jobs": [job.name for job in jobs], "total": total, "v0": store.resolve("job-a:v0").label,
                       "versions": [version.label for version in store.versions("job-a")],
-                      "cli": [status, json.loads(printed.getvalue())["total"]]}))
+                      "cli": [status, json.loads(printed.getvalue())["total"]], "run": recorded}))
 """)
 
 
@@ -537,6 +553,7 @@ def test_read_only_mount_can_still_be_listed_and_shown(store: JobStore, writer_h
     finally:
         if held is not None:
             held.close()
+    assert read.pop("run").startswith(f"The job store at {root} is not writable:")
     assert read == {"jobs": ["job-a"], "total": 1, "v0": "v0", "versions": ["v1", "v0"], "cli": [0, 1]}
     assert write["error"].startswith(f"The job store at {root} is not writable:")
     assert store.check() == []
