@@ -126,7 +126,7 @@ def _notebook_copy(source: bytes, export: ExportResult, strip_outputs: bool) -> 
         return source
     from .secrets import strip_outputs as strip
 
-    return strip(source.decode("utf-8")).encode("utf-8")
+    return strip(source.decode("utf-8"), export.source_name).encode("utf-8")
 
 
 def _secret_warnings(export: ExportResult, notebook: bytes | None, allow: bool) -> list[str]:

@@ -197,7 +197,7 @@ def scan(export: ExportResult, notebook_text: str | bytes | None) -> list[Secret
     findings = set(_script_findings(export))
     if notebook_text is not None:
         findings.update(_cell_findings(export))
-        findings.update(_output_findings(notebook_text))
+        findings.update(_output_findings(notebook_text, export.source_name))
     return _without_generic_duplicates(findings)
 
 
@@ -212,11 +212,20 @@ def blocking_error(findings: Sequence[SecretFinding]) -> JobError:
     return JobError(f"Secrets found: {listed}{more}", hint=hint)
 
 
-def strip_outputs(notebook_text: str) -> str:
+def strip_outputs(notebook_text: str, name: str) -> str:
     """The notebook without outputs and execution counts, for a stored copy that leaks nothing printed."""
     import nbformat
 
-    notebook = nbformat.reads(notebook_text, as_version=nbformat.NO_CONVERT)
+    try:
+        notebook = nbformat.reads(notebook_text, as_version=nbformat.NO_CONVERT)
+    except ValueError:  # nbformat's message quotes the text, which may hold a secret: json's does not
+        try:
+            json.loads(notebook_text)
+        except json.JSONDecodeError as err:
+            raise JobError(f"{name} is not valid JSON (line {err.lineno}: {err.msg})",
+                           hint="restore the notebook from a checkpoint, or open it in Jupyter and save it again"
+                           ) from None
+        raise
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs = []
@@ -243,12 +252,22 @@ def _cell_findings(export: ExportResult) -> Iterator[SecretFinding]:
                 yield SecretFinding(found, number, line, kind)
 
 
-def _output_findings(notebook_text: str | bytes) -> Iterator[SecretFinding]:
-    """Findings in the code cells' outputs, judged block by block (one cell's outputs)."""
+def _output_findings(notebook_text: str | bytes, name: str) -> Iterator[SecretFinding]:
+    """Findings in the code cells' outputs, judged block by block (one cell's outputs).
+
+    The export only located the outputs; this is where they are decoded, so a damaged block
+    (a control character in an image string, say) is refused here, naming its cell."""
     from .export import code_cell_outputs
 
     for number, block in code_cell_outputs(notebook_text):
-        for kind, line in _block_findings(block):
+        try:
+            found = _block_findings(block)
+        except ValueError as err:
+            reason = err.msg if isinstance(err, json.JSONDecodeError) else str(err)
+            raise JobError(f"{name} is not valid JSON: the outputs of cell {number} are damaged ({reason})",
+                           hint="clear that cell's outputs in Jupyter and save, or restore the notebook from a checkpoint"
+                           ) from None
+        for kind, line in found:
             yield SecretFinding(kind, number, line, "output")
 
 

@@ -1,9 +1,9 @@
 """SPEC §4's bad inputs at every surface: one actionable line, no traceback, nothing lost.
 
 Each case is tried through the command line (a real process: exit status 1 and one line on
-stderr), the `%wandb_job` magic (a real IPython shell: one line, no traceback) and the REST API
-(a real jupyter_server: a 4xx with a JSON message). The panel shows the REST/kernel message as
-it is (see test_browser.py).
+stderr) and the `%wandb_job` magic (a real IPython shell: one line, no traceback). The REST
+API's 4xx answers are in test_handlers.py; the panel shows the REST/kernel message as it is
+(see test_browser.py).
 """
 
 from __future__ import annotations
@@ -21,6 +21,15 @@ from jupyter_jobs.store import JobStore
 from .conftest import notebook_json, run_cli
 
 AWS_KEY_ID = "AKIA" + "Z7QW3RT5YU8IOPLK"  # built here so no scanner mistakes this file for a leak
+
+
+def with_damaged_output() -> str:
+    """A notebook whose code is fine but whose one image output holds a raw tab, which JSON
+    forbids in a string (as a broken editor or a bad merge leaves it)."""
+    notebook = json.loads(notebook_json("x = 1"))
+    notebook["cells"][0]["outputs"] = [
+        {"output_type": "display_data", "metadata": {}, "data": {"image/png": "iVBORw0KGgo+DAMAGE"}}]
+    return json.dumps(notebook, indent=1).replace("+DAMAGE", "\t")
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,9 @@ CASES = [
     Case("git-without-repo", notebook_json("x = 1"), "Cannot use the git source", {"source": "git"}),
     Case("malformed-image", notebook_json("x = 1"), "not a valid docker image", {"source": "image", "image": "Bad_Image!!"}),
     Case("secret", notebook_json(f"aws_access_key_id = '{AWS_KEY_ID}'"), "Secrets found: cell 1, line 1"),
+    Case("damaged-output", with_damaged_output(), "nb.ipynb is not valid JSON: the outputs of cell 1 are damaged"),
+    Case("damaged-output-stripped", with_damaged_output(), "nb.ipynb is not valid JSON (line 25: Invalid control character",
+         {"strip_outputs": True}),
 ]
 
 
@@ -60,7 +72,11 @@ def assert_one_line(text: str, case: Case) -> None:
 
 
 def cli_flags(options: dict[str, Any]) -> list[str]:
-    return [flag for key, value in options.items() for flag in (f"--{key.replace('_', '-')}", value)]
+    """`--key value` for each option; a flag alone for True."""
+    flags = []
+    for key, value in options.items():
+        flags += [f"--{key.replace('_', '-')}"] + ([] if value is True else [value])
+    return flags
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
@@ -83,7 +99,7 @@ def shell() -> InteractiveShell:
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_magic(case: Case, shell: InteractiveShell, tmp_path: Path, store_dir: Path, capsys) -> None:
     path = write_case(case, tmp_path)
-    flags = " ".join(f"{flag} {value}" for flag, value in zip(*[iter(cli_flags(case.options))] * 2))
+    flags = " ".join(cli_flags(case.options))
     shell.run_line_magic("wandb_job", f"--dry-run --notebook {path} --store {store_dir} {flags}")
     captured = capsys.readouterr()
     assert captured.out == ""

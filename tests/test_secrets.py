@@ -389,16 +389,16 @@ def test_strip_outputs_keeps_code_and_metadata() -> None:
     )
     original = nbformat.writes(nb)
 
-    stripped = nbformat.reads(strip_outputs(original), as_version=4)
+    stripped = nbformat.reads(strip_outputs(original, "train.ipynb"), as_version=4)
 
     nbformat.validate(stripped)
-    assert WANDB_KEY not in strip_outputs(original)
+    assert WANDB_KEY not in strip_outputs(original, "train.ipynb")
     assert stripped.cells[1].outputs == [] and stripped.cells[1].execution_count is None
     assert [c.source for c in stripped.cells] == ["# Title", "print(key)"]
     assert [c.metadata for c in stripped.cells] == [c.metadata for c in nb.cells]
     assert [c.id for c in stripped.cells] == [c.id for c in nb.cells]
     assert stripped.metadata == nb.metadata
-    assert scan(export_notebook_text(strip_outputs(original), "train.ipynb"), strip_outputs(original)) == []
+    assert scan(export_notebook_text(strip_outputs(original, "train.ipynb"), "train.ipynb"), strip_outputs(original, "train.ipynb")) == []
 
 
 # --------------------------------------------------------------------------- markdown and raw cells, the cache
