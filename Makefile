@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench bench-smoke clean
+.PHONY: demo test test-fast lint-js bench bench-smoke clean
 
 $(STAMP): pyproject.toml js/package.json
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +20,13 @@ $(STAMP): pyproject.toml js/package.json
 demo: $(STAMP)
 	$(BIN)/python notebooks/demo.py
 
-## Set up (Python, the lab extension, Chromium), then run every test.
-test: $(STAMP) /usr/bin/chromium
+## Set up (Python, the lab extension, Chromium), then lint the extension and run every test.
+test: $(STAMP) /usr/bin/chromium lint-js
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+## ESLint and Prettier on js/ (the JupyterLab extension template's settings, in js/package.json).
+lint-js: $(STAMP)
+	cd js && npm run --silent lint:check
 
 ## Everything but the browser tests.
 test-fast: $(STAMP)

@@ -126,7 +126,9 @@ export class JobsClient {
     try {
       response = await ServerConnection.makeRequest(url, init, this.settings);
     } catch (error) {
-      throw new JobsError(`The Jupyter server did not answer: ${String(error)}`);
+      throw new JobsError(
+        `The Jupyter server did not answer: ${String(error)}`
+      );
     }
     const text = await response.text();
     let data: any = null;

@@ -9,7 +9,11 @@ import {
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { DocumentRegistry } from '@jupyterlab/docregistry';
-import { INotebookModel, INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import {
+  INotebookModel,
+  INotebookTracker,
+  NotebookPanel
+} from '@jupyterlab/notebook';
 import { ToolbarButton } from '@jupyterlab/ui-components';
 import { IDisposable } from '@lumino/disposable';
 
@@ -50,9 +54,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
 };
 
 /** Adds the "Create W&B job" button to every notebook's toolbar. */
-class ToolbarExtension
-  implements DocumentRegistry.IWidgetExtension<NotebookPanel, INotebookModel>
-{
+class ToolbarExtension implements DocumentRegistry.IWidgetExtension<
+  NotebookPanel,
+  INotebookModel
+> {
   constructor(private readonly app: JupyterFrontEnd) {}
 
   createNew(panel: NotebookPanel): IDisposable {

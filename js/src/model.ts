@@ -57,29 +57,43 @@ export class JobsModel {
    */
   async createForNotebook(panel: NotebookPanel | null): Promise<void> {
     if (!panel) {
-      this.fail('Open a notebook first: the job is created from the active notebook.');
+      this.fail(
+        'Open a notebook first: the job is created from the active notebook.'
+      );
       return;
     }
     const path = panel.context.path;
-    await this.run(`Saving ${basename(path)}…`, async () => {
-      await panel.context.save();
-      const kernel = panel.sessionContext.session?.kernel ?? null;
-      if (!kernel) {
-        throw new JobsError(NO_KERNEL_MESSAGE, true);
-      }
-      this.update({ busy: `Creating the job in the kernel of ${basename(path)}…` });
-      const record = await this.client.createInKernel(kernel, this.request(path));
-      this.show(record, 'created');
-    }, path);
+    await this.run(
+      `Saving ${basename(path)}…`,
+      async () => {
+        await panel.context.save();
+        const kernel = panel.sessionContext.session?.kernel ?? null;
+        if (!kernel) {
+          throw new JobsError(NO_KERNEL_MESSAGE, true);
+        }
+        this.update({
+          busy: `Creating the job in the kernel of ${basename(path)}…`
+        });
+        const record = await this.client.createInKernel(
+          kernel,
+          this.request(path)
+        );
+        this.show(record, 'created');
+      },
+      path
+    );
     await this.refreshJobs();
   }
 
   /** Create the job from the saved file through the server: no kernel, no run. */
   async createFromSavedFile(path: string): Promise<void> {
-    await this.run(`Creating the job from the saved ${basename(path)}…`, async () => {
-      const record = await this.client.createFromFile(this.request(path));
-      this.show(record, 'created');
-    });
+    await this.run(
+      `Creating the job from the saved ${basename(path)}…`,
+      async () => {
+        const record = await this.client.createFromFile(this.request(path));
+        this.show(record, 'created');
+      }
+    );
     await this.refreshJobs();
   }
 

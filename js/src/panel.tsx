@@ -41,7 +41,9 @@ export class JobsPanel extends ReactWidget {
       <JobsView
         state={model.state}
         notebook={this.tracker.currentWidget?.context.path ?? null}
-        onCreate={() => void model.createForNotebook(this.tracker.currentWidget)}
+        onCreate={() =>
+          void model.createForNotebook(this.tracker.currentWidget)
+        }
         onCreateFromFile={path => void model.createFromSavedFile(path)}
         onAllowSecrets={allow => model.setAllowSecrets(allow)}
         onStripOutputs={strip => model.setStripOutputs(strip)}

@@ -50,7 +50,10 @@ export function JobDetails(props: IJobDetailsProps): JSX.Element {
             {alias}
           </span>
         ))}
-        <span className="jp-JobsPanel-sourceType" data-source={record.source_type}>
+        <span
+          className="jp-JobsPanel-sourceType"
+          data-source={record.source_type}
+        >
           {SOURCE_LABELS[record.source_type] ?? record.source_type}
         </span>
       </div>
@@ -89,15 +92,20 @@ export function JobDetails(props: IJobDetailsProps): JSX.Element {
           </ul>
         </Collapsible>
       )}
-      <Collapsible title={`Requirements (${(record.requirements ?? []).length})`}>
-        <pre className="jp-JobsPanel-pre">{(record.requirements ?? []).join('\n')}</pre>
+      <Collapsible
+        title={`Requirements (${(record.requirements ?? []).length})`}
+      >
+        <pre className="jp-JobsPanel-pre">
+          {(record.requirements ?? []).join('\n')}
+        </pre>
       </Collapsible>
       {(record.rewrites ?? []).length > 0 && (
         <Collapsible title={`Rewritten lines (${record.rewrites.length})`}>
           <ul className="jp-JobsPanel-rewrites">
             {record.rewrites.map((r, i) => (
               <li key={i}>
-                cell {r.cell}, line {r.line} ({r.kind}): <code>{r.original}</code>
+                cell {r.cell}, line {r.line} ({r.kind}):{' '}
+                <code>{r.original}</code>
                 {' → '}
                 <code>{r.replacement || '(removed)'}</code>
               </li>
@@ -130,7 +138,10 @@ export function JobDetails(props: IJobDetailsProps): JSX.Element {
   );
 }
 
-function Field(props: { label: string; children: React.ReactNode }): JSX.Element {
+function Field(props: {
+  label: string;
+  children: React.ReactNode;
+}): JSX.Element {
   return (
     <div className="jp-JobsPanel-field">
       <div className="jp-JobsPanel-label">{props.label}</div>
@@ -139,7 +150,10 @@ function Field(props: { label: string; children: React.ReactNode }): JSX.Element
   );
 }
 
-function Collapsible(props: { title: string; children: React.ReactNode }): JSX.Element {
+function Collapsible(props: {
+  title: string;
+  children: React.ReactNode;
+}): JSX.Element {
   return (
     <details className="jp-JobsPanel-collapsible">
       <summary>{props.title}</summary>
@@ -158,7 +172,12 @@ function Naming({ record }: { record: IJobRecord }): JSX.Element {
       </div>
       <div className="jp-JobsPanel-nameParts">
         {(naming?.parts ?? []).map((part, i) => (
-          <span key={i} className="jp-JobsPanel-namePart" data-role={part.role} title={part.role}>
+          <span
+            key={i}
+            className="jp-JobsPanel-namePart"
+            data-role={part.role}
+            title={part.role}
+          >
             {part.text}
           </span>
         ))}
@@ -172,7 +191,9 @@ function Decision({ steps }: { steps: IDecisionStep[] }): JSX.Element {
     <ol className="jp-JobsPanel-decision">
       {(steps ?? []).map(step => (
         <li key={step.check} data-outcome={step.outcome}>
-          <span className="jp-JobsPanel-check">{CHECK_LABELS[step.check] ?? step.check}</span>
+          <span className="jp-JobsPanel-check">
+            {CHECK_LABELS[step.check] ?? step.check}
+          </span>
           <span className="jp-JobsPanel-outcome">{step.outcome}</span>
           <div className="jp-JobsPanel-reason">{step.reason}</div>
         </li>
@@ -181,7 +202,10 @@ function Decision({ steps }: { steps: IDecisionStep[] }): JSX.Element {
   );
 }
 
-function TypeTable(props: { type: IWBType | null; empty: string }): JSX.Element {
+function TypeTable(props: {
+  type: IWBType | null;
+  empty: string;
+}): JSX.Element {
   const rows = typeRows(props.type);
   if (rows.length === 0) {
     return <span className="jp-JobsPanel-empty">{props.empty}</span>;
@@ -209,7 +233,10 @@ function TypeTable(props: { type: IWBType | null; empty: string }): JSX.Element 
 }
 
 /** Flatten a typed dict into `(dotted key, type)` rows; nested dicts become dotted keys. */
-export function typeRows(type: IWBType | null | undefined, prefix = ''): [string, string][] {
+export function typeRows(
+  type: IWBType | null | undefined,
+  prefix = ''
+): [string, string][] {
   const map = type?.wb_type === 'typedDict' ? type.params?.type_map : undefined;
   if (!map) {
     return [];
@@ -217,7 +244,9 @@ export function typeRows(type: IWBType | null | undefined, prefix = ''): [string
   return Object.entries(map).flatMap(([key, value]) => {
     const name = prefix ? `${prefix}.${key}` : key;
     const nested = typeRows(value, name);
-    return nested.length ? nested : [[name, typeLabel(value)] as [string, string]];
+    return nested.length
+      ? nested
+      : [[name, typeLabel(value)] as [string, string]];
   });
 }
 

@@ -27,7 +27,9 @@ export function JobList(props: IJobListProps): JSX.Element {
       </div>
       {props.error && <div className="jp-JobsPanel-error">{props.error}</div>}
       {!props.error && props.jobs.length === 0 && (
-        <div className="jp-JobsPanel-empty">No jobs yet: create one from a notebook.</div>
+        <div className="jp-JobsPanel-empty">
+          No jobs yet: create one from a notebook.
+        </div>
       )}
       <ul className="jp-JobsPanel-jobs">
         {props.jobs.map(job => (
@@ -40,10 +42,9 @@ export function JobList(props: IJobListProps): JSX.Element {
             >
               <span className="jp-JobsPanel-jobTitle">{job.name}</span>
               <span className="jp-JobsPanel-jobMeta">
-                <span className="jp-JobsPanel-version">{job.version}</span>
-                {' '}
-                {job.versions} version{job.versions === 1 ? '' : 's'} · {job.source_type} ·{' '}
-                {job.created_at}
+                <span className="jp-JobsPanel-version">{job.version}</span>{' '}
+                {job.versions} version{job.versions === 1 ? '' : 's'} ·{' '}
+                {job.source_type} · {job.created_at}
               </span>
             </button>
           </li>

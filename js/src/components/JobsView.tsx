@@ -53,7 +53,9 @@ export function JobsView(props: IJobsViewProps): JSX.Element {
           <input
             type="checkbox"
             checked={state.allowSecrets}
-            onChange={event => props.onAllowSecrets(event.currentTarget.checked)}
+            onChange={event =>
+              props.onAllowSecrets(event.currentTarget.checked)
+            }
           />
           Allow secrets
         </label>
@@ -64,7 +66,9 @@ export function JobsView(props: IJobsViewProps): JSX.Element {
           <input
             type="checkbox"
             checked={state.stripOutputs}
-            onChange={event => props.onStripOutputs(event.currentTarget.checked)}
+            onChange={event =>
+              props.onStripOutputs(event.currentTarget.checked)
+            }
           />
           Strip outputs
         </label>
