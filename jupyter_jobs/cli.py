@@ -189,11 +189,9 @@ def _run(args: argparse.Namespace) -> int:
 def _runs(args: argparse.Namespace) -> int:
     from .store import JobStore
 
-    store = JobStore.open_for_reading(args.store)
-    stored = store.resolve(args.name)  # an unknown job is an error, not an empty list
-    runs = store.runs(stored.name, limit=args.limit)
+    runs = JobStore.open_for_reading(args.store).runs(args.name, limit=args.limit)
     if args.json:
-        _print_json({"job": stored.name, "runs": runs})
+        _print_json({"job": args.name, "runs": runs})
     else:
         from .report import render_runs
 

@@ -131,8 +131,23 @@ class JobHandler(_JobsHandler):
         self.reply(record)
 
 
+class JobRunsHandler(_JobsHandler):
+    """`GET jobs/<name>/runs?limit=`: the job's local runs (`jupyter jobs run`), newest first."""
+
+    @tornado.web.authenticated
+    async def get(self, name: str) -> None:
+        try:
+            limit = _int_argument(self.get_query_argument("limit", "10"), "limit", 1, _MAX_LIMIT)
+            runs = await self.in_thread(_runs, self.store_override, name, limit)
+        except Refused as refused:
+            return self.refuse(refused.status, refused.message)
+        except JobError as error:
+            return self.refuse(404, str(error))
+        self.reply({"job": name, "runs": runs})
+
+
 def setup_handlers(web_app: tornado.web.Application, store: str | None = None) -> None:
-    """Route `{base_url}jupyter-jobs/jobs[/<name>]`; `store` overrides the store location."""
+    """Route `{base_url}jupyter-jobs/jobs[/<name>[/runs]]`; `store` overrides the store location."""
     web_app.settings["jupyter_jobs_store"] = store
     base = url_path_join(web_app.settings.get("base_url", "/"), "jupyter-jobs")
     web_app.add_handlers(
@@ -140,6 +155,7 @@ def setup_handlers(web_app: tornado.web.Application, store: str | None = None) -
         [
             (url_path_join(base, "jobs"), JobListHandler),
             (url_path_join(base, "jobs", r"(?P<name>[^/]+)"), JobHandler),
+            (url_path_join(base, "jobs", r"(?P<name>[^/]+)", "runs"), JobRunsHandler),
         ],
     )
 
@@ -218,6 +234,12 @@ def _show(store: str | None, name: str, ref: str | None) -> dict[str, Any]:
     from .store import JobStore
 
     return JobStore.open_for_reading(store).resolve(f"{name}:{ref}" if ref else name).record
+
+
+def _runs(store: str | None, name: str, limit: int) -> list[dict[str, Any]]:
+    from .store import JobStore
+
+    return JobStore.open_for_reading(store).runs(name, limit=limit)
 
 
 def _create(path: Path, options: dict[str, Any], store: str | None) -> dict[str, Any]:

@@ -312,8 +312,10 @@ class JobStore:
     # ----------------------------------------------------------------------------- reads
 
     def runs(self, name: str, limit: int = 10) -> list[dict]:
-        """The newest `limit` local runs of job `name`, newest first."""
+        """The newest `limit` local runs of job `name`, newest first; an unknown job is an error."""
         _validate_name(name)
+        with self._read_connection() as conn:
+            self._require_job(conn, name)
         folder = self._runs / name
         newest = sorted(folder.glob("*.json"), reverse=True)[:limit] if folder.is_dir() else []
         runs = []

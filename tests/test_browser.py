@@ -27,7 +27,7 @@ import pytest
 from jupyter_jobs.errors import JobError
 from jupyter_jobs.store import JobStore
 
-from .conftest import REPO_ROOT, notebook_json
+from .conftest import REPO_ROOT, notebook_json, run_cli
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 expect = playwright_sync.expect
@@ -300,6 +300,24 @@ def test_stored_job_opens_from_the_list(page: Any, lab: Lab) -> None:
     # The theme is a saved user setting: give the next tests the default one back.
     page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
     page.wait_for_selector("body[data-jp-theme-light='true']", state="attached")
+
+
+def test_local_runs_show_in_the_job_details(page: Any, lab: Lab, tmp_path: Path) -> None:
+    create_through_rest(lab, "train.ipynb", "job_example")
+    ran = run_cli("run", TRAIN_JOB, "--config", "learning_rate=0.5", "--store", str(lab.store),
+                  "--workdir", str(tmp_path / "run"), env={"WANDB_DIR": str(tmp_path)})
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    open_notebook(page, lab, "train.ipynb", "runs")
+    panel = open_panel(page)
+
+    panel.locator(".jp-JobsPanel-job", has_text=TRAIN_JOB).click()
+
+    run = panel.locator(".jp-JobsPanel-details .jp-JobsPanel-run").first
+    expect(run).to_contain_text("ok", timeout=SLOW)
+    expect(run).to_contain_text("learning_rate=0.5")
+    expect(run).to_have_attribute("title", str(tmp_path / "run" / "output.log"))
+    widen_side_panel(page)
+    screenshot(page, "panel-runs.png")
 
 
 def test_command_palette_creates_from_the_active_notebook(page: Any, lab: Lab) -> None:

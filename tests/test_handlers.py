@@ -256,6 +256,22 @@ async def test_unknown_job_is_a_404(api: Any, train_notebook: Path, store: Path)
     assert reply["message"]
 
 
+async def test_local_runs_of_a_job(api: Any, train_notebook: Path, store: Path) -> None:
+    """`jupyter jobs run` records each run; the panel reads them back here, newest first."""
+    await api("jobs", method="POST", body={"path": "train.ipynb", "project": "job_example"})
+    assert await api("jobs", JOB_NAME, "runs") == (200, {"job": JOB_NAME, "runs": []})
+    opened = JobStore.open(store)
+    for exit_code in (0, 2):
+        opened.record_run(JOB_NAME, {"job": f"{JOB_NAME}:v0", "exit_code": exit_code})
+
+    status, reply = await api("jobs", JOB_NAME, "runs", params={"limit": "1"})
+
+    assert status == 200
+    assert reply == {"job": JOB_NAME, "runs": [{"job": f"{JOB_NAME}:v0", "exit_code": 2}]}
+    assert (await api("jobs", "job-nothing-here", "runs"))[0] == 404
+    assert (await api("jobs", JOB_NAME, "runs", params={"limit": "0"}))[0] == 400
+
+
 @pytest.mark.parametrize("params", [{"limit": "many"}, {"limit": "0"}, {"offset": "-1"}])
 async def test_bad_paging_is_a_400(api: Any, store: Path, params: dict[str, str]) -> None:
     status, reply = await api("jobs", params=params)

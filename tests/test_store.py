@@ -434,11 +434,13 @@ def test_check_repairs_a_dangling_alias(store: JobStore) -> None:
 
 
 def test_runs_are_kept_newest_first_and_staged_like_versions(store: JobStore) -> None:
+    store.add_version("job-a", job_files("one"), record())
     for exit_code in (0, 1, 2):
         store.record_run("job-a", {"exit_code": exit_code})
     assert [run["exit_code"] for run in store.runs("job-a")] == [2, 1, 0]
     assert [run["exit_code"] for run in store.runs("job-a", limit=2)] == [2, 1]
-    assert store.runs("job-never-run") == []
+    with pytest.raises(JobError, match="No job named 'job-never-run'"):
+        store.runs("job-never-run")
     assert [p.name for p in (store.root / "tmp").iterdir()] == [".lock"]
     assert store.check() == []
 

@@ -13,6 +13,7 @@ import {
   ICreateRequest,
   IJobList,
   IJobRecord,
+  IJobRuns,
   RESULT_MIME
 } from './tokens';
 
@@ -50,6 +51,15 @@ export class JobsClient {
     const query = ref ? URLExt.objectToQueryString({ ref }) : '';
     return this.request<IJobRecord>(
       `jobs/${encodeURIComponent(name)}${query}`,
+      { method: 'GET' }
+    );
+  }
+
+  /** The job's local runs (`jupyter jobs run`), newest first. */
+  getRuns(name: string, limit = 10): Promise<IJobRuns> {
+    const query = URLExt.objectToQueryString({ limit });
+    return this.request<IJobRuns>(
+      `jobs/${encodeURIComponent(name)}/runs${query}`,
       { method: 'GET' }
     );
   }

@@ -8,7 +8,7 @@ import { NotebookPanel } from '@jupyterlab/notebook';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { JobsClient, JobsError, NO_KERNEL_MESSAGE } from './client';
-import { ICreateRequest, IJobRecord, IJobSummary } from './tokens';
+import { ICreateRequest, IJobRecord, IJobRun, IJobSummary } from './tokens';
 
 /** Where the record on display came from. */
 export type RecordOrigin = 'created' | 'store';
@@ -23,6 +23,8 @@ export interface IPanelState {
   busy: string | null;
   record: IJobRecord | null;
   origin: RecordOrigin | null;
+  /** The shown job's local runs; null while they load (or for a dry run, which stores nothing). */
+  runs: IJobRun[] | null;
   error: IPanelError | null;
   jobs: IJobSummary[];
   total: number;
@@ -124,7 +126,23 @@ export class JobsModel {
   }
 
   private show(record: IJobRecord, origin: RecordOrigin): void {
-    this.update({ record, origin, error: null });
+    this.update({ record, origin, error: null, runs: null });
+    if (!record.dry_run) {
+      void this.loadRuns(record.name);
+    }
+  }
+
+  /** Fetch the job's local runs; a failure shows as no runs rather than hiding the job. */
+  private async loadRuns(name: string): Promise<void> {
+    let runs: IJobRun[] = [];
+    try {
+      runs = (await this.client.getRuns(name)).runs;
+    } catch {
+      runs = [];
+    }
+    if (this._state.record?.name === name) {
+      this.update({ runs });
+    }
   }
 
   private fail(message: string, fallbackPath: string | null = null): void {
@@ -157,6 +175,7 @@ export class JobsModel {
     busy: null,
     record: null,
     origin: null,
+    runs: null,
     error: null,
     jobs: [],
     total: 0,

@@ -111,6 +111,23 @@ export interface IJobList {
   total: number;
 }
 
+/** One local run of a job (`jupyter jobs run`), newest first from `GET jobs/<name>/runs`. */
+export interface IJobRun {
+  /** `name:vN`: the version that ran. */
+  job: string;
+  exit_code: number;
+  started_at: string;
+  seconds: number;
+  overrides: Record<string, unknown>;
+  log: string;
+  run_dir: string | null;
+}
+
+export interface IJobRuns {
+  job: string;
+  runs: IJobRun[];
+}
+
 /** What the panel asks the kernel (and, without a run, the server) to create. */
 export interface ICreateRequest {
   path: string;

@@ -5,10 +5,12 @@
  */
 import * as React from 'react';
 
-import { IDecisionStep, IJobRecord, IWBType } from '../tokens';
+import { IDecisionStep, IJobRecord, IJobRun, IWBType } from '../tokens';
 
 export interface IJobDetailsProps {
   record: IJobRecord;
+  /** The job's local runs, newest first; null while loading or for a dry run. */
+  runs: IJobRun[] | null;
   /** Whether the record was just created (rather than opened from the store). */
   created: boolean;
   onCopy: (text: string) => void;
@@ -122,6 +124,11 @@ export function JobDetails(props: IJobDetailsProps): JSX.Element {
           ))}
         </ul>
       )}
+      {!record.dry_run && (
+        <Field label="Local runs">
+          <Runs runs={props.runs} name={record.name} />
+        </Field>
+      )}
       <Field label="Launch command">
         <div className="jp-JobsPanel-launch">
           <pre className="jp-JobsPanel-pre">{record.launch_command}</pre>
@@ -159,6 +166,47 @@ function Collapsible(props: {
       <summary>{props.title}</summary>
       {props.children}
     </details>
+  );
+}
+
+/** When each local run started, which version ran, how it ended and with what config. */
+function Runs(props: { runs: IJobRun[] | null; name: string }): JSX.Element {
+  if (props.runs === null) {
+    return <span className="jp-JobsPanel-empty">Loading…</span>;
+  }
+  if (props.runs.length === 0) {
+    return (
+      <span className="jp-JobsPanel-empty">
+        None yet: <code>jupyter jobs run {props.name}</code>
+      </span>
+    );
+  }
+  return (
+    <ul className="jp-JobsPanel-runs">
+      {props.runs.map(run => (
+        <li
+          key={`${run.started_at}-${run.log}`}
+          className="jp-JobsPanel-run"
+          data-exit-code={run.exit_code}
+          title={run.log}
+        >
+          {run.started_at.replace('T', ' ').slice(0, 19)} UTC ·{' '}
+          {run.job.split(':').pop()} ·{' '}
+          {run.exit_code === 0 ? 'ok' : `exit ${run.exit_code}`} ·{' '}
+          {run.seconds.toFixed(1)} s
+          {Object.keys(run.overrides).length > 0 && (
+            <>
+              {' · '}
+              <code>
+                {Object.entries(run.overrides)
+                  .map(([key, value]) => `${key}=${JSON.stringify(value)}`)
+                  .join(' ')}
+              </code>
+            </>
+          )}
+        </li>
+      ))}
+    </ul>
   );
 }
 

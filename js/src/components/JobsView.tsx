@@ -96,6 +96,7 @@ export function JobsView(props: IJobsViewProps): JSX.Element {
       {state.record && (
         <JobDetails
           record={state.record}
+          runs={state.runs}
           created={state.origin === 'created'}
           onCopy={props.onCopy}
         />
