@@ -46,32 +46,18 @@ export function JobsView(props: IJobsViewProps): JSX.Element {
         >
           Create job
         </button>
-        <label
-          className="jp-JobsPanel-option"
+        <Option
+          label="Allow secrets"
           title="Create the job even though secrets were found in the notebook"
-        >
-          <input
-            type="checkbox"
-            checked={state.allowSecrets}
-            onChange={event =>
-              props.onAllowSecrets(event.currentTarget.checked)
-            }
-          />
-          Allow secrets
-        </label>
-        <label
-          className="jp-JobsPanel-option"
+          checked={state.allowSecrets}
+          onChange={props.onAllowSecrets}
+        />
+        <Option
+          label="Strip outputs"
           title="Store and upload the notebook without its cells' outputs (what they printed and plotted)"
-        >
-          <input
-            type="checkbox"
-            checked={state.stripOutputs}
-            onChange={event =>
-              props.onStripOutputs(event.currentTarget.checked)
-            }
-          />
-          Strip outputs
-        </label>
+          checked={state.stripOutputs}
+          onChange={props.onStripOutputs}
+        />
       </div>
       {busy && (
         <div className="jp-JobsPanel-busy" role="status">
@@ -110,5 +96,24 @@ export function JobsView(props: IJobsViewProps): JSX.Element {
         onRefresh={props.onRefresh}
       />
     </div>
+  );
+}
+
+/** A create option: a checkbox with its label and what it does as the tooltip. */
+function Option(props: {
+  label: string;
+  title: string;
+  checked: boolean;
+  onChange: (checked: boolean) => void;
+}): JSX.Element {
+  return (
+    <label className="jp-JobsPanel-option" title={props.title}>
+      <input
+        type="checkbox"
+        checked={props.checked}
+        onChange={event => props.onChange(event.currentTarget.checked)}
+      />
+      {props.label}
+    </label>
   );
 }
