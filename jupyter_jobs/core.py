@@ -94,7 +94,9 @@ def create_job(request: CreateRequest, run: Any = None) -> JobResult:
         # this thread does the rest (the code's content no longer depends on anything below).
         storing = None if request.dry_run else pool.submit(_put_code, request.store, code, run is not None)
         config = dict(request.config) if request.config is not None else (jobspec.infer_config(export.script) or {})
-        hazards = _launch_converter_hazards(export)  # used only if the git source wins
+        # W&B's converter matters only if the git source wins: skip it when git has said no already.
+        early = deciding.result() if deciding.done() else None
+        hazards = _launch_converter_hazards(export) if early is None or early.git is not None else []
         decision = deciding.result()
         stored_code = storing.result() if storing is not None else None
     job_name, source = _name_and_source(decision, code, path, export, entity, project, request.name)

@@ -93,6 +93,24 @@ def test_git_job_from_the_command_line(git_repo, write_notebook, store_dir: Path
     assert "SeCrEt" not in stored_text + result.stdout + result.stderr
 
 
+def test_converter_hazards_are_warned_about_for_git_jobs_only(git_repo, write_notebook, store_dir: Path) -> None:
+    """A git job runs the committed notebook through W&B Launch's converter, which breaks on
+    `!` commands and magics; an artifact job runs our exported script, so nothing is said."""
+    repo = git_repo()
+    path = write_notebook("train.ipynb", "!echo hello", "%matplotlib inline\nx = 1", folder=repo)
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "nb")
+
+    def hazards(*extra: str) -> list[str]:
+        result = run_cli("create", str(path), "--store", str(store_dir), "--json", "--dry-run", *extra)
+        assert result.returncode == 0, result.stderr
+        return [w for w in json.loads(result.stdout)["warnings"] if "converter breaks on it" in w]
+
+    found = hazards()
+    assert len(found) == 2 and found[0].startswith("cell 1, line 1: `!echo hello` is dropped") and "cell 2" in found[1]
+    assert hazards("--no-git") == []
+
+
 @pytest.mark.parametrize(
     ("setup", "args", "message"),
     [
