@@ -88,7 +88,7 @@ def create_job(request: CreateRequest, run: Any = None) -> JobResult:
         notebook = _notebook_copy(saved, export, request.strip_outputs)
         # hashlib releases the GIL: a notebook copy with large outputs is hashed during the scan.
         hashing = pool.submit(file_hashes, {path.name: notebook} if notebook is not None else {})
-        warnings = _secret_warnings(export, notebook, request.allow_secrets)
+        warnings = _secret_warnings(export, notebook, request.allow_secrets, exported=notebook is saved)
         code = _code_artifact(project, path, export, notebook, hashing.result())
         # Writing and fsyncing a large notebook copy releases the GIL: the store takes it while
         # this thread does the rest (the code's content no longer depends on anything below).
@@ -131,11 +131,12 @@ def _notebook_copy(source: bytes, export: ExportResult, strip_outputs: bool) -> 
     return strip(source.decode("utf-8"), export.source_name).encode("utf-8")
 
 
-def _secret_warnings(export: ExportResult, notebook: bytes | None, allow: bool) -> list[str]:
-    """Scan what would be uploaded (the notebook copy as it will travel); block unless allowed."""
+def _secret_warnings(export: ExportResult, notebook: bytes | None, allow: bool, *, exported: bool) -> list[str]:
+    """Scan what would be uploaded (the notebook copy as it will travel); block unless allowed.
+    `exported`: the copy is the bytes the export read, whose outputs it has located."""
     from .secrets import blocking_error, scan
 
-    findings = scan(export, notebook)
+    findings = scan(export, notebook, exported=exported)
     if findings and not allow:
         raise blocking_error(findings)
     return [f"secret allowed by --allow-secrets: {finding.describe()}" for finding in findings]

@@ -90,6 +90,9 @@ class ExportResult:
     cells: tuple[tuple[int, str, str], ...] = ()
     # The raw cells nbconvert copies into a script (no format, or a Python one).
     script_raw_cells: frozenset[int] = frozenset()
+    # (cell number, start, end) of each code cell's outputs JSON in the text the export read, so
+    # the secret scan of that same text need not walk it again; None when they were not located.
+    output_spans: tuple[tuple[int, int, int], ...] | None = None
 
 
 Origin = tuple[int, int]
@@ -161,7 +164,8 @@ class _Syntax:
     key: Callable[[str | bytes], str]  # a plain key as matched, as a str
 
 
-_CELL_MEMBERS: dict[str, object] = {"cell_type": None, "source": None, "metadata": {"raw_mimetype": None}}
+_CELL_MEMBERS: dict[str, object] = {"cell_type": None, "source": None, "metadata": {"raw_mimetype": None},
+                                    "outputs": _SPAN}
 _NOTEBOOK_MEMBERS: dict[str, object] = {
     "nbformat": None, "cells": _EachItem(_CELL_MEMBERS),
     "metadata": {"kernelspec": {"language": None}, "language_info": {"name": None}, "language": None},
@@ -218,7 +222,8 @@ def export_path(path: str | PathLike[str]) -> ExportResult:
     if file.suffix == ".py":
         return _script_as_is(_read_text(file), file.name)
     with _notebook_json_source(file) as (text, start):
-        return export_notebook_text(text, file.name, start)
+        # The mapped text is gone once this returns: spans into it would locate nothing.
+        return replace(export_notebook_text(text, file.name, start), output_spans=None)
 
 
 def read_source_bytes(path: str | PathLike[str]) -> bytes:
@@ -249,7 +254,7 @@ def export_notebook_text(text: _Json, name: str, start: int = 0) -> ExportResult
 
     `text` may also be the UTF-8 bytes of the file, already checked to be UTF-8, with the JSON
     from `start` (past a byte-order mark)."""
-    cells = _cells(text, name, start)
+    cells, output_spans = _cells(text, name, start)
     code_cells = [(number, source) for number, kind, source, _ in cells if kind == "code" and source.strip()]
     if not code_cells:
         raise JobError(f"{name} has no code to export", hint="add the code the job should run to a code cell and save")
@@ -257,7 +262,8 @@ def export_notebook_text(text: _Json, name: str, start: int = 0) -> ExportResult
     for number, source in code_cells:
         builder.add_cell(number, source)
     return builder.result(name, tuple((number, kind, source) for number, kind, source, _ in cells),
-                          frozenset(number for number, kind, _, in_script in cells if kind == "raw" and in_script))
+                          frozenset(number for number, kind, _, in_script in cells if kind == "raw" and in_script),
+                          output_spans)
 
 
 def launch_converter_hazards(export: ExportResult) -> list[str]:
@@ -280,30 +286,55 @@ def launch_converter_hazards(export: ExportResult) -> list[str]:
     return hazards
 
 
-def code_cell_outputs(text: str | bytes) -> Iterator[tuple[int, str]]:
+def code_cell_outputs(text: str | bytes, spans: tuple[tuple[int, int, int], ...] | None = None
+                      ) -> Iterator[tuple[int, str]]:
     """(1-based cell number, JSON text of its outputs list) for each code cell with outputs.
 
     The outputs are located, not decoded: the secret scan recognises an unchanged block by its
     text and decodes only the blocks it has not judged before. One block at a time, so that
-    their copies never add up to the notebook's size. Unusual JSON falls back to
+    their copies never add up to the notebook's size. `spans` are the `output_spans` of an
+    export of this very text, which spare walking it again. Unusual JSON falls back to
     ``json.loads``; text that is not JSON at all has no outputs to scan. `text` may also be
     UTF-8 bytes (see read_source_bytes): then only each block is decoded.
     """
-    try:
-        notebook, located = _light_json(text, _OUTPUT_MEMBERS), True
-    except (ValueError, IndexError, RecursionError):
+    if spans is None:
         try:
-            notebook, located = json.loads(text), False
-        except (ValueError, RecursionError):
-            return
+            spans = _output_spans(_light_json(text, _OUTPUT_MEMBERS).get("cells"))
+        except (ValueError, IndexError, RecursionError):
+            spans = None
+    if spans is None:
+        yield from _decoded_outputs(text)
+        return
+    for number, begin, end in spans:
+        block = text[begin:end]
+        block = block if isinstance(block, str) else block.decode("utf-8")
+        if block != "[]":
+            yield number, block
+
+
+def _output_spans(cells: object) -> tuple[tuple[int, int, int], ...] | None:
+    """(cell number, start, end) of each code cell's outputs, from cells read with outputs as
+    `_SPAN`; None when they are not spans (the reader fell back to json, which built them)."""
+    spans = []
+    for number, cell in enumerate(cells if isinstance(cells, list) else [], 1):
+        if not (isinstance(cell, dict) and cell.get("cell_type") == "code" and "outputs" in cell):
+            continue
+        if not isinstance(cell["outputs"], tuple):
+            return None
+        spans.append((number, *cell["outputs"]))
+    return tuple(spans)
+
+
+def _decoded_outputs(text: str | bytes) -> Iterator[tuple[int, str]]:
+    """code_cell_outputs for JSON the light reader does not take: decoded whole by json."""
+    try:
+        notebook = json.loads(text)
+    except (ValueError, RecursionError):
+        return
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
     for number, cell in enumerate(cells if isinstance(cells, list) else [], 1):
         if isinstance(cell, dict) and cell.get("cell_type") == "code" and cell.get("outputs"):
-            outputs = cell["outputs"]
-            block = text[outputs[0]:outputs[1]] if located else json.dumps(outputs)
-            block = block if isinstance(block, str) else block.decode("utf-8")
-            if block != "[]":
-                yield number, block
+            yield number, json.dumps(cell["outputs"])
 
 
 def annotated_script(result: ExportResult) -> str:
@@ -423,10 +454,12 @@ def _script_as_is(text: str, name: str) -> ExportResult:
                         line_origins=(None,) * len(_split_lines(text)), source_name=name, is_notebook=False)
 
 
-def _cells(text: _Json, name: str, start: int) -> list[tuple[int, str, str, bool]]:
+def _cells(text: _Json, name: str, start: int
+           ) -> tuple[list[tuple[int, str, str, bool]], tuple[tuple[int, int, int], ...] | None]:
     """(1-based cell number, cell_type, source, whether nbconvert puts it into a script) of every
-    cell. Code and script raw cells must have a text source; any other cell with a damaged
-    source counts as empty, since nothing reads it as code."""
+    cell, and where the code cells' outputs are (see _output_spans). Code and script raw cells
+    must have a text source; any other cell with a damaged source counts as empty, since nothing
+    reads it as code."""
     notebook = _notebook_json(text, name, start)
     _check_language(notebook, name)
     cells = notebook.get("cells")
@@ -439,7 +472,7 @@ def _cells(text: _Json, name: str, start: int) -> list[tuple[int, str, str, bool
         kind = cell.get("cell_type")
         source = _cell_source(cell, number, name) if in_script else _text_or_empty(cell.get("source"))
         found.append((number, kind if isinstance(kind, str) else "", source, in_script))
-    return found
+    return found, _output_spans(cells)
 
 
 def _notebook_json(text: _Json, name: str, start: int) -> dict:
@@ -1488,8 +1521,8 @@ class _ScriptBuilder:
 
     # ----------------------------------------------------------------- result
 
-    def result(self, name: str, cells: tuple[tuple[int, str, str], ...],
-               script_raw_cells: frozenset[int]) -> ExportResult:
+    def result(self, name: str, cells: tuple[tuple[int, str, str], ...], script_raw_cells: frozenset[int],
+               output_spans: tuple[tuple[int, int, int], ...] | None) -> ExportResult:
         """The finished script: header, imports the rewrites need, then the cells."""
         header: list[tuple[str, Origin | None]] = [
             (f"# Exported by jupyter-jobs from {name}: its code cells as a plain Python script.", None)
@@ -1510,7 +1543,8 @@ class _ScriptBuilder:
         rewrites = sorted(self.rewrites, key=lambda rewrite: (rewrite.cell, rewrite.line))
         return ExportResult(script=script, rewrites=tuple(rewrites), requirements=tuple(self.requirements),
                             warnings=tuple(self.warnings), line_origins=tuple(origin for _, origin in lines),
-                            source_name=name, is_notebook=True, cells=cells, script_raw_cells=script_raw_cells)
+                            source_name=name, is_notebook=True, cells=cells, script_raw_cells=script_raw_cells,
+                            output_spans=output_spans)
 
 
 def _fstring(pieces: list[tuple[str, str | None, str | None, str | None]]) -> str:

@@ -186,9 +186,11 @@ class SecretFinding:
         return f"{self.location}: {self.kind} in {self.where}"
 
 
-def scan(export: ExportResult, notebook_text: str | bytes | None) -> list[SecretFinding]:
+def scan(export: ExportResult, notebook_text: str | bytes | None, *, exported: bool = False) -> list[SecretFinding]:
     """Secrets in the exported script and, when the notebook travels too (`notebook_text`,
     the copy that is uploaded, as text or its UTF-8 bytes), in all its cells and outputs.
+    `exported`: that copy is the very text `export` was made from (its outputs not stripped),
+    so the export's `output_spans` locate the outputs without reading the notebook again.
 
     Both are scanned because both are uploaded: the script is the job's code, the notebook
     travels with it, markdown and raw cells included. A secret seen in both the script and its
@@ -197,7 +199,8 @@ def scan(export: ExportResult, notebook_text: str | bytes | None) -> list[Secret
     findings = set(_script_findings(export))
     if notebook_text is not None:
         findings.update(_cell_findings(export))
-        findings.update(_output_findings(notebook_text, export.source_name))
+        spans = export.output_spans if exported else None
+        findings.update(_output_findings(notebook_text, export.source_name, spans))
     return _without_generic_duplicates(findings)
 
 
@@ -252,14 +255,15 @@ def _cell_findings(export: ExportResult) -> Iterator[SecretFinding]:
                 yield SecretFinding(found, number, line, kind)
 
 
-def _output_findings(notebook_text: str | bytes, name: str) -> Iterator[SecretFinding]:
+def _output_findings(notebook_text: str | bytes, name: str,
+                     spans: tuple[tuple[int, int, int], ...] | None) -> Iterator[SecretFinding]:
     """Findings in the code cells' outputs, judged block by block (one cell's outputs).
 
     The export only located the outputs; this is where they are decoded, so a damaged block
     (a control character in an image string, say) is refused here, naming its cell."""
     from .export import code_cell_outputs
 
-    for number, block in code_cell_outputs(notebook_text):
+    for number, block in code_cell_outputs(notebook_text, spans):
         try:
             found = _block_findings(block)
         except ValueError as err:

@@ -19,7 +19,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from jupyter_jobs.errors import JobError
-from jupyter_jobs.export import export_notebook_text, export_path
+from jupyter_jobs.export import export_notebook_text, export_path, export_text
 from jupyter_jobs.secrets import SecretFinding, blocking_error, scan, strip_outputs
 
 _rng = random.Random(6)
@@ -447,6 +447,21 @@ def test_changed_outputs_are_read_again() -> None:
 
     assert scan(export_notebook_text(clean, "train.ipynb"), clean) == []
     assert scan(export_notebook_text(leaky, "train.ipynb"), leaky) == [SecretFinding("W&B API key", 1, 2, "output")]
+
+
+def test_outputs_located_by_the_export_are_scanned_without_a_second_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The copy that travels is the text the export read: its spans locate the outputs."""
+    from jupyter_jobs import export as export_module
+
+    leaky = notebook(printed("x = 1", "fine\n"), printed("print(x)", f"WANDB_API_KEY={WANDB_KEY}\n")).encode()
+    export = export_text(leaky, "train.ipynb")
+    assert [number for number, _, _ in export.output_spans] == [1, 2]
+
+    def walk(*_args: object) -> None:
+        raise AssertionError("the notebook was walked again")
+
+    monkeypatch.setattr(export_module, "_light_json", walk)
+    assert scan(export, leaky, exported=True) == [SecretFinding("W&B API key", 2, 1, "output")]
 
 
 def test_output_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
