@@ -298,10 +298,7 @@ def code_cell_outputs(text: str | bytes, spans: tuple[tuple[int, int, int], ...]
     UTF-8 bytes (see read_source_bytes): then only each block is decoded.
     """
     if spans is None:
-        try:
-            spans = _output_spans(_light_json(text, _OUTPUT_MEMBERS).get("cells"))
-        except (ValueError, IndexError, RecursionError):
-            spans = None
+        spans = _located_outputs(text)
     if spans is None:
         yield from _decoded_outputs(text)
         return
@@ -325,12 +322,27 @@ def _output_spans(cells: object) -> tuple[tuple[int, int, int], ...] | None:
     return tuple(spans)
 
 
+def _located_outputs(text: str | bytes) -> tuple[tuple[int, int, int], ...] | None:
+    """Where the code cells' outputs are, by the light reader; None for JSON it does not take
+    and for notebooks older than format 4, which keep their cells in worksheets."""
+    try:
+        notebook = _light_json(text, _OUTPUT_MEMBERS)
+    except (ValueError, IndexError, RecursionError):
+        return None
+    cells = notebook.get("cells")
+    return _output_spans(cells) if isinstance(cells, list) else None
+
+
 def _decoded_outputs(text: str | bytes) -> Iterator[tuple[int, str]]:
-    """code_cell_outputs for JSON the light reader does not take: decoded whole by json."""
+    """code_cell_outputs for JSON the light reader does not take, or an old notebook (upgraded
+    by nbformat as the export upgrades it, so that cell numbers agree): decoded whole."""
     try:
         notebook = json.loads(text)
     except (ValueError, RecursionError):
         return
+    version = notebook.get("nbformat") if isinstance(notebook, dict) else None
+    if isinstance(version, int) and 1 <= version < 4:
+        notebook = _upgraded(_as_text(text, 0), "the notebook", version)
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
     for number, cell in enumerate(cells if isinstance(cells, list) else [], 1):
         if isinstance(cell, dict) and cell.get("cell_type") == "code" and cell.get("outputs"):

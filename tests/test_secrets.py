@@ -464,6 +464,18 @@ def test_outputs_located_by_the_export_are_scanned_without_a_second_read(monkeyp
     assert scan(export, leaky, exported=True) == [SecretFinding("W&B API key", 2, 1, "output")]
 
 
+def test_outputs_of_an_nbformat_3_notebook_are_scanned() -> None:
+    """Format 3 keeps its cells in worksheets; its outputs are scanned as the export reads it:
+    upgraded, so the cell numbers agree."""
+    old = json.loads((Path(__file__).parent / "corpus" / "legacy_v3.ipynb").read_text())
+    old["worksheets"][0]["cells"][2]["outputs"] = [
+        {"output_type": "stream", "stream": "stdout", "text": [f"WANDB_API_KEY={WANDB_KEY}\n"]}]
+    text = json.dumps(old)
+
+    assert scan(export_text(text.encode(), "old.ipynb"), text.encode(), exported=True) == [
+        SecretFinding("W&B API key", 3, 1, "output")]
+
+
 def test_output_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     from jupyter_jobs import secrets
 
