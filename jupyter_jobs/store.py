@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import difflib
 import errno
-import fcntl
 import hashlib
 import json
 import os
@@ -38,6 +37,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .errors import JobError
+
+try:
+    import fcntl
+except ImportError:  # Windows has no flock: the store can be read there, not written
+    fcntl = None  # type: ignore[assignment]
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_SECONDS = 60.0
@@ -600,6 +604,9 @@ class JobStore:
     @contextmanager
     def _staging_lock(self, exclusive: bool) -> Iterator[None]:
         """Writers share tmp/.lock while they stage; `check` takes it alone to see only debris."""
+        if fcntl is None:
+            raise JobError(f"The job store at {self.root} cannot be written here: it needs POSIX file locks",
+                           hint="create jobs on Linux, macOS or Windows Subsystem for Linux")
         descriptor = os.open(self._tmp / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)

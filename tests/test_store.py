@@ -445,6 +445,21 @@ def test_runs_are_kept_newest_first_and_staged_like_versions(store: JobStore) ->
     assert store.check() == []
 
 
+def test_without_posix_locks_the_store_is_read_but_not_written(store: JobStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows has no fcntl: a store made elsewhere can be listed; writing says why it cannot."""
+    from jupyter_jobs import store as store_module
+
+    store.add_version("job-a", job_files("one"), record())
+    monkeypatch.setattr(store_module, "fcntl", None)
+    reader = JobStore.open_for_reading(store.root)
+    assert [job.name for job in reader.list_jobs()[0]] == ["job-a"]
+    with pytest.raises(JobError) as caught:
+        reader.add_version("job-a", job_files("two"), record())
+    assert str(caught.value) == (f"The job store at {store.root} cannot be written here: it needs POSIX file locks "
+                                 "(create jobs on Linux, macOS or Windows Subsystem for Linux)")
+    assert [v.label for v in store.versions("job-a")] == ["v0"]
+
+
 # ------------------------------------------------------------------------- unwritable stores
 
 
