@@ -299,7 +299,7 @@ class JobStore:
 
     def record_run(self, name: str, run: Mapping[str, object]) -> Path:
         """Keep what a local run of job `name` did, as one JSON file under runs/<name>/ named
-        by its start time; staged under tmp/ and renamed into place, like a version."""
+        by when it was recorded; staged under tmp/ and renamed into place, like a version."""
         _validate_name(name)
         # Microseconds order a job's runs (each is staged and fsynced first); the suffix keeps
         # two writers' names apart.
