@@ -216,24 +216,36 @@ def blocking_error(findings: Sequence[SecretFinding]) -> JobError:
 
 
 def strip_outputs(notebook_text: str, name: str) -> str:
-    """The notebook without outputs and execution counts, for a stored copy that leaks nothing printed."""
-    import nbformat
+    """The notebook without outputs and execution counts, for a stored copy that leaks nothing
+    printed; written as nbformat writes (sorted keys, one-space indent).
 
+    Plain JSON rather than nbformat's reader: the export has already taken this notebook, and
+    nbformat's schema refuses what Jupyter repairs when it opens one (a cell without metadata).
+    """
     try:
-        notebook = nbformat.reads(notebook_text, as_version=nbformat.NO_CONVERT)
-    except ValueError:  # nbformat's message quotes the text, which may hold a secret: json's does not
-        try:
-            json.loads(notebook_text)
-        except json.JSONDecodeError as err:
-            raise JobError(f"{name} is not valid JSON (line {err.lineno}: {err.msg})",
-                           hint="restore the notebook from a checkpoint, or open it in Jupyter and save it again"
-                           ) from None
-        raise
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
-    return nbformat.writes(notebook)
+        notebook = json.loads(notebook_text)
+    except json.JSONDecodeError as err:
+        raise JobError(f"{name} is not valid JSON (line {err.lineno}: {err.msg})",
+                       hint="restore the notebook from a checkpoint, or open it in Jupyter and save it again"
+                       ) from None
+    for cell in _all_cells(notebook):
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = []
+            cell.pop("prompt_number", None)  # format 3's execution count
+            if "execution_count" in cell:
+                cell["execution_count"] = None
+    return json.dumps(notebook, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+
+
+def _all_cells(notebook: object) -> Iterator[dict[str, Any]]:
+    """Every cell object: a format 4 notebook's `cells`, or those of format 3's worksheets."""
+    if not isinstance(notebook, dict):
+        return
+    worksheets = notebook.get("worksheets")
+    sheets = [notebook, *(sheet for sheet in (worksheets if isinstance(worksheets, list) else []) if isinstance(sheet, dict))]
+    for sheet in sheets:
+        cells = sheet.get("cells")
+        yield from (cell for cell in (cells if isinstance(cells, list) else []) if isinstance(cell, dict))
 
 
 def _script_findings(export: ExportResult) -> Iterator[SecretFinding]:

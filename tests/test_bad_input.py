@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from IPython.core.interactiveshell import InteractiveShell
 
 from jupyter_jobs.store import JobStore
@@ -56,6 +58,43 @@ CASES = [
     Case("damaged-output-stripped", with_damaged_output(), "nb.ipynb is not valid JSON (line 25: Invalid control character",
          {"strip_outputs": True}),
 ]
+
+
+EXAMPLE_WITH_OUTPUTS = json.dumps({**json.loads(notebook_json("import os\nprint(os.sep)", "x = [1, 2]\nx")), "cells": [
+    {"cell_type": "code", "id": "a", "metadata": {}, "execution_count": 1, "source": "import os\nprint(os.sep)",
+     "outputs": [{"output_type": "stream", "name": "stdout", "text": ["/\n", "a ] [ \"q\" \\\\ line\n"]}]},
+    {"cell_type": "code", "id": "b", "metadata": {}, "execution_count": 2, "source": "x = [1, 2]\nx",
+     "outputs": [{"output_type": "display_data", "metadata": {},
+                  "data": {"image/png": "iVBORw0KGgo=", "text/plain": ["[1, 2]"]}}]},
+]}, indent=1)
+MUTATION_CHARS = ['"', "\\", "[", "]", "{", "}", ",", ":", "\t", "\x00", "a", "1", "\n", "é"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.sampled_from(["delete", "insert", "replace"]),
+                                st.sampled_from(MUTATION_CHARS)), min_size=1, max_size=3))
+def test_a_damaged_notebook_is_a_job_error_never_a_traceback(edits: list, tmp_path: Path, store_dir: Path) -> None:
+    """Random damage to a notebook with outputs (what a bad merge or a broken editor leaves):
+    creating its job, outputs kept or stripped, succeeds or fails with a JobError, nothing else."""
+    from jupyter_jobs.core import CreateRequest, create_job
+    from jupyter_jobs.errors import JobError
+
+    chars = list(EXAMPLE_WITH_OUTPUTS)
+    for fraction, edit, char in edits:
+        at = int(fraction * len(chars))
+        if edit == "delete":
+            del chars[at]
+        elif edit == "insert":
+            chars.insert(at, char)
+        else:
+            chars[at] = char
+    path = tmp_path / "damaged.ipynb"
+    path.write_text("".join(chars), encoding="utf-8")
+    for strip in (False, True):
+        try:
+            create_job(CreateRequest(path=path, store=store_dir, dry_run=True, no_git=True, strip_outputs=strip))
+        except JobError as err:
+            assert "\n" not in str(err)
 
 
 def write_case(case: Case, folder: Path) -> Path:

@@ -401,6 +401,32 @@ def test_strip_outputs_keeps_code_and_metadata() -> None:
     assert scan(export_notebook_text(strip_outputs(original, "train.ipynb"), "train.ipynb"), strip_outputs(original, "train.ipynb")) == []
 
 
+def test_strip_outputs_takes_every_notebook_the_export_takes() -> None:
+    """nbformat's schema refuses a cell without metadata or a notebook without it; Jupyter
+    repairs both on open, and so does the export: stripping must not be the step that fails."""
+    notebook = json.loads(nbformat.writes(new_notebook(cells=[new_code_cell(
+        "print(key)", execution_count=3, outputs=[new_output("stream", name="stdout", text=f"{WANDB_KEY}\n")])])))
+    del notebook["cells"][0]["metadata"], notebook["metadata"]
+    text = json.dumps(notebook)
+    export_notebook_text(text, "train.ipynb")
+
+    stripped = json.loads(strip_outputs(text, "train.ipynb"))
+
+    assert stripped["cells"][0]["outputs"] == [] and stripped["cells"][0]["execution_count"] is None
+    assert stripped["cells"][0]["source"] == ["print(key)"]  # as nbformat wrote it
+
+
+def test_strip_outputs_of_an_nbformat_3_notebook() -> None:
+    old = json.loads((Path(__file__).parent / "corpus" / "legacy_v3.ipynb").read_text())
+    old["worksheets"][0]["cells"][2]["outputs"] = [
+        {"output_type": "stream", "stream": "stdout", "text": [f"WANDB_API_KEY={WANDB_KEY}\n"]}]
+
+    stripped = strip_outputs(json.dumps(old), "old.ipynb")
+
+    assert WANDB_KEY not in stripped
+    assert nbformat.reads(stripped, as_version=4).cells[2].source == "%matplotlib inline\nx = 2\nprint(x * 21)"
+
+
 # --------------------------------------------------------------------------- markdown and raw cells, the cache
 
 
