@@ -45,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_show(commands)
     _add_run(commands)
     _add_runs(commands)
+    _add_compare(commands)
     _add_check(commands)
     return parser
 
@@ -101,6 +102,14 @@ def _add_runs(commands: Any) -> None:
     runs.add_argument("--limit", type=int, default=10)
     _common(runs)
     runs.set_defaults(handler=_runs)
+
+
+def _add_compare(commands: Any) -> None:
+    compare = commands.add_parser("compare", help="what changed between two job versions")
+    compare.add_argument("ref", help="NAME, NAME:vN or NAME:ALIAS: the newer version")
+    compare.add_argument("before", nargs="?", help="the older version (default: the one before REF)")
+    _common(compare)
+    compare.set_defaults(handler=_compare)
 
 
 def _add_check(commands: Any) -> None:
@@ -196,6 +205,20 @@ def _runs(args: argparse.Namespace) -> int:
         from .report import render_runs
 
         print(render_runs(runs))
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from .compare import compare_jobs
+    from .store import JobStore
+
+    comparison = compare_jobs(JobStore.open_for_reading(args.store), args.ref, args.before)
+    if args.json:
+        _print_json(comparison.to_json())
+    else:
+        from .report import render_comparison
+
+        print(render_comparison(comparison.to_json()))
     return 0
 
 

@@ -80,6 +80,18 @@ def render_runs(runs: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def render_comparison(comparison: dict[str, Any]) -> str:
+    """`jupyter jobs compare`: the parts that changed, each as its unified diff."""
+    if not comparison["changes"]:
+        return (f"{comparison['after']} and {comparison['before']} differ in none of: source, entrypoint, "
+                "runtime, inputs, outputs, requirements, script.")
+    lines = [f"Changes from {comparison['before']} to {comparison['after']}: "
+             + ", ".join(change["part"] for change in comparison["changes"])]
+    for change in comparison["changes"]:
+        lines += ["", change["diff"]]
+    return "\n".join(lines)
+
+
 def _aliases(record: dict[str, Any]) -> str:
     return f"  [{', '.join(record['aliases'])}]" if record.get("aliases") else ""
 

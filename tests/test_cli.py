@@ -177,6 +177,37 @@ def test_a_job_never_run_says_how_to_run_it(write_notebook, store_dir: Path) -> 
     assert unknown.returncode == 1 and unknown.stderr.startswith("error: No job named")
 
 
+def test_compare_shows_what_changed_between_versions(write_notebook, store_dir: Path) -> None:
+    """SPEC 3: the store lets the command line compare jobs; each changed part is a unified diff."""
+    first = ("import wandb\nrun = wandb.init(project='job_example', config={'learning_rate': 0.01, 'epochs': 10})",
+             "print('training')")
+    path = write_notebook("canonical_job_example.ipynb", *first)
+    assert create(path, store_dir).returncode == 0
+    write_notebook("canonical_job_example.ipynb", "%pip install -q no-such-package-xyz==1.0",
+                   first[0].replace("0.01", "0.1"), "print('training longer')")
+    assert create(path, store_dir).returncode == 0
+
+    compared = json.loads(run_cli("compare", NAME, "--store", str(store_dir), "--json").stdout)
+
+    assert (compared["before"], compared["after"]) == (f"{NAME}:v0", f"{NAME}:v1")
+    diffs = {change["part"]: change["diff"].splitlines() for change in compared["changes"]}
+    assert list(diffs) == ["source", "inputs", "requirements", "script"]
+    assert "-learning_rate: number = 0.01" in diffs["inputs"] and "+learning_rate: number = 0.1" in diffs["inputs"]
+    assert "+no-such-package-xyz==1.0" in diffs["requirements"]
+    assert "-print('training')" in diffs["script"] and "+print('training longer')" in diffs["script"]
+    assert diffs["script"][0] == f"--- {NAME}:v0 script"
+
+    text = run_cli("compare", NAME, "--store", str(store_dir)).stdout
+    assert text.startswith(f"Changes from {NAME}:v0 to {NAME}:v1: source, inputs, requirements, script\n")
+    assert "+print('training longer')" in text.splitlines()
+    same = run_cli("compare", NAME, f"{NAME}:v1", "--store", str(store_dir)).stdout
+    assert same.startswith(f"{NAME}:v1 and {NAME}:v1 differ in none of")
+    reverse = json.loads(run_cli("compare", f"{NAME}:v0", f"{NAME}:v1", "--store", str(store_dir), "--json").stdout)
+    assert "+print('training')" in reverse["changes"][-1]["diff"].splitlines()
+    first_version = run_cli("compare", f"{NAME}:v0", "--store", str(store_dir))
+    assert first_version.returncode == 1 and "is the first version of its job" in first_version.stderr
+
+
 def test_run_refuses_unknown_config_keys(write_notebook, store_dir: Path) -> None:
     create(write_notebook("canonical_job_example.ipynb"), store_dir)
     ran = run_cli("run", NAME, "--config", "lr=0.1", "--store", str(store_dir))

@@ -1,0 +1,98 @@
+"""What changed between two stored job versions: the code, the source, the entrypoint, the
+runtime, the inputs and outputs, and the requirements.
+
+SPEC §3 asks the store to let the surfaces "list, show, compare and run jobs with no network".
+Each part is a few plain lines of text compared with difflib's unified diff, so the command
+line prints the changes as they are and the panel colours their `+` and `-` lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from difflib import unified_diff
+from pathlib import Path
+from typing import Any
+
+from .errors import JobError
+from .jobspec import REQUIREMENTS_FILE
+from .report import source_details, type_rows
+from .store import JobStore, StoredJob
+
+PARTS = ("source", "entrypoint", "runtime", "inputs", "outputs", "requirements", "script")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One part that differs, as a unified diff from the older version to the newer."""
+
+    part: str
+    diff: str
+
+
+@dataclass(frozen=True)
+class Comparison:
+    before: str  # "name:vN"
+    after: str
+    changes: tuple[Change, ...]  # in PARTS order; empty when the versions agree
+
+    def to_json(self) -> dict[str, Any]:
+        return {"before": self.before, "after": self.after,
+                "changes": [{"part": change.part, "diff": change.diff} for change in self.changes]}
+
+
+def compare_jobs(store: JobStore, ref: str, before: str | None = None) -> Comparison:
+    """The changes from `before` (a ref, default: the version before `ref`'s) to `ref`."""
+    after = store.resolve(ref)
+    older = store.resolve(before) if before is not None else _previous(store, after)
+    changes = []
+    for part in PARTS:
+        old_lines, new_lines = _lines(older, part), _lines(after, part)
+        if old_lines != new_lines:
+            diff = unified_diff(old_lines, new_lines, f"{_label(older)} {part}", f"{_label(after)} {part}", lineterm="")
+            changes.append(Change(part, "\n".join(diff)))
+    return Comparison(_label(older), _label(after), tuple(changes))
+
+
+def _previous(store: JobStore, stored: StoredJob) -> StoredJob:
+    """The newest version older than `stored` (numbers can have gaps after `check --repair`)."""
+    for candidate in store.versions(stored.name):
+        if candidate.version < stored.version:
+            return candidate
+    raise JobError(f"{_label(stored)} is the first version of its job: there is nothing before it",
+                   hint="name the version to compare it with")
+
+
+def _label(stored: StoredJob) -> str:
+    return f"{stored.name}:{stored.label}"
+
+
+def _lines(stored: StoredJob, part: str) -> list[str]:
+    """A part of a stored version as lines of text."""
+    record = stored.record
+    if part == "source":
+        return [f"{record['source_type']}: {source_details(record)}"]
+    if part == "entrypoint":
+        entrypoint = record["entrypoint"] or []
+        return [entrypoint if isinstance(entrypoint, str) else " ".join(entrypoint)]
+    if part == "runtime":
+        return [f"Python {record['runtime']}"]
+    if part == "inputs":
+        return _type_lines(record["input_types"], record.get("config") or {})
+    if part == "outputs":
+        return _type_lines(record["output_types"], {})
+    if part == "requirements":
+        return _file_lines(stored.path / REQUIREMENTS_FILE)
+    code = record["code_artifact"]
+    return _file_lines(Path(code["path"]) / code["entrypoint"]) if code.get("path") else []
+
+
+def _type_lines(types: dict[str, Any] | None, defaults: dict[str, Any]) -> list[str]:
+    """`key: type` per input or output, with the config's default when there is one."""
+    return [f"{key}: {kind}" + (f" = {defaults[key]!r}" if key in defaults else "") for key, kind in type_rows(types or {})]
+
+
+def _file_lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return [f"({path.name} is missing from the store: jupyter jobs check --repair)"]
