@@ -146,8 +146,23 @@ class JobRunsHandler(_JobsHandler):
         self.reply({"job": name, "runs": runs})
 
 
+class JobCompareHandler(_JobsHandler):
+    """`GET jobs/<name>/compare?ref=&before=`: what changed from `before` (default: the version
+    before `ref`) to `ref` (default: latest), part by part as unified diffs."""
+
+    @tornado.web.authenticated
+    async def get(self, name: str) -> None:
+        ref = self.get_query_argument("ref", "latest")
+        before = self.get_query_argument("before", None)
+        try:
+            comparison = await self.in_thread(_compare, self.store_override, name, ref, before)
+        except JobError as error:
+            return self.refuse(404, str(error))
+        self.reply(comparison)
+
+
 def setup_handlers(web_app: tornado.web.Application, store: str | None = None) -> None:
-    """Route `{base_url}jupyter-jobs/jobs[/<name>[/runs]]`; `store` overrides the store location."""
+    """Route `{base_url}jupyter-jobs/jobs[/<name>[/runs|/compare]]`; `store` overrides the store location."""
     web_app.settings["jupyter_jobs_store"] = store
     base = url_path_join(web_app.settings.get("base_url", "/"), "jupyter-jobs")
     web_app.add_handlers(
@@ -156,6 +171,7 @@ def setup_handlers(web_app: tornado.web.Application, store: str | None = None) -
             (url_path_join(base, "jobs"), JobListHandler),
             (url_path_join(base, "jobs", r"(?P<name>[^/]+)"), JobHandler),
             (url_path_join(base, "jobs", r"(?P<name>[^/]+)", "runs"), JobRunsHandler),
+            (url_path_join(base, "jobs", r"(?P<name>[^/]+)", "compare"), JobCompareHandler),
         ],
     )
 
@@ -240,6 +256,14 @@ def _runs(store: str | None, name: str, limit: int) -> list[dict[str, Any]]:
     from .store import JobStore
 
     return JobStore.open_for_reading(store).runs(name, limit=limit)
+
+
+def _compare(store: str | None, name: str, ref: str, before: str | None) -> dict[str, Any]:
+    from .compare import compare_jobs
+    from .store import JobStore
+
+    return compare_jobs(JobStore.open_for_reading(store), f"{name}:{ref}",
+                        f"{name}:{before}" if before else None).to_json()
 
 
 def _create(path: Path, options: dict[str, Any], store: str | None) -> dict[str, Any]:

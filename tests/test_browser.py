@@ -320,6 +320,27 @@ def test_local_runs_show_in_the_job_details(page: Any, lab: Lab, tmp_path: Path)
     screenshot(page, "panel-runs.png")
 
 
+def test_changes_from_the_version_before_show_as_a_diff(page: Any, lab: Lab) -> None:
+    (lab.root / "compare.ipynb").write_text(notebook_json(TRAIN_SOURCE))
+    create_through_rest(lab, "compare.ipynb", "cmp")
+    (lab.root / "compare.ipynb").write_text(notebook_json(TRAIN_SOURCE.replace("0.01", "0.5")))
+    create_through_rest(lab, "compare.ipynb", "cmp")
+    open_notebook(page, lab, "train.ipynb", "compare")
+    panel = open_panel(page)
+
+    panel.locator(".jp-JobsPanel-job", has_text="job-source-cmp-compare.ipynb").click()
+
+    details = panel.locator(".jp-JobsPanel-details")
+    changes = details.locator("summary", has_text="Changes from v0")
+    expect(changes).to_contain_text("source, inputs, script", timeout=SLOW)
+    changes.click()
+    inputs = details.locator(".jp-JobsPanel-diff[data-part='inputs']")
+    expect(inputs.locator("[data-mark='added']", has_text="learning_rate")).to_have_text("+learning_rate: number = 0.5")
+    expect(inputs.locator("[data-mark='removed']", has_text="learning_rate")).to_have_text("-learning_rate: number = 0.01")
+    widen_side_panel(page)
+    screenshot(page, "panel-compare.png")
+
+
 def test_command_palette_creates_from_the_active_notebook(page: Any, lab: Lab) -> None:
     open_notebook(page, lab, "plain.ipynb", "palette")
 

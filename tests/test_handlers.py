@@ -256,6 +256,23 @@ async def test_unknown_job_is_a_404(api: Any, train_notebook: Path, store: Path)
     assert reply["message"]
 
 
+async def test_compare_two_versions(api: Any, train_notebook: Path, store: Path) -> None:
+    await api("jobs", method="POST", body={"path": "train.ipynb", "project": "job_example"})
+    assert (await api("jobs", JOB_NAME, "compare"))[0] == 404  # one version: nothing before it
+    train_notebook.write_text(notebook_json(TRAIN_CELLS[0].replace("0.01", "0.02"), TRAIN_CELLS[1]))
+    await api("jobs", method="POST", body={"path": "train.ipynb", "project": "job_example"})
+
+    status, reply = await api("jobs", JOB_NAME, "compare")
+
+    assert status == 200
+    assert (reply["before"], reply["after"]) == (f"{JOB_NAME}:v0", f"{JOB_NAME}:v1")
+    inputs = next(change["diff"] for change in reply["changes"] if change["part"] == "inputs")
+    assert "+learning_rate: number = 0.02" in inputs.splitlines()
+    same = (await api("jobs", JOB_NAME, "compare", params={"ref": "v1", "before": "latest"}))[1]
+    assert same["changes"] == []
+    assert (await api("jobs", JOB_NAME, "compare", params={"before": "v9"}))[0] == 404
+
+
 async def test_local_runs_of_a_job(api: Any, train_notebook: Path, store: Path) -> None:
     """`jupyter jobs run` records each run; the panel reads them back here, newest first."""
     await api("jobs", method="POST", body={"path": "train.ipynb", "project": "job_example"})

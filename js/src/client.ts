@@ -11,6 +11,7 @@ import { Kernel, KernelMessage, ServerConnection } from '@jupyterlab/services';
 import {
   ERROR_MIME,
   ICreateRequest,
+  IComparison,
   IJobList,
   IJobRecord,
   IJobRuns,
@@ -60,6 +61,15 @@ export class JobsClient {
     const query = URLExt.objectToQueryString({ limit });
     return this.request<IJobRuns>(
       `jobs/${encodeURIComponent(name)}/runs${query}`,
+      { method: 'GET' }
+    );
+  }
+
+  /** What changed from the version before `ref` to `ref`. */
+  compareJob(name: string, ref: string): Promise<IComparison> {
+    const query = URLExt.objectToQueryString({ ref });
+    return this.request<IComparison>(
+      `jobs/${encodeURIComponent(name)}/compare${query}`,
       { method: 'GET' }
     );
   }

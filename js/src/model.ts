@@ -8,7 +8,13 @@ import { NotebookPanel } from '@jupyterlab/notebook';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { JobsClient, JobsError, NO_KERNEL_MESSAGE } from './client';
-import { ICreateRequest, IJobRecord, IJobRun, IJobSummary } from './tokens';
+import {
+  IComparison,
+  ICreateRequest,
+  IJobRecord,
+  IJobRun,
+  IJobSummary
+} from './tokens';
 
 /** Where the record on display came from. */
 export type RecordOrigin = 'created' | 'store';
@@ -25,6 +31,8 @@ export interface IPanelState {
   origin: RecordOrigin | null;
   /** The shown job's local runs; null while they load (or for a dry run, which stores nothing). */
   runs: IJobRun[] | null;
+  /** What changed from the version before the shown one; null for a first version or a dry run. */
+  comparison: IComparison | null;
   error: IPanelError | null;
   jobs: IJobSummary[];
   total: number;
@@ -126,9 +134,26 @@ export class JobsModel {
   }
 
   private show(record: IJobRecord, origin: RecordOrigin): void {
-    this.update({ record, origin, error: null, runs: null });
+    this.update({ record, origin, error: null, runs: null, comparison: null });
     if (!record.dry_run) {
       void this.loadRuns(record.name);
+    }
+    if (!record.dry_run && record.version !== 'v0') {
+      void this.loadComparison(record.name, record.version);
+    }
+  }
+
+  /** Fetch what changed since the version before; without one, nothing is shown. */
+  private async loadComparison(name: string, version: string): Promise<void> {
+    let comparison: IComparison | null = null;
+    try {
+      comparison = await this.client.compareJob(name, version);
+    } catch {
+      comparison = null;
+    }
+    const shown = this._state.record;
+    if (shown?.name === name && shown.version === version) {
+      this.update({ comparison });
     }
   }
 
@@ -176,6 +201,7 @@ export class JobsModel {
     record: null,
     origin: null,
     runs: null,
+    comparison: null,
     error: null,
     jobs: [],
     total: 0,

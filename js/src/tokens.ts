@@ -123,6 +123,15 @@ export interface IJobRun {
   run_dir: string | null;
 }
 
+/** What changed from one version to another (`GET jobs/<name>/compare`). */
+export interface IComparison {
+  /** `name:vN` of the older and of the newer version. */
+  before: string;
+  after: string;
+  /** The parts that differ, each as a unified diff. */
+  changes: { part: string; diff: string }[];
+}
+
 export interface IJobRuns {
   job: string;
   runs: IJobRun[];

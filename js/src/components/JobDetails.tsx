@@ -5,12 +5,20 @@
  */
 import * as React from 'react';
 
-import { IDecisionStep, IJobRecord, IJobRun, IWBType } from '../tokens';
+import {
+  IComparison,
+  IDecisionStep,
+  IJobRecord,
+  IJobRun,
+  IWBType
+} from '../tokens';
 
 export interface IJobDetailsProps {
   record: IJobRecord;
   /** The job's local runs, newest first; null while loading or for a dry run. */
   runs: IJobRun[] | null;
+  /** What changed from the version before; null when there is none (or it is loading). */
+  comparison: IComparison | null;
   /** Whether the record was just created (rather than opened from the store). */
   created: boolean;
   onCopy: (text: string) => void;
@@ -124,6 +132,7 @@ export function JobDetails(props: IJobDetailsProps): JSX.Element {
           ))}
         </ul>
       )}
+      {props.comparison && <Changes comparison={props.comparison} />}
       {!record.dry_run && (
         <Field label="Local runs">
           <Runs runs={props.runs} name={record.name} />
@@ -167,6 +176,46 @@ function Collapsible(props: {
       {props.children}
     </details>
   );
+}
+
+/** The parts that changed since the version before, each a diff with `+`/`-` lines marked. */
+function Changes(props: { comparison: IComparison }): JSX.Element {
+  const { before, changes } = props.comparison;
+  const version = before.split(':').pop();
+  if (changes.length === 0) {
+    return <Field label={`Changes from ${version}`}>None</Field>;
+  }
+  return (
+    <Collapsible
+      title={`Changes from ${version}: ${changes.map(c => c.part).join(', ')}`}
+    >
+      {changes.map(change => (
+        <pre
+          key={change.part}
+          className="jp-JobsPanel-pre jp-JobsPanel-diff"
+          data-part={change.part}
+        >
+          {change.diff.split('\n').map((line, i) => (
+            <div key={i} data-mark={diffMark(line)}>
+              {line}
+            </div>
+          ))}
+        </pre>
+      ))}
+    </Collapsible>
+  );
+}
+
+/** How a unified-diff line reads: added, removed, or context (file headers are context). */
+function diffMark(line: string): string {
+  if (line.startsWith('+++') || line.startsWith('---')) {
+    return 'header';
+  }
+  return line.startsWith('+')
+    ? 'added'
+    : line.startsWith('-')
+      ? 'removed'
+      : 'context';
 }
 
 /** When each local run started, which version ran, how it ended and with what config. */

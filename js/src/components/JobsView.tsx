@@ -83,6 +83,7 @@ export function JobsView(props: IJobsViewProps): JSX.Element {
         <JobDetails
           record={state.record}
           runs={state.runs}
+          comparison={state.comparison}
           created={state.origin === 'created'}
           onCopy={props.onCopy}
         />
