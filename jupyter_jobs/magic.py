@@ -60,6 +60,7 @@ def register(ipython: InteractiveShell) -> None:
           help="no active run: start an offline wandb run for the job, then finish it")
 @argument("--list", action="store_true", help="list the jobs in the local store, newest first")
 @argument("--show", metavar="REF", help="show one stored job: NAME, NAME:vN or NAME:ALIAS")
+@argument("--compare", metavar="REF", help="what changed in a stored job version since the version before it")
 @argument("--store", metavar="PATH", help="local job store (default: $JUPYTER_JOBS_STORE, else Jupyter's data dir)")
 def wandb_job(line: str) -> None:
     """Turn this notebook into a W&B Launch job, from the active run, and show what was created.
@@ -69,7 +70,8 @@ def wandb_job(line: str) -> None:
     locally and both the code and the job artifact are logged to the run.
 
     Examples: `%wandb_job`, `%wandb_job --dry-run`, `%wandb_job --source artifact`,
-    `%wandb_job --list`, `%wandb_job --show job-source-my_project-train.ipynb:latest`.
+    `%wandb_job --list`, `%wandb_job --show job-source-my_project-train.ipynb:latest`,
+    `%wandb_job --compare job-source-my_project-train.ipynb`.
     """
     args = parse_argstring(wandb_job, line)
     try:
@@ -77,6 +79,8 @@ def wandb_job(line: str) -> None:
             _print_jobs(args.store)
         elif args.show:
             _show_stored(args.store, args.show)
+        elif args.compare:
+            _print_comparison(args.store, args.compare)
         else:
             _create_from_magic(vars(args))
     except JobError as err:
@@ -266,6 +270,15 @@ def _show_stored(store: str | None, ref: str) -> None:
     from .store import JobStore
 
     _display_record(JobStore.open_for_reading(store).resolve(ref).record)
+
+
+def _print_comparison(store: str | None, ref: str) -> None:
+    """`--compare REF`: the parts that changed since the version before, as unified diffs."""
+    from .compare import compare_jobs
+    from .report import render_comparison
+    from .store import JobStore
+
+    print(render_comparison(compare_jobs(JobStore.open_for_reading(store), ref).to_json()))
 
 
 def _display_record(record: dict[str, Any]) -> None:

@@ -33,7 +33,7 @@ from jupyter_jobs.notebook_path import NOT_FOUND, find_notebook
 from jupyter_jobs.store import JobStore
 
 from . import wandb_log
-from .conftest import REPO_ROOT, git
+from .conftest import REPO_ROOT, git, run_cli
 
 SETUP = "%load_ext jupyter_jobs\nimport wandb"
 INIT = "run = wandb.init(project='job_example', config={'learning_rate': 0.01, 'epochs': 2})"
@@ -258,6 +258,22 @@ def test_list_and_show_read_the_store(tmp_path: Path, kernel_env: Callable[[str]
 
 
 @pytest.mark.kernel
+def test_compare_prints_what_changed(tmp_path: Path, kernel_env: Callable[[str], None], store_dir: Path) -> None:
+    path = write(tmp_path / "train.ipynb", "x = 1")
+    assert run_cli("create", str(path), "--store", str(store_dir)).returncode == 0
+    write(tmp_path / "train.ipynb", "x = 2")
+    assert run_cli("create", str(path), "--store", str(store_dir)).returncode == 0
+    name = "job-source-uncategorized-train.ipynb"
+
+    outputs = execute(path, "%load_ext jupyter_jobs", f"%wandb_job --compare {name}", f"%wandb_job --compare {name}:v0")
+
+    lines = text(outputs[1]).splitlines()
+    assert lines[0] == f"Changes from {name}:v0 to {name}:v1: source, script"
+    assert "-x = 1" in lines and "+x = 2" in lines
+    assert "is the first version of its job" in text(outputs[2]) and outputs[2][0]["name"] == "stderr"
+
+
+@pytest.mark.kernel
 def test_help_documents_the_options(kernel_env: Callable[[str], None]) -> None:
     manager, client = start_new_kernel(kernel_name="python3")
     try:
@@ -272,7 +288,7 @@ def test_help_documents_the_options(kernel_env: Callable[[str], None]) -> None:
     assert "Turn this notebook into a W&B Launch job" in help_text
     for option in ("--source {auto,git,artifact,image}", "--name", "--no-git", "--image", "--project", "--entity",
                    "--dry-run", "--allow-secrets", "--strip-outputs", "--notebook PATH", "--offline-run", "--list",
-                   "--show REF", "--store PATH"):
+                   "--show REF", "--compare REF", "--store PATH"):
         assert option in help_text
 
 
