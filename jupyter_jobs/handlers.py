@@ -35,6 +35,9 @@ _CREATE_FIELDS: dict[str, tuple[type, bool]] = {
     "strip_outputs": (bool, False),
     "dry_run": (bool, False),
 }
+# What `POST jobs/<name>/runs` takes: the version or alias to run, and `KEY=VALUE` config overrides.
+_RUN_FIELDS: dict[str, tuple[type, bool]] = {"ref": (str, True), "config": (list, False)}
+_KIND_NAMES = {bool: "boolean", str: "string", list: "list of strings"}
 _SOURCES = ("auto", "git", "artifact", "image")
 _NOTEBOOK_SUFFIXES = (".ipynb", ".py")
 _MAX_LIMIT = 1000
@@ -132,7 +135,9 @@ class JobHandler(_JobsHandler):
 
 
 class JobRunsHandler(_JobsHandler):
-    """`GET jobs/<name>/runs?limit=`: the job's local runs (`jupyter jobs run`), newest first."""
+    """`GET jobs/<name>/runs?limit=`: the job's local runs (`jupyter jobs run`), newest first.
+    `POST jobs/<name>/runs` with `{"ref"?, "config"?: ["KEY=VALUE", ...]}` runs the job on this
+    server as `jupyter jobs run` does, and answers when it has finished, with its outcome."""
 
     @tornado.web.authenticated
     async def get(self, name: str) -> None:
@@ -144,6 +149,17 @@ class JobRunsHandler(_JobsHandler):
         except JobError as error:
             return self.refuse(404, str(error))
         self.reply({"job": name, "runs": runs})
+
+    @tornado.web.authenticated
+    async def post(self, name: str) -> None:
+        try:
+            body = _parse_body(self.request.body, _RUN_FIELDS)
+            outcome = await self.in_thread(_run, self.store_override, name, body.get("ref"), body.get("config", []))
+        except Refused as refused:
+            return self.refuse(refused.status, refused.message)
+        except JobError as error:
+            return self.refuse(400, str(error))
+        self.reply(outcome, 201)
 
 
 class JobCompareHandler(_JobsHandler):
@@ -204,27 +220,34 @@ def resolve_in_root(root: str, requested: str, allow_hidden: bool = False) -> Pa
 
 
 def _parse_create_body(raw: bytes) -> dict[str, Any]:
-    """Check a `POST jobs` body field by field, so a typo is a 400 and never a default."""
+    """Check a `POST jobs` body: its fields, then that it names a notebook and a known source."""
+    body = _parse_body(raw, _CREATE_FIELDS)
+    if "path" not in body:
+        raise Refused(400, "'path' is required: the notebook relative to the server root.")
+    if body.get("source", "auto") not in _SOURCES:
+        raise Refused(400, f"'source' must be one of {', '.join(_SOURCES)}.")
+    return body
+
+
+def _parse_body(raw: bytes, fields: dict[str, tuple[type, bool]]) -> dict[str, Any]:
+    """A JSON object body checked field by field against `fields` (name → (type, nullable)),
+    so that a typo is a 400 and never a default. A list field holds strings."""
     try:
         body = json.loads(raw or b"")
     except (ValueError, UnicodeDecodeError):
         raise Refused(400, "The request body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise Refused(400, "The request body must be a JSON object.")
-    unknown = sorted(set(body) - set(_CREATE_FIELDS))
+    unknown = sorted(set(body) - set(fields))
     if unknown:
-        allowed = ", ".join(_CREATE_FIELDS)
+        allowed = ", ".join(fields)
         raise Refused(400, f"Unknown field(s) {', '.join(unknown)}; allowed: {allowed}.")
-    if "path" not in body:
-        raise Refused(400, "'path' is required: the notebook relative to the server root.")
     for key, value in body.items():
-        kind, nullable = _CREATE_FIELDS[key]
+        kind, nullable = fields[key]
         if value is None and nullable:
             continue
-        if type(value) is not kind:
-            raise Refused(400, f"'{key}' must be a {'boolean' if kind is bool else 'string'}.")
-    if body.get("source", "auto") not in _SOURCES:
-        raise Refused(400, f"'source' must be one of {', '.join(_SOURCES)}.")
+        if type(value) is not kind or (kind is list and not all(isinstance(item, str) for item in value)):
+            raise Refused(400, f"'{key}' must be a {_KIND_NAMES[kind]}.")
     return body
 
 
@@ -256,6 +279,13 @@ def _runs(store: str | None, name: str, limit: int) -> list[dict[str, Any]]:
     from .store import JobStore
 
     return JobStore.open_for_reading(store).runs(name, limit=limit)
+
+
+def _run(store: str | None, name: str, ref: str | None, config: list[str]) -> dict[str, Any]:
+    from .runner import parse_overrides, run_job
+    from .store import JobStore
+
+    return run_job(JobStore.open_for_reading(store), f"{name}:{ref}" if ref else name, parse_overrides(config)).to_json()
 
 
 def _compare(store: str | None, name: str, ref: str, before: str | None) -> dict[str, Any]:

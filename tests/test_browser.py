@@ -320,6 +320,27 @@ def test_local_runs_show_in_the_job_details(page: Any, lab: Lab, tmp_path: Path)
     screenshot(page, "panel-runs.png")
 
 
+def test_run_a_job_from_the_panel(page: Any, lab: Lab) -> None:
+    create_through_rest(lab, "train.ipynb", "job_example")
+    open_notebook(page, lab, "train.ipynb", "run")
+    panel = open_panel(page)
+    panel.locator(".jp-JobsPanel-job", has_text=TRAIN_JOB).click()
+    details = panel.locator(".jp-JobsPanel-details")
+    expect(details.get_by_label("Config overrides")).to_have_attribute("placeholder", "learning_rate=… epochs=…")
+
+    details.get_by_label("Config overrides").fill("learning_rate=0.25 epochs=2")
+    details.get_by_role("button", name="Run", exact=True).click()
+
+    newest = details.locator(".jp-JobsPanel-run").first
+    expect(newest).to_contain_text("epochs=2 learning_rate=0.25", timeout=SLOW)  # keys as stored: sorted
+    expect(newest).to_contain_text("ok")
+    expect(panel.locator(".jp-JobsPanel-error")).to_have_count(0)
+    (run,) = [r for r in JobStore.open(lab.store).runs(TRAIN_JOB) if r["overrides"] == {"learning_rate": 0.25, "epochs": 2}]
+    assert run["exit_code"] == 0 and Path(run["log"]).is_file()
+    widen_side_panel(page)
+    screenshot(page, "panel-run.png")
+
+
 def test_changes_from_the_version_before_show_as_a_diff(page: Any, lab: Lab) -> None:
     (lab.root / "compare.ipynb").write_text(notebook_json(TRAIN_SOURCE))
     create_through_rest(lab, "compare.ipynb", "cmp")

@@ -256,6 +256,23 @@ async def test_unknown_job_is_a_404(api: Any, train_notebook: Path, store: Path)
     assert reply["message"]
 
 
+async def test_run_a_job_on_the_server(api: Any, train_notebook: Path, store: Path) -> None:
+    """The panel's Run: the job's exported script runs as `jupyter jobs run` runs it, and stays on record."""
+    await api("jobs", method="POST", body={"path": "train.ipynb", "project": "job_example"})
+
+    status, outcome = await api("jobs", JOB_NAME, "runs", method="POST", body={"config": ["learning_rate=0.5"]},
+                                request_timeout=240)
+
+    assert status == 201, outcome
+    assert outcome["exit_code"] == 0, Path(outcome["log"]).read_text()
+    assert (outcome["job"], outcome["overrides"]) == (f"{JOB_NAME}:v0", {"learning_rate": 0.5})
+    assert (await api("jobs", JOB_NAME, "runs"))[1]["runs"] == [outcome]
+    refused = await api("jobs", JOB_NAME, "runs", method="POST", body={"config": ["lr=1"]})
+    assert refused[0] == 400 and "no config key lr" in refused[1]["message"]
+    assert (await api("jobs", JOB_NAME, "runs", method="POST", body={"config": "lr=1"}))[1]["message"] == (
+        "'config' must be a list of strings.")
+
+
 async def test_compare_two_versions(api: Any, train_notebook: Path, store: Path) -> None:
     await api("jobs", method="POST", body={"path": "train.ipynb", "project": "job_example"})
     assert (await api("jobs", JOB_NAME, "compare"))[0] == 404  # one version: nothing before it

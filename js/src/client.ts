@@ -14,6 +14,7 @@ import {
   IComparison,
   IJobList,
   IJobRecord,
+  IJobRun,
   IJobRuns,
   RESULT_MIME
 } from './tokens';
@@ -63,6 +64,17 @@ export class JobsClient {
       `jobs/${encodeURIComponent(name)}/runs${query}`,
       { method: 'GET' }
     );
+  }
+
+  /**
+   * Run a job version on the server as `jupyter jobs run` does (`config`: `KEY=VALUE` overrides);
+   * the answer comes when the run has finished.
+   */
+  runJob(name: string, ref: string, config: string[]): Promise<IJobRun> {
+    return this.request<IJobRun>(`jobs/${encodeURIComponent(name)}/runs`, {
+      method: 'POST',
+      body: JSON.stringify({ ref, config })
+    });
   }
 
   /** What changed from the version before `ref` to `ref`. */

@@ -107,6 +107,28 @@ export class JobsModel {
     await this.refreshJobs();
   }
 
+  /**
+   * Run the shown version on the server with `config` (`KEY=VALUE` words), then list its runs;
+   * a failed run is reported with where its output went.
+   */
+  async runJob(record: IJobRecord, config: string): Promise<void> {
+    const label = `${record.name}:${record.version}`;
+    await this.run(`Running ${label} on this server…`, async () => {
+      const overrides = config.split(/\s+/).filter(Boolean);
+      const outcome = await this.client.runJob(
+        record.name,
+        record.version,
+        overrides
+      );
+      await this.loadRuns(record.name);
+      if (outcome.exit_code !== 0) {
+        throw new JobsError(
+          `${label} failed with exit code ${outcome.exit_code}; its output: ${outcome.log}`
+        );
+      }
+    });
+  }
+
   /** Reload the list of jobs in the store. */
   async refreshJobs(): Promise<void> {
     try {

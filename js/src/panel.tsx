@@ -48,6 +48,7 @@ export class JobsPanel extends ReactWidget {
         onAllowSecrets={allow => model.setAllowSecrets(allow)}
         onStripOutputs={strip => model.setStripOutputs(strip)}
         onOpen={name => void model.openJob(name)}
+        onRun={(record, config) => void model.runJob(record, config)}
         onRefresh={() => void model.refreshJobs()}
         onCopy={text => Clipboard.copyToSystem(text)}
       />

@@ -22,6 +22,10 @@ export interface IJobDetailsProps {
   /** Whether the record was just created (rather than opened from the store). */
   created: boolean;
   onCopy: (text: string) => void;
+  /** Run this version on the server with `KEY=VALUE` config overrides. */
+  onRun: (config: string) => void;
+  /** Whether an action is under way (the Run button waits for it). */
+  busy: boolean;
 }
 
 const CHECK_LABELS: Record<IDecisionStep['check'], string> = {
@@ -135,6 +139,11 @@ export function JobDetails(props: IJobDetailsProps): JSX.Element {
       {props.comparison && <Changes comparison={props.comparison} />}
       {!record.dry_run && (
         <Field label="Local runs">
+          <RunForm
+            keys={typeRows(record.input_types).map(([key]) => key)}
+            busy={props.busy}
+            onRun={props.onRun}
+          />
           <Runs runs={props.runs} name={record.name} />
         </Field>
       )}
@@ -216,6 +225,38 @@ function diffMark(line: string): string {
     : line.startsWith('-')
       ? 'removed'
       : 'context';
+}
+
+/** Config overrides as `KEY=VALUE` words, and the button that runs the job with them. */
+function RunForm(props: {
+  keys: string[];
+  busy: boolean;
+  onRun: (config: string) => void;
+}): JSX.Element {
+  const [config, setConfig] = React.useState('');
+  return (
+    <div className="jp-JobsPanel-runForm">
+      <input
+        className="jp-JobsPanel-runConfig"
+        aria-label="Config overrides"
+        placeholder={
+          props.keys.length
+            ? props.keys.map(key => `${key}=…`).join(' ')
+            : 'no config keys'
+        }
+        value={config}
+        onChange={event => setConfig(event.currentTarget.value)}
+      />
+      <button
+        className="jp-Button jp-mod-styled jp-mod-accept jp-JobsPanel-runButton"
+        onClick={() => props.onRun(config)}
+        disabled={props.busy}
+        title="Run this version on the Jupyter server with offline W&B, as jupyter jobs run does"
+      >
+        Run
+      </button>
+    </div>
+  );
 }
 
 /** When each local run started, which version ran, how it ended and with what config. */

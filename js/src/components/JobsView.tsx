@@ -5,6 +5,7 @@
 import * as React from 'react';
 
 import { IPanelState } from '../model';
+import { IJobRecord } from '../tokens';
 import { JobDetails } from './JobDetails';
 import { JobList } from './JobList';
 
@@ -16,6 +17,7 @@ export interface IJobsViewProps {
   onAllowSecrets: (allow: boolean) => void;
   onStripOutputs: (strip: boolean) => void;
   onOpen: (name: string) => void;
+  onRun: (record: IJobRecord, config: string) => void;
   onRefresh: () => void;
   onCopy: (text: string) => void;
 }
@@ -86,6 +88,8 @@ export function JobsView(props: IJobsViewProps): JSX.Element {
           comparison={state.comparison}
           created={state.origin === 'created'}
           onCopy={props.onCopy}
+          onRun={config => props.onRun(state.record!, config)}
+          busy={busy}
         />
       )}
       <JobList
