@@ -61,6 +61,8 @@ def register(ipython: InteractiveShell) -> None:
 @argument("--list", action="store_true", help="list the jobs in the local store, newest first")
 @argument("--show", metavar="REF", help="show one stored job: NAME, NAME:vN or NAME:ALIAS")
 @argument("--compare", metavar="REF", help="what changed in a stored job version since the version before it")
+@argument("--run", metavar="REF", help="run a stored job version on this machine with offline wandb")
+@argument("--config", metavar="KEY=VALUE", action="append", default=[], help="with --run: override a config value")
 @argument("--store", metavar="PATH", help="local job store (default: $JUPYTER_JOBS_STORE, else Jupyter's data dir)")
 def wandb_job(line: str) -> None:
     """Turn this notebook into a W&B Launch job, from the active run, and show what was created.
@@ -71,7 +73,8 @@ def wandb_job(line: str) -> None:
 
     Examples: `%wandb_job`, `%wandb_job --dry-run`, `%wandb_job --source artifact`,
     `%wandb_job --list`, `%wandb_job --show job-source-my_project-train.ipynb:latest`,
-    `%wandb_job --compare job-source-my_project-train.ipynb`.
+    `%wandb_job --compare job-source-my_project-train.ipynb`,
+    `%wandb_job --run job-source-my_project-train.ipynb --config learning_rate=0.1`.
     """
     args = parse_argstring(wandb_job, line)
     try:
@@ -81,6 +84,8 @@ def wandb_job(line: str) -> None:
             _show_stored(args.store, args.show)
         elif args.compare:
             _print_comparison(args.store, args.compare)
+        elif args.run:
+            _run_stored(args.store, args.run, args.config)
         else:
             _create_from_magic(vars(args))
     except JobError as err:
@@ -279,6 +284,14 @@ def _print_comparison(store: str | None, ref: str) -> None:
     from .store import JobStore
 
     print(render_comparison(compare_jobs(JobStore.open_for_reading(store), ref).to_json()))
+
+
+def _run_stored(store: str | None, ref: str, config: list[str]) -> None:
+    """`--run REF`: the job run as `jupyter jobs run` runs it (and recorded); how it ended."""
+    from .runner import parse_overrides, run_job
+    from .store import JobStore
+
+    print(run_job(JobStore.open_for_reading(store), ref, parse_overrides(config)).summary())
 
 
 def _display_record(record: dict[str, Any]) -> None:

@@ -258,19 +258,23 @@ def test_list_and_show_read_the_store(tmp_path: Path, kernel_env: Callable[[str]
 
 
 @pytest.mark.kernel
-def test_compare_prints_what_changed(tmp_path: Path, kernel_env: Callable[[str], None], store_dir: Path) -> None:
+def test_compare_and_run_stored_jobs(tmp_path: Path, kernel_env: Callable[[str], None], store_dir: Path) -> None:
     path = write(tmp_path / "train.ipynb", "x = 1")
     assert run_cli("create", str(path), "--store", str(store_dir)).returncode == 0
     write(tmp_path / "train.ipynb", "x = 2")
     assert run_cli("create", str(path), "--store", str(store_dir)).returncode == 0
     name = "job-source-uncategorized-train.ipynb"
 
-    outputs = execute(path, "%load_ext jupyter_jobs", f"%wandb_job --compare {name}", f"%wandb_job --compare {name}:v0")
+    outputs = execute(path, "%load_ext jupyter_jobs", f"%wandb_job --compare {name}", f"%wandb_job --compare {name}:v0",
+                      f"%wandb_job --run {name}:v0", f"%wandb_job --run {name} --config x=3")
 
     lines = text(outputs[1]).splitlines()
     assert lines[0] == f"Changes from {name}:v0 to {name}:v1: source, script"
     assert "-x = 1" in lines and "+x = 2" in lines
     assert "is the first version of its job" in text(outputs[2]) and outputs[2][0]["name"] == "stderr"
+    assert text(outputs[3]).startswith(f"{name}:v0 finished in ")
+    assert "no config key x" in text(outputs[4]) and outputs[4][0]["name"] == "stderr"
+    assert [run["job"] for run in JobStore.open(store_dir).runs(name)] == [f"{name}:v0"]
 
 
 @pytest.mark.kernel
@@ -288,7 +292,7 @@ def test_help_documents_the_options(kernel_env: Callable[[str], None]) -> None:
     assert "Turn this notebook into a W&B Launch job" in help_text
     for option in ("--source {auto,git,artifact,image}", "--name", "--no-git", "--image", "--project", "--entity",
                    "--dry-run", "--allow-secrets", "--strip-outputs", "--notebook PATH", "--offline-run", "--list",
-                   "--show REF", "--compare REF", "--store PATH"):
+                   "--show REF", "--compare REF", "--run REF", "--config KEY=VALUE", "--store PATH"):
         assert option in help_text
 
 
