@@ -280,12 +280,18 @@ def create_through_rest(lab: Lab, notebook: str, project: str) -> None:
         assert reply.status == 201
 
 
+def open_stored_job(page: Any, lab: Lab, job: str, workspace: str) -> Any:
+    """Open train.ipynb and the panel, then `job` from the panel's list of stored jobs."""
+    open_notebook(page, lab, "train.ipynb", workspace)
+    panel = open_panel(page)
+    panel.locator(".jp-JobsPanel-job", has_text=job).click()
+    return panel
+
+
 def test_stored_job_opens_from_the_list(page: Any, lab: Lab) -> None:
     create_through_rest(lab, "train.ipynb", "job_example")
-    open_notebook(page, lab, "train.ipynb", "stored")
-    panel = open_panel(page)
 
-    panel.locator(".jp-JobsPanel-job", has_text=TRAIN_JOB).click()
+    panel = open_stored_job(page, lab, TRAIN_JOB, "stored")
 
     details = panel.locator(".jp-JobsPanel-details")
     expect(details.locator(".jp-JobsPanel-status")).to_have_text("Job in the store")
@@ -307,10 +313,8 @@ def test_local_runs_show_in_the_job_details(page: Any, lab: Lab, tmp_path: Path)
     ran = run_cli("run", TRAIN_JOB, "--config", "learning_rate=0.5", "--store", str(lab.store),
                   "--workdir", str(tmp_path / "run"), env={"WANDB_DIR": str(tmp_path)})
     assert ran.returncode == 0, ran.stdout + ran.stderr
-    open_notebook(page, lab, "train.ipynb", "runs")
-    panel = open_panel(page)
 
-    panel.locator(".jp-JobsPanel-job", has_text=TRAIN_JOB).click()
+    panel = open_stored_job(page, lab, TRAIN_JOB, "runs")
 
     run = panel.locator(".jp-JobsPanel-details .jp-JobsPanel-run").first
     expect(run).to_contain_text("ok", timeout=SLOW)
@@ -322,9 +326,7 @@ def test_local_runs_show_in_the_job_details(page: Any, lab: Lab, tmp_path: Path)
 
 def test_run_a_job_from_the_panel(page: Any, lab: Lab) -> None:
     create_through_rest(lab, "train.ipynb", "job_example")
-    open_notebook(page, lab, "train.ipynb", "run")
-    panel = open_panel(page)
-    panel.locator(".jp-JobsPanel-job", has_text=TRAIN_JOB).click()
+    panel = open_stored_job(page, lab, TRAIN_JOB, "run")
     details = panel.locator(".jp-JobsPanel-details")
     expect(details.get_by_label("Config overrides")).to_have_attribute("placeholder", "learning_rate=… epochs=…")
 
@@ -346,10 +348,8 @@ def test_changes_from_the_version_before_show_as_a_diff(page: Any, lab: Lab) -> 
     create_through_rest(lab, "compare.ipynb", "cmp")
     (lab.root / "compare.ipynb").write_text(notebook_json(TRAIN_SOURCE.replace("0.01", "0.5")))
     create_through_rest(lab, "compare.ipynb", "cmp")
-    open_notebook(page, lab, "train.ipynb", "compare")
-    panel = open_panel(page)
 
-    panel.locator(".jp-JobsPanel-job", has_text="job-source-cmp-compare.ipynb").click()
+    panel = open_stored_job(page, lab, "job-source-cmp-compare.ipynb", "compare")
 
     details = panel.locator(".jp-JobsPanel-details")
     changes = details.locator("summary", has_text="Changes from v0")
