@@ -144,7 +144,7 @@ export function JobDetails(props: IJobDetailsProps): JSX.Element {
             busy={props.busy}
             onRun={props.onRun}
           />
-          <Runs runs={props.runs} name={record.name} />
+          <Runs runs={props.runs} />
         </Field>
       )}
       <Field label="Launch command">
@@ -260,16 +260,12 @@ function RunForm(props: {
 }
 
 /** When each local run started, which version ran, how it ended and with what config. */
-function Runs(props: { runs: IJobRun[] | null; name: string }): JSX.Element {
+function Runs(props: { runs: IJobRun[] | null }): JSX.Element {
   if (props.runs === null) {
     return <span className="jp-JobsPanel-empty">Loading…</span>;
   }
   if (props.runs.length === 0) {
-    return (
-      <span className="jp-JobsPanel-empty">
-        None yet: <code>jupyter jobs run {props.name}</code>
-      </span>
-    );
+    return <span className="jp-JobsPanel-empty">None yet</span>;
   }
   return (
     <ul className="jp-JobsPanel-runs">
