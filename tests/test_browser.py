@@ -343,6 +343,21 @@ def test_run_a_job_from_the_panel(page: Any, lab: Lab) -> None:
     screenshot(page, "panel-run.png")
 
 
+def test_a_failed_run_is_reported_with_its_log(page: Any, lab: Lab) -> None:
+    (lab.root / "fails.ipynb").write_text(notebook_json("print('starting')\nraise SystemExit(3)"))
+    create_through_rest(lab, "fails.ipynb", "broken")
+    job = "job-source-broken-fails.ipynb"
+    panel = open_stored_job(page, lab, job, "fails")
+
+    panel.locator(".jp-JobsPanel-details").get_by_role("button", name="Run", exact=True).click()
+
+    error = panel.locator(".jp-JobsPanel-error[role='alert']")
+    expect(error).to_contain_text(f"{job}:v0 failed with exit code 3; its output: ", timeout=SLOW)
+    expect(panel.locator(".jp-JobsPanel-run[data-exit-code='3']")).to_contain_text("exit 3")
+    log = error.inner_text().rsplit("its output: ", 1)[1].strip()
+    assert Path(log).read_text().startswith("starting")
+
+
 def test_changes_from_the_version_before_show_as_a_diff(page: Any, lab: Lab) -> None:
     (lab.root / "compare.ipynb").write_text(notebook_json(TRAIN_SOURCE))
     create_through_rest(lab, "compare.ipynb", "cmp")
