@@ -311,17 +311,15 @@ def _store_and_publish(
     run: Any,
     stored_code: _StoredCode | None,
 ) -> JobResult:
-    from .store import VERSION_PATTERN, JobStore, content_digest, store_location
+    from .store import VERSION_PATTERN, JobStore, content_digest
 
     content_alias = f"sha-{content_digest(job_files)[:16]}"
     record["artifact_aliases"] = [*job_name.aliases, content_alias]
     # An image tag such as "v1" would shadow the store's own version labels: W&B gets it, the store does not.
     store_aliases = [alias for alias in record["artifact_aliases"] if not VERSION_PATTERN.fullmatch(alias)]
     _add_commands(record, content_alias)
-    if stored_code is None:  # a dry run
-        # A dry run writes nothing, not even a new store's empty index.
-        exists = store_location(request.store).is_dir()
-        version, would_create = JobStore.open_for_reading(request.store).preview(job_name.name, job_files) if exists else ("v0", True)
+    if stored_code is None:  # a dry run: the store is only read (a missing one reads as empty)
+        version, would_create = JobStore.open_for_reading(request.store).preview(job_name.name, job_files)
         record.update(version=version, aliases=["latest", *store_aliases], path=None, would_create=would_create)
         return JobResult(record, False, None, code.files, job_files)
     record["code_artifact"]["path"] = str(stored_code.folder)

@@ -163,11 +163,9 @@ class JobStore:
     @classmethod
     def open_for_reading(cls, override: str | Path | None = None) -> JobStore:
         """Open the store to list, show and run its jobs, also where it cannot be written: a
-        team's store on a read-only mount, say. Nothing is created, unless there is no store
-        yet (then as `open`)."""
+        team's store on a read-only mount, say. Nothing is ever created: a store that does not
+        exist yet reads as an empty one."""
         store = cls(store_location(override))
-        if not store._index.is_file():
-            return cls.open(override)
         store._read_only = not (os.access(store.root, os.W_OK) and os.access(store._index, os.W_OK))
         with store._store_errors():
             store._check_schema()
@@ -571,7 +569,11 @@ class JobStore:
     def _read_only_connection(self) -> sqlite3.Connection:
         """A connection that never writes. SQLite reads a WAL index read-only when its -wal and
         -shm files are there (a writer has it open elsewhere); a cleanly closed index has none
-        and, with nobody writing it, is read as immutable."""
+        and, with nobody writing it, is read as immutable. No index yet: an empty one in memory."""
+        if not self._index.is_file():
+            conn = sqlite3.connect(":memory:", isolation_level=None)
+            conn.executescript(f"{SCHEMA};PRAGMA user_version={SCHEMA_VERSION};")
+            return conn
         uri = f"{self._index.as_uri()}?mode=ro"
         conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
         try:

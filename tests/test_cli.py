@@ -60,6 +60,14 @@ def test_same_content_same_version_new_content_next(write_notebook, store_dir: P
     assert "latest" not in old["aliases"]
 
 
+def test_reading_a_store_that_does_not_exist_creates_nothing(store_dir: Path) -> None:
+    listed = run_cli("list", "--store", str(store_dir))
+    shown = run_cli("show", "job-a", "--store", str(store_dir))
+    assert listed.returncode == 0 and listed.stdout.startswith("No jobs yet")
+    assert shown.returncode == 1 and "No job named 'job-a'" in shown.stderr
+    assert not store_dir.exists()
+
+
 def test_dry_run_writes_nothing(write_notebook, store_dir: Path) -> None:
     result = create(write_notebook("canonical_job_example.ipynb"), store_dir, "--dry-run")
     assert result.returncode == 0, result.stderr
