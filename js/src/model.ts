@@ -167,12 +167,9 @@ export class JobsModel {
 
   /** Fetch what changed since the version before; without one, nothing is shown. */
   private async loadComparison(name: string, version: string): Promise<void> {
-    let comparison: IComparison | null = null;
-    try {
-      comparison = await this.client.compareJob(name, version);
-    } catch {
-      comparison = null;
-    }
+    const comparison = await this.client
+      .compareJob(name, version)
+      .catch(() => null);
     const shown = this._state.record;
     if (shown?.name === name && shown.version === version) {
       this.update({ comparison });
@@ -181,12 +178,10 @@ export class JobsModel {
 
   /** Fetch the job's local runs; a failure shows as no runs rather than hiding the job. */
   private async loadRuns(name: string): Promise<void> {
-    let runs: IJobRun[] = [];
-    try {
-      runs = (await this.client.getRuns(name)).runs;
-    } catch {
-      runs = [];
-    }
+    const runs = await this.client
+      .getRuns(name)
+      .then(reply => reply.runs)
+      .catch((): IJobRun[] => []);
     if (this._state.record?.name === name) {
       this.update({ runs });
     }
