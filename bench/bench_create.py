@@ -104,9 +104,15 @@ def large_repo_case(root: Path, scale: Scale) -> Case:
         module.parent.mkdir(parents=True, exist_ok=True)
         module.write_text(f'"""Module {index}."""\n\n\ndef f{index}(x):\n    return x + {index}\n')
     (root / "notebooks").mkdir()
-    notebook = add_marker(write_notebook(root / "notebooks" / "large.ipynb", scale.large_cells, scale.large_output_bytes))
-    for args in (["init", "-q", "-b", "main"], ["remote", "add", "origin", REMOTE], ["add", "-A"],
-                 ["commit", "-q", "-m", "bench fixture"]):
+    notebook = add_marker(
+        write_notebook(root / "notebooks" / "large.ipynb", scale.large_cells, scale.large_output_bytes)
+    )
+    for args in (
+        ["init", "-q", "-b", "main"],
+        ["remote", "add", "origin", REMOTE],
+        ["add", "-A"],
+        ["commit", "-q", "-m", "bench fixture"],
+    ):
         _git(root, *args)
     for index in range(5):  # a dirty tree: a few modified files
         with (root / "src" / "pkg0000" / f"mod{index:02d}.py").open("a") as handle:
@@ -132,8 +138,12 @@ class Kernel:
         from jupyter_client.manager import KernelManager
 
         self.manager = KernelManager(kernel_name="python3")
-        env = bench_env(JUPYTER_JOBS_STORE=str(workdir / "store"), WANDB_DIR=str(workdir),
-                        WANDB_DATA_DIR=str(workdir / "wandb-data"), WANDB_CACHE_DIR=str(workdir / "wandb-cache"))
+        env = bench_env(
+            JUPYTER_JOBS_STORE=str(workdir / "store"),
+            WANDB_DIR=str(workdir),
+            WANDB_DATA_DIR=str(workdir / "wandb-data"),
+            WANDB_CACHE_DIR=str(workdir / "wandb-cache"),
+        )
         self.log = (workdir / "kernel.log").open("w")  # the kernel's own warnings stay out of the tables
         self.manager.start_kernel(env=env, cwd=str(workdir), stdout=self.log, stderr=subprocess.STDOUT)
         self.client = self.manager.client()
@@ -149,8 +159,13 @@ class Kernel:
                 printed[message["content"]["name"]] += message["content"]["text"]
 
         started = time.perf_counter()
-        reply = self.client.execute_interactive(code, user_expressions={"value": expression} if expression else {},
-                                                output_hook=hook, allow_stdin=False, timeout=600)
+        reply = self.client.execute_interactive(
+            code,
+            user_expressions={"value": expression} if expression else {},
+            output_hook=hook,
+            allow_stdin=False,
+            timeout=600,
+        )
         elapsed = (time.perf_counter() - started) * 1000
         content = reply["content"]
         if content["status"] != "ok":
@@ -173,10 +188,12 @@ _bench_has_magic = "wandb_job" in get_ipython().magics_manager.magics["line"]
 """
 
 # When the magic cannot be loaded: the core call with the active run, saying what it did.
-CORE_CALL = ("from jupyter_jobs import CreateRequest, create_job\n"
-             "_bench_result = create_job(CreateRequest(path={path!r}, project=run.project, "
-             "config=dict(run.config), summary=dict(run.summary)), run=run)\n"
-             "print('Created' if _bench_result.created else 'Unchanged')")
+CORE_CALL = (
+    "from jupyter_jobs import CreateRequest, create_job\n"
+    "_bench_result = create_job(CreateRequest(path={path!r}, project=run.project, "
+    "config=dict(run.config), summary=dict(run.summary)), run=run)\n"
+    "print('Created' if _bench_result.created else 'Unchanged')"
+)
 OURS_MAGIC = "%wandb_job --notebook {path}"
 REFERENCE = "run.log_code(root={folder!r}, include_fn=lambda path, root: path.endswith(('.py', '.ipynb')))"
 TIMED = "_bench_t0 = time.perf_counter()\n{call}\n_bench_ms = (time.perf_counter() - _bench_t0) * 1000"
@@ -206,16 +223,27 @@ def timed_call(kernel: Kernel, call: str, samples: Samples | None, creates: bool
 
 def measure_case(kernel: Kernel, case: Case, ours_call: str, repeats: int) -> list[list[object]]:
     """First (cold) calls, then each mode with ours and the reference alternating."""
-    calls = {OURS: ours_call.format(path=str(case.notebook)),
-             REF: REFERENCE.format(folder=str(case.notebook.parent))}
+    calls = {OURS: ours_call.format(path=str(case.notebook)), REF: REFERENCE.format(folder=str(case.notebook.parent))}
     first = {tool: timed_call(kernel, call, None, tool == OURS) for tool, call in calls.items()}
-    rows: list[list[object]] = [[case.label, "first call", 1, ms(first[OURS]), "", "", ms(first[REF]), "",
-                                 f"{first[OURS] / first[REF]:.2f}", ""]]
+    rows: list[list[object]] = [
+        [
+            case.label,
+            "first call",
+            1,
+            ms(first[OURS]),
+            "",
+            "",
+            ms(first[REF]),
+            "",
+            f"{first[OURS] / first[REF]:.2f}",
+            "",
+        ]
+    ]
     for mode, before in (("unchanged", lambda: None), ("changed", case.edit)):
         results = {tool: Samples() for tool in calls}
         for round_ in range(repeats):
             before()
-            for tool in (list(calls) if round_ % 2 else list(calls)[::-1]):
+            for tool in list(calls) if round_ % 2 else list(calls)[::-1]:
                 timed_call(kernel, calls[tool], results[tool], tool == OURS)
         rows.append(_row(case, mode, results))
     return rows
@@ -226,9 +254,18 @@ def _row(case: Case, mode: str, results: dict[str, Samples]) -> list[object]:
     inside, outside, ref_inside = Stats.of(ours.inside), Stats.of(ours.end_to_end), Stats.of(reference.inside)
     met = "met" if inside.median <= case.target_ms else "MISSED"
     outcomes = ", ".join(f"{count} {what}" for what, count in sorted(ours.outcomes.items()))
-    return [case.label, mode, inside.count, ms(inside.median), ms(inside.p95), f"{ms(outside.median)}/{ms(outside.p95)}",
-            ms(ref_inside.median), ms(Stats.of(reference.end_to_end).median),
-            f"{inside.median / ref_inside.median:.2f}", f"{met} (<= {case.target_ms:.0f}); {outcomes}"]
+    return [
+        case.label,
+        mode,
+        inside.count,
+        ms(inside.median),
+        ms(inside.p95),
+        f"{ms(outside.median)}/{ms(outside.p95)}",
+        ms(ref_inside.median),
+        ms(Stats.of(reference.end_to_end).median),
+        f"{inside.median / ref_inside.median:.2f}",
+        f"{met} (<= {case.target_ms:.0f}); {outcomes}",
+    ]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -250,11 +287,26 @@ def main(argv: list[str] | None = None) -> None:
         finally:
             kernel.close()
     what = "%wandb_job" if ours_call == OURS_MAGIC else "create_job(..., run=run) (the magic was not loadable)"
-    print_table(f"Job creation in a warm kernel: {what} vs run.log_code() of the notebook's folder (ms)",
-                ["notebook", "mode", "n", "ours", "ours p95", "ours e2e med/p95", "log_code", "log_code e2e",
-                 "ours/log_code", "target (ours, in kernel)"], rows)
-    print("ours/log_code/p95 = timed inside the kernel; e2e = execute request sent -> kernel idle (incl. the widget "
-          "and messaging). Median unless marked p95; ratio of in-kernel medians, measured alternating in one loop.")
+    print_table(
+        f"Job creation in a warm kernel: {what} vs run.log_code() of the notebook's folder (ms)",
+        [
+            "notebook",
+            "mode",
+            "n",
+            "ours",
+            "ours p95",
+            "ours e2e med/p95",
+            "log_code",
+            "log_code e2e",
+            "ours/log_code",
+            "target (ours, in kernel)",
+        ],
+        rows,
+    )
+    print(
+        "ours/log_code/p95 = timed inside the kernel; e2e = execute request sent -> kernel idle (incl. the widget "
+        "and messaging). Median unless marked p95; ratio of in-kernel medians, measured alternating in one loop."
+    )
 
 
 if __name__ == "__main__":

@@ -107,14 +107,19 @@ def time_table(paths: list[Path], large: Path, scale: Scale) -> None:
         else:
             cells.append("n/a")
         rows.append([_label(path), size_mb(path), *cells])
-    print_table("Export time per notebook (warm, median ms; ratio = nbconvert / ours)",
-                ["notebook", "size", "ours ms", "nbconvert ms", "ratio"], rows)
+    print_table(
+        "Export time per notebook (warm, median ms; ratio = nbconvert / ours)",
+        ["notebook", "size", "ours ms", "nbconvert ms", "ratio"],
+        rows,
+    )
     if ratios:
         geomean = math.exp(sum(map(math.log, ratios)) / len(ratios))
         met = sum(factor >= 10 for factor in ratios)
-        print(f"{len(ratios)} notebooks: geometric mean {geomean:.1f}x, min {min(ratios):.1f}x, "
-              f"max {max(ratios):.1f}x; >=10x on {met}/{len(ratios)} (target: >=10x each). "
-              f"{scale.repeats} rounds each ({scale.large_repeats} for the large one), tools alternating.")
+        print(
+            f"{len(ratios)} notebooks: geometric mean {geomean:.1f}x, min {min(ratios):.1f}x, "
+            f"max {max(ratios):.1f}x; >=10x on {met}/{len(ratios)} (target: >=10x each). "
+            f"{scale.repeats} rounds each ({scale.large_repeats} for the large one), tools alternating."
+        )
 
 
 def breakdown_table(large: Path, repeats: int) -> None:
@@ -137,10 +142,13 @@ def breakdown_table(large: Path, repeats: int) -> None:
     medians = {name: Stats.of(values).median for name, values in side_by_side(steps, repeats).items()}
     ours_ms, read_ms, compile_ms = (medians[name] for name in list(steps)[1:])
     rows = [[name, ms(value)] for name, value in medians.items()]
-    rows += [["ours, the rest (IPython syntax, rewrites, the script)", ms(ours_ms - read_ms - compile_ms)],
-             ["budget for 10x (nbconvert / 10)", ms(medians["nbconvert PythonExporter"] / 10)]]
-    print_table(f"Where the export of {large.name} goes ({len(exported_cells) - 1} code cells; median ms)",
-                ["step", "ms"], rows)
+    rows += [
+        ["ours, the rest (IPython syntax, rewrites, the script)", ms(ours_ms - read_ms - compile_ms)],
+        ["budget for 10x (nbconvert / 10)", ms(medians["nbconvert PythonExporter"] / 10)],
+    ]
+    print_table(
+        f"Where the export of {large.name} goes ({len(exported_cells) - 1} code cells; median ms)", ["step", "ms"], rows
+    )
 
 
 def _read_cells(path: Path) -> object:
@@ -168,14 +176,22 @@ def memory_table(paths: list[Path], warmup: Path) -> None:
             facts = _child_memory(tool, path, warmup)
             row += [f"{facts['rss_growth_mb']:.1f}", f"{facts['traced_peak_mb']:.1f}"]
         rows.append(row)
-    print_table("Peak memory of one export (MB; fresh process per tool, after a warm-up on a small notebook)",
-                ["notebook", "size", "ours RSS+", "ours heap", "nbconvert RSS+", "nbconvert heap"], rows)
+    print_table(
+        "Peak memory of one export (MB; fresh process per tool, after a warm-up on a small notebook)",
+        ["notebook", "size", "ours RSS+", "ours heap", "nbconvert RSS+", "nbconvert heap"],
+        rows,
+    )
     print("RSS+ = peak RSS during the export minus RSS before it; heap = tracemalloc peak during a second export.")
 
 
 def _child_memory(tool: str, path: Path, warmup: Path) -> dict[str, float]:
-    out = subprocess.run([PYTHON, __file__, "--child-memory", tool, str(path), str(warmup)],
-                         capture_output=True, text=True, env=bench_env(), check=True)
+    out = subprocess.run(
+        [PYTHON, __file__, "--child-memory", tool, str(path), str(warmup)],
+        capture_output=True,
+        text=True,
+        env=bench_env(),
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -229,8 +245,10 @@ def main(argv: list[str] | None = None) -> None:
         small = write_notebook(folder / "small.ipynb", 20, 20_000, seed=2)
         sizes = [small, large]
         if not args.smoke:  # a middle point shows the trend; smoke runs stay short
-            sizes.insert(1, write_notebook(folder / "medium.ipynb", scale.large_cells // 4,
-                                           scale.large_output_bytes // 10, seed=1))
+            sizes.insert(
+                1,
+                write_notebook(folder / "medium.ipynb", scale.large_cells // 4, scale.large_output_bytes // 10, seed=1),
+            )
         time_table(notebooks(scale), large, scale)
         breakdown_table(large, scale.large_repeats)
         memory_table(sizes, warmup=small)

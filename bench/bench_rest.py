@@ -62,11 +62,13 @@ def fill(store: Path, scale: Scale) -> None:
     names = [f"job-bench-{i:03d}" for i in range(scale.names)]
     started = time.perf_counter()
     with ProcessPoolExecutor(WRITERS) as pool:
-        parts = [pool.submit(fill_part, str(store), names[i::WRITERS], scale.versions // WRITERS)
-                 for i in range(WRITERS)]
+        parts = [
+            pool.submit(fill_part, str(store), names[i::WRITERS], scale.versions // WRITERS) for i in range(WRITERS)
+        ]
         added = sum(part.result() for part in parts)
-    print(f"(store filled with {added:,} versions in {time.perf_counter() - started:.0f} s)",
-          file=sys.stderr, flush=True)
+    print(
+        f"(store filled with {added:,} versions in {time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True
+    )
 
 
 class Server:
@@ -76,9 +78,18 @@ class Server:
         self.port = _free_port()
         self.token = secrets.token_hex(16)
         self.log = (root / "server.log").open("w")
-        command = [PYTHON, "-m", "jupyter_server", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
-                   f"--IdentityProvider.token={self.token}", "--allow-root", "--no-browser",
-                   f"--ServerApp.root_dir={root}", "--ServerApp.jpserver_extensions={'jupyter_jobs': True}"]
+        command = [
+            PYTHON,
+            "-m",
+            "jupyter_server",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={self.port}",
+            f"--IdentityProvider.token={self.token}",
+            "--allow-root",
+            "--no-browser",
+            f"--ServerApp.root_dir={root}",
+            "--ServerApp.jpserver_extensions={'jupyter_jobs': True}",
+        ]
         env = bench_env(JUPYTER_JOBS_STORE=str(store), JUPYTER_RUNTIME_DIR=str(root / "runtime"))
         self.process = subprocess.Popen(command, env=env, stdout=self.log, stderr=subprocess.STDOUT)
 

@@ -78,8 +78,13 @@ def run_once(argv: list[str], store: Path | None) -> float:
 def importtime_offenders(store: Path, top: int = 12) -> list[list[object]]:
     """The imports of `list` with the largest cumulative time (`python -X importtime`)."""
     env = bench_env(JUPYTER_JOBS_STORE=str(store))
-    out = subprocess.run([PYTHON, "-X", "importtime", "-m", "jupyter_jobs.cli", "list"], env=env,
-                         capture_output=True, text=True, check=True).stderr
+    out = subprocess.run(
+        [PYTHON, "-X", "importtime", "-m", "jupyter_jobs.cli", "list"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stderr
     rows = []
     for line in out.splitlines():
         if line.startswith("import time:") and "|" in line and "cumulative" not in line:
@@ -113,11 +118,17 @@ def main(argv: list[str] | None = None) -> None:
                 target = ("met" if stats.median <= TARGET_MS else "MISSED") + f" (<= {TARGET_MS})"
                 missed |= stats.median > TARGET_MS
             rows.append([label, stats.count, ms(stats.median), ms(stats.p95), ms(stats.median - floor), target])
-        print_table(f"Whole-process start-up (ms; {os.cpu_count()} CPUs, rounds interleaved)",
-                    ["command", "n", "median", "p95", "minus floor", "target"], rows)
+        print_table(
+            f"Whole-process start-up (ms; {os.cpu_count()} CPUs, rounds interleaved)",
+            ["command", "n", "median", "p95", "minus floor", "target"],
+            rows,
+        )
         if missed:
-            print_table("python -X importtime -m jupyter_jobs.cli list: largest imports (ms)",
-                        ["module", "cumulative", "self"], importtime_offenders(full))
+            print_table(
+                "python -X importtime -m jupyter_jobs.cli list: largest imports (ms)",
+                ["module", "cumulative", "self"],
+                importtime_offenders(full),
+            )
 
 
 if __name__ == "__main__":

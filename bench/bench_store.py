@@ -48,12 +48,12 @@ class Filler:
 
     def add_one(self) -> None:
         name = self.names[self.added % len(self.names)]
-        spec = {"_version": "v0", "source_type": "artifact", "serial": self.added,
-                "noise": os.urandom(8).hex()}
-        files = {"wandb-job.json": json.dumps(spec).encode(),
-                 "requirements.frozen.txt": b"wandb==0.31.0\nnumpy==2.1.0\n"}
-        self.store.add_version(name, files, {"source_type": "artifact", "spec": spec},
-                               [f"tag{self.added % 3}"])
+        spec = {"_version": "v0", "source_type": "artifact", "serial": self.added, "noise": os.urandom(8).hex()}
+        files = {
+            "wandb-job.json": json.dumps(spec).encode(),
+            "requirements.frozen.txt": b"wandb==0.31.0\nnumpy==2.1.0\n",
+        }
+        self.store.add_version(name, files, {"source_type": "artifact", "spec": spec}, [f"tag{self.added % 3}"])
         self.added += 1
 
     def fill_to(self, total: int) -> None:
@@ -82,7 +82,7 @@ def measure(filler: Filler, repeats: int) -> dict[str, list[float]]:
     """Time each operation `repeats` times at the store's current size."""
     adds = timed_ms(filler.add_one, repeats)
     draw = random.Random(7)
-    known = filler.names[:min(filler.added, len(filler.names))]
+    known = filler.names[: min(filler.added, len(filler.names))]
     per_name = filler.added // len(filler.names) or 1  # every known name has this many
 
     def resolve_some() -> object:
@@ -90,9 +90,11 @@ def measure(filler: Filler, repeats: int) -> dict[str, list[float]]:
         form = draw.choice([name, f"{name}:latest", f"{name}:v{draw.randrange(per_name)}"])
         return filler.store.resolve(form)
 
-    return {"add_version": adds,
-            "list_jobs page": timed_ms(lambda: filler.store.list_jobs(limit=50), repeats),
-            "resolve": timed_ms(resolve_some, repeats)}
+    return {
+        "add_version": adds,
+        "list_jobs page": timed_ms(lambda: filler.store.list_jobs(limit=50), repeats),
+        "resolve": timed_ms(resolve_some, repeats),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -80,7 +80,7 @@ def png_bytes(side: int, rng: random.Random) -> bytes:
 # The plain-Python cells the synthetic notebook cycles through; `{i}` is the cell number.
 _CELL_SOURCES = (
     "import math\nvalues_{i} = [math.sqrt(k) for k in range({i} % 50 + 10)]\nprint(sum(values_{i}))",
-    "def step_{i}(x, lr=0.01):\n    \"\"\"One optimisation step.\"\"\"\n    for _ in range(3):\n        x = x - lr * 2 * x\n"
+    'def step_{i}(x, lr=0.01):\n    """One optimisation step."""\n    for _ in range(3):\n        x = x - lr * 2 * x\n'
     "    return x\n\nresult_{i} = step_{i}(1.0)",
     "import random\nsamples_{i} = [random.random() for _ in range(100)]\nconfig_{i} = {{'epochs': {i} % 7}}",
     "class Model{i}:\n    def __init__(self):\n        self.weights = [0.0] * 8\n\n"
@@ -88,8 +88,14 @@ _CELL_SOURCES = (
     "for epoch in range(3):\n    loss = 1.0 / (epoch + 1)\n    if loss < 0.5:\n        print(f'epoch {{epoch}}: {{loss:.3f}}')",
 )
 # Every MAGIC_EVERY-th code cell starts with one of these IPython constructs.
-_MAGICS = ("%matplotlib inline", "!pip install tqdm>=4.0", "%time total_{i} = sum(range(1000))",
-           "%%capture", "%env BENCH_CELL={i}", "!echo cell {i}")
+_MAGICS = (
+    "%matplotlib inline",
+    "!pip install tqdm>=4.0",
+    "%time total_{i} = sum(range(1000))",
+    "%%capture",
+    "%env BENCH_CELL={i}",
+    "!echo cell {i}",
+)
 MAGIC_EVERY = 4
 
 
@@ -111,19 +117,43 @@ def write_notebook(path: Path, code_cells: int, output_bytes: int, seed: int = 0
     cells = []
     for i in range(code_cells):
         if i % 10 == 0:
-            cells.append({"cell_type": "markdown", "id": f"md-{i}", "metadata": {},
-                          "source": f"## Section {i // 10}\nSome *prose* about step {i}."})
-        outputs: list[dict] = [{"output_type": "stream", "name": "stdout",
-                                "text": _text_lines(rng, text_per_cell)}]
+            cells.append(
+                {
+                    "cell_type": "markdown",
+                    "id": f"md-{i}",
+                    "metadata": {},
+                    "source": f"## Section {i // 10}\nSome *prose* about step {i}.",
+                }
+            )
+        outputs: list[dict] = [{"output_type": "stream", "name": "stdout", "text": _text_lines(rng, text_per_cell)}]
         if i % 10 == 5:
             png = base64.b64encode(png_bytes(image_side, rng)).decode()
-            outputs.append({"output_type": "display_data", "metadata": {},
-                            "data": {"image/png": png, "text/plain": ["<Figure size 640x480 with 1 Axes>"]}})
-        cells.append({"cell_type": "code", "id": f"code-{i}", "execution_count": i + 1, "metadata": {},
-                      "source": _cell_source(i), "outputs": outputs})
-    notebook = {"cells": cells, "nbformat": 4, "nbformat_minor": 5,
-                "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-                             "language_info": {"name": "python"}}}
+            outputs.append(
+                {
+                    "output_type": "display_data",
+                    "metadata": {},
+                    "data": {"image/png": png, "text/plain": ["<Figure size 640x480 with 1 Axes>"]},
+                }
+            )
+        cells.append(
+            {
+                "cell_type": "code",
+                "id": f"code-{i}",
+                "execution_count": i + 1,
+                "metadata": {},
+                "source": _cell_source(i),
+                "outputs": outputs,
+            }
+        )
+    notebook = {
+        "cells": cells,
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+        },
+    }
     path.write_text(json.dumps(notebook, indent=1), encoding="utf-8")
     return path
 

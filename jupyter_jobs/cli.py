@@ -187,7 +187,9 @@ def _run(args: argparse.Namespace) -> int:
     from .runner import parse_overrides, run_job
     from .store import JobStore
 
-    outcome = run_job(JobStore.open_for_reading(args.store), args.ref, parse_overrides(args.config), workdir=args.workdir)
+    outcome = run_job(
+        JobStore.open_for_reading(args.store), args.ref, parse_overrides(args.config), workdir=args.workdir
+    )
     if args.json:
         _print_json(outcome.to_json())
     else:

@@ -36,8 +36,11 @@ class Comparison:
     changes: tuple[Change, ...]  # in PARTS order; empty when the versions agree
 
     def to_json(self) -> dict[str, Any]:
-        return {"before": self.before, "after": self.after,
-                "changes": [{"part": change.part, "diff": change.diff} for change in self.changes]}
+        return {
+            "before": self.before,
+            "after": self.after,
+            "changes": [{"part": change.part, "diff": change.diff} for change in self.changes],
+        }
 
 
 def compare_jobs(store: JobStore, ref: str, before: str | None = None) -> Comparison:
@@ -58,8 +61,10 @@ def _previous(store: JobStore, stored: StoredJob) -> StoredJob:
     for candidate in store.versions(stored.name):
         if candidate.version < stored.version:
             return candidate
-    raise JobError(f"{_label(stored)} is the first version of its job: there is nothing before it",
-                   hint="name the version to compare it with")
+    raise JobError(
+        f"{_label(stored)} is the first version of its job: there is nothing before it",
+        hint="name the version to compare it with",
+    )
 
 
 def _label(stored: StoredJob) -> str:
@@ -88,7 +93,9 @@ def _lines(stored: StoredJob, part: str) -> list[str]:
 
 def _type_lines(types: dict[str, Any] | None, defaults: dict[str, Any]) -> list[str]:
     """`key: type` per input or output, with the config's default when there is one."""
-    return [f"{key}: {kind}" + (f" = {defaults[key]!r}" if key in defaults else "") for key, kind in type_rows(types or {})]
+    return [
+        f"{key}: {kind}" + (f" = {defaults[key]!r}" if key in defaults else "") for key, kind in type_rows(types or {})
+    ]
 
 
 def _file_lines(path: Path) -> list[str]:

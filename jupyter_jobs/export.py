@@ -131,8 +131,7 @@ _ARRAY_NEXT = r"[ \t\n\r]*([,\]])[ \t\n\r]*"
 # of strings, matched as strictly as json reads them (strings without control characters).
 _STRING = r'"[^"\\\x00-\x1f]*+(?:\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})[^"\\\x00-\x1f]*+)*+"'
 _BYTES_STRING = re.compile(_STRING.encode())
-_BYTES_PRIMITIVE = re.compile(
-    rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|true|false|null|NaN|-?Infinity")
+_BYTES_PRIMITIVE = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|true|false|null|NaN|-?Infinity")
 # Up to 1,000 strings of an array and the separators after them: a regex's memory grows with
 # the items of one match, so a long array is matched a run at a time.
 _BYTES_STRING_RUN = re.compile(rf"{_STRING}{_SPACE}(?:,{_SPACE}{_STRING}{_SPACE})" "{0,999}+".encode())
@@ -164,10 +163,15 @@ class _Syntax:
     key: Callable[[str | bytes], str]  # a plain key as matched, as a str
 
 
-_CELL_MEMBERS: dict[str, object] = {"cell_type": None, "source": None, "metadata": {"raw_mimetype": None},
-                                    "outputs": _SPAN}
+_CELL_MEMBERS: dict[str, object] = {
+    "cell_type": None,
+    "source": None,
+    "metadata": {"raw_mimetype": None},
+    "outputs": _SPAN,
+}
 _NOTEBOOK_MEMBERS: dict[str, object] = {
-    "nbformat": None, "cells": _EachItem(_CELL_MEMBERS),
+    "nbformat": None,
+    "cells": _EachItem(_CELL_MEMBERS),
     "metadata": {"kernelspec": {"language": None}, "language_info": {"name": None}, "language": None},
 }
 # What the secret scan reads: where each cell's outputs are, to judge them block by block.
@@ -238,7 +242,7 @@ def read_source_bytes(path: str | PathLike[str]) -> bytes:
     with _reading(file):
         data = file.read_bytes()
         _check_utf8(data)
-    return data[_bom_length(data):]
+    return data[_bom_length(data) :]
 
 
 def export_text(text: str | bytes, name: str) -> ExportResult:
@@ -261,9 +265,12 @@ def export_notebook_text(text: _Json, name: str, start: int = 0) -> ExportResult
     builder = _ScriptBuilder()
     for number, source in code_cells:
         builder.add_cell(number, source)
-    return builder.result(name, tuple((number, kind, source) for number, kind, source, _ in cells),
-                          frozenset(number for number, kind, _, in_script in cells if kind == "raw" and in_script),
-                          output_spans)
+    return builder.result(
+        name,
+        tuple((number, kind, source) for number, kind, source, _ in cells),
+        frozenset(number for number, kind, _, in_script in cells if kind == "raw" and in_script),
+        output_spans,
+    )
 
 
 def launch_converter_hazards(export: ExportResult) -> list[str]:
@@ -286,8 +293,9 @@ def launch_converter_hazards(export: ExportResult) -> list[str]:
     return hazards
 
 
-def code_cell_outputs(text: str | bytes, spans: tuple[tuple[int, int, int], ...] | None = None
-                      ) -> Iterator[tuple[int, str]]:
+def code_cell_outputs(
+    text: str | bytes, spans: tuple[tuple[int, int, int], ...] | None = None
+) -> Iterator[tuple[int, str]]:
     """(1-based cell number, JSON text of its outputs list) for each code cell with outputs.
 
     The outputs are located, not decoded: the secret scan recognises an unchanged block by its
@@ -376,8 +384,10 @@ def _source_file(path: str | PathLike[str]) -> Path:
     """`path`, refused unless it names a notebook or a script."""
     file = Path(path)
     if file.suffix not in (".ipynb", ".py"):
-        raise JobError(f"{file.name} is neither a notebook (.ipynb) nor a script (.py)",
-                       hint="give the path of the notebook or script the job should run")
+        raise JobError(
+            f"{file.name} is neither a notebook (.ipynb) nor a script (.py)",
+            hint="give the path of the notebook or script the job should run",
+        )
     return file
 
 
@@ -391,8 +401,10 @@ def _read_text(file: Path) -> str:
         status = os.fstat(stream.fileno())
         if not stat.S_ISREG(status.st_mode) or not status.st_size:  # nothing to map
             return stream.read().decode("utf-8").removeprefix("\ufeff")
-        with (mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as mapped,
-              memoryview(mapped)[_bom_length(mapped):] as content):
+        with (
+            mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as mapped,
+            memoryview(mapped)[_bom_length(mapped) :] as content,
+        ):
             return str(content, "utf-8")
 
 
@@ -425,13 +437,14 @@ def _check_utf8(data: bytes | mmap.mmap) -> None:
     with memoryview(data) as view:
         offset = 0
         while offset < len(view):  # a chunk may end inside a character: the next starts there
-            offset += codecs.utf_8_decode(view[offset:offset + _CHECK_CHUNK], "strict",
-                                          offset + _CHECK_CHUNK >= len(view))[1]
+            offset += codecs.utf_8_decode(
+                view[offset : offset + _CHECK_CHUNK], "strict", offset + _CHECK_CHUNK >= len(view)
+            )[1]
 
 
 def _bom_length(data: bytes | mmap.mmap) -> int:
     """The length of the UTF-8 byte-order mark that some editors write at the start, else 0."""
-    return len(_UTF8_BOM) if data[:len(_UTF8_BOM)] == _UTF8_BOM else 0
+    return len(_UTF8_BOM) if data[: len(_UTF8_BOM)] == _UTF8_BOM else 0
 
 
 def _as_text(text: _Json, start: int) -> str:
@@ -460,14 +473,24 @@ def _script_as_is(text: str, name: str) -> ExportResult:
     try:
         compile(text, name, "exec", dont_inherit=True)
     except SyntaxError as err:
-        raise JobError(f"{name} is not valid Python (line {err.lineno}: {err.msg})",
-                       hint="fix the script so that `python` can run it") from None
-    return ExportResult(script=text, rewrites=(), requirements=(), warnings=(),
-                        line_origins=(None,) * len(_split_lines(text)), source_name=name, is_notebook=False)
+        raise JobError(
+            f"{name} is not valid Python (line {err.lineno}: {err.msg})",
+            hint="fix the script so that `python` can run it",
+        ) from None
+    return ExportResult(
+        script=text,
+        rewrites=(),
+        requirements=(),
+        warnings=(),
+        line_origins=(None,) * len(_split_lines(text)),
+        source_name=name,
+        is_notebook=False,
+    )
 
 
-def _cells(text: _Json, name: str, start: int
-           ) -> tuple[list[tuple[int, str, str, bool]], tuple[tuple[int, int, int], ...] | None]:
+def _cells(
+    text: _Json, name: str, start: int
+) -> tuple[list[tuple[int, str, str, bool]], tuple[tuple[int, int, int], ...] | None]:
     """(1-based cell number, cell_type, source, whether nbconvert puts it into a script) of every
     cell, and where the code cells' outputs are (see _output_spans). Code and script raw cells
     must have a text source; any other cell with a damaged source counts as empty, since nothing
@@ -476,8 +499,9 @@ def _cells(text: _Json, name: str, start: int
     _check_language(notebook, name)
     cells = notebook.get("cells")
     if not isinstance(cells, list):
-        raise JobError(f"{name} is not a valid notebook (it has no list of cells)",
-                       hint="open it in Jupyter and save it again")
+        raise JobError(
+            f"{name} is not a valid notebook (it has no list of cells)", hint="open it in Jupyter and save it again"
+        )
     found = []
     for number, cell in enumerate(cells, 1):
         in_script = _cell_kind(cell, number, name) is not None
@@ -496,18 +520,24 @@ def _notebook_json(text: _Json, name: str, start: int) -> dict:
     try:
         notebook = notebook if notebook is not None else json.loads(_as_text(text, start))
     except json.JSONDecodeError as err:
-        raise JobError(f"{name} is not valid JSON (line {err.lineno}: {err.msg})",
-                       hint="the file is damaged; restore it from a checkpoint or version control") from None
+        raise JobError(
+            f"{name} is not valid JSON (line {err.lineno}: {err.msg})",
+            hint="the file is damaged; restore it from a checkpoint or version control",
+        ) from None
     if not isinstance(notebook, dict) or "nbformat" not in notebook:
-        raise JobError(f"{name} is not a Jupyter notebook (no nbformat version)",
-                       hint="give the path of an .ipynb file saved by Jupyter")
+        raise JobError(
+            f"{name} is not a Jupyter notebook (no nbformat version)",
+            hint="give the path of an .ipynb file saved by Jupyter",
+        )
     version = notebook["nbformat"]
     if version == 4:
         return notebook
     if isinstance(version, int) and 1 <= version < 4:
         return _upgraded(_as_text(text, start), name, version)
-    raise JobError(f"{name} has nbformat version {version!r}, which jupyter-jobs does not read",
-                   hint="open it in a current Jupyter and save it as nbformat 4")
+    raise JobError(
+        f"{name} has nbformat version {version!r}, which jupyter-jobs does not read",
+        hint="open it in a current Jupyter and save it as nbformat 4",
+    )
 
 
 def _light_json(text: _Json, members: dict[str, object] = _NOTEBOOK_MEMBERS, start: int = 0) -> dict:
@@ -526,7 +556,7 @@ def _light_json(text: _Json, members: dict[str, object] = _NOTEBOOK_MEMBERS, sta
 def _after_space(text: _Json, pos: int, syntax: _Syntax) -> int:
     """The position of the next JSON token (often `pos` itself, which a one-character look
     tells faster than the regex: this runs for every key and value of the notebook)."""
-    if text[pos:pos + 1] not in syntax.space_chars:
+    if text[pos : pos + 1] not in syntax.space_chars:
         return pos
     return syntax.space.match(text, pos).end()
 
@@ -535,11 +565,11 @@ def _json_object(text: _Json, pos: int, members: dict[str, object], syntax: _Syn
     """Decode the JSON object at `pos`, keeping only `members`, each mapped to the member
     table of a nested object to filter in turn, an `_EachItem` for an array of such objects,
     `_SPAN` for the (start, end) of its JSON text, or None to decode it whole."""
-    if text[pos:pos + 1] != syntax.open_object:
+    if text[pos : pos + 1] != syntax.open_object:
         raise ValueError("expected an object")
     result: dict = {}
     pos = _after_space(text, pos + 1, syntax)
-    if text[pos:pos + 1] == syntax.close_object:
+    if text[pos : pos + 1] == syntax.close_object:
         return result, pos + 1
     while True:
         plain_key = syntax.plain_key.match(text, pos)
@@ -547,11 +577,11 @@ def _json_object(text: _Json, pos: int, members: dict[str, object], syntax: _Syn
             # An object skipped whole lists no members: its keys need not be decoded.
             key, pos = syntax.key(plain_key[1]) if members else "", plain_key.end()
         else:
-            if text[pos:pos + 1] != syntax.quote:
+            if text[pos : pos + 1] != syntax.quote:
                 raise ValueError("expected a key")
             key, pos = syntax.decode(text, pos)
             pos = _after_space(text, pos, syntax)
-            if text[pos:pos + 1] != syntax.colon:
+            if text[pos : pos + 1] != syntax.colon:
                 raise ValueError("expected ':'")
             pos = _after_space(text, pos + 1, syntax)
         member = members.get(key, _SKIP)
@@ -560,9 +590,9 @@ def _json_object(text: _Json, pos: int, members: dict[str, object], syntax: _Syn
         elif member is _SPAN:
             end = _skip_json_value(text, pos, syntax)
             result[key], pos = (pos, end), end
-        elif isinstance(member, dict) and text[pos:pos + 1] == syntax.open_object:
+        elif isinstance(member, dict) and text[pos : pos + 1] == syntax.open_object:
             result[key], pos = _json_object(text, pos, member, syntax)
-        elif isinstance(member, _EachItem) and text[pos:pos + 1] == syntax.open_array:
+        elif isinstance(member, _EachItem) and text[pos : pos + 1] == syntax.open_array:
             result[key], pos = _json_array(text, pos, partial(_json_item, members=member.members), syntax)
         else:
             result[key], pos = syntax.decode(text, pos)
@@ -576,17 +606,18 @@ def _json_object(text: _Json, pos: int, members: dict[str, object], syntax: _Syn
 
 def _json_item(text: _Json, pos: int, syntax: _Syntax, members: dict[str, object]) -> tuple[object, int]:
     """One array item (a cell), filtered to `members` when it is an object."""
-    if text[pos:pos + 1] == syntax.open_object:
+    if text[pos : pos + 1] == syntax.open_object:
         return _json_object(text, pos, members, syntax)
     return syntax.decode(text, pos)
 
 
-def _json_array(text: _Json, pos: int, read_item: Callable[[_Json, int, _Syntax], tuple[object, int]],
-                syntax: _Syntax) -> tuple[list, int]:
+def _json_array(
+    text: _Json, pos: int, read_item: Callable[[_Json, int, _Syntax], tuple[object, int]], syntax: _Syntax
+) -> tuple[list, int]:
     """The JSON array at `pos`, each item read by `read_item(text, pos, syntax) -> (item, end)`."""
     items: list = []
     pos = _after_space(text, pos + 1, syntax)
-    if text[pos:pos + 1] == syntax.close_array:
+    if text[pos : pos + 1] == syntax.close_array:
         return items, pos + 1
     while True:
         item, pos = read_item(text, pos, syntax)
@@ -603,12 +634,15 @@ def _skip_json_value(text: _Json, pos: int, syntax: _Syntax) -> int:
     """The end of the JSON value at `pos`. Strings (a base64 image is one) are jumped over
     without being built; objects and arrays of them (outputs) are skipped item by item;
     anything else (numbers, arrays of strings: lines of text) goes to `syntax.skip_flat`."""
-    first = text[pos:pos + 1]
+    first = text[pos : pos + 1]
     if first == syntax.quote:
         return syntax.skip_string(text, pos)
     if first == syntax.open_object:
         return _json_object(text, pos, {}, syntax)[1]
-    if first == syntax.open_array and text[(after := _after_space(text, pos + 1, syntax)):after + 1] in syntax.containers:
+    if (
+        first == syntax.open_array
+        and text[(after := _after_space(text, pos + 1, syntax)) : after + 1] in syntax.containers
+    ):
         return _json_array(text, pos, _skipped_item, syntax)[1]
     return syntax.skip_flat(text, pos)
 
@@ -628,7 +662,7 @@ def _json_string_end(text: _Json, pos: int) -> int:
         if quote < 0:
             raise ValueError("unterminated string")
         before = quote - 1
-        while text[before:before + 1] == syntax.backslash:
+        while text[before : before + 1] == syntax.backslash:
             before -= 1
         if (quote - 1 - before) % 2 == 0:
             return quote + 1
@@ -652,7 +686,7 @@ def _skipped_flat_bytes(data: bytes | mmap.mmap, pos: int) -> int:
     window that doubles until the array fits. An array too big for the largest window is
     matched by a regex a run of strings at a time (or walked item by item when it holds more
     than strings), so memory stays bounded whatever the outputs hold."""
-    if data[pos:pos + 1] == b"[":
+    if data[pos : pos + 1] == b"[":
         end = data.find(b"]", pos, pos + _LAST_WINDOW) + 1  # 0: none near enough
         while end:
             window = str(data[pos:end], "utf-8")
@@ -662,7 +696,7 @@ def _skipped_flat_bytes(data: bytes | mmap.mmap, pos: int) -> int:
                 end = 0 if end == len(data) or end - pos >= _LAST_WINDOW else _window_end(data, pos, end)
                 continue
             return pos + (stop if window.isascii() else len(window[:stop].encode()))
-    if data[pos:pos + 1] != b"[":
+    if data[pos : pos + 1] != b"[":
         primitive = _BYTES_PRIMITIVE.match(data, pos)
         if primitive is None:
             raise ValueError("expected a value")
@@ -670,9 +704,9 @@ def _skipped_flat_bytes(data: bytes | mmap.mmap, pos: int) -> int:
     end = _after_space(data, pos + 1, _BYTES_SYNTAX)
     while (run := _BYTES_STRING_RUN.match(data, end)) is not None:
         end = run.end()
-        if data[end:end + 1] == b"]":
+        if data[end : end + 1] == b"]":
             return end + 1
-        if data[end:end + 1] != b",":
+        if data[end : end + 1] != b",":
             break
         end = _after_space(data, end + 1, _BYTES_SYNTAX)
     return _json_array(data, pos, _skipped_item, _CHECKED_BYTES_SYNTAX)[1]  # not only strings
@@ -701,16 +735,32 @@ def _skipped_flat_text(text: str, pos: int) -> int:
     return _JSON.raw_decode(text, pos)[1]
 
 
-def _syntax(encode: Callable[[str], str | bytes], decode: Callable[[_Json, int], tuple[object, int]],
-            skip_flat: Callable[[_Json, int], int], key: Callable[[str | bytes], str]) -> _Syntax:
+def _syntax(
+    encode: Callable[[str], str | bytes],
+    decode: Callable[[_Json, int], tuple[object, int]],
+    skip_flat: Callable[[_Json, int], int],
+    key: Callable[[str | bytes], str],
+) -> _Syntax:
     """The reader's tokens and patterns for str input (`encode` is the identity) or bytes."""
     return _Syntax(
-        space=re.compile(encode(_SPACE)), space_chars=frozenset(encode(char) for char in " \t\n\r"),
-        plain_key=re.compile(encode(_PLAIN_KEY)), object_next=re.compile(encode(_OBJECT_NEXT)),
-        array_next=re.compile(encode(_ARRAY_NEXT)), quote=encode('"'), backslash=encode("\\"), colon=encode(":"),
-        open_object=encode("{"), close_object=encode("}"), open_array=encode("["), close_array=encode("]"),
-        containers=frozenset((encode("["), encode("{"))), decode=decode, skip_string=_json_string_end,
-        skip_flat=skip_flat, key=key)
+        space=re.compile(encode(_SPACE)),
+        space_chars=frozenset(encode(char) for char in " \t\n\r"),
+        plain_key=re.compile(encode(_PLAIN_KEY)),
+        object_next=re.compile(encode(_OBJECT_NEXT)),
+        array_next=re.compile(encode(_ARRAY_NEXT)),
+        quote=encode('"'),
+        backslash=encode("\\"),
+        colon=encode(":"),
+        open_object=encode("{"),
+        close_object=encode("}"),
+        open_array=encode("["),
+        close_array=encode("]"),
+        containers=frozenset((encode("["), encode("{"))),
+        decode=decode,
+        skip_string=_json_string_end,
+        skip_flat=skip_flat,
+        key=key,
+    )
 
 
 _STR_SYNTAX = _syntax(str, _JSON.raw_decode, _skipped_flat_text, str)
@@ -727,8 +777,10 @@ def _upgraded(text: str, name: str, version: int) -> dict:
     try:
         return nbformat.reads(text, as_version=4)
     except Exception as err:  # nbformat raises many types for damaged old notebooks
-        raise JobError(f"{name} is an nbformat {version} notebook that cannot be upgraded ({err})",
-                       hint="open it in Jupyter and save it as nbformat 4") from None
+        raise JobError(
+            f"{name} is an nbformat {version} notebook that cannot be upgraded ({err})",
+            hint="open it in Jupyter and save it as nbformat 4",
+        ) from None
 
 
 def _check_language(notebook: dict, name: str) -> None:
@@ -738,16 +790,20 @@ def _check_language(notebook: dict, name: str) -> None:
     language_info = metadata.get("language_info") if isinstance(metadata.get("language_info"), dict) else {}
     language = kernelspec.get("language") or language_info.get("name") or metadata.get("language")
     if isinstance(language, str) and language.strip().lower() not in ("python", "python3", "python2", "ipython"):
-        raise JobError(f"{name}: kernel language is {language}; only Python notebooks can become W&B jobs",
-                       hint="open the notebook with a Python kernel")
+        raise JobError(
+            f"{name}: kernel language is {language}; only Python notebooks can become W&B jobs",
+            hint="open the notebook with a Python kernel",
+        )
 
 
 def _cell_kind(cell: object, number: int, name: str) -> str | None:
-    """"code", "raw" for a raw cell nbconvert copies into scripts, else None (a cell that is
+    """ "code", "raw" for a raw cell nbconvert copies into scripts, else None (a cell that is
     not a JSON object means a damaged notebook)."""
     if not isinstance(cell, dict):
-        raise JobError(f"{name} is not a valid notebook (cell {number} is not an object)",
-                       hint="open it in Jupyter and save it again")
+        raise JobError(
+            f"{name} is not a valid notebook (cell {number} is not an object)",
+            hint="open it in Jupyter and save it again",
+        )
     kind = cell.get("cell_type")
     metadata = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
     if kind == "raw" and str(metadata.get("raw_mimetype", "")).lower() in ("", "text/x-python"):
@@ -769,8 +825,10 @@ def _cell_source(cell: dict, number: int, name: str) -> str:
         return "".join(source)
     if isinstance(source, str):
         return source
-    raise JobError(f"{name} is not a valid notebook (cell {number} has no text source)",
-                   hint="open it in Jupyter and save it again")
+    raise JobError(
+        f"{name} is not a valid notebook (cell {number} has no text source)",
+        hint="open it in Jupyter and save it again",
+    )
 
 
 # --------------------------------------------------------------------------- recognising IPython
@@ -869,8 +927,9 @@ def _line_map(source_lines: list[str], code_lines: list[str]) -> list[int]:
     if len(source_lines) == len(code_lines):
         return list(range(len(code_lines)))
     origin = [0] * len(code_lines)
-    matcher = difflib.SequenceMatcher(None, [line.strip() for line in source_lines],
-                                      [line.strip() for line in code_lines], autojunk=False)
+    matcher = difflib.SequenceMatcher(
+        None, [line.strip() for line in source_lines], [line.strip() for line in code_lines], autojunk=False
+    )
     for _tag, src_start, src_end, code_start, code_end in matcher.get_opcodes():
         for offset in range(code_end - code_start):
             origin[code_start + offset] = min(src_start + offset, max(src_end - 1, src_start))
@@ -999,8 +1058,11 @@ def _note_position(origins: tuple[Origin | None, ...], lines: list[str], rewrite
         if origin is not None and origin[0] == rewrite.cell and origin[1] >= rewrite.line:
             return index
     marker = lines.index(_cell_marker(rewrite.cell))
-    following = [index for index, origin in enumerate(origins[marker + 1:], marker + 1)
-                 if origin is None or origin[0] != rewrite.cell]
+    following = [
+        index
+        for index, origin in enumerate(origins[marker + 1 :], marker + 1)
+        if origin is None or origin[0] != rewrite.cell
+    ]
     return following[0] if following else len(lines)
 
 
@@ -1086,11 +1148,14 @@ class _ScriptBuilder:
         """`Cell N is not valid Python (line L: ...)`, with L counted in the notebook's cell."""
         index = (err.lineno or 1) - 1
         line = origins[min(index, len(origins) - 1)][1] if origins else 1
-        return JobError(f"Cell {number} is not valid Python (line {line}: {err.msg})",
-                        hint="fix the cell, save the notebook and export again")
+        return JobError(
+            f"Cell {number} is not valid Python (line {line}: {err.msg})",
+            hint="fix the cell, save the notebook and export again",
+        )
 
-    def _checked(self, lines: list[tuple[str, Origin]], number: int,
-                 unchanged_tree: ast.Module | None) -> list[tuple[str, Origin]]:
+    def _checked(
+        self, lines: list[tuple[str, Origin]], number: int, unchanged_tree: ast.Module | None
+    ) -> list[tuple[str, Origin]]:
         """Compile the exported cell; wrap it in ``asyncio.run`` when it awaits at top level."""
         origins = [origin for _, origin in lines]
         text = "\n".join(line for line, _ in lines)
@@ -1108,44 +1173,52 @@ class _ScriptBuilder:
         """Refuse leftover ``get_ipython``, note ``display`` use, move ``__future__`` imports up."""
         leftover = _uses_get_ipython(tree)
         if leftover is not None:
-            raise JobError(f"Cell {number} uses get_ipython() (line {lines[leftover - 1][1][1]}), "
-                           "which plain python does not have",
-                           hint="write the magic as %magic or !command, or remove the call")
-        self.calls_display |= any(isinstance(n, ast.Name) and n.id == "display" and isinstance(n.ctx, ast.Load)
-                                  for n in ast.walk(tree))
+            raise JobError(
+                f"Cell {number} uses get_ipython() (line {lines[leftover - 1][1][1]}), "
+                "which plain python does not have",
+                hint="write the magic as %magic or !command, or remove the call",
+            )
+        self.calls_display |= any(
+            isinstance(n, ast.Name) and n.id == "display" and isinstance(n.ctx, ast.Load) for n in ast.walk(tree)
+        )
         self.binds_display |= "display" in _bound_names(tree)
         futures = [stmt for stmt in tree.body if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__"]
         for stmt in reversed(futures):
-            text = "\n".join(line for line, _ in lines[stmt.lineno - 1:stmt.end_lineno])
+            text = "\n".join(line for line, _ in lines[stmt.lineno - 1 : stmt.end_lineno])
             origin = lines[stmt.lineno - 1][1]
             self.future_imports.insert(0, text)
             self._report(origin, "future-import", self._original(origin[1]), "(moved to the top of the script)")
-            del lines[stmt.lineno - 1:stmt.end_lineno]
+            del lines[stmt.lineno - 1 : stmt.end_lineno]
         return lines
 
     def _awaited(self, lines: list[tuple[str, Origin]], number: int) -> list[tuple[str, Origin]]:
         """A top-level-await cell as ``async def`` + ``asyncio.run``, keeping its names global."""
         tree = ast.parse("\n".join(line for line, _ in lines))
-        inside_strings = {row for node in ast.walk(tree) if isinstance(node, (ast.Constant, ast.JoinedStr))
-                          and node.end_lineno and node.end_lineno > node.lineno
-                          for row in range(node.lineno + 1, node.end_lineno + 1)}
+        inside_strings = {
+            row
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.Constant, ast.JoinedStr)) and node.end_lineno and node.end_lineno > node.lineno
+            for row in range(node.lineno + 1, node.end_lineno + 1)
+        }
         function = f"_jupyter_jobs_cell_{number}"
         first = lines[0][1]
         names = _top_level_bindings(tree)
         wrapped = [(f"async def {function}():", first)]
         if names:
             wrapped.append((f"    global {', '.join(names)}", first))
-        wrapped.extend((line if row in inside_strings else f"    {line}", origin)
-                       for row, (line, origin) in enumerate(lines, 1))
+        wrapped.extend(
+            (line if row in inside_strings else f"    {line}", origin) for row, (line, origin) in enumerate(lines, 1)
+        )
         wrapped.append((f"asyncio.run({function}())", lines[-1][1]))
         self.imports.add("asyncio")
-        self._report(first, "await", self._original(first[1]),
-                     f"async def {function}(): ... asyncio.run({function}())")
+        self._report(first, "await", self._original(first[1]), f"async def {function}(): ... asyncio.run({function}())")
         try:
             compile("\n".join(line for line, _ in wrapped), f"cell {number}", "exec", dont_inherit=True)
         except SyntaxError as err:
-            raise JobError(f"Cell {number} uses top-level await in a way jupyter-jobs cannot wrap ({err.msg})",
-                           hint="move the awaited code into an async function run with asyncio.run()") from None
+            raise JobError(
+                f"Cell {number} uses top-level await in a way jupyter-jobs cannot wrap ({err.msg})",
+                hint="move the awaited code into an async function run with asyncio.run()",
+            ) from None
         return wrapped
 
     def _apply(self, edits: list[_Edit], code_lines: list[str], origins: list[Origin]) -> list[tuple[str, Origin]]:
@@ -1155,12 +1228,12 @@ class _ScriptBuilder:
         for edit in sorted(edits, key=lambda e: (e.line, e.column), reverse=True):
             start = edit.line - 1
             prefix = lines[start][: _char_column(lines[start], edit.column)]
-            suffix = lines[edit.end_line - 1][_char_column(lines[edit.end_line - 1], edit.end_column):]
+            suffix = lines[edit.end_line - 1][_char_column(lines[edit.end_line - 1], edit.end_column) :]
             replaced = (prefix + edit.text + suffix).split("\n")
             if not any(part.strip() for part in replaced):
                 replaced = []
-            lines[start:edit.end_line] = replaced
-            line_origins[start:edit.end_line] = [line_origins[start]] * len(replaced)
+            lines[start : edit.end_line] = replaced
+            line_origins[start : edit.end_line] = [line_origins[start]] * len(replaced)
         return list(zip(lines, line_origins))
 
     # ----------------------------------------------------------------- statements
@@ -1182,8 +1255,9 @@ class _ScriptBuilder:
                 edits.append(self._call_edit(stmt, value, call, site, code_lines))
         return edits
 
-    def _call_edit(self, stmt: ast.stmt, value: ast.expr, call: tuple[str, list[str]], site: _Site,
-                   code_lines: list[str]) -> _Edit:
+    def _call_edit(
+        self, stmt: ast.stmt, value: ast.expr, call: tuple[str, list[str]], site: _Site, code_lines: list[str]
+    ) -> _Edit:
         """Replace the statement (or just its value, for ``x = !cmd``) holding one IPython call."""
         method, args = call
         replacement = self._rewrite(method, args, site)
@@ -1192,17 +1266,25 @@ class _ScriptBuilder:
             replacement, target = self._unknown_magic(site, "no plain-Python form"), stmt
         indent = re.match(r"[ \t]*", code_lines[stmt.lineno - 1]).group()
         text = ("\n" + indent).join(replacement) if replacement else ("pass" if site.nested else "")
-        return _Edit(target.lineno, target.col_offset, target.end_lineno or target.lineno,
-                     target.end_col_offset or 0, text)
+        return _Edit(
+            target.lineno, target.col_offset, target.end_lineno or target.lineno, target.end_col_offset or 0, text
+        )
 
     def _login(self, stmt: ast.Expr, origin: Origin, nested: bool) -> _Edit:
         """Drop an interactive login: a job authenticates with WANDB_API_KEY / HF_TOKEN."""
         original = self._original(origin[1])
         self._report(origin, "login", original, "")
-        self.warnings.append(f"Cell {origin[0]}, line {origin[1]}: `{original.strip()}` waits for a person; "
-                             "it is dropped (set WANDB_API_KEY or HF_TOKEN where the job runs)")
-        return _Edit(stmt.lineno, stmt.col_offset, stmt.end_lineno or stmt.lineno, stmt.end_col_offset or 0,
-                     "pass" if nested else "")
+        self.warnings.append(
+            f"Cell {origin[0]}, line {origin[1]}: `{original.strip()}` waits for a person; "
+            "it is dropped (set WANDB_API_KEY or HF_TOKEN where the job runs)"
+        )
+        return _Edit(
+            stmt.lineno,
+            stmt.col_offset,
+            stmt.end_lineno or stmt.lineno,
+            stmt.end_col_offset or 0,
+            "pass" if nested else "",
+        )
 
     # ----------------------------------------------------------------- IPython calls
 
@@ -1220,8 +1302,17 @@ class _ScriptBuilder:
         """Plain-Python lines for ``%name args``."""
         if name in _INSTALLERS or (name == "uv" and args.split()[:1] == ["pip"]):
             return self._shell(f"{name} {args}", site, capture=False)
-        handlers = {"env": self._env, "set_env": self._env, "cd": self._cd, "time": self._time,
-                    "timeit": self._time, "run": self._run, "sx": self._sx, "system": self._sx, "pwd": self._pwd}
+        handlers = {
+            "env": self._env,
+            "set_env": self._env,
+            "cd": self._cd,
+            "time": self._time,
+            "timeit": self._time,
+            "run": self._run,
+            "sx": self._sx,
+            "system": self._sx,
+            "pwd": self._pwd,
+        }
         if name in handlers:
             return handlers[name](name, args, site)
         if name in _SHELL_ALIASES:
@@ -1257,8 +1348,10 @@ class _ScriptBuilder:
         self.imports.add("subprocess")
         expression = self._expand(command, site)
         if capture:
-            code = (f"subprocess.run({expression}, shell=True, check=False, stdout=subprocess.PIPE, "
-                    "stderr=subprocess.STDOUT, text=True).stdout.splitlines()")
+            code = (
+                f"subprocess.run({expression}, shell=True, check=False, stdout=subprocess.PIPE, "
+                "stderr=subprocess.STDOUT, text=True).stdout.splitlines()"
+            )
             kind = "shell-capture"
         else:
             code = f"subprocess.run({expression}, shell=True, check=False)"
@@ -1330,15 +1423,17 @@ class _ScriptBuilder:
             return None
         self.imports.add("runpy")
         if words[0] == "-m" and len(words) > 1:
-            call, argv = f"runpy.run_module({_literal(words[1])}, run_name=\"__main__\")", [words[1], *words[2:]]
+            call, argv = f'runpy.run_module({_literal(words[1])}, run_name="__main__")', [words[1], *words[2:]]
         elif words[0].endswith(".py"):
             init = ", init_globals=globals()" if in_namespace else ""
-            call, argv = f"runpy.run_path({_literal(words[0])}{init}, run_name=\"__main__\")", words
+            call, argv = f'runpy.run_path({_literal(words[0])}{init}, run_name="__main__")', words
         else:
             return None
         self.imports.add("sys")
-        code = [f"sys.argv = {argv!r}",
-                f"globals().update({{name: value for name, value in {call}.items() if not name.startswith('__')}})"]
+        code = [
+            f"sys.argv = {argv!r}",
+            f"globals().update({{name: value for name, value in {call}.items() if not name.startswith('__')}})",
+        ]
         self._report((site.cell, site.line), "run", site.original, "\n".join(code))
         return code
 
@@ -1374,8 +1469,10 @@ class _ScriptBuilder:
                 skip_value = option in _VALUE_OPTIONS and (word == option)
                 continue
             if "{" in word or "$" in word:
-                self.warnings.append(f"{site.where}: package `{word}` is computed when the cell runs; "
-                                     "add it to the job's requirements yourself")
+                self.warnings.append(
+                    f"{site.where}: package `{word}` is computed when the cell runs; "
+                    "add it to the job's requirements yourself"
+                )
             elif word.startswith((".", "/", "~")):
                 self.warnings.append(f"{site.where}: local package `{word}` cannot be a requirement of the job")
             else:
@@ -1415,8 +1512,10 @@ class _ScriptBuilder:
         kind = "non-python" if name in _NON_PYTHON_MAGICS or name in _SCRIPT_MAGICS else "unknown-magic"
         reason = "not Python" if kind == "non-python" else "unknown cell magic"
         self.warnings.append(f"{site.where}: %%{name} cell is {reason}; it is commented out of the script")
-        commented = [(f"# {text}" if text else "#", (number, line + offset))
-                     for offset, text in enumerate(self.cell_lines[line - 1:])]
+        commented = [
+            (f"# {text}" if text else "#", (number, line + offset))
+            for offset, text in enumerate(self.cell_lines[line - 1 :])
+        ]
         commented[0] = (f"{commented[0][0]}  (jupyter-jobs: {reason}, not exported)", commented[0][1])
         self._report((number, line), kind, site.original, commented[0][0])
         return commented
@@ -1425,8 +1524,9 @@ class _ScriptBuilder:
         """``%%capture`` / ``%%time`` / ``%%timeit``: keep the body (a ``%%timeit`` setup line too)."""
         self._report((site.cell, site.line), _BODY_MAGICS[name], site.original, "(cell body kept)")
         if name == "capture" and args.split():
-            self.warnings.append(f"{site.where}: output captured into `{args.split()[-1]}` by %%capture "
-                                 "is not available in the script")
+            self.warnings.append(
+                f"{site.where}: output captured into `{args.split()[-1]}` by %%capture is not available in the script"
+            )
         setup = _without_timeit_options(args) if name == "timeit" else ""
         if setup:
             return self._cell(site.cell, f"{setup}\n{body}", first_line=site.line)
@@ -1447,10 +1547,10 @@ class _ScriptBuilder:
             path = f"pathlib.Path({path})"
         literal = _block_literal(body)
         if append:
-            head = f"with {path}.open(\"a\", encoding=\"utf-8\") as stream: stream.write({literal[0]}"
+            head = f'with {path}.open("a", encoding="utf-8") as stream: stream.write({literal[0]}'
         else:
             head = f"{path}.write_text({literal[0]}"
-        tail = ")" if append else ", encoding=\"utf-8\")"
+        tail = ")" if append else ', encoding="utf-8")'
         code = [head, *literal[1:]]
         code[-1] += tail
         self._report((site.cell, site.line), "writefile", site.original, code[0])
@@ -1492,8 +1592,10 @@ class _ScriptBuilder:
         unbound = self._unbound(fields)
         if unbound:
             if any(f"{{{expr}}}" in text for expr, _c, _s in fields):
-                self.warnings.append(f"{site.where}: `{text}` needs {', '.join(sorted(unbound))}, which the "
-                                     "notebook does not define before; the braces are kept literally")
+                self.warnings.append(
+                    f"{site.where}: `{text}` needs {', '.join(sorted(unbound))}, which the "
+                    "notebook does not define before; the braces are kept literally"
+                )
             return _literal(text)
         return _fstring(pieces)
 
@@ -1509,8 +1611,9 @@ class _ScriptBuilder:
                 continue
             if "{" in (spec or "") or any(q in expr for q in "\"'\\"):
                 missing.add(expr)
-            missing.update(node.id for node in ast.walk(tree)
-                           if isinstance(node, ast.Name) and node.id not in self.known_names)
+            missing.update(
+                node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and node.id not in self.known_names
+            )
         return missing
 
     def _learn_names(self) -> None:
@@ -1533,8 +1636,13 @@ class _ScriptBuilder:
 
     # ----------------------------------------------------------------- result
 
-    def result(self, name: str, cells: tuple[tuple[int, str, str], ...], script_raw_cells: frozenset[int],
-               output_spans: tuple[tuple[int, int, int], ...] | None) -> ExportResult:
+    def result(
+        self,
+        name: str,
+        cells: tuple[tuple[int, str, str], ...],
+        script_raw_cells: frozenset[int],
+        output_spans: tuple[tuple[int, int, int], ...] | None,
+    ) -> ExportResult:
         """The finished script: header, imports the rewrites need, then the cells."""
         header: list[tuple[str, Origin | None]] = [
             (f"# Exported by jupyter-jobs from {name}: its code cells as a plain Python script.", None)
@@ -1544,19 +1652,36 @@ class _ScriptBuilder:
             self.imports.add("sys")
         header.extend((f"import {module}", None) for module in sorted(self.imports))
         if "subprocess" in self.imports:  # print() and command output, in notebook order
-            header.extend([('if hasattr(sys.stdout, "reconfigure"):', None),
-                           ("    sys.stdout.reconfigure(line_buffering=True)", None)])
+            header.extend(
+                [
+                    ('if hasattr(sys.stdout, "reconfigure"):', None),
+                    ("    sys.stdout.reconfigure(line_buffering=True)", None),
+                ]
+            )
         if self.calls_display and not self.binds_display:
-            header.extend([("", None), ("def display(*objects, **_options):", None),
-                           ('    """IPython\'s display() outside Jupyter: print what it would show."""', None),
-                           ("    print(*objects)", None)])
+            header.extend(
+                [
+                    ("", None),
+                    ("def display(*objects, **_options):", None),
+                    ('    """IPython\'s display() outside Jupyter: print what it would show."""', None),
+                    ("    print(*objects)", None),
+                ]
+            )
         lines = header + self.lines
         script = "\n".join(text for text, _ in lines) + "\n"
         rewrites = sorted(self.rewrites, key=lambda rewrite: (rewrite.cell, rewrite.line))
-        return ExportResult(script=script, rewrites=tuple(rewrites), requirements=tuple(self.requirements),
-                            warnings=tuple(self.warnings), line_origins=tuple(origin for _, origin in lines),
-                            source_name=name, is_notebook=True, cells=cells, script_raw_cells=script_raw_cells,
-                            output_spans=output_spans)
+        return ExportResult(
+            script=script,
+            rewrites=tuple(rewrites),
+            requirements=tuple(self.requirements),
+            warnings=tuple(self.warnings),
+            line_origins=tuple(origin for _, origin in lines),
+            source_name=name,
+            is_notebook=True,
+            cells=cells,
+            script_raw_cells=script_raw_cells,
+            output_spans=output_spans,
+        )
 
 
 def _fstring(pieces: list[tuple[str, str | None, str | None, str | None]]) -> str:
@@ -1566,7 +1691,9 @@ def _fstring(pieces: list[tuple[str, str | None, str | None, str | None]]) -> st
         escaped = json.dumps(literal, ensure_ascii=False)[1:-1]
         parts.append(escaped.replace("{", "{{").replace("}", "}}"))
         if expr is not None:
-            parts.append("{" + expr.strip() + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}")
+            parts.append(
+                "{" + expr.strip() + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            )
     return 'f"' + "".join(parts) + '"'
 
 
@@ -1596,7 +1723,7 @@ def _install_arguments(words: list[str]) -> int | None:
         start = 2
     else:
         return None
-    return start + 1 if words[start:start + 1] == ["install"] else None
+    return start + 1 if words[start : start + 1] == ["install"] else None
 
 
 def _split_chain(words: list[str]) -> tuple[list[str], list[str]]:
@@ -1607,7 +1734,7 @@ def _split_chain(words: list[str]) -> tuple[list[str], list[str]]:
         if skip_target:
             skip_target = False
         elif word in _SHELL_CHAIN:
-            return kept, words[index + 1:]
+            return kept, words[index + 1 :]
         elif word == "|":
             return kept, []
         elif (redirect := _REDIRECT.match(word)) is not None:
@@ -1635,9 +1762,11 @@ def _cell_hazards(number: int, source: str) -> list[str]:
 
 def _dropped_command_hazards(lines: list[str]) -> list[tuple[int, str]]:
     """Shell lines the converter removes (installs aside: the job gets its requirements)."""
-    return [(index + 1, f"`{line}` is dropped by the converter, so the command never runs in the job")
-            for index, line in enumerate(lines)
-            if line.startswith("!") and _install_arguments(_words(line[1:])) is None]
+    return [
+        (index + 1, f"`{line}` is dropped by the converter, so the command never runs in the job")
+        for index, line in enumerate(lines)
+        if line.startswith("!") and _install_arguments(_words(line[1:])) is None
+    ]
 
 
 def _converted_hazards(lines: list[str]) -> list[tuple[int, str]]:
@@ -1656,8 +1785,13 @@ def _converted_hazards(lines: list[str]) -> list[tuple[int, str]]:
         call = _ipython_call(node)
         if call is not None:
             row = kept[line_map[node.lineno - 1]]
-            found.append((row + 1, f"{_hazard_name(*call)} `{lines[row].strip()}` becomes a get_ipython() call, "
-                                   "which fails under plain python"))
+            found.append(
+                (
+                    row + 1,
+                    f"{_hazard_name(*call)} `{lines[row].strip()}` becomes a get_ipython() call, "
+                    "which fails under plain python",
+                )
+            )
     if "await" in remaining and _awaits_at_top_level(tree):
         found.append((0, "top-level await is a syntax error in a script"))
     return found

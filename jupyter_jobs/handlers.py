@@ -285,19 +285,21 @@ def _run(store: str | None, name: str, ref: str | None, config: list[str]) -> di
     from .runner import parse_overrides, run_job
     from .store import JobStore
 
-    return run_job(JobStore.open_for_reading(store), f"{name}:{ref}" if ref else name, parse_overrides(config)).to_json()
+    return run_job(
+        JobStore.open_for_reading(store), f"{name}:{ref}" if ref else name, parse_overrides(config)
+    ).to_json()
 
 
 def _compare(store: str | None, name: str, ref: str, before: str | None) -> dict[str, Any]:
     from .compare import compare_jobs
     from .store import JobStore
 
-    return compare_jobs(JobStore.open_for_reading(store), f"{name}:{ref}",
-                        f"{name}:{before}" if before else None).to_json()
+    return compare_jobs(
+        JobStore.open_for_reading(store), f"{name}:{ref}", f"{name}:{before}" if before else None
+    ).to_json()
 
 
 def _create(path: Path, options: dict[str, Any], store: str | None) -> dict[str, Any]:
     from .core import CreateRequest, create_job
 
     return create_job(CreateRequest(path=path, store=store, **options)).record
-

@@ -146,4 +146,9 @@ def _literal_config(tree: ast.AST) -> dict[str, Any] | None:
 
 
 def _is_wandb_init(func: ast.expr) -> bool:
-    return isinstance(func, ast.Attribute) and func.attr == "init" and isinstance(func.value, ast.Name) and func.value.id == "wandb"
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr == "init"
+        and isinstance(func.value, ast.Name)
+        and func.value.id == "wandb"
+    )

@@ -45,8 +45,12 @@ def register(ipython: InteractiveShell) -> None:
 
 
 @magic_arguments()
-@argument("--source", choices=["auto", "git", "artifact", "image"], default=None,
-          help="force a source instead of W&B's order (default: the run's job_source setting, else auto)")
+@argument(
+    "--source",
+    choices=["auto", "git", "artifact", "image"],
+    default=None,
+    help="force a source instead of W&B's order (default: the run's job_source setting, else auto)",
+)
 @argument("--name", help="job name (default: W&B's naming rule, or the run's job_name setting)")
 @argument("--no-git", action="store_true", help="skip the git check, like wandb.Settings(disable_git=True)")
 @argument("--image", help="docker image for an image job (default: the run's docker setting / $WANDB_DOCKER)")
@@ -56,8 +60,9 @@ def register(ipython: InteractiveShell) -> None:
 @argument("--allow-secrets", action="store_true", help="create the job even if the code holds credentials")
 @argument("--strip-outputs", action="store_true", help="store the notebook copy without its outputs")
 @argument("--notebook", metavar="PATH", help="the notebook to export, when the kernel cannot tell")
-@argument("--offline-run", action="store_true",
-          help="no active run: start an offline wandb run for the job, then finish it")
+@argument(
+    "--offline-run", action="store_true", help="no active run: start an offline wandb run for the job, then finish it"
+)
 @argument("--list", action="store_true", help="list the jobs in the local store, newest first")
 @argument("--show", metavar="REF", help="show one stored job: NAME, NAME:vN or NAME:ALIAS")
 @argument("--compare", metavar="REF", help="what changed in a stored job version since the version before it")

@@ -118,9 +118,7 @@ def image_job_name(image: str, user_name: str | None = None) -> JobName:
     return _finish("job-<image-name>", parts, user_name, aliases)
 
 
-def _finish(
-    rule: str, parts: tuple[NamePart, ...], user_name: str | None, aliases: tuple[str, ...] = ()
-) -> JobName:
+def _finish(rule: str, parts: tuple[NamePart, ...], user_name: str | None, aliases: tuple[str, ...] = ()) -> JobName:
     if user_name is not None:
         return JobName(validate_user_name(user_name), "the name you gave", (NamePart(user_name, "user"),), aliases)
     name = make_safe("".join(p.text for p in parts))

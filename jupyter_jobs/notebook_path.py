@@ -197,8 +197,11 @@ _JSON_VERBATIM = re.compile(r"[ !#-%'-.0-;=?-\[\]-~]+")
 def _code_cells(saved: bytes) -> list[str]:
     """The code cells' sources as saved (nbformat 4 stores them as a string or a list of lines)."""
     cells = json.loads(saved).get("cells", [])
-    return ["".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-            for cell in cells if cell.get("cell_type") == "code"]
+    return [
+        "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        for cell in cells
+        if cell.get("cell_type") == "code"
+    ]
 
 
 def _adds_code(code: str) -> bool:

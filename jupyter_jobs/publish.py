@@ -58,12 +58,12 @@ def publish_to_run(run: Run, result: JobResult, code_digests: Mapping[str, str] 
     code = record.get("code_artifact")
     if code:
         # The job's `source.artifact` names the code by this content alias, so it must resolve.
-        published += _log(run, code["name"], "code", Path(code["path"]), code["files"], [code["alias"]],
-                          code_digests or {})
+        published += _log(
+            run, code["name"], "code", Path(code["path"]), code["files"], [code["alias"]], code_digests or {}
+        )
     # The content alias (the launch command's reference) and an image's tag, which wandb-core's
     # job builder adds too (even a tag like "v1" that the local store cannot hold).
-    published += _log(run, record["name"], "job", Path(record["path"]), record["files"],
-                      record["artifact_aliases"], {})
+    published += _log(run, record["name"], "job", Path(record["path"]), record["files"], record["artifact_aliases"], {})
     _stop_sdk_job_builder(run, record["name"])
     _PUBLISHED.add(already)
     return published
@@ -79,8 +79,10 @@ def upload_digests(files: Mapping[str, bytes]) -> dict[str, str]:
     A caller holding the bytes can hash them on another thread, instead of wandb reading them
     back and hashing them on the notebook's thread.
     """
-    return {name: base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode("ascii")
-            for name, data in files.items()}
+    return {
+        name: base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode("ascii")
+        for name, data in files.items()
+    }
 
 
 def check_wandb_version(version: str) -> None:
@@ -89,14 +91,14 @@ def check_wandb_version(version: str) -> None:
     major_minor = tuple(int(part) for part in re.findall(r"\d+", version)[:2])
     if not low <= major_minor < high:
         raise JobError(
-            f"jupyter-jobs is tested with wandb >={low[0]}.{low[1]},<{high[0]}.{high[1]}, "
-            f"found wandb {version}",
+            f"jupyter-jobs is tested with wandb >={low[0]}.{low[1]},<{high[0]}.{high[1]}, found wandb {version}",
             hint=f'pip install "wandb>={low[0]}.{low[1]},<{high[0]}.{high[1]}"',
         )
 
 
-def _log(run: Run, name: str, kind: str, folder: Path, files: list[str], aliases: list[str],
-         digests: Mapping[str, str]) -> list[str]:
+def _log(
+    run: Run, name: str, kind: str, folder: Path, files: list[str], aliases: list[str], digests: Mapping[str, str]
+) -> list[str]:
     """Queue one artifact on the run; its references, `name:alias`, `latest` first.
 
     The files are the store's own copies, which never change once written (content-addressed

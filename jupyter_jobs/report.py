@@ -75,18 +75,24 @@ def render_runs(runs: list[dict[str, Any]]) -> str:
         version = run["job"].rpartition(":")[2]
         status = "ok" if run["exit_code"] == 0 else f"exit {run['exit_code']}"
         overrides = " ".join(f"{key}={json.dumps(value)}" for key, value in run["overrides"].items())
-        lines.append(f"  {run['started_at']}  {version:<4} {status:<7} {run['seconds']:>7.1f} s  "
-                     f"{overrides or '(no overrides)'}  {run['log']}")
+        lines.append(
+            f"  {run['started_at']}  {version:<4} {status:<7} {run['seconds']:>7.1f} s  "
+            f"{overrides or '(no overrides)'}  {run['log']}"
+        )
     return "\n".join(lines)
 
 
 def render_comparison(comparison: dict[str, Any]) -> str:
     """`jupyter jobs compare`: the parts that changed, each as its unified diff."""
     if not comparison["changes"]:
-        return (f"{comparison['after']} and {comparison['before']} differ in none of: source, entrypoint, "
-                "runtime, inputs, outputs, requirements, script.")
-    lines = [f"Changes from {comparison['before']} to {comparison['after']}: "
-             + ", ".join(change["part"] for change in comparison["changes"])]
+        return (
+            f"{comparison['after']} and {comparison['before']} differ in none of: source, entrypoint, "
+            "runtime, inputs, outputs, requirements, script."
+        )
+    lines = [
+        f"Changes from {comparison['before']} to {comparison['after']}: "
+        + ", ".join(change["part"] for change in comparison["changes"])
+    ]
     for change in comparison["changes"]:
         lines += ["", change["diff"]]
     return "\n".join(lines)

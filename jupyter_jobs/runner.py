@@ -95,8 +95,16 @@ def run_job(store: JobStore, ref: str, overrides: Mapping[str, Any], workdir: Pa
             stderr=subprocess.STDOUT,
             check=False,
         )
-    outcome = RunOutcome(f"{record['name']}:{stored.label}", completed.returncode, folder, log,
-                         _newest_run_dir(folder), dict(overrides), started_at, round(time.monotonic() - start, 3))
+    outcome = RunOutcome(
+        f"{record['name']}:{stored.label}",
+        completed.returncode,
+        folder,
+        log,
+        _newest_run_dir(folder),
+        dict(overrides),
+        started_at,
+        round(time.monotonic() - start, 3),
+    )
     try:
         store.record_run(stored.name, outcome.to_json())
     except JobError as err:  # the run happened; a read-only store only cannot remember it
@@ -118,7 +126,9 @@ def _materialise(record: Mapping[str, Any], workdir: Path | None) -> Path:
     code = record["code_artifact"]
     source = Path(code["path"])
     if not source.is_dir():
-        raise JobError(f"The code of {record['name']} is missing from the store", hint="run `jupyter jobs check --repair`")
+        raise JobError(
+            f"The code of {record['name']} is missing from the store", hint="run `jupyter jobs check --repair`"
+        )
     folder = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix=f"{record['name'][:40]}-"))
     folder.mkdir(parents=True, exist_ok=True)
     for name in code["files"]:

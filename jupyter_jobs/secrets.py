@@ -75,15 +75,11 @@ _WANDB_LEGACY_KEY = re.compile(r"(?<![\w-])(?:[a-z]+-)?[0-9a-f]{40}(?![\w-])")
 # A quoted literal, with an optional string prefix (f, r, b, u).
 _LITERAL = r"""(?:\b[rRbBuUfF]{1,2})?(?P<q>['"`])(?P<value>[^'"`\n]*)(?P=q)"""
 # `name = "v"`, `name: str = "v"`, `f(name="v")`.
-_ASSIGNED = re.compile(
-    r"\b(?P<name>[A-Za-z_][\w.]*)\s*(?::\s*[\w\[\]., |]+)?(?<![=!<>])=(?!=)\s*" + _LITERAL
-)
+_ASSIGNED = re.compile(r"\b(?P<name>[A-Za-z_][\w.]*)\s*(?::\s*[\w\[\]., |]+)?(?<![=!<>])=(?!=)\s*" + _LITERAL)
 # `{"name": "v"}`, `os.environ["NAME"] = "v"`, `os.environ.get("NAME", "v")`.
 _KEYED = re.compile(r"""(?P<nq>['"])(?P<name>[\w.-]{1,64})(?P=nq)\s*(?P<sep>\]\s*=|:|,)\s*""" + _LITERAL)
 # `%env NAME=v`, `%env NAME v`, `%set_env NAME v`, `export NAME=v`.
-_SHELL_ASSIGNED = re.compile(
-    r"(?:%(?:set_)?env|\bexport)\s+(?P<name>[A-Za-z_]\w*)(?:\s*=\s*|\s+)(?P<value>[^\s;&|]+)"
-)
+_SHELL_ASSIGNED = re.compile(r"(?:%(?:set_)?env|\bexport)\s+(?P<name>[A-Za-z_]\w*)(?:\s*=\s*|\s+)(?P<value>[^\s;&|]+)")
 # `os.environ[`, `os.getenv(`, `os.environ.setdefault(` ... just before a quoted name (searched
 # in the 32 characters before it: a search from the line's start would be quadratic).
 _ENV_ACCESS = re.compile(r"(?:environ|getenv|putenv|setdefault|environ\.get)\W*$")
@@ -124,15 +120,17 @@ def _by_first_character(alternatives: list[str]) -> str:
     for alternative in alternatives:
         first = alternative[0] if alternative[0].isalnum() or alternative[0] in "-_:" else ""
         groups.setdefault(first, []).append(alternative[1:] if first else alternative)
-    return "|".join(f"{re.escape(first)}(?:{'|'.join(rests)})" if first else "|".join(rests)
-                    for first, rests in groups.items())
+    return "|".join(
+        f"{re.escape(first)}(?:{'|'.join(rests)})" if first else "|".join(rests) for first, rests in groups.items()
+    )
 
 
 # A line with none of these holds no secret we can find: one search (on the lower-cased line,
 # ten times faster than IGNORECASE) skips the many lines of ordinary code and logs. The anchors
 # are plain alternations (no nested `|`), so splitting on `|` lists the alternatives.
-_MAY_HOLD_SECRET = re.compile(_by_first_character(
-    "|".join([*_PLUGIN_ANCHORS.values(), _KEYWORD_ANCHOR, _OWN_ANCHOR]).split("|")))
+_MAY_HOLD_SECRET = re.compile(
+    _by_first_character("|".join([*_PLUGIN_ANCHORS.values(), _KEYWORD_ANCHOR, _OWN_ANCHOR]).split("|"))
+)
 _MAY_HOLD_KEYWORD = re.compile(_KEYWORD_ANCHOR)
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+")
@@ -225,9 +223,10 @@ def strip_outputs(notebook_text: str, name: str) -> str:
     try:
         notebook = json.loads(notebook_text)
     except json.JSONDecodeError as err:
-        raise JobError(f"{name} is not valid JSON (line {err.lineno}: {err.msg})",
-                       hint="restore the notebook from a checkpoint, or open it in Jupyter and save it again"
-                       ) from None
+        raise JobError(
+            f"{name} is not valid JSON (line {err.lineno}: {err.msg})",
+            hint="restore the notebook from a checkpoint, or open it in Jupyter and save it again",
+        ) from None
     for cell in _all_cells(notebook):
         if cell.get("cell_type") == "code":
             cell["outputs"] = []
@@ -242,7 +241,10 @@ def _all_cells(notebook: object) -> Iterator[dict[str, Any]]:
     if not isinstance(notebook, dict):
         return
     worksheets = notebook.get("worksheets")
-    sheets = [notebook, *(sheet for sheet in (worksheets if isinstance(worksheets, list) else []) if isinstance(sheet, dict))]
+    sheets = [
+        notebook,
+        *(sheet for sheet in (worksheets if isinstance(worksheets, list) else []) if isinstance(sheet, dict)),
+    ]
     for sheet in sheets:
         cells = sheet.get("cells")
         yield from (cell for cell in (cells if isinstance(cells, list) else []) if isinstance(cell, dict))
@@ -267,8 +269,9 @@ def _cell_findings(export: ExportResult) -> Iterator[SecretFinding]:
                 yield SecretFinding(found, number, line, kind)
 
 
-def _output_findings(notebook_text: str | bytes, name: str,
-                     spans: tuple[tuple[int, int, int], ...] | None) -> Iterator[SecretFinding]:
+def _output_findings(
+    notebook_text: str | bytes, name: str, spans: tuple[tuple[int, int, int], ...] | None
+) -> Iterator[SecretFinding]:
     """Findings in the code cells' outputs, judged block by block (one cell's outputs).
 
     The export only located the outputs; this is where they are decoded, so a damaged block
@@ -280,9 +283,10 @@ def _output_findings(notebook_text: str | bytes, name: str,
             found = _block_findings(block)
         except ValueError as err:
             reason = err.msg if isinstance(err, json.JSONDecodeError) else str(err)
-            raise JobError(f"{name} is not valid JSON: the outputs of cell {number} are damaged ({reason})",
-                           hint="clear that cell's outputs in Jupyter and save, or restore the notebook from a checkpoint"
-                           ) from None
+            raise JobError(
+                f"{name} is not valid JSON: the outputs of cell {number} are damaged ({reason})",
+                hint="clear that cell's outputs in Jupyter and save, or restore the notebook from a checkpoint",
+            ) from None
         for kind, line in found:
             yield SecretFinding(kind, number, line, "output")
 

@@ -113,7 +113,11 @@ def _forced(
     choice: str, git_facts: GitFacts | None, git_reason: str, image_ref: str | None, image_reason: str
 ) -> SourceDecision:
     available = {"git": git_facts is not None, "artifact": True, "image": image_ref is not None}
-    reasons = {"git": git_reason, "artifact": "the exported notebook is logged as a code artifact", "image": image_reason}
+    reasons = {
+        "git": git_reason,
+        "artifact": "the exported notebook is logged as a code artifact",
+        "image": image_reason,
+    }
     if not available[choice]:
         raise JobError(f"Cannot use the {choice} source: {reasons[choice]}", hint=_FIX[choice])
     checks = [
@@ -213,8 +217,7 @@ def _working_tree_warnings(repo: git.Repo, entrypoint: str, commit: str) -> tupl
         changed = status != 0
     except git.GitCommandError:
         warnings.append(
-            f"{entrypoint} is not committed: the git job cannot run it "
-            "(commit and push it, or use --source artifact)"
+            f"{entrypoint} is not committed: the git job cannot run it (commit and push it, or use --source artifact)"
         )
         changed = False
     else:

@@ -53,8 +53,16 @@ VERSION_PATTERN = re.compile(r"v(\d+)")
 STORE_HINT = "choose another with --store or JUPYTER_JOBS_STORE"
 # Errors that mean "this disk will not take our writes", as opposed to bugs of ours
 # (EEXIST/ENOTDIR: the store path or one of its parents is a regular file).
-UNWRITABLE_ERRNOS = {errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM,
-                     errno.ENOTDIR, errno.EFBIG, errno.EEXIST}
+UNWRITABLE_ERRNOS = {
+    errno.EROFS,
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EACCES,
+    errno.EPERM,
+    errno.ENOTDIR,
+    errno.EFBIG,
+    errno.EEXIST,
+}
 UNWRITABLE_SQLITE_WORDS = ("readonly", "disk is full", "unable to open", "disk i/o")
 
 SCHEMA = """
@@ -177,8 +185,9 @@ class JobStore:
         """Whether code with this content digest is stored (a `put_code_artifact` would be a stat)."""
         return (self._code / digest).is_dir()
 
-    def put_code_artifact(self, files: Mapping[str, bytes],
-                          hashes: Mapping[str, str] | None = None) -> tuple[str, Path]:
+    def put_code_artifact(
+        self, files: Mapping[str, bytes], hashes: Mapping[str, str] | None = None
+    ) -> tuple[str, Path]:
         """Store code files under code/<digest>/ once; a later equal put costs one stat.
 
         `hashes` are the files' sha256s (`file_hashes`) when the caller already has them.
@@ -193,8 +202,10 @@ class JobStore:
         if folder.is_dir():
             return digest, folder
         with self._store_errors(), self._staging_lock(exclusive=False):
-            manifest = {"digest": digest, "files": {
-                name: {"sha256": hashes[name], "size": len(data)} for name, data in sorted(files.items())}}
+            manifest = {
+                "digest": digest,
+                "files": {name: {"sha256": hashes[name], "size": len(data)} for name, data in sorted(files.items())},
+            }
             staging = self._stage({**files, MANIFEST_FILE: _json_bytes(manifest)})
             try:
                 os.rename(staging, folder)
@@ -207,8 +218,9 @@ class JobStore:
                 shutil.rmtree(staging, ignore_errors=True)
         return digest, folder
 
-    def add_version(self, name: str, files: Mapping[str, bytes], record: Mapping,
-                    aliases: Sequence[str] = ()) -> tuple[StoredJob, bool]:
+    def add_version(
+        self, name: str, files: Mapping[str, bytes], record: Mapping, aliases: Sequence[str] = ()
+    ) -> tuple[StoredJob, bool]:
         """Store `files` as the next version of `name`, or reuse the version with that digest.
 
         Returns the version and whether it was created. Either way `latest` and the given
@@ -232,14 +244,14 @@ class JobStore:
         with self._store_errors(), self._write_transaction() as conn:
             version = _version_by_digest(conn, name, digest)
             if version is None:  # removed by a concurrent `check --repair`
-                raise JobError(f"Job '{name}' changed while it was being saved",
-                               hint="run the command again")
+                raise JobError(f"Job '{name}' changed while it was being saved", hint="run the command again")
             _point_aliases(conn, name, version, wanted_aliases)
             _touch_summary(conn, name, version, created=False)
             return self._load(conn, name, version)
 
-    def _commit_new_version(self, name: str, digest: str, staging: Path, record: Mapping,
-                            wanted_aliases: list[str]) -> tuple[StoredJob, bool]:
+    def _commit_new_version(
+        self, name: str, digest: str, staging: Path, record: Mapping, wanted_aliases: list[str]
+    ) -> tuple[StoredJob, bool]:
         """Under the write lock: pick the number, rename the staged files into place, index."""
         with self._write_transaction() as conn:
             existing = _version_by_digest(conn, name, digest)
@@ -250,13 +262,21 @@ class JobStore:
             version = _next_version(conn, name)
             created_at = utc_now()
             target = self._version_dir(name, version)
-            stored_record = {**record, "name": name, "version": f"v{version}", "digest": digest,
-                             "path": str(target), "created_at": created_at}
+            stored_record = {
+                **record,
+                "name": name,
+                "version": f"v{version}",
+                "digest": digest,
+                "path": str(target),
+                "created_at": created_at,
+            }
             stored_record.pop("aliases", None)  # aliases move; the index holds the current ones
             _write_file(staging / RECORD_FILE, _json_bytes(stored_record))
             _fsync_dir(staging)
-            conn.execute("INSERT INTO versions VALUES (?, ?, ?, ?, ?)",
-                         (name, version, digest, created_at, json.dumps(stored_record)))
+            conn.execute(
+                "INSERT INTO versions VALUES (?, ?, ?, ?, ?)",
+                (name, version, digest, created_at, json.dumps(stored_record)),
+            )
             _point_aliases(conn, name, version, wanted_aliases)
             _touch_summary(conn, name, version, created=True)
             self._move_into_place(staging, target)
@@ -362,21 +382,31 @@ class JobStore:
                 " (SELECT group_concat(alias, ',') FROM (SELECT alias FROM aliases a"
                 "   WHERE a.name = j.name AND a.version = j.latest_version ORDER BY alias))"
                 " FROM jobs j WHERE j.versions > 0 ORDER BY j.touched DESC LIMIT ? OFFSET ?",
-                (limit, offset)).fetchall()
+                (limit, offset),
+            ).fetchall()
             total = conn.execute("SELECT count(*) FROM jobs WHERE versions > 0").fetchone()[0]
             conn.execute("COMMIT")
-        return [JobSummary(name=name, latest_version=latest, versions=count,
-                           aliases=tuple(aliases.split(",")) if aliases else (),
-                           source_type=source_type, created_at=created_at)
-                for name, latest, count, source_type, created_at, aliases in rows], total
+        return [
+            JobSummary(
+                name=name,
+                latest_version=latest,
+                versions=count,
+                aliases=tuple(aliases.split(",")) if aliases else (),
+                source_type=source_type,
+                created_at=created_at,
+            )
+            for name, latest, count, source_type, created_at, aliases in rows
+        ], total
 
     def versions(self, name: str) -> list[StoredJob]:
         """All versions of a job, newest first."""
         _validate_name(name)
         with self._read_connection() as conn:
             self._require_job(conn, name)
-            numbers = [row[0] for row in conn.execute(
-                "SELECT version FROM versions WHERE name = ? ORDER BY version DESC", (name,))]
+            numbers = [
+                row[0]
+                for row in conn.execute("SELECT version FROM versions WHERE name = ? ORDER BY version DESC", (name,))
+            ]
             return [self._load(conn, name, number) for number in numbers]
 
     def _select_version(self, conn: sqlite3.Connection, name: str, selector: str) -> int:
@@ -384,43 +414,50 @@ class JobStore:
         match = VERSION_PATTERN.fullmatch(selector)
         if match:
             version = int(match.group(1))
-            if conn.execute("SELECT 1 FROM versions WHERE name = ? AND version = ?",
-                            (name, version)).fetchone():
+            if conn.execute("SELECT 1 FROM versions WHERE name = ? AND version = ?", (name, version)).fetchone():
                 return version
             latest = _alias_target(conn, name, "latest")
-            raise JobError(f"Job '{name}' has no version {selector}",
-                           hint=f"its latest version is v{latest}")
+            raise JobError(f"Job '{name}' has no version {selector}", hint=f"its latest version is v{latest}")
         version = _alias_target(conn, name, selector)
         if version is None:
-            known = [row[0] for row in conn.execute(
-                "SELECT alias FROM aliases WHERE name = ? ORDER BY alias", (name,))]
-            raise JobError(f"Job '{name}' has no alias '{selector}'",
-                           hint=f"its aliases are: {', '.join(known)}")
+            known = [row[0] for row in conn.execute("SELECT alias FROM aliases WHERE name = ? ORDER BY alias", (name,))]
+            raise JobError(f"Job '{name}' has no alias '{selector}'", hint=f"its aliases are: {', '.join(known)}")
         return version
 
     def _require_job(self, conn: sqlite3.Connection, name: str) -> None:
         """Raise a JobError naming similar jobs when `name` has no versions."""
-        if conn.execute("SELECT 1 FROM jobs WHERE name = ? AND versions > 0",
-                        (name,)).fetchone():
+        if conn.execute("SELECT 1 FROM jobs WHERE name = ? AND versions > 0", (name,)).fetchone():
             return
         names = [row[0] for row in conn.execute("SELECT name FROM jobs WHERE versions > 0")]
         close = difflib.get_close_matches(name, names, n=3)
-        hint = (f"did you mean {' or '.join(repr(c) for c in close)}?" if close
-                else "`jupyter jobs list` shows the jobs it holds")
+        hint = (
+            f"did you mean {' or '.join(repr(c) for c in close)}?"
+            if close
+            else "`jupyter jobs list` shows the jobs it holds"
+        )
         raise JobError(f"No job named '{name}' in the job store at {self.root}", hint=hint)
 
     def _load(self, conn: sqlite3.Connection, name: str, version: int) -> StoredJob:
         """Build a StoredJob from its index row, with the current aliases and folder."""
         digest, created_at, record_json = conn.execute(
-            "SELECT digest, created_at, record_json FROM versions WHERE name = ? AND version = ?",
-            (name, version)).fetchone()
-        aliases = tuple(row[0] for row in conn.execute(
-            "SELECT alias FROM aliases WHERE name = ? AND version = ? ORDER BY alias",
-            (name, version)))
+            "SELECT digest, created_at, record_json FROM versions WHERE name = ? AND version = ?", (name, version)
+        ).fetchone()
+        aliases = tuple(
+            row[0]
+            for row in conn.execute(
+                "SELECT alias FROM aliases WHERE name = ? AND version = ? ORDER BY alias", (name, version)
+            )
+        )
         path = self._version_dir(name, version)
-        record = {**json.loads(record_json), "name": name, "version": f"v{version}",
-                  "aliases": list(aliases), "digest": digest, "path": str(path),
-                  "created_at": created_at}
+        record = {
+            **json.loads(record_json),
+            "name": name,
+            "version": f"v{version}",
+            "aliases": list(aliases),
+            "digest": digest,
+            "path": str(path),
+            "created_at": created_at,
+        }
         return StoredJob(name, version, digest, aliases, created_at, path, record)
 
     def _version_with_digest(self, name: str, digest: str) -> int | None:
@@ -438,9 +475,13 @@ class JobStore:
         """
         with self._store_errors(), self._staging_lock(exclusive=True):
             with self._write_transaction() as conn:
-                problems = (self._check_staging(repair) + self._check_versions(conn, repair)
-                            + self._check_orphans(conn, repair) + _check_summaries(conn, repair)
-                            + self._check_code(repair))
+                problems = (
+                    self._check_staging(repair)
+                    + self._check_versions(conn, repair)
+                    + self._check_orphans(conn, repair)
+                    + _check_summaries(conn, repair)
+                    + self._check_code(repair)
+                )
         return problems
 
     def _check_staging(self, repair: bool) -> list[str]:
@@ -454,8 +495,7 @@ class JobStore:
     def _check_versions(self, conn: sqlite3.Connection, repair: bool) -> list[str]:
         """Indexed versions whose folder is gone or whose files no longer match the digest."""
         problems = []
-        rows = conn.execute("SELECT name, version, digest, record_json FROM versions"
-                            " ORDER BY name, version").fetchall()
+        rows = conn.execute("SELECT name, version, digest, record_json FROM versions ORDER BY name, version").fetchall()
         for name, version, digest, record_json in rows:
             folder = self._version_dir(name, version)
             problem = _version_problem(folder, digest)
@@ -477,8 +517,7 @@ class JobStore:
         _fsync_dir(path.parent)
         shutil.rmtree(staged)
 
-    def _drop_version(self, conn: sqlite3.Connection, name: str, version: int,
-                      folder: Path) -> None:
+    def _drop_version(self, conn: sqlite3.Connection, name: str, version: int, folder: Path) -> None:
         """Forget a broken version; its aliases go, `latest` falls back to the newest left."""
         conn.execute("DELETE FROM versions WHERE name = ? AND version = ?", (name, version))
         conn.execute("DELETE FROM aliases WHERE name = ? AND version = ?", (name, version))
@@ -493,8 +532,9 @@ class JobStore:
             for folder in sorted(job_dir.iterdir()):
                 match = VERSION_PATTERN.fullmatch(folder.name)
                 if match and (job_dir.name, int(match.group(1))) not in indexed:
-                    problems.append(f"jobs/{job_dir.name}/{folder.name}: folder without an "
-                                    "index row (left by an interrupted write)")
+                    problems.append(
+                        f"jobs/{job_dir.name}/{folder.name}: folder without an index row (left by an interrupted write)"
+                    )
                     if repair:
                         self._discard(folder)
         return problems
@@ -503,8 +543,7 @@ class JobStore:
         """Code artifact folders whose files no longer match the digest they are named by."""
         problems = []
         for folder in sorted(self._code.iterdir()):
-            if _unreadable_json(folder / MANIFEST_FILE) or \
-                    _folder_digest(folder, skip=MANIFEST_FILE) != folder.name:
+            if _unreadable_json(folder / MANIFEST_FILE) or _folder_digest(folder, skip=MANIFEST_FILE) != folder.name:
                 problems.append(f"code/{folder.name}: files do not match the digest")
                 if repair:
                     self._discard(folder)
@@ -526,8 +565,11 @@ class JobStore:
         with self._connect() as conn:
             found = conn.execute("PRAGMA user_version").fetchone()[0]
         if found != SCHEMA_VERSION:
-            raise JobError(f"The job store index at {self._index} has schema version {found},"
-                           f" this jupyter-jobs reads version {SCHEMA_VERSION}", hint=STORE_HINT)
+            raise JobError(
+                f"The job store index at {self._index} has schema version {found},"
+                f" this jupyter-jobs reads version {SCHEMA_VERSION}",
+                hint=STORE_HINT,
+            )
 
     def _create_index(self) -> None:
         """Build the index under tmp/ and hard-link it into place: openers racing on a new store
@@ -607,8 +649,10 @@ class JobStore:
     def _staging_lock(self, exclusive: bool) -> Iterator[None]:
         """Writers share tmp/.lock while they stage; `check` takes it alone to see only debris."""
         if fcntl is None:
-            raise JobError(f"The job store at {self.root} cannot be written here: it needs POSIX file locks",
-                           hint="create jobs on Linux, macOS or Windows Subsystem for Linux")
+            raise JobError(
+                f"The job store at {self.root} cannot be written here: it needs POSIX file locks",
+                hint="create jobs on Linux, macOS or Windows Subsystem for Linux",
+            )
         descriptor = os.open(self._tmp / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
@@ -628,12 +672,10 @@ class JobStore:
         except sqlite3.DatabaseError as err:
             if any(word in str(err).lower() for word in UNWRITABLE_SQLITE_WORDS):
                 raise self._unwritable(str(err)) from err
-            raise JobError(f"The job store index at {self._index} cannot be used: {err}",
-                           hint=STORE_HINT) from err
+            raise JobError(f"The job store index at {self._index} cannot be used: {err}", hint=STORE_HINT) from err
 
     def _unwritable(self, reason: str) -> JobError:
-        return JobError(f"The job store at {self.root} is not writable: {reason}",
-                        hint=STORE_HINT)
+        return JobError(f"The job store at {self.root} is not writable: {reason}", hint=STORE_HINT)
 
 
 # --------------------------------------------------------------------------------- helpers
@@ -654,16 +696,16 @@ def store_location(override: str | Path | None) -> Path:
 def _validate_name(name: str) -> None:
     """Job names become folder names, so refuse anything but W&B's sanitised alphabet."""
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or name in {".", ".."}:
-        raise JobError(f"'{name}' is not a valid job name",
-                       hint="use 1 to 128 of the characters A-Z a-z 0-9 _ . -")
+        raise JobError(f"'{name}' is not a valid job name", hint="use 1 to 128 of the characters A-Z a-z 0-9 _ . -")
 
 
 def _validated_aliases(aliases: Sequence[str]) -> list[str]:
     """`latest` plus the caller's aliases; "v3"-like aliases would shadow versions."""
     for alias in aliases:
         if not NAME_PATTERN.fullmatch(alias) or VERSION_PATTERN.fullmatch(alias):
-            raise JobError(f"'{alias}' is not a valid alias",
-                           hint="use 1 to 128 of A-Z a-z 0-9 _ . - and not v<number>")
+            raise JobError(
+                f"'{alias}' is not a valid alias", hint="use 1 to 128 of A-Z a-z 0-9 _ . - and not v<number>"
+            )
     return sorted({"latest", *aliases})
 
 
@@ -673,30 +715,33 @@ def _validate_files(files: Mapping[str, bytes], reserved: str) -> None:
         raise JobError("A job needs at least one file", hint="nothing was stored")
     for relative in files:
         parts = relative.split("/")
-        if relative == reserved or "\0" in relative or "\\" in relative or \
-                any(part in {"", ".", ".."} for part in parts):
-            raise JobError(f"'{relative}' cannot be stored as a file name",
-                           hint=f"use a relative path without '..' and other than {reserved}")
+        if (
+            relative == reserved
+            or "\0" in relative
+            or "\\" in relative
+            or any(part in {"", ".", ".."} for part in parts)
+        ):
+            raise JobError(
+                f"'{relative}' cannot be stored as a file name",
+                hint=f"use a relative path without '..' and other than {reserved}",
+            )
 
 
 def _parse_ref(ref: str) -> tuple[str, str]:
     """Split "name[:version-or-alias]" into name and selector (default "latest")."""
     name, colon, selector = ref.partition(":")
     if not NAME_PATTERN.fullmatch(name) or name in {".", ".."} or (colon and not selector):
-        raise JobError(f"'{ref}' is not a job reference",
-                       hint="use name, name:latest, name:v3 or name:<alias>")
+        raise JobError(f"'{ref}' is not a job reference", hint="use name, name:latest, name:v3 or name:<alias>")
     return name, selector or "latest"
 
 
 def _version_by_digest(conn: sqlite3.Connection, name: str, digest: str) -> int | None:
-    row = conn.execute("SELECT version FROM versions WHERE name = ? AND digest = ?",
-                       (name, digest)).fetchone()
+    row = conn.execute("SELECT version FROM versions WHERE name = ? AND digest = ?", (name, digest)).fetchone()
     return row[0] if row else None
 
 
 def _alias_target(conn: sqlite3.Connection, name: str, alias: str) -> int | None:
-    row = conn.execute("SELECT version FROM aliases WHERE name = ? AND alias = ?",
-                       (name, alias)).fetchone()
+    row = conn.execute("SELECT version FROM aliases WHERE name = ? AND alias = ?", (name, alias)).fetchone()
     return row[0] if row else None
 
 
@@ -706,11 +751,9 @@ def _next_version(conn: sqlite3.Connection, name: str) -> int:
     return row[0] if row else 0
 
 
-def _point_aliases(conn: sqlite3.Connection, name: str, version: int,
-                   aliases: list[str]) -> None:
+def _point_aliases(conn: sqlite3.Connection, name: str, version: int, aliases: list[str]) -> None:
     """An alias names one version per job: moving it takes it off the older one, as in W&B."""
-    conn.executemany("INSERT OR REPLACE INTO aliases VALUES (?, ?, ?)",
-                     [(name, alias, version) for alias in aliases])
+    conn.executemany("INSERT OR REPLACE INTO aliases VALUES (?, ?, ?)", [(name, alias, version) for alias in aliases])
 
 
 def _touch_summary(conn: sqlite3.Connection, name: str, version: int, created: bool) -> None:
@@ -722,14 +765,15 @@ def _touch_summary(conn: sqlite3.Connection, name: str, version: int, created: b
         " latest_version = ?2, versions = versions + ?6,"
         " next_version = max(next_version, ?2 + 1), source_type = ?3, created_at = ?4,"
         " touched = ?5",
-        (name, version, source_type, created_at, touched, int(created)))
+        (name, version, source_type, created_at, touched, int(created)),
+    )
 
 
 def _version_facts(conn: sqlite3.Connection, name: str, version: int) -> tuple[str, str]:
     """A version's creation time and source type, as the list view shows them."""
     created_at, record_json = conn.execute(
-        "SELECT created_at, record_json FROM versions WHERE name = ? AND version = ?",
-        (name, version)).fetchone()
+        "SELECT created_at, record_json FROM versions WHERE name = ? AND version = ?", (name, version)
+    ).fetchone()
     return created_at, str(json.loads(record_json).get("source_type", ""))
 
 
@@ -752,20 +796,18 @@ def _check_summaries(conn: sqlite3.Connection, repair: bool) -> list[str]:
 
 def _summary_problems(conn: sqlite3.Connection, name: str) -> list[str]:
     """What is wrong with one job's aliases and summary row (only hand edits or bugs cause it)."""
-    count, newest = conn.execute("SELECT count(*), max(version) FROM versions WHERE name = ?",
-                                 (name,)).fetchone()
-    summary = conn.execute("SELECT latest_version, versions, next_version FROM jobs"
-                           " WHERE name = ?", (name,)).fetchone()
+    count, newest = conn.execute("SELECT count(*), max(version) FROM versions WHERE name = ?", (name,)).fetchone()
+    summary = conn.execute("SELECT latest_version, versions, next_version FROM jobs WHERE name = ?", (name,)).fetchone()
     latest = _alias_target(conn, name, "latest")
     dangling = conn.execute(
         "SELECT alias, version FROM aliases a WHERE name = ? AND NOT EXISTS (SELECT 1 FROM"
-        " versions v WHERE v.name = a.name AND v.version = a.version)", (name,)).fetchall()
-    problems = [f"alias '{alias}' points to missing version v{version}"
-                for alias, version in dangling]
+        " versions v WHERE v.name = a.name AND v.version = a.version)",
+        (name,),
+    ).fetchall()
+    problems = [f"alias '{alias}' points to missing version v{version}" for alias, version in dangling]
     if count and latest is None:
         problems.append("no version has the alias 'latest'")
-    if summary is None or (summary[0], summary[1]) != (latest, count) or \
-            (newest is not None and summary[2] <= newest):
+    if summary is None or (summary[0], summary[1]) != (latest, count) or (newest is not None and summary[2] <= newest):
         problems.append("the job summary row disagrees with its versions")
     return problems
 
@@ -773,20 +815,23 @@ def _summary_problems(conn: sqlite3.Connection, name: str) -> list[str]:
 def _rebuild_summary(conn: sqlite3.Connection, name: str) -> None:
     """Drop dangling aliases, keep `latest` on an existing version, recompute the summary row
     (keeping the job's place in the list and never lowering its next version number)."""
-    conn.execute("DELETE FROM aliases WHERE name = ? AND NOT EXISTS (SELECT 1 FROM versions v"
-                 " WHERE v.name = aliases.name AND v.version = aliases.version)", (name,))
-    count, newest = conn.execute("SELECT count(*), max(version) FROM versions WHERE name = ?",
-                                 (name,)).fetchone()
+    conn.execute(
+        "DELETE FROM aliases WHERE name = ? AND NOT EXISTS (SELECT 1 FROM versions v"
+        " WHERE v.name = aliases.name AND v.version = aliases.version)",
+        (name,),
+    )
+    count, newest = conn.execute("SELECT count(*), max(version) FROM versions WHERE name = ?", (name,)).fetchone()
     if newest is not None and _alias_target(conn, name, "latest") is None:
         _point_aliases(conn, name, newest, ["latest"])
     latest = _alias_target(conn, name, "latest")
     created_at, source_type = _version_facts(conn, name, latest) if count else ("", "")
-    previous = conn.execute("SELECT next_version, touched FROM jobs WHERE name = ?",
-                            (name,)).fetchone()
+    previous = conn.execute("SELECT next_version, touched FROM jobs WHERE name = ?", (name,)).fetchone()
     next_version = max(previous[0] if previous else 0, -1 if newest is None else newest + 1)
     touched = previous[1] if previous else _next_touch(conn)
-    conn.execute("INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?)",
-                 (name, latest, count, next_version, source_type, created_at, touched))
+    conn.execute(
+        "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (name, latest, count, next_version, source_type, created_at, touched),
+    )
 
 
 def _version_problem(folder: Path, digest: str) -> str | None:
@@ -800,8 +845,7 @@ def _version_problem(folder: Path, digest: str) -> str | None:
 
 def _folder_digest(folder: Path, skip: str) -> str:
     """The content digest of the files under `folder`, as `content_digest` computes it."""
-    files = {path.relative_to(folder).as_posix(): path.read_bytes()
-             for path in folder.rglob("*") if path.is_file()}
+    files = {path.relative_to(folder).as_posix(): path.read_bytes() for path in folder.rglob("*") if path.is_file()}
     files.pop(skip, None)
     return content_digest(files)
 

@@ -90,11 +90,16 @@ def _widget_children(record: Mapping[str, Any]) -> tuple[widgets.Widget, ...]:
         children=[*(widgets.HTML(_frame(body)) for _, body in collapsible), script_view],
         titles=(*(title for title, _ in collapsible), SCRIPT_TITLE),
     )
-    accordion.observe(lambda change: _fill_script(script_view, record, change["new"] == len(collapsible)),
-                      names="selected_index")
+    accordion.observe(
+        lambda change: _fill_script(script_view, record, change["new"] == len(collapsible)), names="selected_index"
+    )
     commands = [
-        widgets.Text(value=command, description=f"{label}:", layout=widgets.Layout(width="100%"),
-                     style={"description_width": "initial"})
+        widgets.Text(
+            value=command,
+            description=f"{label}:",
+            layout=widgets.Layout(width="100%"),
+            style={"description_width": "initial"},
+        )
         for label, command in _commands(record)
     ]
     return (*sections, accordion, *commands)

@@ -28,7 +28,9 @@ def main() -> int:
     os.environ["WANDB_NOTEBOOK_NAME"] = NOTEBOOK  # nbclient kernels are not told which notebook they run
     notebook = nbformat.read(workdir / NOTEBOOK, as_version=4)
     print(f"Running {NOTEBOOK} in a real kernel (W&B offline) in {workdir} ...", flush=True)
-    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}).execute()
+    NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}
+    ).execute()
     print(_job_text(notebook))
     print(f"\nThe offline run and its artifacts: {workdir / 'wandb'}")
     print("List the job store with: jupyter jobs list")

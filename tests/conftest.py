@@ -48,7 +48,14 @@ def notebook_json(*cells: str, language: str = "python") -> str:
                 "language_info": {"name": language},
             },
             "cells": [
-                {"cell_type": "code", "id": f"c{i}", "metadata": {}, "execution_count": None, "outputs": [], "source": src}
+                {
+                    "cell_type": "code",
+                    "id": f"c{i}",
+                    "metadata": {},
+                    "execution_count": None,
+                    "outputs": [],
+                    "source": src,
+                }
                 for i, src in enumerate(cells)
             ],
         },

@@ -30,7 +30,8 @@ def with_damaged_output() -> str:
     forbids in a string (as a broken editor or a bad merge leaves it)."""
     notebook = json.loads(notebook_json("x = 1"))
     notebook["cells"][0]["outputs"] = [
-        {"output_type": "display_data", "metadata": {}, "data": {"image/png": "iVBORw0KGgo+DAMAGE"}}]
+        {"output_type": "display_data", "metadata": {}, "data": {"image/png": "iVBORw0KGgo+DAMAGE"}}
+    ]
     return json.dumps(notebook, indent=1).replace("+DAMAGE", "\t")
 
 
@@ -52,27 +53,68 @@ CASES = [
     Case("never-saved", None, "nb.ipynb"),
     Case("empty-name", notebook_json("x = 1"), "no usable characters", {"name": "///"}),
     Case("git-without-repo", notebook_json("x = 1"), "Cannot use the git source", {"source": "git"}),
-    Case("malformed-image", notebook_json("x = 1"), "not a valid docker image", {"source": "image", "image": "Bad_Image!!"}),
+    Case(
+        "malformed-image",
+        notebook_json("x = 1"),
+        "not a valid docker image",
+        {"source": "image", "image": "Bad_Image!!"},
+    ),
     Case("secret", notebook_json(f"aws_access_key_id = '{AWS_KEY_ID}'"), "Secrets found: cell 1, line 1"),
     Case("damaged-output", with_damaged_output(), "nb.ipynb is not valid JSON: the outputs of cell 1 are damaged"),
-    Case("damaged-output-stripped", with_damaged_output(), "nb.ipynb is not valid JSON (line 25: Invalid control character",
-         {"strip_outputs": True}),
+    Case(
+        "damaged-output-stripped",
+        with_damaged_output(),
+        "nb.ipynb is not valid JSON (line 25: Invalid control character",
+        {"strip_outputs": True},
+    ),
 ]
 
 
-EXAMPLE_WITH_OUTPUTS = json.dumps({**json.loads(notebook_json("import os\nprint(os.sep)", "x = [1, 2]\nx")), "cells": [
-    {"cell_type": "code", "id": "a", "metadata": {}, "execution_count": 1, "source": "import os\nprint(os.sep)",
-     "outputs": [{"output_type": "stream", "name": "stdout", "text": ["/\n", "a ] [ \"q\" \\\\ line\n"]}]},
-    {"cell_type": "code", "id": "b", "metadata": {}, "execution_count": 2, "source": "x = [1, 2]\nx",
-     "outputs": [{"output_type": "display_data", "metadata": {},
-                  "data": {"image/png": "iVBORw0KGgo=", "text/plain": ["[1, 2]"]}}]},
-]}, indent=1)
+EXAMPLE_WITH_OUTPUTS = json.dumps(
+    {
+        **json.loads(notebook_json("import os\nprint(os.sep)", "x = [1, 2]\nx")),
+        "cells": [
+            {
+                "cell_type": "code",
+                "id": "a",
+                "metadata": {},
+                "execution_count": 1,
+                "source": "import os\nprint(os.sep)",
+                "outputs": [{"output_type": "stream", "name": "stdout", "text": ["/\n", 'a ] [ "q" \\\\ line\n']}],
+            },
+            {
+                "cell_type": "code",
+                "id": "b",
+                "metadata": {},
+                "execution_count": 2,
+                "source": "x = [1, 2]\nx",
+                "outputs": [
+                    {
+                        "output_type": "display_data",
+                        "metadata": {},
+                        "data": {"image/png": "iVBORw0KGgo=", "text/plain": ["[1, 2]"]},
+                    }
+                ],
+            },
+        ],
+    },
+    indent=1,
+)
 MUTATION_CHARS = ['"', "\\", "[", "]", "{", "}", ",", ":", "\t", "\x00", "a", "1", "\n", "é"]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(edits=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.sampled_from(["delete", "insert", "replace"]),
-                                st.sampled_from(MUTATION_CHARS)), min_size=1, max_size=3))
+@given(
+    edits=st.lists(
+        st.tuples(
+            st.floats(0, 1, exclude_max=True),
+            st.sampled_from(["delete", "insert", "replace"]),
+            st.sampled_from(MUTATION_CHARS),
+        ),
+        min_size=1,
+        max_size=3,
+    )
+)
 def test_a_damaged_notebook_is_a_job_error_never_a_traceback(edits: list, tmp_path: Path, store_dir: Path) -> None:
     """Random damage to a notebook with outputs (what a bad merge or a broken editor leaves):
     creating its job, outputs kept or stripped, succeeds or fails with a JobError, nothing else."""
@@ -160,5 +202,3 @@ def test_store_that_cannot_be_written(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("error: The job store at") and "--store" in result.stderr
     assert result.stderr.count("\n") == 1
-
-

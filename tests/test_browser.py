@@ -146,12 +146,22 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     with log.open("wb") as out:
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
-                "--ServerApp.ip=127.0.0.1", "--allow-root", f"--IdentityProvider.token={TOKEN}",
-                f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
+                sys.executable,
+                "-m",
+                "jupyterlab",
+                "--no-browser",
+                f"--port={port}",
+                "--ServerApp.ip=127.0.0.1",
+                "--allow-root",
+                f"--IdentityProvider.token={TOKEN}",
+                f"--ServerApp.root_dir={root}",
+                "--LabApp.expose_app_in_browser=True",
                 "--ServerApp.port_retries=0",
             ],
-            cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
+            cwd=root,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -310,8 +320,17 @@ def test_stored_job_opens_from_the_list(page: Any, lab: Lab) -> None:
 
 def test_local_runs_show_in_the_job_details(page: Any, lab: Lab, tmp_path: Path) -> None:
     create_through_rest(lab, "train.ipynb", "job_example")
-    ran = run_cli("run", TRAIN_JOB, "--config", "learning_rate=0.5", "--store", str(lab.store),
-                  "--workdir", str(tmp_path / "run"), env={"WANDB_DIR": str(tmp_path)})
+    ran = run_cli(
+        "run",
+        TRAIN_JOB,
+        "--config",
+        "learning_rate=0.5",
+        "--store",
+        str(lab.store),
+        "--workdir",
+        str(tmp_path / "run"),
+        env={"WANDB_DIR": str(tmp_path)},
+    )
     assert ran.returncode == 0, ran.stdout + ran.stderr
 
     panel = open_stored_job(page, lab, TRAIN_JOB, "runs")
@@ -337,7 +356,9 @@ def test_run_a_job_from_the_panel(page: Any, lab: Lab) -> None:
     expect(newest).to_contain_text("epochs=2 learning_rate=0.25", timeout=SLOW)  # keys as stored: sorted
     expect(newest).to_contain_text("ok")
     expect(panel.locator(".jp-JobsPanel-error")).to_have_count(0)
-    (run,) = [r for r in JobStore.open(lab.store).runs(TRAIN_JOB) if r["overrides"] == {"learning_rate": 0.25, "epochs": 2}]
+    (run,) = [
+        r for r in JobStore.open(lab.store).runs(TRAIN_JOB) if r["overrides"] == {"learning_rate": 0.25, "epochs": 2}
+    ]
     assert run["exit_code"] == 0 and Path(run["log"]).is_file()
     widen_side_panel(page)
     screenshot(page, "panel-run.png")
@@ -372,7 +393,9 @@ def test_changes_from_the_version_before_show_as_a_diff(page: Any, lab: Lab) -> 
     changes.click()
     inputs = details.locator(".jp-JobsPanel-diff[data-part='inputs']")
     expect(inputs.locator("[data-mark='added']", has_text="learning_rate")).to_have_text("+learning_rate: number = 0.5")
-    expect(inputs.locator("[data-mark='removed']", has_text="learning_rate")).to_have_text("-learning_rate: number = 0.01")
+    expect(inputs.locator("[data-mark='removed']", has_text="learning_rate")).to_have_text(
+        "-learning_rate: number = 0.01"
+    )
     widen_side_panel(page)
     screenshot(page, "panel-compare.png")
 
@@ -484,6 +507,4 @@ def test_notebook_without_a_kernel_offers_the_saved_file(page: Any, lab: Lab) ->
     error = panel.locator(".jp-JobsPanel-error[role='alert']")
     expect(error).to_contain_text("no running kernel")
     error.get_by_role("button", name="Create from saved file (no run)").click()
-    expect(panel.locator(".jp-JobsPanel-jobName")).to_have_text(
-        "job-source-uncategorized-nokernel.ipynb", timeout=SLOW
-    )
+    expect(panel.locator(".jp-JobsPanel-jobName")).to_have_text("job-source-uncategorized-nokernel.ipynb", timeout=SLOW)

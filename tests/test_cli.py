@@ -26,7 +26,8 @@ def test_create_list_show(write_notebook, store_dir: Path) -> None:
     assert "latest" in record["aliases"]
     assert [c["outcome"] for c in record["decision"]] == ["failed", "won", "failed"]
     assert record["spec"]["input_types"]["params"]["type_map"] == {
-        "learning_rate": {"wb_type": "number"}, "epochs": {"wb_type": "number"}
+        "learning_rate": {"wb_type": "number"},
+        "epochs": {"wb_type": "number"},
     }
     assert record["spec"]["source"]["entrypoint"][1] == "canonical_job_example.py"
     assert record["code_artifact"]["name"] == "source-job_example-canonical_job_example.ipynb"
@@ -83,7 +84,10 @@ def test_a_script_becomes_a_job(tmp_path: Path, store_dir: Path) -> None:
     record = json.loads(run_cli("create", str(script), "--store", str(store_dir), "--json").stdout)
     assert record["name"] == "job-source-uncategorized-train.py"
     assert record["code_artifact"]["files"] == ["train.py"]
-    assert record["spec"]["input_types"]["params"]["type_map"] == {"lr": {"wb_type": "number"}, "arch": {"wb_type": "string"}}
+    assert record["spec"]["input_types"]["params"]["type_map"] == {
+        "lr": {"wb_type": "number"},
+        "arch": {"wb_type": "string"},
+    }
 
 
 def test_git_job_from_the_command_line(git_repo, write_notebook, store_dir: Path) -> None:
@@ -97,7 +101,9 @@ def test_git_job_from_the_command_line(git_repo, write_notebook, store_dir: Path
     assert record["name"] == "job-https___oauth2__gitlab.com_acme_ml.git_nb_train.ipynb"
     assert record["spec"]["source"]["notebook"] is True
     assert record["spec"]["source"]["entrypoint"][1] == "nb/train.ipynb"
-    stored_text = "".join(p.read_text(errors="replace") for p in store_dir.rglob("*") if p.is_file() and p.suffix != ".sqlite")
+    stored_text = "".join(
+        p.read_text(errors="replace") for p in store_dir.rglob("*") if p.is_file() and p.suffix != ".sqlite"
+    )
     assert "SeCrEt" not in stored_text + result.stdout + result.stderr
 
 
@@ -125,11 +131,27 @@ def test_converter_hazards_are_warned_about_for_git_jobs_only(git_repo, write_no
         (lambda d: None, ["create", "{d}/missing.ipynb"], "does not exist"),
         (lambda d: (d / "bad.ipynb").write_text("{not json"), ["create", "{d}/bad.ipynb"], "bad.ipynb"),
         (lambda d: (d / "r.ipynb").write_text(notebook_json("x <- 1", language="R")), ["create", "{d}/r.ipynb"], "R"),
-        (lambda d: (d / "s.ipynb").write_text(notebook_json("x = 1", "def f(:\n  pass")), ["create", "{d}/s.ipynb"], "Cell 2"),
+        (
+            lambda d: (d / "s.ipynb").write_text(notebook_json("x = 1", "def f(:\n  pass")),
+            ["create", "{d}/s.ipynb"],
+            "Cell 2",
+        ),
         (lambda d: None, ["show", "no-such-job"], "no-such-job"),
-        (lambda d: (d / "ok.ipynb").write_text(notebook_json("x = 1")), ["create", "{d}/ok.ipynb", "--name", "///"], "no usable"),
-        (lambda d: (d / "ok.ipynb").write_text(notebook_json("x = 1")), ["create", "{d}/ok.ipynb", "--source", "git"], "git source"),
-        (lambda d: (d / "ok.ipynb").write_text(notebook_json("x = 1")), ["create", "{d}/ok.ipynb", "--source", "image"], "image source"),
+        (
+            lambda d: (d / "ok.ipynb").write_text(notebook_json("x = 1")),
+            ["create", "{d}/ok.ipynb", "--name", "///"],
+            "no usable",
+        ),
+        (
+            lambda d: (d / "ok.ipynb").write_text(notebook_json("x = 1")),
+            ["create", "{d}/ok.ipynb", "--source", "git"],
+            "git source",
+        ),
+        (
+            lambda d: (d / "ok.ipynb").write_text(notebook_json("x = 1")),
+            ["create", "{d}/ok.ipynb", "--source", "image"],
+            "image source",
+        ),
     ],
 )
 def test_user_mistakes_get_one_line(tmp_path: Path, store_dir: Path, setup, args: list[str], message: str) -> None:
@@ -144,7 +166,9 @@ def test_run_a_stored_job_with_an_override(write_notebook, store_dir: Path, tmp_
     path = write_notebook("canonical_job_example.ipynb")
     assert create(path, store_dir).returncode == 0
     workdir = tmp_path / "work"
-    ran = run_cli("run", NAME, "--config", "learning_rate=0.1", "--workdir", str(workdir), "--store", str(store_dir), "--json")
+    ran = run_cli(
+        "run", NAME, "--config", "learning_rate=0.1", "--workdir", str(workdir), "--store", str(store_dir), "--json"
+    )
     outcome = json.loads(ran.stdout)
     assert ran.returncode == 0 and outcome["exit_code"] == 0, (workdir / "output.log").read_text()
     run_dir = Path(outcome["run_dir"])
@@ -157,7 +181,9 @@ def test_runs_are_recorded_and_shown_newest_first(write_notebook, store_dir: Pat
     """SPEC: a local run is recorded; `show` lists the job's runs with how each ended."""
     path = write_notebook("canonical_job_example.ipynb", *TRAIN_CELLS)
     assert create(path, store_dir).returncode == 0
-    first = run_cli("run", NAME, "--config", "learning_rate=0.1", "--workdir", str(tmp_path / "a"), "--store", str(store_dir))
+    first = run_cli(
+        "run", NAME, "--config", "learning_rate=0.1", "--workdir", str(tmp_path / "a"), "--store", str(store_dir)
+    )
     assert first.returncode == 0, first.stderr
     assert "finished in" in first.stdout
     write_notebook("canonical_job_example.ipynb", *TRAIN_CELLS, "raise SystemExit(3)")
@@ -168,10 +194,12 @@ def test_runs_are_recorded_and_shown_newest_first(write_notebook, store_dir: Pat
     listed = run_cli("runs", NAME, "--store", str(store_dir), "--json")
     runs = json.loads(listed.stdout)["runs"]
     assert [(run["job"], run["exit_code"], run["overrides"]) for run in runs] == [
-        (f"{NAME}:v1", 3, {}), (f"{NAME}:v0", 0, {"learning_rate": 0.1})]
+        (f"{NAME}:v1", 3, {}),
+        (f"{NAME}:v0", 0, {"learning_rate": 0.1}),
+    ]
     assert runs[1]["log"] == str(tmp_path / "a" / "output.log") and runs[0]["seconds"] > 0
     text = run_cli("show", NAME, "--store", str(store_dir)).stdout.splitlines()
-    listed = text[text.index("Local runs (newest first)") + 1:]
+    listed = text[text.index("Local runs (newest first)") + 1 :]
     assert [line.split()[1:3] for line in listed] == [["v1", "exit"], ["v0", "ok"]]
     assert "learning_rate=0.1" in listed[1] and "(no overrides)" in listed[0]
 
@@ -187,12 +215,18 @@ def test_a_job_never_run_says_how_to_run_it(write_notebook, store_dir: Path) -> 
 
 def test_compare_shows_what_changed_between_versions(write_notebook, store_dir: Path) -> None:
     """SPEC 3: the store lets the command line compare jobs; each changed part is a unified diff."""
-    first = ("import wandb\nrun = wandb.init(project='job_example', config={'learning_rate': 0.01, 'epochs': 10})",
-             "print('training')")
+    first = (
+        "import wandb\nrun = wandb.init(project='job_example', config={'learning_rate': 0.01, 'epochs': 10})",
+        "print('training')",
+    )
     path = write_notebook("canonical_job_example.ipynb", *first)
     assert create(path, store_dir).returncode == 0
-    write_notebook("canonical_job_example.ipynb", "%pip install -q no-such-package-xyz==1.0",
-                   first[0].replace("0.01", "0.1"), "print('training longer')")
+    write_notebook(
+        "canonical_job_example.ipynb",
+        "%pip install -q no-such-package-xyz==1.0",
+        first[0].replace("0.01", "0.1"),
+        "print('training longer')",
+    )
     assert create(path, store_dir).returncode == 0
 
     compared = json.loads(run_cli("compare", NAME, "--store", str(store_dir), "--json").stdout)
@@ -244,7 +278,9 @@ def test_notebook_travels_byte_for_byte_with_crlf_and_without_its_bom(tmp_path: 
         "alice:ghp_T0KENabcdef123456@git.example.com:acme/ml.git",
     ],
 )
-def test_remote_credentials_reach_no_name_spec_output_or_file(git_repo, write_notebook, store_dir: Path, remote: str) -> None:
+def test_remote_credentials_reach_no_name_spec_output_or_file(
+    git_repo, write_notebook, store_dir: Path, remote: str
+) -> None:
     repo = git_repo(remote=remote)
     path = write_notebook("train.ipynb", folder=repo)
     git(repo, "add", ".")

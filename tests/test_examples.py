@@ -20,7 +20,9 @@ NOTEBOOKS = sorted(EXAMPLE_NOTEBOOKS.glob("*.ipynb"))
 
 def test_there_are_three_examples() -> None:
     assert [p.name for p in NOTEBOOKS] == [
-        "canonical_job_example.ipynb", "git_job_example.ipynb", "image_job_example.ipynb"
+        "canonical_job_example.ipynb",
+        "git_job_example.ipynb",
+        "image_job_example.ipynb",
     ]
 
 
@@ -29,7 +31,9 @@ def test_exported_script_runs_under_plain_python(notebook: Path, tmp_path: Path)
     script = tmp_path / f"{notebook.stem}.py"
     script.write_text(export_path(notebook).script)
     env = {**os.environ, "WANDB_MODE": "offline", "WANDB_DIR": str(tmp_path), "PYTHONPATH": ""}
-    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240)
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     run_dir = next((tmp_path / "wandb").glob("offline-run-*"))
     assert wandb_log.config(run_dir)["learning_rate"] == 0.01
@@ -38,7 +42,9 @@ def test_exported_script_runs_under_plain_python(notebook: Path, tmp_path: Path)
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
 def test_command_line_job_from_each_example(notebook: Path, store_dir: Path) -> None:
-    result = run_cli("create", str(notebook), "--project", "job_example", "--no-git", "--store", str(store_dir), "--json")
+    result = run_cli(
+        "create", str(notebook), "--project", "job_example", "--no-git", "--store", str(store_dir), "--json"
+    )
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)
     assert record["name"] == f"job-source-job_example-{notebook.name}"
@@ -55,8 +61,15 @@ def test_round_trip_with_an_override(notebook: Path, store_dir: Path, tmp_path: 
     """Create the job, run it locally with learning_rate=0.1: the new run's config has it."""
     created = json.loads(run_cli("create", str(notebook), "--no-git", "--store", str(store_dir), "--json").stdout)
     ran = run_cli(
-        "run", f"{created['name']}:{created['version']}", "--config", "learning_rate=0.1",
-        "--workdir", str(tmp_path / "work"), "--store", str(store_dir), "--json",
+        "run",
+        f"{created['name']}:{created['version']}",
+        "--config",
+        "learning_rate=0.1",
+        "--workdir",
+        str(tmp_path / "work"),
+        "--store",
+        str(store_dir),
+        "--json",
     )
     outcome = json.loads(ran.stdout)
     assert ran.returncode == 0 and outcome["exit_code"] == 0, Path(outcome["log"]).read_text()[-2000:]

@@ -34,13 +34,23 @@ from jupyter_jobs.export import (
 def notebook_text(*cells: str | tuple[str, str], language: str = "python") -> str:
     """Notebook JSON whose cells are code sources, or (cell_type, source) pairs."""
     typed = [cell if isinstance(cell, tuple) else ("code", cell) for cell in cells]
-    return json.dumps({
-        "nbformat": 4, "nbformat_minor": 5,
-        "metadata": {"kernelspec": {"name": "k", "display_name": "k", "language": language}},
-        "cells": [{"cell_type": kind, "id": f"c{index}", "metadata": {}, "source": source,
-                   **({"outputs": [], "execution_count": None} if kind == "code" else {})}
-                  for index, (kind, source) in enumerate(typed)],
-    })
+    return json.dumps(
+        {
+            "nbformat": 4,
+            "nbformat_minor": 5,
+            "metadata": {"kernelspec": {"name": "k", "display_name": "k", "language": language}},
+            "cells": [
+                {
+                    "cell_type": kind,
+                    "id": f"c{index}",
+                    "metadata": {},
+                    "source": source,
+                    **({"outputs": [], "execution_count": None} if kind == "code" else {}),
+                }
+                for index, (kind, source) in enumerate(typed)
+            ],
+        }
+    )
 
 
 def export(*cells: str | tuple[str, str]) -> ExportResult:
@@ -51,8 +61,14 @@ def run_plain(script: str, folder: Path, env: dict[str, str] | None = None) -> s
     """Run the script with ``python -S`` (no site-packages, so no IPython): its stdout."""
     path = folder / "exported.py"
     path.write_text(script, encoding="utf-8")
-    done = subprocess.run([sys.executable, "-S", str(path)], cwd=folder, capture_output=True, text=True,
-                          timeout=60, env={"PATH": "/usr/bin:/bin", **(env or {})})
+    done = subprocess.run(
+        [sys.executable, "-S", str(path)],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", **(env or {})},
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -79,7 +95,10 @@ def test_shell_line_runs_in_a_subprocess_and_is_reported(tmp_path: Path) -> None
 
 
 def test_indented_shell_lines_inside_blocks_expand_python_names(tmp_path: Path) -> None:
-    result = export("items = ['a', 'b']", "for index, item in enumerate(items):\n    if index >= 0:\n        !echo $index {item.upper()}")
+    result = export(
+        "items = ['a', 'b']",
+        "for index, item in enumerate(items):\n    if index >= 0:\n        !echo $index {item.upper()}",
+    )
     assert_plain(result)
     assert run_plain(result.script, tmp_path) == "0 A\n1 B\n"
     assert [(r.cell, r.line, r.kind) for r in result.rewrites] == [(2, 3, "shell")]
@@ -113,19 +132,25 @@ def test_double_bang_runs_the_command(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- installs
 
 
-@pytest.mark.parametrize(("line", "requirements"), [
-    ("%pip install -q torch>=2.0 'transformers[torch]==4.40' -U", ("torch>=2.0", "transformers[torch]==4.40")),
-    ("!pip install --upgrade --quiet wandb", ("wandb",)),
-    ("!pip3 install -qU datasets evaluate", ("datasets", "evaluate")),
-    ("!python -m pip install numpy==1.26.4", ("numpy==1.26.4",)),
-    ("!{sys.executable} -m pip install \"xgboost>=2.0\"", ("xgboost>=2.0",)),
-    ("%pip install --index-url https://download.pytorch.org/whl/cpu torch", ("torch",)),
-    ("%pip install --extra-index-url=https://pypi.example.com/simple private-pkg", ("private-pkg",)),
-    ("%conda install -y -c conda-forge scikit-learn=1.4 pandas", ("scikit-learn==1.4", "pandas")),
-    ("!uv pip install polars", ("polars",)),
-    ("!pip install wandb > /dev/null 2>&1", ("wandb",)),
-    ("!pip install git+https://github.com/huggingface/transformers", ("git+https://github.com/huggingface/transformers",)),
-])
+@pytest.mark.parametrize(
+    ("line", "requirements"),
+    [
+        ("%pip install -q torch>=2.0 'transformers[torch]==4.40' -U", ("torch>=2.0", "transformers[torch]==4.40")),
+        ("!pip install --upgrade --quiet wandb", ("wandb",)),
+        ("!pip3 install -qU datasets evaluate", ("datasets", "evaluate")),
+        ("!python -m pip install numpy==1.26.4", ("numpy==1.26.4",)),
+        ('!{sys.executable} -m pip install "xgboost>=2.0"', ("xgboost>=2.0",)),
+        ("%pip install --index-url https://download.pytorch.org/whl/cpu torch", ("torch",)),
+        ("%pip install --extra-index-url=https://pypi.example.com/simple private-pkg", ("private-pkg",)),
+        ("%conda install -y -c conda-forge scikit-learn=1.4 pandas", ("scikit-learn==1.4", "pandas")),
+        ("!uv pip install polars", ("polars",)),
+        ("!pip install wandb > /dev/null 2>&1", ("wandb",)),
+        (
+            "!pip install git+https://github.com/huggingface/transformers",
+            ("git+https://github.com/huggingface/transformers",),
+        ),
+    ],
+)
 def test_installs_become_requirements_not_code(line: str, requirements: tuple[str, ...]) -> None:
     result = export(f"import sys\n{line}\nprint('ok')")
     assert_plain(result)
@@ -156,38 +181,59 @@ def test_command_chained_after_an_install_still_runs(tmp_path: Path) -> None:
 
 
 def test_env_magic_sets_variables_in_both_forms(tmp_path: Path) -> None:
-    result = export("name = 'demo'\n%env WANDB_PROJECT=my-project\n%env WANDB_ENTITY team\n%env RUN_NAME=$name\n"
-                    "import os\nprint(os.environ['WANDB_PROJECT'], os.environ['WANDB_ENTITY'], os.environ['RUN_NAME'])")
+    result = export(
+        "name = 'demo'\n%env WANDB_PROJECT=my-project\n%env WANDB_ENTITY team\n%env RUN_NAME=$name\n"
+        "import os\nprint(os.environ['WANDB_PROJECT'], os.environ['WANDB_ENTITY'], os.environ['RUN_NAME'])"
+    )
     assert_plain(result)
     assert run_plain(result.script, tmp_path) == "my-project team demo\n"
     assert kinds(result) == ["env", "env", "env"]
 
 
 def test_cd_magic_changes_the_working_folder(tmp_path: Path) -> None:
-    result = export("import os\nos.makedirs('data/raw', exist_ok=True)\nfolder = 'data'", "%cd {folder}\n%cd raw\nprint(os.getcwd())")
+    result = export(
+        "import os\nos.makedirs('data/raw', exist_ok=True)\nfolder = 'data'",
+        "%cd {folder}\n%cd raw\nprint(os.getcwd())",
+    )
     assert_plain(result)
     assert run_plain(result.script, tmp_path).strip() == str(tmp_path / "data" / "raw")
     assert kinds(result) == ["cd", "cd"]
 
 
 def test_time_and_timeit_keep_the_statement(tmp_path: Path) -> None:
-    result = export("%time total = sum(range(5))\n%timeit -n 10 -r 2 squares = [i * i for i in range(3)]\n"
-                    "late = %time total + 1\nprint(total, late)")
+    result = export(
+        "%time total = sum(range(5))\n%timeit -n 10 -r 2 squares = [i * i for i in range(3)]\n"
+        "late = %time total + 1\nprint(total, late)"
+    )
     assert_plain(result)
     assert run_plain(result.script, tmp_path) == "10 11\n"
     assert kinds(result) == ["time", "time", "time"]
 
 
 def test_run_magic_runs_the_script_with_its_arguments_and_keeps_its_names(tmp_path: Path) -> None:
-    (tmp_path / "prep.py").write_text("import sys\nARGS = sys.argv[1:]\nif __name__ == '__main__':\n    print('main')\n")
+    (tmp_path / "prep.py").write_text(
+        "import sys\nARGS = sys.argv[1:]\nif __name__ == '__main__':\n    print('main')\n"
+    )
     result = export("%run prep.py --size 10\nprint(ARGS)")
     assert_plain(result)
     assert run_plain(result.script, tmp_path) == "main\n['--size', '10']\n"
     assert kinds(result) == ["run"]
 
 
-@pytest.mark.parametrize("line", ["%load_ext autoreload", "%autoreload 2", "%matplotlib inline", "%config InlineBackend.figure_format = 'retina'",
-                                  "%store data", "%who", "%pdb on", "%reload_ext tensorboard", "%xmode Minimal"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "%load_ext autoreload",
+        "%autoreload 2",
+        "%matplotlib inline",
+        "%config InlineBackend.figure_format = 'retina'",
+        "%store data",
+        "%who",
+        "%pdb on",
+        "%reload_ext tensorboard",
+        "%xmode Minimal",
+    ],
+)
 def test_interactive_magics_are_dropped_and_reported(tmp_path: Path, line: str) -> None:
     result = export(f"{line}\nprint('kept')")
     assert_plain(result)
@@ -229,8 +275,11 @@ def test_jupyter_jobs_own_magics_are_dropped_silently_but_reported() -> None:
 
 
 def test_writefile_writes_and_appends_the_body(tmp_path: Path) -> None:
-    result = export("%%writefile train.py\nprint('training')\n", "%%writefile -a train.py\nprint('more')\n",
-                    "import sys\n!{sys.executable} train.py")
+    result = export(
+        "%%writefile train.py\nprint('training')\n",
+        "%%writefile -a train.py\nprint('more')\n",
+        "import sys\n!{sys.executable} train.py",
+    )
     assert_plain(result)
     assert run_plain(result.script, tmp_path) == "training\nmore\n"
     assert (tmp_path / "train.py").read_text() == "print('training')\nprint('more')\n"
@@ -246,8 +295,11 @@ def test_writefile_keeps_backslashes_and_quotes_exactly(tmp_path: Path) -> None:
 
 
 def test_capture_time_and_timeit_cells_keep_their_body(tmp_path: Path) -> None:
-    result = export("%%capture output\n!pip install wandb\nprint('captured body')",
-                    "%%time\nx = 2", "%%timeit -n 1 -r 1 y = 3\nprint(x * y)")
+    result = export(
+        "%%capture output\n!pip install wandb\nprint('captured body')",
+        "%%time\nx = 2",
+        "%%timeit -n 1 -r 1 y = 3\nprint(x * y)",
+    )
     assert_plain(result)
     assert run_plain(result.script, tmp_path) == "captured body\n6\n"
     assert result.requirements == ("wandb",)
@@ -285,16 +337,21 @@ def test_display_gets_a_fallback_only_when_not_imported(tmp_path: Path) -> None:
 
 
 def test_top_level_await_runs_with_asyncio_and_keeps_names_global(tmp_path: Path) -> None:
-    result = export("import asyncio\nasync def double(n):\n    await asyncio.sleep(0)\n    return 2 * n",
-                    "value = await double(21)\ntext = '''multi\nline'''", "print(value, repr(text))")
+    result = export(
+        "import asyncio\nasync def double(n):\n    await asyncio.sleep(0)\n    return 2 * n",
+        "value = await double(21)\ntext = '''multi\nline'''",
+        "print(value, repr(text))",
+    )
     assert_plain(result)
     assert run_plain(result.script, tmp_path) == "42 'multi\\nline'\n"
     assert [(r.cell, r.kind) for r in result.rewrites] == [(2, "await")]
 
 
 def test_interactive_logins_are_dropped_with_a_warning() -> None:
-    result = export("import wandb\nwandb.login()\nwandb.login(key=API_KEY)",
-                    "from huggingface_hub import notebook_login\nnotebook_login()")
+    result = export(
+        "import wandb\nwandb.login()\nwandb.login(key=API_KEY)",
+        "from huggingface_hub import notebook_login\nnotebook_login()",
+    )
     assert_plain(result)
     assert "wandb.login(key=API_KEY)" in result.script
     assert "wandb.login()" not in result.script and "notebook_login()" not in result.script
@@ -303,7 +360,9 @@ def test_interactive_logins_are_dropped_with_a_warning() -> None:
 
 
 def test_future_imports_move_to_the_top(tmp_path: Path) -> None:
-    result = export("!echo first", "from __future__ import annotations\ndef f(x: Undefined) -> None:\n    print('ok')\nf(1)")
+    result = export(
+        "!echo first", "from __future__ import annotations\ndef f(x: Undefined) -> None:\n    print('ok')\nf(1)"
+    )
     assert_plain(result)
     assert run_plain(result.script, tmp_path) == "first\nok\n"
     assert result.script.splitlines()[1] == "from __future__ import annotations"
@@ -343,7 +402,7 @@ def test_line_origins_map_script_lines_back_to_cells() -> None:
     origin_of = {line.strip(): origin for line, origin in zip(lines, result.line_origins)}
     assert origin_of["a = 1"] == (1, 1)
     assert origin_of["for i in range(2):"] == (2, 3)
-    (shell_origin,) = [origin for line, origin in origin_of.items() if line.startswith("subprocess.run(f\"echo")]
+    (shell_origin,) = [origin for line, origin in origin_of.items() if line.startswith('subprocess.run(f"echo')]
     assert shell_origin == (2, 4)
     assert origin_of["b = 2"] == (2, 6)
     assert result.line_origins[0] is None
@@ -360,8 +419,10 @@ def test_annotated_script_marks_each_rewrite_and_still_compiles() -> None:
 
 def test_annotated_script_notes_a_cell_that_was_dropped_whole_under_its_marker() -> None:
     annotated = annotated_script(export("%load_ext autoreload\n%autoreload 2", "x = 1"))
-    assert ("# %% cell 1\n# jupyter-jobs: dropped (cell 1, line 1), dropped: %load_ext autoreload\n"
-            "# jupyter-jobs: dropped (cell 1, line 2), dropped: %autoreload 2\n\n# %% cell 2\nx = 1") in annotated
+    assert (
+        "# %% cell 1\n# jupyter-jobs: dropped (cell 1, line 1), dropped: %load_ext autoreload\n"
+        "# jupyter-jobs: dropped (cell 1, line 2), dropped: %autoreload 2\n\n# %% cell 2\nx = 1"
+    ) in annotated
 
 
 # --------------------------------------------------------------------------- bad input
@@ -379,15 +440,24 @@ def test_statement_errors_found_by_compiling_name_the_cell() -> None:
         export("x = 1\nreturn x")
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ('{"cells": [', r"^broken.ipynb is not valid JSON \(line 1: "),
-    ('["a list"]', r"^broken.ipynb is not a Jupyter notebook"),
-    ('{"cells": []}', r"^broken.ipynb is not a Jupyter notebook"),
-    ('{"nbformat": 5, "cells": []}', r"^broken.ipynb has nbformat version 5"),
-    ('{"nbformat": 3, "worksheets": "nonsense"}', r"^broken.ipynb is an nbformat 3 notebook that cannot be upgraded"),
-    ('{"nbformat": 4, "cells": {"a": 1}}', r"^broken.ipynb is not a valid notebook"),
-    ('{"nbformat": 4, "cells": [{"cell_type": "code", "source": 3}]}', r"^broken.ipynb is not a valid notebook \(cell 1"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"cells": [', r"^broken.ipynb is not valid JSON \(line 1: "),
+        ('["a list"]', r"^broken.ipynb is not a Jupyter notebook"),
+        ('{"cells": []}', r"^broken.ipynb is not a Jupyter notebook"),
+        ('{"nbformat": 5, "cells": []}', r"^broken.ipynb has nbformat version 5"),
+        (
+            '{"nbformat": 3, "worksheets": "nonsense"}',
+            r"^broken.ipynb is an nbformat 3 notebook that cannot be upgraded",
+        ),
+        ('{"nbformat": 4, "cells": {"a": 1}}', r"^broken.ipynb is not a valid notebook"),
+        (
+            '{"nbformat": 4, "cells": [{"cell_type": "code", "source": 3}]}',
+            r"^broken.ipynb is not a valid notebook \(cell 1",
+        ),
+    ],
+)
 def test_damaged_notebooks_are_refused_in_one_line(text: str, message: str) -> None:
     with pytest.raises(JobError, match=message) as caught:
         export_notebook_text(text, "broken.ipynb")
@@ -406,8 +476,27 @@ def test_notebook_without_code_is_an_error(cells: tuple) -> None:
 
 
 def test_v3_notebook_is_upgraded() -> None:
-    text = json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {"name": ""}, "worksheets": [{"metadata": {}, "cells": [
-        {"cell_type": "code", "input": "!pip install wandb\nx = 1", "language": "python", "outputs": [], "metadata": {}}]}]})
+    text = json.dumps(
+        {
+            "nbformat": 3,
+            "nbformat_minor": 0,
+            "metadata": {"name": ""},
+            "worksheets": [
+                {
+                    "metadata": {},
+                    "cells": [
+                        {
+                            "cell_type": "code",
+                            "input": "!pip install wandb\nx = 1",
+                            "language": "python",
+                            "outputs": [],
+                            "metadata": {},
+                        }
+                    ],
+                }
+            ],
+        }
+    )
     result = export_notebook_text(text, "old.ipynb")
     assert result.requirements == ("wandb",)
     assert "x = 1" in result.script
@@ -420,14 +509,22 @@ def test_export_path_reads_notebooks_and_takes_scripts_as_they_are(tmp_path: Pat
     script = tmp_path / "train.py"
     script.write_text("print('hello')\n")
     result = export_path(script)
-    assert (result.script, result.is_notebook, result.rewrites, result.source_name) == ("print('hello')\n", False, (), "train.py")
+    assert (result.script, result.is_notebook, result.rewrites, result.source_name) == (
+        "print('hello')\n",
+        False,
+        (),
+        "train.py",
+    )
 
 
-@pytest.mark.parametrize(("name", "content", "message"), [
-    ("bad.py", "x = (\n", r"^bad.py is not valid Python \(line 1: "),
-    ("notes.txt", "x", r"^notes.txt is neither a notebook"),
-    ("missing.ipynb", None, r"missing.ipynb does not exist"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("bad.py", "x = (\n", r"^bad.py is not valid Python \(line 1: "),
+        ("notes.txt", "x", r"^notes.txt is neither a notebook"),
+        ("missing.ipynb", None, r"missing.ipynb does not exist"),
+    ],
+)
 def test_export_path_refuses_bad_files(tmp_path: Path, name: str, content: str | None, message: str) -> None:
     path = tmp_path / name
     if content is not None:
@@ -440,9 +537,15 @@ def test_export_path_refuses_bad_files(tmp_path: Path, name: str, content: str |
 
 
 def test_launch_converter_hazards_name_each_construct_and_cell() -> None:
-    text = notebook_text("!pip install wandb\nimport wandb", "for i in range(2):\n    !echo $i",
-                         "%pip install torch", "%%capture\n!pip install x", "files = !ls", "value = await f()",
-                         "!wget https://example.com/data.zip")
+    text = notebook_text(
+        "!pip install wandb\nimport wandb",
+        "for i in range(2):\n    !echo $i",
+        "%pip install torch",
+        "%%capture\n!pip install x",
+        "files = !ls",
+        "value = await f()",
+        "!wget https://example.com/data.zip",
+    )
     hazards = launch_converter_hazards(export_notebook_text(text, "train.ipynb"))
     assert hazards == [
         "cell 2, line 2: indented shell line `!echo $i` becomes a get_ipython() call, which fails under plain python",
@@ -455,14 +558,21 @@ def test_launch_converter_hazards_name_each_construct_and_cell() -> None:
 
 
 def test_plain_notebook_has_no_launch_converter_hazards() -> None:
-    assert launch_converter_hazards(export_notebook_text(notebook_text("import wandb\nx = 1", "print(x)"), "train.ipynb")) == []
+    assert (
+        launch_converter_hazards(export_notebook_text(notebook_text("import wandb\nx = 1", "print(x)"), "train.ipynb"))
+        == []
+    )
 
 
 def test_hazards_come_in_line_order_and_include_raw_cells() -> None:
     text = notebook_text("%cd data\n!wget https://example.com/x.zip\n%matplotlib inline", ("raw", "%%html\n<b>x</b>"))
     hazards = launch_converter_hazards(export_notebook_text(text, "train.ipynb"))
     assert [hazard.split(":")[0] for hazard in hazards] == [
-        "cell 1, line 1", "cell 1, line 2", "cell 1, line 3", "cell 2"]
+        "cell 1, line 1",
+        "cell 1, line 2",
+        "cell 1, line 3",
+        "cell 2",
+    ]
     assert hazards[-1] == "cell 2: raw cell is copied into the script as it is, and it is not Python"
 
 
@@ -475,15 +585,32 @@ def without_spans(result: ExportResult) -> ExportResult:
 
 
 def with_outputs(source: str, outputs: list) -> str:
-    return json.dumps({"nbformat": 4, "nbformat_minor": 4, "metadata": {"widgets": {"state": {"a": [[{"b": "}"}]]}}},
-                       "cells": [{"cell_type": "code", "metadata": {"tags": ["x"]}, "execution_count": 1,
-                                  "source": source, "outputs": outputs, "attachments": {}}]}, indent=1)
+    return json.dumps(
+        {
+            "nbformat": 4,
+            "nbformat_minor": 4,
+            "metadata": {"widgets": {"state": {"a": [[{"b": "}"}]]}}},
+            "cells": [
+                {
+                    "cell_type": "code",
+                    "metadata": {"tags": ["x"]},
+                    "execution_count": 1,
+                    "source": source,
+                    "outputs": outputs,
+                    "attachments": {},
+                }
+            ],
+        },
+        indent=1,
+    )
 
 
 json_text = st.text(alphabet=st.sampled_from('"\\{}[]:, a\u00e9\n'), max_size=12)  # what could confuse a skipper
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | json_text,
-                           lambda children: st.lists(children, max_size=4) | st.dictionaries(json_text, children, max_size=4),
-                           max_leaves=20)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | json_text,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(json_text, children, max_size=4),
+    max_leaves=20,
+)
 
 
 @settings(max_examples=150, deadline=None)
@@ -499,7 +626,9 @@ def test_outputs_of_any_shape_are_skipped_exactly(outputs: list) -> None:
     assert json.loads(text[start:end]) == outputs
     assert read == {"nbformat": 4, "metadata": {}, "cells": [{"cell_type": "code", "metadata": {}, "source": source}]}
     assert _light_json(text.encode()) == _light_json(text)
-    assert without_spans(export_notebook_text(text, "nb.ipynb")) == without_spans(export_notebook_text(with_outputs(source, []), "nb.ipynb"))
+    assert without_spans(export_notebook_text(text, "nb.ipynb")) == without_spans(
+        export_notebook_text(with_outputs(source, []), "nb.ipynb")
+    )
 
 
 def test_memory_does_not_grow_with_output_size() -> None:
@@ -549,7 +678,9 @@ def test_file_and_text_exports_read_the_same_outputs(tmp_path: Path, text: list)
     path = tmp_path / "nb.ipynb"
     path.write_bytes(b"\xef\xbb\xbf" + notebook.encode() + b" " * 1_100_000)
     assert export_path(path) == without_spans(export_notebook_text(notebook, "nb.ipynb"))
-    assert without_spans(export_text(notebook.encode(), "nb.ipynb")) == without_spans(export_notebook_text(notebook, "nb.ipynb"))
+    assert without_spans(export_text(notebook.encode(), "nb.ipynb")) == without_spans(
+        export_notebook_text(notebook, "nb.ipynb")
+    )
     assert _light_json(notebook.encode()) == _light_json(notebook)
     blocks = list(code_cell_outputs(notebook))
     assert list(code_cell_outputs(notebook.encode())) == blocks
@@ -592,11 +723,37 @@ def test_truncated_notebook_with_outputs_is_reported_as_damaged() -> None:
 
 
 LINE_POOL = [
-    "x = 1", "!echo hi", "    !echo indented", "files = !ls", "%time y = 2", "len?", "%matplotlib inline",
-    "for i in range(2):", "    print(i)", 's = """', "!not a command inside a string", '"""', "t = (1,", "     2)",
-    "# a comment?", "d = {'a': 1}", "%env A=1", "z = %time 3", "print('!bang', 'q?')", "if x:", "    %cd /tmp",
-    "    pass", "%%bash", "%%capture", "!wget url \\", "   -O out", "value = 5 % 3", "print(x)?", "def f():",
-    "    !echo in function", "    return 1",
+    "x = 1",
+    "!echo hi",
+    "    !echo indented",
+    "files = !ls",
+    "%time y = 2",
+    "len?",
+    "%matplotlib inline",
+    "for i in range(2):",
+    "    print(i)",
+    's = """',
+    "!not a command inside a string",
+    '"""',
+    "t = (1,",
+    "     2)",
+    "# a comment?",
+    "d = {'a': 1}",
+    "%env A=1",
+    "z = %time 3",
+    "print('!bang', 'q?')",
+    "if x:",
+    "    %cd /tmp",
+    "    pass",
+    "%%bash",
+    "%%capture",
+    "!wget url \\",
+    "   -O out",
+    "value = 5 % 3",
+    "print(x)?",
+    "def f():",
+    "    !echo in function",
+    "    return 1",
 ]
 
 
@@ -627,8 +784,13 @@ def test_export_lists_every_cell_with_its_type_and_source() -> None:
     text = notebook_text(("markdown", "# Title"), "x = 1", ("raw", "plain raw"), ("code", ""), "%time y = 2")
     text = text.replace('"source": "plain raw"', '"source": ["plain ", "raw"]')
     result = export_notebook_text(text, "train.ipynb")
-    assert result.cells == ((1, "markdown", "# Title"), (2, "code", "x = 1"), (3, "raw", "plain raw"),
-                            (4, "code", ""), (5, "code", "%time y = 2"))
+    assert result.cells == (
+        (1, "markdown", "# Title"),
+        (2, "code", "x = 1"),
+        (3, "raw", "plain raw"),
+        (4, "code", ""),
+        (5, "code", "%time y = 2"),
+    )
     assert result.script_raw_cells == frozenset({3})
 
 
@@ -639,7 +801,8 @@ def test_only_unformatted_or_python_raw_cells_go_into_a_script() -> None:
     result = export_notebook_text(json.dumps(notebook), "train.ipynb")
     assert result.script_raw_cells == frozenset({3, 4})
     assert launch_converter_hazards(result) == [
-        "cell 4: raw cell is copied into the script as it is, and it is not Python"]
+        "cell 4: raw cell is copied into the script as it is, and it is not Python"
+    ]
 
 
 def test_markdown_that_looks_like_ipython_is_no_converter_hazard() -> None:
@@ -678,10 +841,13 @@ def test_file_is_read_without_its_byte_order_mark(tmp_path: Path) -> None:
     assert "print('é')" in export_path(path).script
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"", r"^empty.ipynb is not valid JSON"),
-    (b'{"nbformat": 4, "cells": ["\xff"]}', r"^empty.ipynb is not UTF-8 text"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", r"^empty.ipynb is not valid JSON"),
+        (b'{"nbformat": 4, "cells": ["\xff"]}', r"^empty.ipynb is not UTF-8 text"),
+    ],
+)
 def test_empty_or_undecodable_files_are_refused(tmp_path: Path, content: bytes, message: str) -> None:
     path = tmp_path / "empty.ipynb"
     path.write_bytes(content)
@@ -690,11 +856,20 @@ def test_empty_or_undecodable_files_are_refused(tmp_path: Path, content: bytes, 
 
 
 def test_code_cell_outputs_are_located_not_decoded() -> None:
-    outputs = [{"output_type": "stream", "name": "stdout", "text": ["a ] \" [ {\n", "b\n"]}]
-    text = json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
-        {"cell_type": "markdown", "metadata": {}, "source": "x", "outputs": outputs},
-        {"cell_type": "code", "metadata": {}, "source": "x", "outputs": outputs, "execution_count": 1},
-        {"cell_type": "code", "metadata": {}, "source": "y", "outputs": [], "execution_count": 2}]}, indent=1)
+    outputs = [{"output_type": "stream", "name": "stdout", "text": ['a ] " [ {\n', "b\n"]}]
+    text = json.dumps(
+        {
+            "nbformat": 4,
+            "nbformat_minor": 5,
+            "metadata": {},
+            "cells": [
+                {"cell_type": "markdown", "metadata": {}, "source": "x", "outputs": outputs},
+                {"cell_type": "code", "metadata": {}, "source": "x", "outputs": outputs, "execution_count": 1},
+                {"cell_type": "code", "metadata": {}, "source": "y", "outputs": [], "execution_count": 2},
+            ],
+        },
+        indent=1,
+    )
     blocks = list(code_cell_outputs(text))
     assert [(number, json.loads(block)) for number, block in blocks] == [(2, outputs)]
     assert list(code_cell_outputs("not json")) == []
@@ -705,8 +880,14 @@ def test_code_cell_outputs_fall_back_to_json_loads(monkeypatch: pytest.MonkeyPat
     import jupyter_jobs.export as export_module
 
     outputs = [{"output_type": "stream", "name": "stdout", "text": "hi\n"}]
-    text = json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
-        {"cell_type": "code", "metadata": {}, "source": "x", "outputs": outputs, "execution_count": 1}]})
+    text = json.dumps(
+        {
+            "nbformat": 4,
+            "nbformat_minor": 5,
+            "metadata": {},
+            "cells": [{"cell_type": "code", "metadata": {}, "source": "x", "outputs": outputs, "execution_count": 1}],
+        }
+    )
 
     def refuse(_text: str, _members: dict) -> dict:
         raise ValueError("unusual")

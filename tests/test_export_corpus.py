@@ -99,8 +99,14 @@ def test_offline_corpus_notebooks_run_under_plain_python(name: str, tmp_path: Pa
     result: ExportResult = export_path(CORPUS / f"{name}.ipynb")
     script = tmp_path / "exported.py"
     script.write_text(result.script, encoding="utf-8")
-    done = subprocess.run([sys.executable, "-S", str(script)], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=120, env={"PATH": "/usr/bin:/bin"})
+    done = subprocess.run(
+        [sys.executable, "-S", str(script)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     assert done.returncode == 0, done.stderr
     if RUNNABLE[name] is not None:
         assert done.stdout == RUNNABLE[name]
@@ -111,8 +117,9 @@ def test_nbconvert_fails_where_jupyter_jobs_succeeds() -> None:
     from nbconvert import PythonExporter
 
     exporter = PythonExporter()
-    broken_by_nbconvert = {path.stem for path in corpus_paths()
-                           if not is_plain_python(exporter.from_filename(str(path))[0])}
+    broken_by_nbconvert = {
+        path.stem for path in corpus_paths() if not is_plain_python(exporter.from_filename(str(path))[0])
+    }
     ours_plain = {path.stem for path in corpus_paths() if is_plain_python(export_path(path).script)}
     assert ours_plain == set(EXPECTED)
     assert len(broken_by_nbconvert) >= 20

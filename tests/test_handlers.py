@@ -177,9 +177,7 @@ async def test_symlink_that_stays_inside_the_root_is_served(api: Any, train_note
     assert status == 201, record
 
 
-async def test_secret_in_an_output_blocks_until_outputs_are_stripped(
-    api: Any, jp_root_dir: Path, store: Path
-) -> None:
+async def test_secret_in_an_output_blocks_until_outputs_are_stripped(api: Any, jp_root_dir: Path, store: Path) -> None:
     key = "0123456789abcdef" * 2 + "01234567"  # a W&B API key's shape: 40 hex digits
     notebook = json.loads(notebook_json(*TRAIN_CELLS))
     notebook["cells"][0]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": [f"WANDB_API_KEY={key}\n"]}]
@@ -192,8 +190,9 @@ async def test_secret_in_an_output_blocks_until_outputs_are_stripped(
     assert "--strip-outputs" in reply["message"] and key not in reply["message"]
     assert stored_names(store) == []
 
-    status, record = await api("jobs", method="POST",
-                               body={"path": "train.ipynb", "project": "job_example", "strip_outputs": True})
+    status, record = await api(
+        "jobs", method="POST", body={"path": "train.ipynb", "project": "job_example", "strip_outputs": True}
+    )
 
     assert status == 201, record
     copy = json.loads((Path(record["code_artifact"]["path"]) / "train.ipynb").read_text())
@@ -234,9 +233,7 @@ async def test_missing_notebook_is_a_404(api: Any, store: Path) -> None:
     assert "nowhere.ipynb" in reply["message"]
 
 
-async def test_a_notebook_that_is_not_python_gets_its_one_line_reason(
-    api: Any, jp_root_dir: Path, store: Path
-) -> None:
+async def test_a_notebook_that_is_not_python_gets_its_one_line_reason(api: Any, jp_root_dir: Path, store: Path) -> None:
     (jp_root_dir / "broken.ipynb").write_text(notebook_json("x = 1", "def broken(:\n    pass"))
 
     status, reply = await api("jobs", method="POST", body={"path": "broken.ipynb"})
@@ -260,8 +257,9 @@ async def test_run_a_job_on_the_server(api: Any, train_notebook: Path, store: Pa
     """The panel's Run: the job's exported script runs as `jupyter jobs run` runs it, and stays on record."""
     await api("jobs", method="POST", body={"path": "train.ipynb", "project": "job_example"})
 
-    status, outcome = await api("jobs", JOB_NAME, "runs", method="POST", body={"config": ["learning_rate=0.5"]},
-                                request_timeout=240)
+    status, outcome = await api(
+        "jobs", JOB_NAME, "runs", method="POST", body={"config": ["learning_rate=0.5"]}, request_timeout=240
+    )
 
     assert status == 201, outcome
     assert outcome["exit_code"] == 0, Path(outcome["log"]).read_text()
@@ -270,7 +268,8 @@ async def test_run_a_job_on_the_server(api: Any, train_notebook: Path, store: Pa
     refused = await api("jobs", JOB_NAME, "runs", method="POST", body={"config": ["lr=1"]})
     assert refused[0] == 400 and "no config key lr" in refused[1]["message"]
     assert (await api("jobs", JOB_NAME, "runs", method="POST", body={"config": "lr=1"}))[1]["message"] == (
-        "'config' must be a list of strings.")
+        "'config' must be a list of strings."
+    )
 
 
 async def test_compare_two_versions(api: Any, train_notebook: Path, store: Path) -> None:

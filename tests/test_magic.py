@@ -39,8 +39,7 @@ SETUP = "%load_ext jupyter_jobs\nimport wandb"
 INIT = "run = wandb.init(project='job_example', config={'learning_rate': 0.01, 'epochs': 2})"
 TRAIN = "for epoch in range(run.config['epochs']):\n    run.log({'loss': 1.0 / (epoch + 1)})"
 NO_RUN = (
-    "No active W&B run (start one in this notebook with run = wandb.init(project=...), "
-    "or use %wandb_job --offline-run)"
+    "No active W&B run (start one in this notebook with run = wandb.init(project=...), or use %wandb_job --offline-run)"
 )
 
 
@@ -54,10 +53,14 @@ def write(path: Path, *cells: str) -> Path:
 
 def execute(path: Path, *cells: str) -> list[list[dict[str, Any]]]:
     """Run `cells` (default: the notebook's own) in a real kernel started in the notebook's folder."""
-    notebook = nbformat.read(path, as_version=4) if not cells else nbformat.v4.new_notebook(
-        cells=[nbformat.v4.new_code_cell(cell) for cell in cells])
-    client = NotebookClient(notebook, kernel_name="python3", timeout=240,
-                            resources={"metadata": {"path": str(path.parent)}})
+    notebook = (
+        nbformat.read(path, as_version=4)
+        if not cells
+        else nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell) for cell in cells])
+    )
+    client = NotebookClient(
+        notebook, kernel_name="python3", timeout=240, resources={"metadata": {"path": str(path.parent)}}
+    )
     client.execute()
     return [cell.outputs for cell in notebook.cells if cell.cell_type == "code"]
 
@@ -138,8 +141,9 @@ def test_same_notebook_twice_is_the_same_version_and_a_saved_change_is_the_next(
         "nb.cells.insert(2, nbformat.v4.new_code_cell('print(\"a new cell\")'))\n"
         "nbformat.write(nb, 'train.ipynb')"
     )
-    notebook = write(tmp_path / "train.ipynb", SETUP, INIT, TRAIN, "%wandb_job", "%wandb_job", edit_and_save,
-                     "%wandb_job")
+    notebook = write(
+        tmp_path / "train.ipynb", SETUP, INIT, TRAIN, "%wandb_job", "%wandb_job", edit_and_save, "%wandb_job"
+    )
 
     outputs = execute(notebook)
 
@@ -195,8 +199,12 @@ def test_offline_run_option_starts_a_run_for_the_job(
     tmp_path: Path, kernel_env: Callable[[str], None], store_dir: Path
 ) -> None:
     kernel_env("train.ipynb")
-    notebook = write(tmp_path / "train.ipynb", SETUP, "%wandb_job --offline-run --project job_example",
-                     "print('active run:', wandb.run)")
+    notebook = write(
+        tmp_path / "train.ipynb",
+        SETUP,
+        "%wandb_job --offline-run --project job_example",
+        "print('active run:', wandb.run)",
+    )
 
     outputs = execute(notebook)
 
@@ -214,8 +222,10 @@ def test_run_settings_are_honoured_as_wandb_would(
 ) -> None:
     root = git_repo()
     kernel_env("train.ipynb")
-    init = ("run = wandb.init(project='job_example', config={'epochs': 2},"
-            " settings=wandb.Settings(disable_git=True, job_name='my-notebook-job'))")
+    init = (
+        "run = wandb.init(project='job_example', config={'epochs': 2},"
+        " settings=wandb.Settings(disable_git=True, job_name='my-notebook-job'))"
+    )
     notebook = write(root / "train.ipynb", SETUP, init, "%wandb_job")
     git(root, "add", "train.ipynb")
     git(root, "commit", "-q", "-m", "notebook")
@@ -243,8 +253,15 @@ def test_another_project_than_the_runs_is_refused(tmp_path: Path, kernel_env: Ca
 @pytest.mark.kernel
 def test_list_and_show_read_the_store(tmp_path: Path, kernel_env: Callable[[str], None]) -> None:
     kernel_env("train.ipynb")
-    notebook = write(tmp_path / "train.ipynb", SETUP, INIT, "%wandb_job", "%wandb_job --list",
-                     "%wandb_job --show job-source-job_example-train.ipynb:v0", "%wandb_job --show nope")
+    notebook = write(
+        tmp_path / "train.ipynb",
+        SETUP,
+        INIT,
+        "%wandb_job",
+        "%wandb_job --list",
+        "%wandb_job --show job-source-job_example-train.ipynb:v0",
+        "%wandb_job --show nope",
+    )
 
     outputs = execute(notebook)
 
@@ -265,8 +282,14 @@ def test_compare_and_run_stored_jobs(tmp_path: Path, kernel_env: Callable[[str],
     assert run_cli("create", str(path), "--store", str(store_dir)).returncode == 0
     name = "job-source-uncategorized-train.ipynb"
 
-    outputs = execute(path, "%load_ext jupyter_jobs", f"%wandb_job --compare {name}", f"%wandb_job --compare {name}:v0",
-                      f"%wandb_job --run {name}:v0", f"%wandb_job --run {name} --config x=3")
+    outputs = execute(
+        path,
+        "%load_ext jupyter_jobs",
+        f"%wandb_job --compare {name}",
+        f"%wandb_job --compare {name}:v0",
+        f"%wandb_job --run {name}:v0",
+        f"%wandb_job --run {name} --config x=3",
+    )
 
     lines = text(outputs[1]).splitlines()
     assert lines[0] == f"Changes from {name}:v0 to {name}:v1: source, script"
@@ -290,9 +313,25 @@ def test_help_documents_the_options(kernel_env: Callable[[str], None]) -> None:
     (page,) = reply["content"]["payload"]
     help_text = page["data"]["text/plain"]
     assert "Turn this notebook into a W&B Launch job" in help_text
-    for option in ("--source {auto,git,artifact,image}", "--name", "--no-git", "--image", "--project", "--entity",
-                   "--dry-run", "--allow-secrets", "--strip-outputs", "--notebook PATH", "--offline-run", "--list",
-                   "--show REF", "--compare REF", "--run REF", "--config KEY=VALUE", "--store PATH"):
+    for option in (
+        "--source {auto,git,artifact,image}",
+        "--name",
+        "--no-git",
+        "--image",
+        "--project",
+        "--entity",
+        "--dry-run",
+        "--allow-secrets",
+        "--strip-outputs",
+        "--notebook PATH",
+        "--offline-run",
+        "--list",
+        "--show REF",
+        "--compare REF",
+        "--run REF",
+        "--config KEY=VALUE",
+        "--store PATH",
+    ):
         assert option in help_text
 
 
@@ -311,7 +350,10 @@ def test_panel_gets_the_record_as_structured_output(tmp_path: Path, kernel_env: 
     assert output["output_type"] == "display_data" and list(output["data"]) == [RESULT_MIME]
     record = output["data"][RESULT_MIME]
     assert (record["name"], record["version"], record["source_type"]) == (
-        "job-source-job_example-train.ipynb", "v0", "artifact")
+        "job-source-job_example-train.ipynb",
+        "v0",
+        "artifact",
+    )
     assert set(record["input_types"]["params"]["type_map"]) == {"learning_rate", "epochs"}
 
 
@@ -322,12 +364,17 @@ def test_panel_gets_errors_as_structured_output(tmp_path: Path, kernel_env: Call
 
     outputs = execute(notebook, f"import jupyter_jobs.magic as _jj; _jj.panel_create({request!r})")
 
-    assert outputs[0] == [{
-        "output_type": "display_data",
-        "metadata": {},
-        "data": {ERROR_MIME: {
-            "message": "No active W&B run (start one in this notebook with run = wandb.init(project=...))"}},
-    }]
+    assert outputs[0] == [
+        {
+            "output_type": "display_data",
+            "metadata": {},
+            "data": {
+                ERROR_MIME: {
+                    "message": "No active W&B run (start one in this notebook with run = wandb.init(project=...))"
+                }
+            },
+        }
+    ]
 
 
 # ------------------------------------------------------------------ finding the notebook
@@ -342,16 +389,28 @@ def jupyter_server(root: Path) -> Iterator[Callable[..., Any]]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "jupyter_server", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
-         "--allow-root", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}",
-         "--ServerApp.port_retries=0"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "jupyter_server",
+            "--no-browser",
+            f"--port={port}",
+            "--ServerApp.ip=127.0.0.1",
+            "--allow-root",
+            f"--IdentityProvider.token={TOKEN}",
+            f"--ServerApp.root_dir={root}",
+            "--ServerApp.port_retries=0",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
     def api(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/{path}?token={TOKEN}", method=method,
-            data=json.dumps(body).encode() if body is not None else None)
+            f"http://127.0.0.1:{port}/{path}?token={TOKEN}",
+            method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+        )
         with urllib.request.urlopen(request, timeout=60) as reply:
             return json.load(reply)
 
@@ -377,8 +436,13 @@ def run_in_kernel(connection_file: Path, code: str) -> str:
     printed: list[str] = []
     try:
         client.wait_for_ready(timeout=120)
-        client.execute_interactive(code, timeout=120, output_hook=lambda msg: printed.append(
-            msg["content"].get("text", "") if msg["msg_type"] == "stream" else ""))
+        client.execute_interactive(
+            code,
+            timeout=120,
+            output_hook=lambda msg: printed.append(
+                msg["content"].get("text", "") if msg["msg_type"] == "stream" else ""
+            ),
+        )
     finally:
         client.stop_channels()
     return "".join(printed)
@@ -397,8 +461,11 @@ def test_a_notebook_renamed_in_jupyter_is_followed(tmp_path: Path, monkeypatch: 
     )
 
     with jupyter_server(root) as api:
-        session = api("POST", "api/sessions", {"path": "sub/train.ipynb", "name": "train.ipynb", "type": "notebook",
-                                               "kernel": {"name": "python3"}})
+        session = api(
+            "POST",
+            "api/sessions",
+            {"path": "sub/train.ipynb", "name": "train.ipynb", "type": "notebook", "kernel": {"name": "python3"}},
+        )
         connection_file = runtime / f"kernel-{session['kernel']['id']}.json"
         before = run_in_kernel(connection_file, find)
         # What JupyterLab does on "Rename Notebook": rename the file, then move the session.
@@ -408,7 +475,6 @@ def test_a_notebook_renamed_in_jupyter_is_followed(tmp_path: Path, monkeypatch: 
 
     assert before == f"{root}/sub/train.ipynb\n{root}/sub/train.ipynb\n"  # JupyterLab 4: the absolute path
     assert after == f"{root}/sub/train.ipynb\n{root}/sub/renamed.ipynb\n"  # stale __session__, followed anyway
-
 
 
 @pytest.fixture
@@ -449,9 +515,13 @@ def test_vscode_and_wandb_notebook_name(notebook_file: Path, monkeypatch: pytest
 def test_no_clue_at_all() -> None:
     with pytest.raises(JobError) as error:
         find_notebook({})
-    assert str(error.value) == NOT_FOUND == (
-        "Cannot tell which notebook this kernel runs (no __session__, JPY_SESSION_NAME, __vsc_ipynb_file__ or "
-        "WANDB_NOTEBOOK_NAME); pass --notebook PATH or set WANDB_NOTEBOOK_NAME"
+    assert (
+        str(error.value)
+        == NOT_FOUND
+        == (
+            "Cannot tell which notebook this kernel runs (no __session__, JPY_SESSION_NAME, __vsc_ipynb_file__ or "
+            "WANDB_NOTEBOOK_NAME); pass --notebook PATH or set WANDB_NOTEBOOK_NAME"
+        )
     )
 
 

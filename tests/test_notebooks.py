@@ -88,9 +88,7 @@ def test_canonical_example_is_a_code_artifact_job(tmp_path: Path, run_example: C
     assert paths(job) == ["requirements.frozen.txt", "wandb-job.json"]
 
 
-def test_git_example_is_a_git_job(
-    git_repo: Callable[..., Path], run_example: Callable, store_dir: Path
-) -> None:
+def test_git_example_is_a_git_job(git_repo: Callable[..., Path], run_example: Callable, store_dir: Path) -> None:
     root = git_repo(remote=REMOTE)
     notebook = copy_example("git_job_example.ipynb", root / "notebooks")
     git(root, "add", "notebooks/git_job_example.ipynb")

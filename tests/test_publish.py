@@ -20,6 +20,7 @@ from jupyter_jobs.publish import check_wandb_version, publish_to_run
 
 from . import wandb_log
 
+
 def logged_artifacts(path: Path) -> list[pb.ArtifactRecord]:
     """The artifacts a run logged, as its transaction log holds them."""
     return [record.artifact for record in wandb_log.records(path) if record.WhichOneof("record_type") == "artifact"]
@@ -97,10 +98,16 @@ def test_code_then_job_artifact_land_in_the_run(
     published = publish_to_run(run, hand_made_result(["sha-feedfacefeedface", "v1"], tmp_path))  # v1: an image tag
     code, job = logged_artifacts(finished_log(run))
     assert (code.name, code.type, manifest_paths(code)) == (
-        "source-job_example-train.ipynb", "code", ["train.ipynb", "train.py"])
+        "source-job_example-train.ipynb",
+        "code",
+        ["train.ipynb", "train.py"],
+    )
     assert "sha-0123456789abcdef" in code.aliases
     assert (job.name, job.type, manifest_paths(job)) == (
-        "job-source-job_example-train.ipynb", "job", ["requirements.frozen.txt", "wandb-job.json"])
+        "job-source-job_example-train.ipynb",
+        "job",
+        ["requirements.frozen.txt", "wandb-job.json"],
+    )
     assert sorted(job.aliases) == ["latest", "sha-feedfacefeedface", "v1"]
     assert published == [
         "source-job_example-train.ipynb:latest",
@@ -128,8 +135,9 @@ def test_nothing_extra_is_recorded_when_the_sdk_job_builder_is_off(
 
 
 def test_a_disabled_run_takes_the_job_without_complaint(tmp_path: Path) -> None:
-    run = wandb.init(project="job_example", dir=tmp_path, mode="disabled",
-                     settings=wandb.Settings(disable_job_creation=False))
+    run = wandb.init(
+        project="job_example", dir=tmp_path, mode="disabled", settings=wandb.Settings(disable_job_creation=False)
+    )
     try:
         published = publish_to_run(run, hand_made_result([], tmp_path))
     finally:
@@ -152,8 +160,9 @@ def test_create_job_with_a_run_publishes_what_it_stored(
     run.log({"loss": 0.5})
     notebook = write_notebook("train.ipynb")
     result = create_job(
-        CreateRequest(path=notebook, project=run.project, config=dict(run.config), summary=dict(run.summary),
-                      store=store_dir),
+        CreateRequest(
+            path=notebook, project=run.project, config=dict(run.config), summary=dict(run.summary), store=store_dir
+        ),
         run=run,
     )
     code, job = logged_artifacts(finished_log(run))
@@ -171,8 +180,7 @@ def test_untested_wandb_versions_are_refused_with_the_fix(version: str) -> None:
     with pytest.raises(JobError) as error:
         check_wandb_version(version)
     assert str(error.value) == (
-        f"jupyter-jobs is tested with wandb >=0.31,<0.32, found wandb {version} "
-        '(pip install "wandb>=0.31,<0.32")'
+        f'jupyter-jobs is tested with wandb >=0.31,<0.32, found wandb {version} (pip install "wandb>=0.31,<0.32")'
     )
 
 
@@ -187,9 +195,12 @@ def test_code_digests_hashed_from_memory_are_the_ones_wandb_computes_from_the_fi
     from wandb.sdk.lib.hashutil import md5_file_b64
 
     run = offline_run()
-    result = create_job(CreateRequest(path=write_notebook("train.ipynb"), project=run.project, store=store_dir), run=run)
+    result = create_job(
+        CreateRequest(path=write_notebook("train.ipynb"), project=run.project, store=store_dir), run=run
+    )
     code, job = logged_artifacts(finished_log(run))
     code_dir, job_dir = Path(result.record["code_artifact"]["path"]), Path(result.record["path"])
     for artifact, folder in ((code, code_dir), (job, job_dir)):
         assert {entry.path: entry.digest for entry in artifact.manifest.contents} == {
-            entry.path: md5_file_b64(folder / entry.path) for entry in artifact.manifest.contents}
+            entry.path: md5_file_b64(folder / entry.path) for entry in artifact.manifest.contents
+        }

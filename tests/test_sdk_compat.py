@@ -31,8 +31,13 @@ def sdk_build(files_dir: Path, metadata: dict[str, Any], requirements: bytes, **
     (files_dir / "requirements.txt").write_bytes(requirements)
     (files_dir / "wandb-metadata.json").write_text(json.dumps(metadata))
     run_settings = types.SimpleNamespace(
-        disable_job_creation=False, x_disable_machine_info=False, job_source=None, job_name=None,
-        _jupyter=False, _colab=False, x_jupyter_root=None,
+        disable_job_creation=False,
+        x_disable_machine_info=False,
+        job_source=None,
+        job_name=None,
+        _jupyter=False,
+        _colab=False,
+        x_jupyter_root=None,
     )
     vars(run_settings).update(settings)
     builder = JobBuilder(run_settings, files_dir=str(files_dir))  # type: ignore[arg-type]
@@ -46,7 +51,9 @@ def built_files(artifact: Any) -> dict[str, bytes]:
 
 
 def ours(path: Path, store: Path, **request: Any):
-    return create_job(CreateRequest(path=path, project="job_example", config=CONFIG, summary=SUMMARY, store=store, **request))
+    return create_job(
+        CreateRequest(path=path, project="job_example", config=CONFIG, summary=SUMMARY, store=store, **request)
+    )
 
 
 def test_code_artifact_job_matches_the_sdk(write_notebook, store_dir: Path, tmp_path: Path) -> None:
@@ -107,7 +114,9 @@ def test_git_job_matches_the_sdk(git_repo, write_notebook, store_dir: Path, tmp_
 def test_image_job_matches_the_sdk(write_notebook, store_dir: Path, tmp_path: Path, image: str) -> None:
     result = ours(write_notebook(), store_dir, image=image)
     builder = sdk_build(
-        tmp_path / "files", {"python": result.record["runtime"], "docker": image}, result.job_files["requirements.frozen.txt"]
+        tmp_path / "files",
+        {"python": result.record["runtime"], "docker": image},
+        result.job_files["requirements.frozen.txt"],
     )
     artifact = builder.build(api=None)
     assert built_files(artifact)["wandb-job.json"] == result.job_files["wandb-job.json"]
@@ -118,7 +127,9 @@ def test_image_job_matches_the_sdk(write_notebook, store_dir: Path, tmp_path: Pa
 def test_user_name_matches_the_sdks_job_name_setting(write_notebook, store_dir: Path, tmp_path: Path) -> None:
     result = ours(write_notebook(), store_dir, image="wandb/x:v2", name="my-trainer")
     builder = sdk_build(
-        tmp_path / "files", {"python": result.record["runtime"], "docker": "wandb/x:v2"},
-        result.job_files["requirements.frozen.txt"], job_name="my-trainer",
+        tmp_path / "files",
+        {"python": result.record["runtime"], "docker": "wandb/x:v2"},
+        result.job_files["requirements.frozen.txt"],
+        job_name="my-trainer",
     )
     assert builder.build(api=None).name == result.record["name"] == "my-trainer"

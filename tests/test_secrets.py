@@ -88,93 +88,233 @@ INTRO = new_markdown_cell("# Training\nRun the cells in order.")
 # (id, cells, secret, expected (kind, cell, line, where)): cell 1 is always markdown, so the
 # expected cell numbers also prove that cells of every type are counted.
 FOUND = [
-    ("wandb-login-kwarg", ["import wandb\nwandb.login(key='%s')" % WANDB_KEY], WANDB_KEY,
-     ("W&B API key", 2, 2, "code")),
-    ("wandb-login-positional", ["wandb.login(\"%s\")" % WANDB_KEY], WANDB_KEY, ("W&B API key", 2, 1, "code")),
-    ("wandb-cli-login", ["!pip install wandb\n!wandb login %s" % WANDB_KEY], WANDB_KEY,
-     ("W&B API key", 2, 2, "code")),
-    ("wandb-environ", ["import os\nos.environ[\"WANDB_API_KEY\"] = \"%s\"" % WANDB_KEY], WANDB_KEY,
-     ("W&B API key", 2, 2, "code")),
+    (
+        "wandb-login-kwarg",
+        ["import wandb\nwandb.login(key='%s')" % WANDB_KEY],
+        WANDB_KEY,
+        ("W&B API key", 2, 2, "code"),
+    ),
+    ("wandb-login-positional", ['wandb.login("%s")' % WANDB_KEY], WANDB_KEY, ("W&B API key", 2, 1, "code")),
+    ("wandb-cli-login", ["!pip install wandb\n!wandb login %s" % WANDB_KEY], WANDB_KEY, ("W&B API key", 2, 2, "code")),
+    (
+        "wandb-environ",
+        ['import os\nos.environ["WANDB_API_KEY"] = "%s"' % WANDB_KEY],
+        WANDB_KEY,
+        ("W&B API key", 2, 2, "code"),
+    ),
     ("wandb-percent-env", ["%%env WANDB_API_KEY=%s" % WANDB_KEY], WANDB_KEY, ("W&B API key", 2, 1, "code")),
-    ("wandb-v1-key", ["import wandb", "wandb.login(key=\"%s\")" % WANDB_V1_KEY], WANDB_V1_KEY,
-     ("W&B API key", 3, 1, "code")),
-    ("wandb-local-key", ["WANDB_API_KEY = '%s'" % WANDB_LOCAL_KEY], WANDB_LOCAL_KEY,
-     ("W&B API key", 2, 1, "code")),
-    ("aws-key-id", ["s3 = boto3.client(\n    's3',\n    aws_access_key_id='%s',\n)" % AWS_KEY_ID], AWS_KEY_ID,
-     ("AWS access key ID", 2, 3, "code")),
-    ("aws-secret-kwarg", ["s3 = boto3.client('s3', aws_secret_access_key=\"%s\")" % AWS_SECRET], AWS_SECRET,
-     ("AWS secret access key", 2, 1, "code")),
-    ("aws-secret-environ", ["os.environ['AWS_SECRET_ACCESS_KEY'] = '%s'" % AWS_SECRET], AWS_SECRET,
-     ("AWS secret access key", 2, 1, "code")),
-    ("gcp-service-account",
-     ["info = {\n    \"type\": \"service_account\",\n    \"project_id\": \"acme-ml\",\n"
-      "    \"private_key\": \"-----BEGIN PRIVATE KEY-----\\n%s\\n-----END PRIVATE KEY-----\\n\",\n}" % PEM_BODY],
-     PEM_BODY, ("private key block", 2, 4, "code")),
-    ("encrypted-pem", ["KEY = '''\n-----BEGIN ENCRYPTED PRIVATE KEY-----\n%s\n'''" % PEM_BODY], PEM_BODY,
-     ("private key block", 2, 2, "code")),
-    ("openai-project-key", ["client = OpenAI(api_key=\"%s\")" % OPENAI_PROJECT_KEY], OPENAI_PROJECT_KEY,
-     ("OpenAI API key", 2, 1, "code")),
-    ("openai-percent-env", ["%%env OPENAI_API_KEY=%s" % OPENAI_LEGACY_KEY], OPENAI_LEGACY_KEY,
-     ("OpenAI API key", 2, 1, "code")),
-    ("openai-legacy-key", ["openai.api_key = '%s'" % OPENAI_LEGACY_KEY], OPENAI_LEGACY_KEY,
-     ("OpenAI API key", 2, 1, "code")),
-    ("anthropic-key", ["client = anthropic.Anthropic(\n    api_key='%s'\n)" % ANTHROPIC_KEY], ANTHROPIC_KEY,
-     ("Anthropic API key", 2, 2, "code")),
-    ("hugging-face-login", ["from huggingface_hub import login\nlogin(token=\"%s\")" % HF_TOKEN], HF_TOKEN,
-     ("Hugging Face token", 2, 2, "code")),
+    (
+        "wandb-v1-key",
+        ["import wandb", 'wandb.login(key="%s")' % WANDB_V1_KEY],
+        WANDB_V1_KEY,
+        ("W&B API key", 3, 1, "code"),
+    ),
+    ("wandb-local-key", ["WANDB_API_KEY = '%s'" % WANDB_LOCAL_KEY], WANDB_LOCAL_KEY, ("W&B API key", 2, 1, "code")),
+    (
+        "aws-key-id",
+        ["s3 = boto3.client(\n    's3',\n    aws_access_key_id='%s',\n)" % AWS_KEY_ID],
+        AWS_KEY_ID,
+        ("AWS access key ID", 2, 3, "code"),
+    ),
+    (
+        "aws-secret-kwarg",
+        ["s3 = boto3.client('s3', aws_secret_access_key=\"%s\")" % AWS_SECRET],
+        AWS_SECRET,
+        ("AWS secret access key", 2, 1, "code"),
+    ),
+    (
+        "aws-secret-environ",
+        ["os.environ['AWS_SECRET_ACCESS_KEY'] = '%s'" % AWS_SECRET],
+        AWS_SECRET,
+        ("AWS secret access key", 2, 1, "code"),
+    ),
+    (
+        "gcp-service-account",
+        [
+            'info = {\n    "type": "service_account",\n    "project_id": "acme-ml",\n'
+            '    "private_key": "-----BEGIN PRIVATE KEY-----\\n%s\\n-----END PRIVATE KEY-----\\n",\n}' % PEM_BODY
+        ],
+        PEM_BODY,
+        ("private key block", 2, 4, "code"),
+    ),
+    (
+        "encrypted-pem",
+        ["KEY = '''\n-----BEGIN ENCRYPTED PRIVATE KEY-----\n%s\n'''" % PEM_BODY],
+        PEM_BODY,
+        ("private key block", 2, 2, "code"),
+    ),
+    (
+        "openai-project-key",
+        ['client = OpenAI(api_key="%s")' % OPENAI_PROJECT_KEY],
+        OPENAI_PROJECT_KEY,
+        ("OpenAI API key", 2, 1, "code"),
+    ),
+    (
+        "openai-percent-env",
+        ["%%env OPENAI_API_KEY=%s" % OPENAI_LEGACY_KEY],
+        OPENAI_LEGACY_KEY,
+        ("OpenAI API key", 2, 1, "code"),
+    ),
+    (
+        "openai-legacy-key",
+        ["openai.api_key = '%s'" % OPENAI_LEGACY_KEY],
+        OPENAI_LEGACY_KEY,
+        ("OpenAI API key", 2, 1, "code"),
+    ),
+    (
+        "anthropic-key",
+        ["client = anthropic.Anthropic(\n    api_key='%s'\n)" % ANTHROPIC_KEY],
+        ANTHROPIC_KEY,
+        ("Anthropic API key", 2, 2, "code"),
+    ),
+    (
+        "hugging-face-login",
+        ['from huggingface_hub import login\nlogin(token="%s")' % HF_TOKEN],
+        HF_TOKEN,
+        ("Hugging Face token", 2, 2, "code"),
+    ),
     ("hugging-face-env", ["%%env HF_TOKEN=%s" % HF_TOKEN], HF_TOKEN, ("Hugging Face token", 2, 1, "code")),
     ("github-classic", ["gh = Github('%s')" % GITHUB_CLASSIC], GITHUB_CLASSIC, ("GitHub token", 2, 1, "code")),
-    ("github-fine-grained", ["GH = \"%s\"" % GITHUB_FINE_GRAINED], GITHUB_FINE_GRAINED,
-     ("GitHub token", 2, 1, "code")),
+    ("github-fine-grained", ['GH = "%s"' % GITHUB_FINE_GRAINED], GITHUB_FINE_GRAINED, ("GitHub token", 2, 1, "code")),
     ("slack", ["client = WebClient(token='%s')" % SLACK_TOKEN], SLACK_TOKEN, ("Slack token", 2, 1, "code")),
-    ("stripe", ["stripe.api_key = \"%s\"" % STRIPE_KEY], STRIPE_KEY, ("Stripe secret key", 2, 1, "code")),
+    ("stripe", ['stripe.api_key = "%s"' % STRIPE_KEY], STRIPE_KEY, ("Stripe secret key", 2, 1, "code")),
     ("google-api-key", ["genai.configure(key='%s')" % GOOGLE_KEY], GOOGLE_KEY, ("Google API key", 2, 1, "code")),
     ("jwt", ["headers = {}\nbearer = '%s'" % JWT], JWT, ("JSON Web Token", 2, 2, "code")),
-    ("password", ["password = \"%s\"" % PASSWORD], PASSWORD, ("password assigned to a literal", 2, 1, "code")),
-    ("password-kwarg", ["conn = psycopg2.connect(host='db', user='ml', password='%s')" % DB_PASSWORD], DB_PASSWORD,
-     ("password assigned to a literal", 2, 1, "code")),
-    ("api-key-annotated", ["class Config:\n    api_key: str = '%s'" % GENERIC_KEY], GENERIC_KEY,
-     ("API key assigned to a literal", 2, 2, "code")),
-    ("token-dict-entry", ["headers = {\"token\": \"%s\"}" % GENERIC_KEY], GENERIC_KEY,
-     ("token assigned to a literal", 2, 1, "code")),
-    ("oauth-client-secret",
-     ["flow = Flow.from_client_config({'client_id': '%s.apps.example.com', 'client_secret': '%s'})"
-      % (shaped("", 12, string.digits), GENERIC_KEY)],
-     GENERIC_KEY, ("secret assigned to a literal", 2, 1, "code")),
-    ("client-secret", ["CLIENT_SECRET = '%s'" % GENERIC_KEY], GENERIC_KEY,
-     ("secret assigned to a literal", 2, 1, "code")),
-    ("environ-token", ["os.environ['MY_SERVICE_TOKEN'] = '%s'" % GENERIC_KEY], GENERIC_KEY,
-     ("token assigned to a literal", 2, 1, "code")),
-    ("environ-setdefault-key", ["os.environ.setdefault(\"COHERE_KEY\", \"%s\")" % GENERIC_KEY], GENERIC_KEY,
-     ("key assigned to a literal", 2, 1, "code")),
-    ("environ-get-default", ["token = os.environ.get('GITLAB_TOKEN', '%s')" % GENERIC_KEY], GENERIC_KEY,
-     ("token assigned to a literal", 2, 1, "code")),
-    ("shell-export", ["%%%%bash\nexport DB_PASSWORD=%s\npsql" % DB_PASSWORD], DB_PASSWORD,
-     ("password assigned to a literal", 2, 2, "code")),
-    ("password-in-url", ["engine = create_engine('postgresql://ml:%s@db:5432/runs')" % DB_PASSWORD], DB_PASSWORD,
-     ("password in a URL", 2, 1, "code")),
-    ("output-stream", [printed("print(client.api_key)", "%s\n" % OPENAI_PROJECT_KEY)], OPENAI_PROJECT_KEY,
-     ("OpenAI API key", 2, 1, "output")),
-    ("output-credentials-file",
-     [printed("!cat ~/.aws/credentials",
-              "[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n" % (AWS_KEY_ID, AWS_SECRET))],
-     AWS_SECRET, ("AWS secret access key", 2, 3, "output")),
-    ("output-env-dump", [printed("!env | sort", "HOME=/root\nWANDB_API_KEY=%s\nPATH=/usr/bin\n" % WANDB_KEY)],
-     WANDB_KEY, ("W&B API key", 2, 2, "output")),
-    ("output-environ-repr",
-     [new_code_cell("dict(os.environ)", outputs=[new_output(
-         "execute_result", data={"text/plain": "{'HOME': '/root',\n 'WANDB_API_KEY': '%s'}" % WANDB_KEY},
-         execution_count=1)])],
-     WANDB_KEY, ("W&B API key", 2, 2, "output")),
-    ("output-json",
-     [new_code_cell("show(settings)", outputs=[new_output(
-         "display_data", data={"application/json": {"api_key": GENERIC_KEY, "project": "ml"}})])],
-     GENERIC_KEY, ("API key assigned to a literal", 2, 2, "output")),
-    ("output-traceback",
-     [new_code_cell("api.whoami()", outputs=[new_output(
-         "error", ename="HTTPError", evalue="401 Unauthorized",
-         traceback=["\x1b[0;31mHTTPError\x1b[0m: 401 for url: https://hf.co/api?token=%s" % HF_TOKEN])])],
-     HF_TOKEN, ("Hugging Face token", 2, 3, "output")),
+    ("password", ['password = "%s"' % PASSWORD], PASSWORD, ("password assigned to a literal", 2, 1, "code")),
+    (
+        "password-kwarg",
+        ["conn = psycopg2.connect(host='db', user='ml', password='%s')" % DB_PASSWORD],
+        DB_PASSWORD,
+        ("password assigned to a literal", 2, 1, "code"),
+    ),
+    (
+        "api-key-annotated",
+        ["class Config:\n    api_key: str = '%s'" % GENERIC_KEY],
+        GENERIC_KEY,
+        ("API key assigned to a literal", 2, 2, "code"),
+    ),
+    (
+        "token-dict-entry",
+        ['headers = {"token": "%s"}' % GENERIC_KEY],
+        GENERIC_KEY,
+        ("token assigned to a literal", 2, 1, "code"),
+    ),
+    (
+        "oauth-client-secret",
+        [
+            "flow = Flow.from_client_config({'client_id': '%s.apps.example.com', 'client_secret': '%s'})"
+            % (shaped("", 12, string.digits), GENERIC_KEY)
+        ],
+        GENERIC_KEY,
+        ("secret assigned to a literal", 2, 1, "code"),
+    ),
+    (
+        "client-secret",
+        ["CLIENT_SECRET = '%s'" % GENERIC_KEY],
+        GENERIC_KEY,
+        ("secret assigned to a literal", 2, 1, "code"),
+    ),
+    (
+        "environ-token",
+        ["os.environ['MY_SERVICE_TOKEN'] = '%s'" % GENERIC_KEY],
+        GENERIC_KEY,
+        ("token assigned to a literal", 2, 1, "code"),
+    ),
+    (
+        "environ-setdefault-key",
+        ['os.environ.setdefault("COHERE_KEY", "%s")' % GENERIC_KEY],
+        GENERIC_KEY,
+        ("key assigned to a literal", 2, 1, "code"),
+    ),
+    (
+        "environ-get-default",
+        ["token = os.environ.get('GITLAB_TOKEN', '%s')" % GENERIC_KEY],
+        GENERIC_KEY,
+        ("token assigned to a literal", 2, 1, "code"),
+    ),
+    (
+        "shell-export",
+        ["%%%%bash\nexport DB_PASSWORD=%s\npsql" % DB_PASSWORD],
+        DB_PASSWORD,
+        ("password assigned to a literal", 2, 2, "code"),
+    ),
+    (
+        "password-in-url",
+        ["engine = create_engine('postgresql://ml:%s@db:5432/runs')" % DB_PASSWORD],
+        DB_PASSWORD,
+        ("password in a URL", 2, 1, "code"),
+    ),
+    (
+        "output-stream",
+        [printed("print(client.api_key)", "%s\n" % OPENAI_PROJECT_KEY)],
+        OPENAI_PROJECT_KEY,
+        ("OpenAI API key", 2, 1, "output"),
+    ),
+    (
+        "output-credentials-file",
+        [
+            printed(
+                "!cat ~/.aws/credentials",
+                "[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n" % (AWS_KEY_ID, AWS_SECRET),
+            )
+        ],
+        AWS_SECRET,
+        ("AWS secret access key", 2, 3, "output"),
+    ),
+    (
+        "output-env-dump",
+        [printed("!env | sort", "HOME=/root\nWANDB_API_KEY=%s\nPATH=/usr/bin\n" % WANDB_KEY)],
+        WANDB_KEY,
+        ("W&B API key", 2, 2, "output"),
+    ),
+    (
+        "output-environ-repr",
+        [
+            new_code_cell(
+                "dict(os.environ)",
+                outputs=[
+                    new_output(
+                        "execute_result",
+                        data={"text/plain": "{'HOME': '/root',\n 'WANDB_API_KEY': '%s'}" % WANDB_KEY},
+                        execution_count=1,
+                    )
+                ],
+            )
+        ],
+        WANDB_KEY,
+        ("W&B API key", 2, 2, "output"),
+    ),
+    (
+        "output-json",
+        [
+            new_code_cell(
+                "show(settings)",
+                outputs=[
+                    new_output("display_data", data={"application/json": {"api_key": GENERIC_KEY, "project": "ml"}})
+                ],
+            )
+        ],
+        GENERIC_KEY,
+        ("API key assigned to a literal", 2, 2, "output"),
+    ),
+    (
+        "output-traceback",
+        [
+            new_code_cell(
+                "api.whoami()",
+                outputs=[
+                    new_output(
+                        "error",
+                        ename="HTTPError",
+                        evalue="401 Unauthorized",
+                        traceback=["\x1b[0;31mHTTPError\x1b[0m: 401 for url: https://hf.co/api?token=%s" % HF_TOKEN],
+                    )
+                ],
+            )
+        ],
+        HF_TOKEN,
+        ("Hugging Face token", 2, 3, "output"),
+    ),
 ]
 
 
@@ -199,11 +339,11 @@ def test_no_message_holds_the_secret(cells: list[str], secret: str) -> None:
 
 LOOK_ALIKES = [
     ("git-commit", "commit = '%s'" % WANDB_KEY),
-    ("sha", "sha = \"%s\"" % WANDB_KEY),
+    ("sha", 'sha = "%s"' % WANDB_KEY),
     ("head-sha", "HEAD_SHA = '%s'" % WANDB_KEY),
     ("commit-in-wandb-config", "run = wandb.init(project='p', config={'commit': '%s'})" % WANDB_KEY),
     ("dataset-md5", "dataset_md5 = '%s'" % shaped("", 32, HEX)),
-    ("sha256-digest", "EXPECTED_SHA256 = \"%s\"" % shaped("", 64, HEX)),
+    ("sha256-digest", 'EXPECTED_SHA256 = "%s"' % shaped("", 64, HEX)),
     ("checksum-dict", "files = {'train.csv': {'checksum': '%s'}}" % shaped("", 64, HEX)),
     ("uuid-run-id", "run_id = '5f0e6b4a-1c2d-4e5f-8a9b-0c1d2e3f4a5b'"),
     ("uuid-call", "run_uuid = str(uuid.uuid4())"),
@@ -281,8 +421,12 @@ def test_image_data_is_not_scanned() -> None:
 def test_long_output_line_scans_in_linear_time() -> None:
     """A printed vocabulary is one line of a few hundred kB; scanning it must not be quadratic."""
     vocab = {shaped("", 10, string.ascii_letters): index for index in range(20_000)}
-    cell = new_code_cell("tokenizer.get_vocab()", outputs=[new_output(
-        "execute_result", data={"text/plain": "{'api_key': 1, " + repr(vocab)[1:]}, execution_count=1)])
+    cell = new_code_cell(
+        "tokenizer.get_vocab()",
+        outputs=[
+            new_output("execute_result", data={"text/plain": "{'api_key': 1, " + repr(vocab)[1:]}, execution_count=1)
+        ],
+    )
 
     started = time.perf_counter()
     findings = scan_notebook(cell)
@@ -360,7 +504,10 @@ def test_secrets_only_in_outputs_point_to_stripping_them() -> None:
 
     error = blocking_error(findings)
 
-    assert error.message == "Secrets found: cell 2 output, line 4 (W&B API key); cell 5 output, line 1 (AWS secret access key)"
+    assert (
+        error.message
+        == "Secrets found: cell 2 output, line 4 (W&B API key); cell 5 output, line 1 (AWS secret access key)"
+    )
     assert "only in outputs" in error.hint and "--strip-outputs" in error.hint
     assert "--allow-secrets" not in error.hint
 
@@ -398,14 +545,31 @@ def test_strip_outputs_keeps_code_and_metadata() -> None:
     assert [c.metadata for c in stripped.cells] == [c.metadata for c in nb.cells]
     assert [c.id for c in stripped.cells] == [c.id for c in nb.cells]
     assert stripped.metadata == nb.metadata
-    assert scan(export_notebook_text(strip_outputs(original, "train.ipynb"), "train.ipynb"), strip_outputs(original, "train.ipynb")) == []
+    assert (
+        scan(
+            export_notebook_text(strip_outputs(original, "train.ipynb"), "train.ipynb"),
+            strip_outputs(original, "train.ipynb"),
+        )
+        == []
+    )
 
 
 def test_strip_outputs_takes_every_notebook_the_export_takes() -> None:
     """nbformat's schema refuses a cell without metadata or a notebook without it; Jupyter
     repairs both on open, and so does the export: stripping must not be the step that fails."""
-    notebook = json.loads(nbformat.writes(new_notebook(cells=[new_code_cell(
-        "print(key)", execution_count=3, outputs=[new_output("stream", name="stdout", text=f"{WANDB_KEY}\n")])])))
+    notebook = json.loads(
+        nbformat.writes(
+            new_notebook(
+                cells=[
+                    new_code_cell(
+                        "print(key)",
+                        execution_count=3,
+                        outputs=[new_output("stream", name="stdout", text=f"{WANDB_KEY}\n")],
+                    )
+                ]
+            )
+        )
+    )
     del notebook["cells"][0]["metadata"], notebook["metadata"]
     text = json.dumps(notebook)
     export_notebook_text(text, "train.ipynb")
@@ -419,7 +583,8 @@ def test_strip_outputs_takes_every_notebook_the_export_takes() -> None:
 def test_strip_outputs_of_an_nbformat_3_notebook() -> None:
     old = json.loads((Path(__file__).parent / "corpus" / "legacy_v3.ipynb").read_text())
     old["worksheets"][0]["cells"][2]["outputs"] = [
-        {"output_type": "stream", "stream": "stdout", "text": [f"WANDB_API_KEY={WANDB_KEY}\n"]}]
+        {"output_type": "stream", "stream": "stdout", "text": [f"WANDB_API_KEY={WANDB_KEY}\n"]}
+    ]
 
     stripped = strip_outputs(json.dumps(old), "old.ipynb")
 
@@ -448,8 +613,12 @@ def test_secrets_in_markdown_and_raw_cells_are_found() -> None:
 
 
 def test_markdown_without_secrets_is_clean() -> None:
-    assert scan_notebook(INTRO, new_markdown_cell("Set `WANDB_API_KEY` in your environment.\npassword: see the wiki"),
-                         "x = 1") == []
+    assert (
+        scan_notebook(
+            INTRO, new_markdown_cell("Set `WANDB_API_KEY` in your environment.\npassword: see the wiki"), "x = 1"
+        )
+        == []
+    )
 
 
 def test_unchanged_outputs_are_not_read_again(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -495,11 +664,13 @@ def test_outputs_of_an_nbformat_3_notebook_are_scanned() -> None:
     upgraded, so the cell numbers agree."""
     old = json.loads((Path(__file__).parent / "corpus" / "legacy_v3.ipynb").read_text())
     old["worksheets"][0]["cells"][2]["outputs"] = [
-        {"output_type": "stream", "stream": "stdout", "text": [f"WANDB_API_KEY={WANDB_KEY}\n"]}]
+        {"output_type": "stream", "stream": "stdout", "text": [f"WANDB_API_KEY={WANDB_KEY}\n"]}
+    ]
     text = json.dumps(old)
 
     assert scan(export_text(text.encode(), "old.ipynb"), text.encode(), exported=True) == [
-        SecretFinding("W&B API key", 3, 1, "output")]
+        SecretFinding("W&B API key", 3, 1, "output")
+    ]
 
 
 def test_output_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -515,10 +686,13 @@ def test_output_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_line_numbers_run_across_a_cells_outputs() -> None:
     """A cell's outputs are one block: lines count on from one output to the next."""
-    cell = new_code_cell("run()", outputs=[
-        new_output("stream", name="stdout", text="a\nb\n"),
-        new_output("stream", name="stderr", text=f"HF_TOKEN={HF_TOKEN}\n"),
-    ])
+    cell = new_code_cell(
+        "run()",
+        outputs=[
+            new_output("stream", name="stdout", text="a\nb\n"),
+            new_output("stream", name="stderr", text=f"HF_TOKEN={HF_TOKEN}\n"),
+        ],
+    )
 
     assert scan_notebook(cell) == [SecretFinding("Hugging Face token", 1, 4, "output")]
 
@@ -532,11 +706,52 @@ def test_grouped_anchor_search_matches_the_plain_alternation() -> None:
 
     plain = re.compile("|".join([*secrets._PLUGIN_ANCHORS.values(), secrets._KEYWORD_ANCHOR, secrets._OWN_ANCHOR]))
     samples = [
-        "akia", "xasiay", "abia", "acca", "a3t", "aws", "accountkey=", "http://u:p@host", "ghp_", "glpat-", "gr1348941",
-        "eyj", "-us1", "_authtoken", "t3blbkfj", "private key", "putty", "pypi-", "sg.", "xox", "hooks.slack",
-        "k_live_", "key", "pass", "pwd", "secret", "contrase", "token", "cred", "auth", "wandb", "local-", "sk-",
-        "hf_", "github_pat_", "aiza", "step 1 loss 0.5 acc 0.9 ....", "gh_", "-us", "://x", "a3", "sg-", "k_live",
-        "", "é ü ß", "x" * 100,
+        "akia",
+        "xasiay",
+        "abia",
+        "acca",
+        "a3t",
+        "aws",
+        "accountkey=",
+        "http://u:p@host",
+        "ghp_",
+        "glpat-",
+        "gr1348941",
+        "eyj",
+        "-us1",
+        "_authtoken",
+        "t3blbkfj",
+        "private key",
+        "putty",
+        "pypi-",
+        "sg.",
+        "xox",
+        "hooks.slack",
+        "k_live_",
+        "key",
+        "pass",
+        "pwd",
+        "secret",
+        "contrase",
+        "token",
+        "cred",
+        "auth",
+        "wandb",
+        "local-",
+        "sk-",
+        "hf_",
+        "github_pat_",
+        "aiza",
+        "step 1 loss 0.5 acc 0.9 ....",
+        "gh_",
+        "-us",
+        "://x",
+        "a3",
+        "sg-",
+        "k_live",
+        "",
+        "é ü ß",
+        "x" * 100,
     ]
     for sample in samples:
         assert bool(secrets._MAY_HOLD_SECRET.search(sample)) == bool(plain.search(sample)), sample

@@ -22,8 +22,10 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def job_files(text: str) -> dict[str, bytes]:
-    return {"wandb-job.json": json.dumps({"_version": "v0", "text": text}).encode(),
-            "requirements.frozen.txt": b"wandb==0.31.0\n"}
+    return {
+        "wandb-job.json": json.dumps({"_version": "v0", "text": text}).encode(),
+        "requirements.frozen.txt": b"wandb==0.31.0\n",
+    }
 
 
 def record(source_type: str = "artifact") -> dict:
@@ -41,8 +43,11 @@ def index_rows(store: JobStore, sql: str) -> list[tuple]:
 
 
 def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*")
-            if p.is_file() and not p.name.startswith("index.sqlite")}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in root.rglob("*")
+        if p.is_file() and not p.name.startswith("index.sqlite")
+    }
 
 
 # ------------------------------------------------------------------------- location and layout
@@ -55,8 +60,7 @@ def test_open_creates_the_layout_at_the_override(tmp_path: Path) -> None:
         assert (store.root / part).exists()
 
 
-def test_open_uses_the_environment_then_the_jupyter_data_dir(tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_open_uses_the_environment_then_the_jupyter_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JUPYTER_JOBS_STORE", str(tmp_path / "from-env"))
     assert JobStore.open().root == tmp_path / "from-env"
     assert JobStore.open(tmp_path / "explicit").root == tmp_path / "explicit"
@@ -81,8 +85,7 @@ def test_new_content_gets_the_next_version_and_same_content_reuses_it(store: Job
     assert (second.label, created_second) == ("v1", True)
     assert (again.label, created_again) == ("v0", False)
     assert again.digest == first.digest == content_digest(job_files("one"))
-    assert index_rows(store, "SELECT name, version FROM versions ORDER BY version") == [
-        ("job-a", 0), ("job-a", 1)]
+    assert index_rows(store, "SELECT name, version FROM versions ORDER BY version") == [("job-a", 0), ("job-a", 1)]
 
 
 def test_version_folder_holds_the_files_and_the_record(store: JobStore) -> None:
@@ -97,8 +100,9 @@ def test_version_folder_holds_the_files_and_the_record(store: JobStore) -> None:
 
 
 def test_record_is_filled_in_by_the_store(store: JobStore) -> None:
-    stored, _ = store.add_version("job-a", job_files("one"), {**record(), "name": "wrong",
-                                                              "aliases": ["stale"]}, ["tag1"])
+    stored, _ = store.add_version(
+        "job-a", job_files("one"), {**record(), "name": "wrong", "aliases": ["stale"]}, ["tag1"]
+    )
     assert stored.record["name"] == "job-a"
     assert stored.record["version"] == "v0"
     assert stored.record["aliases"] == ["latest", "tag1"]
@@ -135,7 +139,8 @@ def test_jobs_are_versioned_independently(store: JobStore) -> None:
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(contents=st.lists(st.sampled_from("abcdefg"), min_size=1, max_size=12))
 def test_versions_are_the_distinct_contents_in_order_of_first_appearance(
-        tmp_path_factory: pytest.TempPathFactory, contents: list[str]) -> None:
+    tmp_path_factory: pytest.TempPathFactory, contents: list[str]
+) -> None:
     store = JobStore.open(tmp_path_factory.mktemp("store"))
     first_seen: list[str] = []
     for text in contents:
@@ -241,8 +246,7 @@ def test_list_is_newest_first_with_one_row_per_job(store: JobStore) -> None:
     assert total == 3
     assert [j.name for j in jobs] == ["job-a", "job-c", "job-b"]
     first = jobs[0]
-    assert (first.latest_version, first.versions, first.aliases, first.source_type) == (
-        1, 2, ("latest",), "artifact")
+    assert (first.latest_version, first.versions, first.aliases, first.source_type) == (1, 2, ("latest",), "artifact")
     assert first.created_at == store.resolve("job-a").created_at
     assert jobs[2].aliases == ("latest", "main") and jobs[2].source_type == "repo"
 
@@ -260,8 +264,7 @@ def test_list_pages(store: JobStore) -> None:
         store.add_version(name, job_files(name), record())
     newest_first = list(reversed(names))
     pages = [store.list_jobs(limit=3, offset=offset) for offset in (0, 3, 6, 9)]
-    assert [[j.name for j in page] for page, _ in pages] == [
-        newest_first[0:3], newest_first[3:6], newest_first[6:], []]
+    assert [[j.name for j in page] for page, _ in pages] == [newest_first[0:3], newest_first[3:6], newest_first[6:], []]
     assert {total for _, total in pages} == {7}
     with pytest.raises(JobError, match="limit and offset"):
         store.list_jobs(limit=-1)
@@ -319,12 +322,13 @@ def test_preview_names_the_version_and_writes_nothing(store: JobStore) -> None:
 # ------------------------------------------------------------------------- validation
 
 
-@pytest.mark.parametrize("name", ["", ".", "..", "a/b", "../x", "has space", "x" * 129,
-                                  "name:tag", "tab\t", "ünïcode"])
+@pytest.mark.parametrize("name", ["", ".", "..", "a/b", "../x", "has space", "x" * 129, "name:tag", "tab\t", "ünïcode"])
 def test_invalid_job_names_are_refused_everywhere(store: JobStore, name: str) -> None:
-    for attempt in (lambda: store.add_version(name, job_files("one"), record()),
-                    lambda: store.preview(name, job_files("one")),
-                    lambda: store.versions(name)):
+    for attempt in (
+        lambda: store.add_version(name, job_files("one"), record()),
+        lambda: store.preview(name, job_files("one")),
+        lambda: store.versions(name),
+    ):
         with pytest.raises(JobError, match="is not a valid job name"):
             attempt()
     assert list((store.root / "jobs").iterdir()) == []
@@ -445,7 +449,9 @@ def test_runs_are_kept_newest_first_and_staged_like_versions(store: JobStore) ->
     assert store.check() == []
 
 
-def test_without_posix_locks_the_store_is_read_but_not_written(store: JobStore, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_posix_locks_the_store_is_read_but_not_written(
+    store: JobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Windows has no fcntl: a store made elsewhere can be listed; writing says why it cannot."""
     from jupyter_jobs import store as store_module
 
@@ -455,8 +461,10 @@ def test_without_posix_locks_the_store_is_read_but_not_written(store: JobStore, 
     assert [job.name for job in reader.list_jobs()[0]] == ["job-a"]
     with pytest.raises(JobError) as caught:
         reader.add_version("job-a", job_files("two"), record())
-    assert str(caught.value) == (f"The job store at {store.root} cannot be written here: it needs POSIX file locks "
-                                 "(create jobs on Linux, macOS or Windows Subsystem for Linux)")
+    assert str(caught.value) == (
+        f"The job store at {store.root} cannot be written here: it needs POSIX file locks "
+        "(create jobs on Linux, macOS or Windows Subsystem for Linux)"
+    )
     assert [v.label for v in store.versions("job-a")] == ["v0"]
 
 
@@ -530,10 +538,13 @@ def run_in_mount_namespace(script: str) -> list[dict]:
     probe = subprocess.run(["unshare", "--mount", "true"], capture_output=True, text=True)
     if probe.returncode != 0:
         pytest.skip(f"needs mount namespaces (root with CAP_SYS_ADMIN): {probe.stderr.strip()}")
-    completed = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-ec",
-                                script],
-                               env={**os.environ, "CHILD": MOUNT_CHILD, "READER": READ_CHILD, "PYTHONPATH": str(REPO)},
-                               capture_output=True, text=True, timeout=120)
+    completed = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-ec", script],
+        env={**os.environ, "CHILD": MOUNT_CHILD, "READER": READ_CHILD, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert completed.returncode == 0, completed.stderr
     return [json.loads(line) for line in completed.stdout.splitlines()]
 
@@ -543,8 +554,8 @@ def test_read_only_mount_is_a_one_line_error(store: JobStore) -> None:
     store.add_version("job-a", job_files("one"), record())
     root = store.root
     [outcome] = run_in_mount_namespace(
-        f"mount --bind {root} {root}; mount -o remount,bind,ro {root};"
-        f" {sys.executable} -c \"$CHILD\" {root} 10")
+        f'mount --bind {root} {root}; mount -o remount,bind,ro {root}; {sys.executable} -c "$CHILD" {root} 10'
+    )
     assert outcome["error"].startswith(f"The job store at {root} is not writable:")
     assert "Read-only file system" in outcome["error"] or "readonly" in outcome["error"]
     assert store.check() == []
@@ -566,7 +577,8 @@ def test_read_only_mount_can_still_be_listed_and_shown(store: JobStore, writer_h
         root = store.root
         read, write = run_in_mount_namespace(
             f"mount --bind {root} {root}; mount -o remount,bind,ro {root};"
-            f" {sys.executable} -c \"$READER\" {root}; {sys.executable} -c \"$CHILD\" {root} 10")
+            f' {sys.executable} -c "$READER" {root}; {sys.executable} -c "$CHILD" {root} 10'
+        )
     finally:
         if held is not None:
             held.close()
@@ -583,9 +595,10 @@ def test_full_disk_is_a_one_line_error_and_loses_nothing(tmp_path: Path) -> None
     root = mount_point / "store"
     first, second = run_in_mount_namespace(
         f"mount -t tmpfs -o size=1m tmpfs {mount_point};"
-        f" {sys.executable} -c \"$CHILD\" {root} 100;"
-        f" {sys.executable} -c \"$CHILD\" {root} 4000000;"
-        f" cp -a {root} {tmp_path / 'copy'}")
+        f' {sys.executable} -c "$CHILD" {root} 100;'
+        f' {sys.executable} -c "$CHILD" {root} 4000000;'
+        f" cp -a {root} {tmp_path / 'copy'}"
+    )
     assert first == {"stored": True}
     assert second["error"].startswith(f"The job store at {root} is not writable:")
     assert "No space left on device" in second["error"]

@@ -51,9 +51,13 @@ ENDLESS_WRITER = textwrap.dedent("""
 
 
 def start(script: str, *args: str) -> subprocess.Popen:
-    child = subprocess.Popen([sys.executable, "-c", script, *args], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True,
-                             env={**os.environ, "PYTHONPATH": str(REPO)})
+    child = subprocess.Popen(
+        [sys.executable, "-c", script, *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert child.stdout is not None and child.stdout.readline() == "ready\n"
     return child
 
@@ -74,13 +78,15 @@ def run_writers_together(root: Path, name: str, id_lists: list[list[str]]) -> li
 
 
 def expected_files(content_id: str) -> dict[str, bytes]:
-    return {"wandb-job.json": f"content {content_id}".encode(),
-            "requirements.frozen.txt": b"wandb==0.31.0\n"}
+    return {"wandb-job.json": f"content {content_id}".encode(), "requirements.frozen.txt": b"wandb==0.31.0\n"}
 
 
 def folder_files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*")
-            if p.is_file() and p.name != "record.json"}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in folder.rglob("*")
+        if p.is_file() and p.name != "record.json"
+    }
 
 
 def assert_every_version_is_whole(store: JobStore) -> None:
@@ -96,8 +102,9 @@ def assert_every_version_is_whole(store: JobStore) -> None:
 
 
 def test_two_processes_creating_the_same_job_lose_nothing(tmp_path: Path) -> None:
-    results = run_writers_together(tmp_path / "store", "job-a", [
-        [f"first-{i}" for i in range(10)], [f"second-{i}" for i in range(10)]])
+    results = run_writers_together(
+        tmp_path / "store", "job-a", [[f"first-{i}" for i in range(10)], [f"second-{i}" for i in range(10)]]
+    )
     store = JobStore.open(tmp_path / "store")
     assert all(created for _, _, created in results)
     versions = store.versions("job-a")
@@ -108,8 +115,7 @@ def test_two_processes_creating_the_same_job_lose_nothing(tmp_path: Path) -> Non
     assert store.check() == []
 
 
-def test_eight_writers_with_overlapping_content_get_exactly_the_distinct_versions(
-        tmp_path: Path) -> None:
+def test_eight_writers_with_overlapping_content_get_exactly_the_distinct_versions(tmp_path: Path) -> None:
     """The writers also race to create the store itself: none of them has opened it before."""
     draw = random.Random(8)
     id_lists = [[str(draw.randrange(60)) for _ in range(20)] for _ in range(8)]
@@ -135,8 +141,7 @@ def test_eight_writers_with_overlapping_content_get_exactly_the_distinct_version
     assert [p.name for p in (store.root / "tmp").iterdir()] == [".lock"]
 
 
-def test_writers_killed_at_random_moments_never_leave_a_visible_half_version(
-        tmp_path: Path) -> None:
+def test_writers_killed_at_random_moments_never_leave_a_visible_half_version(tmp_path: Path) -> None:
     store = JobStore.open(tmp_path / "store")
     draw = random.Random()
     kills = 40
@@ -158,8 +163,7 @@ def test_writers_killed_at_random_moments_never_leave_a_visible_half_version(
     assert total >= 1 and all(job.versions >= 1 for job in jobs)
     # the store keeps working after all that: new content gets the next number
     existing = len(store.versions("job-a")) if any(j.name == "job-a" for j in jobs) else 0
-    stored, created = store.add_version("job-a", {"wandb-job.json": b"after the crashes"},
-                                        {"source_type": "artifact"})
+    stored, created = store.add_version("job-a", {"wandb-job.json": b"after the crashes"}, {"source_type": "artifact"})
     assert (stored.version, created) == (existing, True)
 
 
