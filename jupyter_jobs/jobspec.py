@@ -1,8 +1,8 @@
 """The job artifact's files, byte-for-byte in the SDK's format.
 
 `wandb-job.json` is written as the SDK's `JobBuilder` writes it (`json.dumps(..., indent=4)`,
-keys in its order, empty keys left out) so W&B Launch reads our jobs like its own. Types come
-from wandb's own `TypeRegistry`, and `requirements.frozen.txt` lists the running environment
+keys in its order, empty keys left out) so W&B Launch reads our jobs like its own; its types
+come from `wandb_compat.type_json`. `requirements.frozen.txt` lists the running environment
 from `importlib.metadata` — the same facts `pip freeze` prints, without its subprocess.
 """
 
@@ -24,13 +24,6 @@ DIFF_FILE = "diff.patch"
 # Installed only to create jobs; the job's code never imports it, and it need not be on PyPI.
 _NOT_A_JOB_REQUIREMENT = {"jupyter-jobs", "jupyter_jobs"}
 _MAX_STATEMENT_LINES = 200
-
-
-def type_json(value: Mapping[str, Any] | None) -> dict[str, Any]:
-    """W&B's type-registry JSON for a config or summary, as the SDK's job builder makes it."""
-    from wandb.sdk.data_types._dtypes import TypeRegistry
-
-    return TypeRegistry.type_of(dict(value) if value is not None else None).to_json()
 
 
 def runtime() -> str:

@@ -23,7 +23,7 @@ from .notebook_path import CellsRun, find_notebook
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
-    from wandb.sdk.wandb_run import Run
+    from wandb import Run
 
     from .core import JobResult
 

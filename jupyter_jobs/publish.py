@@ -3,7 +3,7 @@
 The run is where W&B users look for jobs: an online run uploads the two artifacts, an offline
 run carries them in its transaction log to `wandb sync`. The public `wandb.Artifact(type="job")`
 is refused by the SDK, so this goes through `InternalArtifact`, as the SDK's own job builder
-and `run.log_code()` do; that is private API, hence the pinned wandb range.
+and `run.log_code()` do; that and the other private API it needs are in `wandb_compat`.
 
 `run.log_artifact` only queues the artifact (the upload runs in wandb-core), so publishing
 never blocks the notebook on the network.
@@ -22,24 +22,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import wandb
-from wandb.proto import wandb_internal_pb2 as pb
-from wandb.sdk.artifacts._generated.enums import ArtifactDigestAlgorithm
-from wandb.sdk.artifacts._internal_artifact import InternalArtifact
 
-from .errors import JobError
+from . import wandb_compat
 
 if TYPE_CHECKING:
-    from wandb.sdk.wandb_run import Run
+    from wandb import Run
 
     from .core import JobResult
-
-TESTED_WANDB = ((0, 31), (0, 32))  # [lowest, first untested) as (major, minor)
 
 
 def publish_to_run(run: Run, result: JobResult, code_digests: Mapping[str, str] | None = None) -> list[str]:
@@ -49,7 +43,7 @@ def publish_to_run(run: Run, result: JobResult, code_digests: Mapping[str, str] 
     notebook then costs no artifact work at all. `code_digests` are the code files'
     `upload_digests`, when the caller has them; wandb hashes the others itself.
     """
-    check_wandb_version(wandb.__version__)
+    wandb_compat.check_version(wandb.__version__)
     record = result.record
     already = (run.id, record["name"], record["digest"])
     if already in _PUBLISHED:
@@ -85,17 +79,6 @@ def upload_digests(files: Mapping[str, bytes]) -> dict[str, str]:
     }
 
 
-def check_wandb_version(version: str) -> None:
-    """Refuse wandb releases whose private artifact API we have not tested."""
-    low, high = TESTED_WANDB
-    major_minor = tuple(int(part) for part in re.findall(r"\d+", version)[:2])
-    if not low <= major_minor < high:
-        raise JobError(
-            f"jupyter-jobs is tested with wandb >={low[0]}.{low[1]},<{high[0]}.{high[1]}, found wandb {version}",
-            hint=f'pip install "wandb>={low[0]}.{low[1]},<{high[0]}.{high[1]}"',
-        )
-
-
 def _log(
     run: Run, name: str, kind: str, folder: Path, files: list[str], aliases: list[str], digests: Mapping[str, str]
 ) -> list[str]:
@@ -104,24 +87,16 @@ def _log(
     The files are the store's own copies, which never change once written (content-addressed
     or versioned), so wandb may read them in place ("immutable") instead of copying them.
     A file with a known digest (`upload_digests` of the bytes written) is added with it, as
-    `add_file` does after hashing the file itself (private API, like `InternalArtifact`).
+    `add_file` does after hashing the file itself.
     """
-    artifact = InternalArtifact(name, kind)
-    known = digests if artifact.digest_algorithm is ArtifactDigestAlgorithm.MANIFEST_MD5 else {}
+    artifact = wandb_compat.internal_artifact(name, kind)
     for file in sorted(files):
-        if file in known:
-            artifact._add_local_file(file, str(folder / file), digest=known[file], policy="immutable")
-        else:
-            artifact.add_file(str(folder / file), name=file, policy="immutable")
+        wandb_compat.add_file(artifact, file, str(folder / file), digests.get(file))
     run.log_artifact(artifact, aliases=aliases)
     return [f"{artifact.name}:{alias}" for alias in ["latest", *aliases]]
 
 
 def _stop_sdk_job_builder(run: Run, job_name: str) -> None:
-    """Keep wandb-core from building a second job for this run (see the module docstring).
-
-    A run started with `mode="disabled"` has no wandb-core, hence no job builder to stop.
-    """
-    if run.settings.disable_job_creation or run._interface is None:
-        return
-    run._interface._publish_use_artifact(pb.UseArtifactRecord(type="job", name=job_name))
+    """Keep wandb-core from building a second job for this run (see the module docstring)."""
+    if not run.settings.disable_job_creation:
+        wandb_compat.declare_job_use(run, job_name)

@@ -14,9 +14,10 @@ import pytest
 import wandb
 from wandb.proto import wandb_internal_pb2 as pb
 
+from jupyter_jobs import wandb_compat
 from jupyter_jobs.core import CreateRequest, JobResult, create_job
 from jupyter_jobs.errors import JobError
-from jupyter_jobs.publish import check_wandb_version, publish_to_run
+from jupyter_jobs.publish import publish_to_run
 
 from . import wandb_log
 
@@ -129,7 +130,7 @@ def test_sdk_job_builder_is_told_to_stand_down_when_the_user_enabled_it(
 def test_nothing_extra_is_recorded_when_the_sdk_job_builder_is_off(
     offline_run: Callable[..., wandb.sdk.wandb_run.Run], tmp_path: Path
 ) -> None:
-    run = offline_run()  # wandb 0.31's default: disable_job_creation=True
+    run = offline_run()  # the default of every supported wandb: disable_job_creation=True
     publish_to_run(run, hand_made_result([], tmp_path))
     assert used_jobs(finished_log(run)) == []
 
@@ -175,18 +176,27 @@ def test_create_job_with_a_run_publishes_what_it_stored(
     assert result.record["code_artifact"]["alias"] in code.aliases
 
 
-@pytest.mark.parametrize("version", ["0.30.2", "0.32.0", "1.0.0"])
-def test_untested_wandb_versions_are_refused_with_the_fix(version: str) -> None:
+@pytest.mark.parametrize("version", ["0.19.11", "0.21.4"])
+def test_wandb_older_than_supported_is_refused_with_the_fix(version: str) -> None:
     with pytest.raises(JobError) as error:
-        check_wandb_version(version)
-    assert str(error.value) == (
-        f'jupyter-jobs is tested with wandb >=0.31,<0.32, found wandb {version} (pip install "wandb>=0.31,<0.32")'
+        wandb_compat.check_version(version)
+    assert str(error.value) == f'jupyter-jobs needs wandb >=0.22, found wandb {version} (pip install "wandb>=0.22")'
+
+
+@pytest.mark.parametrize("version", ["0.32.0", "1.0.0rc1"])
+def test_wandb_newer_than_tested_is_allowed_with_a_warning_naming_the_tested_range(version: str) -> None:
+    with pytest.warns(wandb_compat.UntestedWandbWarning) as caught:
+        wandb_compat.check_version(version)
+    assert str(caught[0].message) == (
+        f"jupyter-jobs is tested with wandb 0.22 to 0.31; wandb {version} is newer. "
+        'If creating or logging a job fails, pip install "wandb<0.32"'
     )
 
 
-@pytest.mark.parametrize("version", ["0.31.0", "0.31.7", "0.31.1rc2"])
-def test_tested_wandb_versions_pass(version: str) -> None:
-    check_wandb_version(version)
+@pytest.mark.parametrize("version", ["0.22.0", "0.25.1", "0.31.0", "0.31.1rc2"])
+def test_tested_wandb_versions_pass_silently(version: str, recwarn: pytest.WarningsRecorder) -> None:
+    wandb_compat.check_version(version)
+    assert not recwarn.list
 
 
 def test_code_digests_hashed_from_memory_are_the_ones_wandb_computes_from_the_files(
