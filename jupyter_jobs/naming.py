@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
 
 from .errors import JobError
 
 MAX_NAME_LENGTH = 128
 _UNSAFE_CHARS = re.compile(r"[^a-zA-Z0-9_\-.]")
 _TAG = re.compile(r"[a-zA-Z0-9_\-.]+")
-_SCP_LIKE = re.compile(r"^(?P<user>[^@/]+@)?(?P<host>[^@/:]+):(?P<path>(?!//).*)$")
 
 
 @dataclass(frozen=True)
@@ -56,41 +54,15 @@ def make_safe(name: str) -> str:
     return f"{cleaned[:63]}..{cleaned[-63:]}"
 
 
-def strip_credentials(url: str) -> str:
-    """Remove the secret part of a git remote URL exactly as the SDK does, and then some.
-
-    For URLs with a host this is `wandb.sdk.lib.gitlib.remote_url_without_password`, so names
-    match the SDK's: `https://user:token@host/x.git` → `https://user:@host/x.git`,
-    `https://token@host/x.git` → `https://host/x.git`; ports and paths are kept. The SDK
-    leaves scp-like remotes alone; we also drop a password there (`u:pw@host:x` → `u@host:x`),
-    since it is as much a secret there as anywhere.
-    """
-    if "://" not in url:
-        match = _SCP_LIKE.match(url)
-        if match and match.group("user") and ":" in match.group("user"):
-            user = match.group("user").split(":")[0]
-            return f"{user}@{match.group('host')}:{match.group('path')}"
-        return url
-    parts = urlsplit(url)
-    try:
-        hostname, port = parts.hostname, parts.port
-    except ValueError:
-        hostname, port = parts.netloc.rpartition("@")[2], None
-    if hostname is None:
-        return url
-    host = f"{hostname}:{port}" if port is not None else hostname
-    netloc = f"{parts.username}:@{host}" if parts.password is not None else host
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
 def code_artifact_name(project: str, notebook_path: str) -> str:
     """`source-<project>-<notebook path>` sanitised, as `run.log_code()` names it."""
     return make_safe(f"source-{project}-{notebook_path}")
 
 
 def git_job_name(remote: str, program_path: str, user_name: str | None = None) -> JobName:
-    """`job-<remote>_<path>`: the SDK joins remote and path with `_` before sanitising."""
-    remote = strip_credentials(remote)
+    """`job-<remote>_<path>`: the SDK joins remote and path with `_` before sanitising.
+
+    `remote` is the one `source` found, its credentials already stripped there."""
     parts = (
         NamePart("job-", "prefix"),
         NamePart(remote, "remote"),

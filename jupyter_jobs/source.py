@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from .errors import JobError
-from .naming import strip_credentials
 
 if TYPE_CHECKING:
     import git
@@ -32,6 +31,11 @@ _IMAGE_REF = re.compile(
     r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
     r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$"
 )
+# `scheme://` of a URL remote; an scp-like remote is `[user@]host:path` with no `//` after the colon.
+_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_SCP_LIKE = re.compile(r"^(?![/.])(?:(?P<user>.*)@)?(?P<host>[^@/:]+):(?P<path>(?!//).*)$")
+# SSH's conventional login on every git host: a user name, never a secret, and needed to log in.
+_SSH_GIT_USER = "git"
 
 
 @dataclass(frozen=True)
@@ -186,7 +190,9 @@ def _git_facts(repo: git.Repo, path: Path) -> tuple[GitFacts | None, str]:
 
     root = Path(repo.working_tree_dir or path.parent).resolve()
     try:
-        remote_url = repo.git.config("--get", f"remote.{GIT_REMOTE}.url")
+        # `get-url`, unlike the configured value the SDK reads, applies `url.<base>.insteadOf`:
+        # an alias such as `gh:acme/x` becomes the URL git really fetches, whose credentials go.
+        remote_url = repo.git.remote("get-url", GIT_REMOTE)
     except git.GitCommandError:
         return None, f"the repository {root} has no '{GIT_REMOTE}' remote"
     try:
@@ -198,6 +204,33 @@ def _git_facts(repo: git.Repo, path: Path) -> tuple[GitFacts | None, str]:
     warnings, diff = _working_tree_warnings(repo, entrypoint, commit)
     reason = f"repository with remote {remote} at commit {commit[:12]}"
     return GitFacts(root, remote, commit, entrypoint, diff, tuple(warnings)), reason
+
+
+def strip_credentials(url: str) -> str:
+    """A git remote without anything that may be a secret: user info, query and fragment.
+
+    A token often stands where a user name would (`https://<token>:x-oauth-basic@host/x.git`,
+    `https://oauth2:<token>@host/x.git`) or in a query (`?private_token=...`), and no rule can
+    tell a user name from a token, so all user info goes, user name included (the SDK keeps a
+    user name when a password follows it: our names differ from its for such remotes). The
+    host is lower-cased as the SDK does; brackets of an IPv6 host and the port stay as written.
+    The user info ends at the last `@` before the first `/`, as git reads it, so a `#` or `?`
+    inside a token cannot pass for the start of a fragment. scp-like remotes
+    (`git@host:org/x.git`) keep only SSH's conventional `git` user.
+    """
+    if _URL_SCHEME.match(url):
+        scheme, _, rest = url.partition("://")
+        head = rest.split("/", 1)[0]
+        if "@" in head:
+            rest = rest[len(head.rpartition("@")[0]) + 1 :]
+        host = re.split(r"[/?#]", rest, maxsplit=1)[0]
+        path = re.split(r"[?#]", rest[len(host) :], maxsplit=1)[0]
+        return f"{scheme}://{host.lower()}{path}"
+    match = _SCP_LIKE.match(url)
+    if not match:
+        return re.split(r"[?#]", url, maxsplit=1)[0]
+    user = f"{_SSH_GIT_USER}@" if match["user"] == _SSH_GIT_USER else ""
+    return f"{user}{match['host']}:{re.split(r'[?#]', match['path'], maxsplit=1)[0]}"
 
 
 def _working_tree_warnings(repo: git.Repo, entrypoint: str, commit: str) -> tuple[list[str], str]:

@@ -1,93 +1,91 @@
-"""Credentials in git remote URLs never reach a name, a spec, a widget or a log.
+"""Credentials in git remote URLs never reach a name, a spec, a widget, a log or a REST reply.
 
-`strip_credentials` follows the SDK (`wandb.sdk.lib.gitlib.remote_url_without_password`) for URLs
-with a host, so job names match W&B's: a password goes and its user stays (`user:@host`), a lone
-user (usually a token) goes entirely. scp-like remotes keep their user (`git@host:org/repo.git`,
-as W&B does) and lose a password, where the SDK would keep it.
+A token often stands where a user name would (`https://<token>:x-oauth-basic@host/...`), and no
+rule can tell the two apart, so `strip_credentials` drops all user info, the query and the
+fragment of every remote; only scp-like remotes keep SSH's conventional `git@`. For remotes
+without any of those, names stay the SDK's (`wandb.sdk.lib.gitlib.remote_url_without_password`).
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 from wandb.sdk.lib.gitlib import remote_url_without_password
 
-from jupyter_jobs.naming import strip_credentials
+from jupyter_jobs.source import decide_source, strip_credentials
+from jupyter_jobs.widget import render_html, render_text
+
+from .conftest import git, run_cli
 
 LOWER_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
 ALNUM = LOWER_ALNUM + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 schemes = st.sampled_from(["https", "http", "ssh", "git", "git+https", "git+ssh"])
 labels = st.text(LOWER_ALNUM, min_size=1, max_size=12)
-hosts = st.lists(labels, min_size=1, max_size=4).map(".".join)
+hosts = st.lists(labels, min_size=1, max_size=4).map(".".join) | st.sampled_from(["[::1]", "[2001:db8::7]"])
 ports = st.none() | st.integers(min_value=1, max_value=65535)
 segments = st.text(ALNUM + "._-", min_size=1, max_size=12)
 paths = st.lists(segments, max_size=4).map(lambda parts: "".join(f"/{part}" for part in parts))
 users = st.text(ALNUM + "._-", min_size=1, max_size=16)
 # Userinfo may hold sub-delimiters, ':' (a password is everything after the first one), '@' (the
-# host starts after the last one) and %-encoded bytes such as %40 for '@'.
-token_pieces = st.sampled_from(list(ALNUM + "-._~!$&'()*+,;=:@")) | st.sampled_from(["%40", "%3A", "%2F", "%25"])
+# host starts after the last one), %-encoded bytes such as %40 for '@', and — written by hand —
+# even '?' or '#', which must not pass for the start of a query or fragment.
+token_pieces = st.sampled_from(list(ALNUM + "-._~!$&'()*+,;=:@?#")) | st.sampled_from(["%40", "%3A", "%2F", "%25"])
 tokens = st.lists(token_pieces, min_size=8, max_size=40).map("".join)
+userinfos = st.one_of(
+    tokens.map(lambda t: f"{t}@"),
+    st.builds(lambda u, t: f"{u}:{t}@", users, tokens),
+    tokens.map(lambda t: f"{t}:x-oauth-basic@"),
+)
+queries = st.builds(lambda k, t: f"?{k}={t}", st.sampled_from(["private_token", "access_token", "ref"]), tokens)
 
 
 def url(scheme: str, userinfo: str, host: str, port: int | None, path: str) -> str:
     return f"{scheme}://{userinfo}{host}{f':{port}' if port else ''}{path}"
 
 
-@given(scheme=schemes, user=users, token=tokens, host=hosts, port=ports, path=paths)
-@example(scheme="https", user="first.last", token="ghp%40tok%3Aen", host="github.com", port=8443, path="/x.git")
-def test_password_goes_and_user_host_port_path_stay(
-    scheme: str, user: str, token: str, host: str, port: int | None, path: str
+@given(scheme=schemes, userinfo=userinfos, host=hosts, port=ports, path=paths)
+@example(scheme="https", userinfo="ghp%40tok%3Aen:x-oauth-basic@", host="github.com", port=8443, path="/x.git")
+def test_all_user_info_goes_and_host_port_path_stay(
+    scheme: str, userinfo: str, host: str, port: int | None, path: str
 ) -> None:
-    assume(token not in url(scheme, f"{user}:", host, port, path))
-
-    stripped = strip_credentials(url(scheme, f"{user}:{token}@", host, port, path))
-
-    assert token not in stripped
-    assert stripped == url(scheme, f"{user}:@", host, port, path)
+    assert strip_credentials(url(scheme, userinfo, host, port, path)) == url(scheme, "", host, port, path)
 
 
-@given(scheme=schemes, token=tokens.filter(lambda t: ":" not in t), host=hosts, port=ports, path=paths)
-def test_lone_user_token_goes_entirely(scheme: str, token: str, host: str, port: int | None, path: str) -> None:
-    assume(token not in url(scheme, "", host, port, path))
+@given(scheme=schemes, host=hosts, port=ports, path=paths, query=queries | st.just(""), fragment=tokens)
+def test_query_and_fragment_go(scheme: str, host: str, port: int | None, path: str, query: str, fragment: str) -> None:
+    assume("@" not in query + fragment)
+    remote = url(scheme, "", host, port, path) + query + f"#{fragment}"
 
-    stripped = strip_credentials(url(scheme, f"{token}@", host, port, path))
-
-    assert token not in stripped
-    assert stripped == url(scheme, "", host, port, path)
+    assert strip_credentials(remote) == url(scheme, "", host, port, path)
 
 
-@given(user=users, token=tokens.filter(lambda t: "@" not in t and "/" not in t), host=hosts, path=paths)
-def test_scp_like_keeps_its_user_and_loses_a_password(user: str, token: str, host: str, path: str) -> None:
+@given(user=users, token=tokens.filter(lambda t: "/" not in t), host=hosts, path=paths)
+def test_scp_like_keeps_only_the_git_user(user: str, token: str, host: str, path: str) -> None:
     repo = path.lstrip("/") or "repo.git"
-    assume(token not in f"{user}@{host}:{repo}")
+    assume(user != "git" and not host.startswith("["))
 
-    assert strip_credentials(f"{user}:{token}@{host}:{repo}") == f"{user}@{host}:{repo}"
+    assert strip_credentials(f"{user}:{token}@{host}:{repo}") == f"{host}:{repo}"
+    assert strip_credentials(f"{token}@{host}:{repo}") == f"{host}:{repo}"
+    assert strip_credentials(f"git@{host}:{repo}") == f"git@{host}:{repo}"
 
 
 @given(scheme=schemes, host=hosts, port=ports, path=paths)
-def test_url_without_credentials_is_unchanged(scheme: str, host: str, port: int | None, path: str) -> None:
+def test_url_without_credentials_is_unchanged_and_named_as_the_sdk_names_it(
+    scheme: str, host: str, port: int | None, path: str
+) -> None:
     remote = url(scheme, "", host, port, path)
 
     assert strip_credentials(remote) == remote
+    if not host.startswith("["):  # the SDK drops an IPv6 host's brackets
+        assert strip_credentials(remote) == remote_url_without_password(remote)
 
 
-@given(user=users, host=hosts, path=paths)
-def test_scp_like_without_password_is_unchanged(user: str, host: str, path: str) -> None:
-    remote = f"{user}@{host}:{path.lstrip('/') or 'repo.git'}"
-
-    assert strip_credentials(remote) == remote
-
-
-remotes = st.builds(
-    url,
-    schemes,
-    st.sampled_from(["", "u@", "u:p@"]) | st.builds(lambda u, t: f"{u}:{t}@", users, tokens),
-    hosts,
-    ports,
-    paths,
-)
+remotes = st.builds(url, schemes, userinfos | st.just(""), hosts, ports, paths)
 
 
 @given(remote=remotes | st.text(max_size=60))
@@ -97,32 +95,26 @@ def test_stripping_twice_changes_nothing(remote: str) -> None:
     assert strip_credentials(once) == once
 
 
-@given(remote=remotes)
-def test_names_match_the_sdk(remote: str) -> None:
-    """A job name built from a remote must be the one W&B builds, so we strip as the SDK does."""
-    assert strip_credentials(remote) == remote_url_without_password(remote)
-
-
 @pytest.mark.parametrize(
     ("remote", "expected"),
     [
-        ("https://user:token@github.com/acme/ml.git", "https://user:@github.com/acme/ml.git"),
+        ("https://user:token@github.com/acme/ml.git", "https://github.com/acme/ml.git"),
         ("https://ghp_tok3n@github.com/acme/ml.git", "https://github.com/acme/ml.git"),
-        ("http://user:pw@gitlab.internal/ml.git", "http://user:@gitlab.internal/ml.git"),
-        ("https://u:p@git.acme.io:8443/x.git", "https://u:@git.acme.io:8443/x.git"),
-        ("ssh://user:pass@git.acme.io:22/x.git", "ssh://user:@git.acme.io:22/x.git"),
-        ("git+https://u:tok@github.com/a/b.git", "git+https://u:@github.com/a/b.git"),
-        ("https://u:abc%40def@host.io/x.git", "https://u:@host.io/x.git"),
-        ("https://u:p:q@host.io/x.git", "https://u:@host.io/x.git"),
-        ("https://first.last:tok@host.io/x.git", "https://first.last:@host.io/x.git"),
-        ("https://first.last@host.io/x.git", "https://host.io/x.git"),
-        ("https://oauth2:glpat-abc@gitlab.com/g/p.git?ref=main#top", "https://oauth2:@gitlab.com/g/p.git?ref=main#top"),
-        ("https://u:tok@host.io:99999/x.git", "https://u:@host.io:99999/x.git"),
+        ("https://ghp_tok3n:x-oauth-basic@github.com/acme/ml.git", "https://github.com/acme/ml.git"),
+        ("https://u:p@git.acme.io:8443/x.git", "https://git.acme.io:8443/x.git"),
+        ("ssh://user:pass@git.acme.io:22/x.git", "ssh://git.acme.io:22/x.git"),
+        ("https://u:abc%40def@host.io/x.git", "https://host.io/x.git"),
+        ("https://u:p@ss@host.io/x.git", "https://host.io/x.git"),
+        ("https://u:ab#cd@host.io/x.git", "https://host.io/x.git"),
+        ("https://oauth2:glpat-abc@gitlab.com/g/p.git?ref=main#top", "https://gitlab.com/g/p.git"),
+        ("https://gitlab.com/g/p.git?private_token=glpat-abc", "https://gitlab.com/g/p.git"),
+        ("https://u:tok@host.io:99999/x.git", "https://host.io:99999/x.git"),
+        ("https://u:tok@[::1]:8080/x.git", "https://[::1]:8080/x.git"),
         ("https://GitHub.com/Acme/ML.git", "https://github.com/Acme/ML.git"),
         ("ssh://git@github.com/org/repo.git", "ssh://github.com/org/repo.git"),
         ("git@github.com:org/repo.git", "git@github.com:org/repo.git"),
-        ("deploy:s3cret@git.acme.io:org/repo.git", "deploy@git.acme.io:org/repo.git"),
-        ("https://github.com/acme/ml.git", "https://github.com/acme/ml.git"),
+        ("deploy:s3cret@git.acme.io:org/repo.git", "git.acme.io:org/repo.git"),
+        ("deploy:s3/cret@git.acme.io:org/repo.git", "git.acme.io:org/repo.git"),
         ("file:///srv/git/ml.git", "file:///srv/git/ml.git"),
         ("/srv/git/ml.git", "/srv/git/ml.git"),
         ("", ""),
@@ -132,6 +124,57 @@ def test_concrete_remotes(remote: str, expected: str) -> None:
     assert strip_credentials(remote) == expected
 
 
-@pytest.mark.xfail(strict=True, reason="the SDK's rule, which naming follows, drops the brackets of an IPv6 host")
-def test_ipv6_host_keeps_its_brackets() -> None:
-    assert strip_credentials("https://u:tok@[::1]:8080/x.git") == "https://u:@[::1]:8080/x.git"
+TOKEN = "T0KENabcdef123456"
+# The forms tokens take in remotes, each with the remote a job records (and its name is built from).
+REMOTE_FORMS = [
+    (f"https://alice:ghp_{TOKEN}@github.com/acme/ml.git", "https://github.com/acme/ml.git"),
+    (f"https://ghp_{TOKEN}@github.com/acme/ml.git", "https://github.com/acme/ml.git"),
+    (f"https://ghp_{TOKEN}:x-oauth-basic@github.com/acme/ml.git", "https://github.com/acme/ml.git"),
+    (f"https://oauth2:glpat-{TOKEN}@gitlab.com/acme/ml.git", "https://gitlab.com/acme/ml.git"),
+    (f"https://gitlab.com/acme/ml.git?private_token=glpat-{TOKEN}", "https://gitlab.com/acme/ml.git"),
+    (f"https://github.com/acme/ml.git#{TOKEN}", "https://github.com/acme/ml.git"),
+    (f"https://alice:{TOKEN}@git.example.com:8443/acme/ml.git", "https://git.example.com:8443/acme/ml.git"),
+    (f"https://alice:{TOKEN}@[::1]:8443/acme/ml.git", "https://[::1]:8443/acme/ml.git"),
+    (f"ssh://alice:{TOKEN}@git.example.com:2222/acme/ml.git", "ssh://git.example.com:2222/acme/ml.git"),
+    (f"alice:{TOKEN}@git.example.com:acme/ml.git", "git.example.com:acme/ml.git"),
+    ("gh:acme/ml.git", "https://github.com/acme/ml.git"),  # an `insteadOf` alias whose URL holds the token
+]
+
+
+def repo_with_remote(git_repo, write_notebook, remote: str, folder: Path | None = None) -> Path:
+    """A committed notebook in a repository whose origin is `remote` (and `gh:` an alias with a token)."""
+    repo = git_repo(remote=remote) if folder is None else folder
+    git(repo, "config", f"url.https://ghp_{TOKEN}:x-oauth-basic@github.com/.insteadOf", "gh:")
+    path = write_notebook("train.ipynb", folder=repo)
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "nb")
+    return path
+
+
+@pytest.mark.parametrize(("remote", "expected"), REMOTE_FORMS)
+def test_the_source_records_the_real_remote_without_its_token(git_repo, write_notebook, remote, expected) -> None:
+    decision = decide_source(repo_with_remote(git_repo, write_notebook, remote))
+
+    assert decision.git is not None and decision.git.remote == expected
+    assert TOKEN not in repr(decision)
+
+
+@pytest.mark.parametrize(("remote", "expected"), REMOTE_FORMS)
+def test_the_token_reaches_no_store_file_output_or_widget(
+    git_repo, write_notebook, store_dir: Path, remote: str, expected: str
+) -> None:
+    path = repo_with_remote(git_repo, write_notebook, remote)
+    created = run_cli("create", str(path), "--store", str(store_dir), "--entity", "acme", "--json")
+    assert created.returncode == 0, created.stderr
+    record = json.loads(created.stdout)
+    outputs = [
+        created,
+        run_cli("show", record["name"], "--store", str(store_dir)),
+        run_cli("list", "--store", str(store_dir)),
+    ]
+
+    assert record["source_type"] == "repo" and record["git"]["remote"] == expected
+    assert all(o.returncode == 0 for o in outputs), [o.stderr for o in outputs]
+    assert not any(TOKEN in o.stdout + o.stderr for o in outputs)
+    assert not [p for p in store_dir.rglob("*") if p.is_file() and TOKEN.encode() in p.read_bytes()]
+    assert TOKEN not in render_html(record) + render_text(record)

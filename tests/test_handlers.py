@@ -15,7 +15,8 @@ from tornado.httpclient import HTTPClientError, HTTPResponse
 
 from jupyter_jobs.store import JobStore
 
-from .conftest import TRAIN_CELLS, notebook_json
+from .conftest import TRAIN_CELLS, git, notebook_json
+from .test_credentials import REMOTE_FORMS, TOKEN, repo_with_remote
 
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
 
@@ -303,6 +304,24 @@ async def test_local_runs_of_a_job(api: Any, train_notebook: Path, store: Path) 
     assert reply == {"job": JOB_NAME, "runs": [{"job": f"{JOB_NAME}:v0", "exit_code": 2}]}
     assert (await api("jobs", "job-nothing-here", "runs"))[0] == 404
     assert (await api("jobs", JOB_NAME, "runs", params={"limit": "0"}))[0] == 400
+
+
+@pytest.mark.parametrize(("remote", "expected"), REMOTE_FORMS)
+async def test_remote_tokens_reach_no_reply(
+    api: Any, jp_root_dir: Path, store: Path, git_repo: Any, write_notebook: Any, remote: str, expected: str
+) -> None:
+    folder = jp_root_dir / "repo"
+    folder.mkdir()
+    git(folder, "init", "-q", "-b", "main")
+    git(folder, "remote", "add", "origin", remote)
+    repo_with_remote(git_repo, write_notebook, remote, folder=folder)
+
+    created = await api("jobs", method="POST", body={"path": "repo/train.ipynb", "entity": "acme"})
+    replies = [created, await api("jobs"), await api("jobs", created[1]["name"])]
+
+    assert created[0] == 201 and created[1]["git"]["remote"] == expected
+    assert not [reply for reply in replies if TOKEN in json.dumps(reply)]
+    assert not [p for p in store.rglob("*") if p.is_file() and TOKEN.encode() in p.read_bytes()]
 
 
 @pytest.mark.parametrize("params", [{"limit": "many"}, {"limit": "0"}, {"offset": "-1"}])

@@ -94,7 +94,8 @@ def test_git_job_matches_the_sdk(git_repo, write_notebook, store_dir: Path, tmp_
         tmp_path / "files",
         {
             "python": result.record["runtime"],
-            "git": {"remote": "https://user:@github.com/acme/ml.git", "commit": commit},
+            # the remote as we record it: all user info goes (the SDK would keep `user:@`)
+            "git": {"remote": "https://github.com/acme/ml.git", "commit": commit},
             "root": str(repo),
             "program": "nb/train.ipynb",
         },

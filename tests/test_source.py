@@ -30,7 +30,7 @@ def test_repo_with_remote_wins(git_repo, write_notebook) -> None:
     decision = decide_source(path)
     assert decision.source_type == "repo"
     assert outcomes(decision) == {"git": "won", "artifact": "skipped", "image": "failed"}
-    assert decision.git.remote == "https://user:@github.com/acme/ml.git"
+    assert decision.git.remote == "https://github.com/acme/ml.git"
     assert decision.git.commit == git(repo, "rev-parse", "HEAD")
     assert decision.git.entrypoint == "nb/train.ipynb"
     assert decision.git.diff == "" and decision.warnings == ()
