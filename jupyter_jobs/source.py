@@ -33,7 +33,7 @@ _IMAGE_REF = re.compile(
 )
 # `scheme://` of a URL remote; an scp-like remote is `[user@]host:path` with no `//` after the colon.
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-_SCP_LIKE = re.compile(r"^(?![/.])(?:(?P<user>.*)@)?(?P<host>[^@/:]+):(?P<path>(?!//).*)$")
+_SCP_LIKE = re.compile(r"^(?!/|\.\.?/)(?:(?P<user>.*)@)?(?P<host>[^@/:]+):(?P<path>(?!//).*)$")
 # SSH's conventional login on every git host: a user name, never a secret, and needed to log in.
 _SSH_GIT_USER = "git"
 
