@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import jobspec, naming, wandb_compat
+from .entity import NO_ENTITY_WARNING, reference, resolve_entity
 from .errors import JobError
-from .source import SourceChoice, SourceDecision, decide_source
+from .source import SourceChoice, SourceDecision, check_sources, choose_source
 
 if TYPE_CHECKING:
     from .export import ExportResult
@@ -79,10 +80,10 @@ def create_job(request: CreateRequest, run: Any = None) -> JobResult:
     path = _existing_file(request.path)
     image = request.image or os.environ.get("WANDB_DOCKER")
     project = request.project or DEFAULT_PROJECT
-    entity = request.entity or os.environ.get("WANDB_ENTITY") or None
+    entity = resolve_entity(request.entity)
     # git runs in its own processes: ask it while this thread does all that does not depend on it.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        deciding = pool.submit(decide_source, path, choice=request.source, no_git=request.no_git, image=image)
+        checking = pool.submit(check_sources, path, no_git=request.no_git, image=image)
         saved = read_source_bytes(path)
         export = export_text(saved, path.name)
         notebook = _notebook_copy(saved, export, request.strip_outputs)
@@ -94,10 +95,12 @@ def create_job(request: CreateRequest, run: Any = None) -> JobResult:
         # this thread does the rest (the code's content no longer depends on anything below).
         storing = None if request.dry_run else pool.submit(_put_code, request.store, code, run is not None)
         config = dict(request.config) if request.config is not None else (jobspec.infer_config(export.script) or {})
-        # W&B's converter matters only if the git source wins: skip it when git has said no already.
-        early = deciding.result() if deciding.done() else None
-        hazards = _launch_converter_hazards(export) if early is None or early.git is not None else []
-        decision = deciding.result()
+        # W&B's converter matters only if the git source can win: skip it when git has said no already.
+        early = checking.result() if checking.done() else None
+        hazards = _launch_hazards(export, request.source) if early is None or early.git is not None else []
+        candidates = checking.result()
+        hazards = hazards if candidates.git is not None else []
+        decision = choose_source(candidates, choice=request.source, launch_hazards=hazards)
         stored_code = storing.result() if storing is not None else None
     job_name, source = _name_and_source(decision, code, path, export, entity, project, request.name)
     # A summary's key order is the order metrics arrived in; sorted, the same outputs give the same version.
@@ -107,9 +110,10 @@ def create_job(request: CreateRequest, run: Any = None) -> JobResult:
     )
     job_files = _job_files(spec, export, decision)
     warnings += list(request.warnings) + list(decision.warnings)
-    warnings += (hazards if decision.git is not None else []) + list(export.warnings)
+    warnings += _forced_git_warnings(hazards) if decision.git is not None else []
+    warnings += list(export.warnings)
     if decision.source_type == "artifact" and not entity:
-        warnings.append("no entity given: the code reference uses '_' for it (pass --entity or set WANDB_ENTITY)")
+        warnings.append(NO_ENTITY_WARNING)
     record = _record(request, project, entity, decision, job_name, spec, job_files, code, export, config, warnings)
     return _store_and_publish(request, record, job_name, job_files, code, run, stored_code)
 
@@ -179,8 +183,8 @@ def _name_and_source(
         return naming.git_job_name(git.remote, git.entrypoint, user_name), source
     if decision.image is not None:
         return naming.image_job_name(decision.image, user_name), {"image": decision.image}
-    reference = f"wandb-artifact://{entity or '_'}/{project}/{code.name}:{code.alias}"
-    source = {"entrypoint": jobspec.entrypoint(code.script_name), "notebook": False, "artifact": reference}
+    code_reference = reference(entity, project, code.name, code.alias)
+    source = {"entrypoint": jobspec.entrypoint(code.script_name), "notebook": False, "artifact": code_reference}
     return naming.artifact_job_name(code.name, user_name), source
 
 
@@ -194,16 +198,18 @@ def _job_files(spec: Mapping[str, Any], export: ExportResult, decision: SourceDe
     return files
 
 
-def _launch_converter_hazards(export: ExportResult) -> list[str]:
-    """A git job runs the committed notebook through W&B Launch's converter: say what breaks it."""
-    if not export.is_notebook:
+def _launch_hazards(export: ExportResult, choice: SourceChoice) -> list[str]:
+    """What W&B Launch's converter breaks on in a notebook that may become a git job."""
+    if not export.is_notebook or choice not in ("auto", "git"):
         return []
     from .export import launch_converter_hazards
 
-    return [
-        f"{hazard} — W&B Launch's converter breaks on it; consider --source artifact"
-        for hazard in launch_converter_hazards(export)
-    ]
+    return launch_converter_hazards(export)
+
+
+def _forced_git_warnings(hazards: list[str]) -> list[str]:
+    """A forced git job runs the committed notebook through W&B Launch's converter: say what breaks."""
+    return [f"{hazard} — W&B Launch's converter breaks on it; consider --source artifact" for hazard in hazards]
 
 
 def _record(
@@ -335,7 +341,11 @@ def _store_and_publish(
 
 
 def _add_commands(record: dict[str, Any], content_alias: str) -> None:
-    """Commands name the version by its content alias, which W&B and the store both carry."""
-    owner = "/".join(part for part in (record["entity"] or "<entity>", record["project"]))
+    """Commands name the version by its content alias, which W&B and the store both carry.
+
+    With no entity, the job path is `<project>/<name>`: `wandb launch` looks it up in the
+    launching user's default entity, as Launch does for the empty-entity code reference.
+    """
+    owner = "/".join(part for part in (record["entity"], record["project"]) if part)
     record["launch_command"] = f"wandb launch --job {owner}/{record['name']}:{content_alias} --queue <queue>"
     record["run_command"] = f"jupyter jobs run {record['name']}:{content_alias}"

@@ -32,8 +32,13 @@ def runtime() -> str:
 
 
 def entrypoint(program: str) -> list[str]:
-    """`[<basename of the Python executable>, <program>]`, as the SDK builds it."""
-    return [os.path.basename(sys.executable), program]
+    """`["python", <program>]`, from every surface.
+
+    The SDK writes the creating interpreter's basename (`python` in a kernel, often `python3`
+    from a shell), which would give the same notebook two job versions depending on where the
+    job was made. Launch runs the command in its own image, where `python` is the interpreter.
+    """
+    return ["python", program]
 
 
 def build_spec(

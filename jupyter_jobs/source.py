@@ -7,11 +7,18 @@ the notebook as a code artifact (it plays the part of `run.log_code()`), except 
 points at an image: then, as in W&B when `log_code()` was not called, the image wins over the
 artifact. Git facts come from GitPython and only look at what the job needs: the HEAD commit,
 the `origin` remote, and the status of the one entrypoint path (never a whole-repo status).
+
+One exception to W&B's order, because a job must run: in auto mode a git job that W&B Launch
+could not run loses the git check. Launch fetches only some remotes (`launch_can_fetch`), and
+it runs a git notebook through its own converter, which breaks on IPython syntax
+(`export.launch_converter_hazards`); such a notebook gets the code artifact, whose exported
+script needs no IPython.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -24,6 +31,10 @@ if TYPE_CHECKING:
 SourceChoice = Literal["auto", "git", "artifact", "image"]
 SOURCE_TYPES = {"git": "repo", "artifact": "artifact", "image": "image"}
 GIT_REMOTE = "origin"
+
+# The remotes W&B Launch fetches (wandb.sdk.launch.git_reference._validate_uri): https://, ssh://
+# and scp-like user@host:path. It refuses the rest: local paths, file://, http://, git://, "-...".
+_LAUNCH_FETCHABLE = re.compile(r"^(?:(?i:https|ssh)://|(?!-)[\w.+-]+@[\w.-]+:.+)", re.ASCII)
 
 # Docker's reference grammar: [registry[:port]/]path[:tag][@digest]
 _IMAGE_REF = re.compile(
@@ -71,33 +82,85 @@ class SourceDecision:
     warnings: tuple[str, ...] = field(default=())
 
 
-def decide_source(
-    path: Path, *, choice: SourceChoice = "auto", no_git: bool = False, image: str | None = None
-) -> SourceDecision:
-    """Run W&B's checks in W&B's order (or honour a forced source) and record each outcome."""
-    if choice not in ("auto", *SOURCE_TYPES):
-        raise JobError(f"Unknown source {choice!r}", hint="use auto, git, artifact or image")
+@dataclass(frozen=True)
+class Candidates:
+    """What W&B's git and image checks found, before a source is chosen.
+
+    Finding them costs git processes; choosing needs also what W&B Launch's converter would make
+    of the notebook, which the export knows. The two run side by side (see core.create_job).
+    """
+
+    git: GitFacts | None
+    git_reason: str
+    image: str | None
+    image_reason: str
+    raw_image: str | None
+
+
+def check_sources(path: Path, *, no_git: bool = False, image: str | None = None) -> Candidates:
+    """Run the git and image checks; the code artifact is always available."""
     git_facts, git_reason = _git_check(path, no_git)
     image_ref, image_reason = _image_check(image)
+    return Candidates(git_facts, git_reason, image_ref, image_reason, image)
+
+
+def decide_source(
+    path: Path,
+    *,
+    choice: SourceChoice = "auto",
+    no_git: bool = False,
+    image: str | None = None,
+    launch_hazards: Sequence[str] = (),
+) -> SourceDecision:
+    """Run W&B's checks in W&B's order (or honour a forced source) and record each outcome."""
+    _check_choice(choice)
+    return choose_source(check_sources(path, no_git=no_git, image=image), choice=choice, launch_hazards=launch_hazards)
+
+
+def choose_source(
+    found: Candidates, *, choice: SourceChoice = "auto", launch_hazards: Sequence[str] = ()
+) -> SourceDecision:
+    """W&B's order, except that in auto mode a git job W&B Launch could not run is passed over.
+
+    `launch_hazards` are what W&B Launch's notebook converter breaks on in this notebook, one
+    per construct and cell: a git job of the notebook would die on them under Launch, so the
+    next source in W&B's order wins and the trace says why. A forced `--source git` still wins.
+    """
+    _check_choice(choice)
     if choice != "auto":
-        return _forced(choice, git_facts, git_reason, image_ref, image_reason)
+        return _forced(choice, found.git, found.git_reason, found.image, found.image_reason)
     checks: list[Check] = []
     winner = None
-    if git_facts:
+    if found.git and launch_hazards:
+        checks.append(Check("git", "passed", f"{found.git_reason}, but passed over: {_passed_over(launch_hazards)}"))
+    elif found.git:
         winner = "git"
-        checks.append(Check("git", "won", git_reason))
+        checks.append(Check("git", "won", found.git_reason))
     else:
-        checks.append(Check("git", "failed", git_reason))
-    checks.append(_artifact_check(winner, image_ref))
+        checks.append(Check("git", "failed", found.git_reason))
+    checks.append(_artifact_check(winner, found.image))
     if checks[-1].outcome == "won":
         winner = "artifact"
-    if image_ref and winner is None:
+    if found.image and winner is None:
         winner = "image"
-        checks.append(Check("image", "won", image_reason))
+        checks.append(Check("image", "won", found.image_reason))
     else:
-        checks.append(Check("image", "passed" if image_ref else "failed", image_reason))
+        checks.append(Check("image", "passed" if found.image else "failed", found.image_reason))
     assert winner is not None  # the artifact check wins whenever nothing before it did
-    return _decision(winner, checks, git_facts, image_ref, image)
+    return _decision(winner, checks, found.git, found.image, found.raw_image)
+
+
+def _check_choice(choice: str) -> None:
+    if choice not in ("auto", *SOURCE_TYPES):
+        raise JobError(f"Unknown source {choice!r}", hint="use auto, git, artifact or image")
+
+
+def _passed_over(hazards: Sequence[str]) -> str:
+    return (
+        "W&B Launch runs a git notebook through its own converter, which breaks on this notebook's code ("
+        + "; ".join(hazards)
+        + "); the code artifact runs the exported script instead (--source git forces git)"
+    )
 
 
 def _artifact_check(winner: str | None, image_ref: str | None) -> Check:
@@ -110,7 +173,9 @@ def _artifact_check(winner: str | None, image_ref: str | None) -> Check:
             "an image is set and W&B prefers it when run.log_code() was not called "
             "(use --source artifact to force the code artifact)",
         )
-    return Check("artifact", "won", "jupyter-jobs logs the exported notebook as a code artifact")
+    return Check(
+        "artifact", "won", "jupyter-jobs logs the exported notebook as a code artifact, a script that needs no IPython"
+    )
 
 
 def _forced(
@@ -157,6 +222,11 @@ def _decision(
     )
 
 
+def launch_can_fetch(remote: str) -> bool:
+    """Whether W&B Launch would fetch this git remote (it checks before calling git)."""
+    return bool(_LAUNCH_FETCHABLE.match(remote.strip()))
+
+
 def _image_check(image: str | None) -> tuple[str | None, str]:
     if not image:
         return None, "WANDB_DOCKER is not set and no --image was given"
@@ -200,6 +270,11 @@ def _git_facts(repo: git.Repo, path: Path) -> tuple[GitFacts | None, str]:
     except ValueError:
         return None, f"the repository {root} has no commits yet"
     remote = strip_credentials(remote_url.strip())
+    if not launch_can_fetch(remote):
+        return None, (
+            f"the remote {remote} cannot be fetched by W&B Launch, which accepts only https://, ssh:// "
+            "and git@host:path remotes"
+        )
     entrypoint = path.resolve().relative_to(root).as_posix()
     warnings, diff = _working_tree_warnings(repo, entrypoint, commit)
     reason = f"repository with remote {remote} at commit {commit[:12]}"

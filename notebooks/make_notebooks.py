@@ -68,18 +68,27 @@ def git_job_example() -> list[NotebookNode]:
         _md(
             "# A job from a notebook: the git way\n\n"
             "When the notebook lives in a **git repository with a remote**, W&B makes a *git-sourced* job: "
-            "Launch checks out the recorded commit and runs the notebook from the repository. So, before "
-            "`%wandb_job`:\n\n"
-            "1. keep this notebook inside a clone that has a remote (`git remote -v`);\n"
+            "Launch checks out the recorded commit, converts the notebook to a script with its own converter "
+            "and runs that. So, before `%wandb_job`:\n\n"
+            "1. keep this notebook inside a clone whose remote Launch can fetch (`https://`, `ssh://` or "
+            "`git@host:path`; `git remote -v`);\n"
             "2. save it, commit it and push the commit — the job runs the committed code, and a notebook "
             "with uncommitted changes gets a warning.\n\n"
-            "Without a repository (or with `%wandb_job --no-git`) the code-artifact source is used instead."
+            "Launch's converter turns every magic into a `get_ipython()` call, which fails under plain `python` — "
+            "this notebook's own `%load_ext jupyter_jobs` and `%wandb_job` included. So `%wandb_job` checks git, "
+            "finds that the job could not run, and gives this notebook the code-artifact source instead; the "
+            "widget's source decision names each cell that stood in the way. `%wandb_job --source git` forces "
+            "the git job (with a warning per construct), and a notebook with no magics, made into a job with "
+            "`jupyter jobs create`, gets the git job."
         ),
         _code(SETUP),
         _code("import wandb"),
         _code(INIT),
         _code(TRAIN),
-        _md("Create the job; its name is `job-<remote url>_<path of this notebook in the repository>`."),
+        _md(
+            "Create the job. In a repository it is `job-source-job_example-git_job_example.ipynb` (the git check "
+            "passed but was passed over); a git job would be `job-<remote url>_<path of this notebook>`."
+        ),
         _code(CREATE),
     ]
 

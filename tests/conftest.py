@@ -22,6 +22,7 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch:
     monkeypatch.setenv("WANDB_MODE", "offline")
     monkeypatch.setenv("WANDB_SILENT", "true")
     monkeypatch.setenv("WANDB_DIR", str(home))
+    monkeypatch.setenv("WANDB_CONFIG_DIR", str(home / "wandb-config"))  # no settings files of the machine's
     monkeypatch.setenv("JUPYTER_JOBS_STORE", str(home / "store"))
     for name in ("WANDB_DOCKER", "WANDB_ENTITY", "WANDB_API_KEY", "WANDB_NOTEBOOK_NAME", "JPY_SESSION_NAME"):
         monkeypatch.delenv(name, raising=False)

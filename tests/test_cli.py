@@ -107,22 +107,49 @@ def test_git_job_from_the_command_line(git_repo, write_notebook, store_dir: Path
     assert "SeCrEt" not in stored_text + result.stdout + result.stderr
 
 
-def test_converter_hazards_are_warned_about_for_git_jobs_only(git_repo, write_notebook, store_dir: Path) -> None:
-    """A git job runs the committed notebook through W&B Launch's converter, which breaks on
-    `!` commands and magics; an artifact job runs our exported script, so nothing is said."""
+def test_a_notebook_launch_would_break_passes_git_over_in_auto_mode(git_repo, write_notebook, store_dir: Path) -> None:
+    """W&B Launch runs a git notebook through its converter, which breaks on `!` commands and
+    magics: auto mode gives the code artifact and says why, cell by cell; --source git still
+    gives git, warning about each construct; --no-git says nothing of the converter."""
     repo = git_repo()
     path = write_notebook("train.ipynb", "!echo hello", "%matplotlib inline\nx = 1", folder=repo)
     git(repo, "add", ".")
     git(repo, "commit", "-q", "-m", "nb")
 
-    def hazards(*extra: str) -> list[str]:
+    def create(*extra: str) -> dict:
         result = run_cli("create", str(path), "--store", str(store_dir), "--json", "--dry-run", *extra)
         assert result.returncode == 0, result.stderr
-        return [w for w in json.loads(result.stdout)["warnings"] if "converter breaks on it" in w]
+        return json.loads(result.stdout)
 
-    found = hazards()
+    def hazards(record: dict) -> list[str]:
+        return [w for w in record["warnings"] if "converter breaks on it" in w]
+
+    auto = create()
+    git_check, artifact_check, _ = auto["decision"]
+    assert auto["source_type"] == "artifact" and auto["spec"]["source"]["entrypoint"] == ["python", "train.py"]
+    assert git_check["check"] == "git" and git_check["outcome"] == "passed"
+    assert "passed over" in git_check["reason"]
+    assert "cell 1, line 1: `!echo hello` is dropped" in git_check["reason"]
+    assert "cell 2, line 1: line magic %matplotlib" in git_check["reason"]
+    assert artifact_check["outcome"] == "won" and hazards(auto) == []
+
+    forced = create("--source", "git")
+    found = hazards(forced)
+    assert forced["source_type"] == "repo" and forced["spec"]["source"]["notebook"] is True
     assert len(found) == 2 and found[0].startswith("cell 1, line 1: `!echo hello` is dropped") and "cell 2" in found[1]
-    assert hazards("--no-git") == []
+    no_git = create("--no-git")
+    assert hazards(no_git) == [] and "converter" not in no_git["decision"][0]["reason"]
+
+
+def test_a_plain_notebook_in_a_repository_is_a_git_job(git_repo, write_notebook, store_dir: Path) -> None:
+    """No IPython syntax: W&B Launch's converter makes a working script of it, so W&B's order stands."""
+    repo = git_repo()
+    path = write_notebook("train.ipynb", folder=repo)
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "nb")
+    record = json.loads(run_cli("create", str(path), "--store", str(store_dir), "--json", "--dry-run").stdout)
+    assert record["source_type"] == "repo" and record["decision"][0]["outcome"] == "won"
+    assert record["spec"]["source"]["entrypoint"] == ["python", "train.ipynb"]
 
 
 @pytest.mark.parametrize(

@@ -88,7 +88,12 @@ def test_canonical_example_is_a_code_artifact_job(tmp_path: Path, run_example: C
     assert paths(job) == ["requirements.frozen.txt", "wandb-job.json"]
 
 
-def test_git_example_is_a_git_job(git_repo: Callable[..., Path], run_example: Callable, store_dir: Path) -> None:
+def test_git_example_passes_git_over_for_a_job_launch_can_run(
+    git_repo: Callable[..., Path], run_example: Callable, store_dir: Path
+) -> None:
+    """In a repository with a remote the git check passes, but W&B Launch's converter would turn
+    the notebook's own magics into get_ipython() calls: the job is the code artifact's, and the
+    decision names the cells."""
     root = git_repo(remote=REMOTE)
     notebook = copy_example("git_job_example.ipynb", root / "notebooks")
     git(root, "add", "notebooks/git_job_example.ipynb")
@@ -96,11 +101,17 @@ def test_git_example_is_a_git_job(git_repo: Callable[..., Path], run_example: Ca
 
     outputs = run_example(notebook)
 
-    name = "job-https___github.com_acme_ml.git_notebooks_git_job_example.ipynb"
+    name = "job-source-job_example-git_job_example.ipynb"
     record = job_in_store(store_dir, name)
-    assert record["source_type"] == "repo"
-    assert record["git"]["remote"] == REMOTE and record["git"]["commit"] == git(root, "rev-parse", "HEAD")
-    assert record["spec"]["source"]["entrypoint"][-1] == "notebooks/git_job_example.ipynb"
+    assert record["source_type"] == "artifact"
+    git_check, artifact_check, _ = record["decision"]
+    commit = git(root, "rev-parse", "HEAD")
+    assert git_check["outcome"] == "passed"
+    assert git_check["reason"].startswith(f"repository with remote {REMOTE} at commit {commit[:12]}, but passed over")
+    assert "cell 2, line 1: line magic %load_ext" in git_check["reason"]
+    assert "cell 7, line 1: line magic %wandb_job" in git_check["reason"]
+    assert artifact_check["outcome"] == "won"
+    assert record["spec"]["source"]["entrypoint"] == ["python", "git_job_example.py"]
     assert_types(record)
     assert_widget_shown(outputs, name)
     code, job = logged(name)

@@ -10,6 +10,7 @@ logged artifact (`wandb-artifact://_id/<id>`), which offline does not exist.
 from __future__ import annotations
 
 import json
+import sys
 import types
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 from wandb.sdk.internal.job_builder import JobBuilder
 
+from jupyter_jobs import jobspec
 from jupyter_jobs.core import CreateRequest, create_job
 
 from .conftest import git
@@ -56,6 +58,13 @@ def ours(path: Path, store: Path, **request: Any):
     )
 
 
+def assert_python_entrypoint(sdk_spec: dict[str, Any], our_spec: dict[str, Any]) -> None:
+    """The SDK writes the creating interpreter's name; ours is `python` from every surface."""
+    assert sdk_spec["source"]["entrypoint"][0] == Path(sys.executable).name
+    assert our_spec["source"]["entrypoint"][0] == "python"
+    sdk_spec["source"]["entrypoint"][0] = "python"
+
+
 def test_code_artifact_job_matches_the_sdk(write_notebook, store_dir: Path, tmp_path: Path) -> None:
     path = write_notebook("canonical_job_example.ipynb")
     result = ours(path, store_dir, entity="acme")
@@ -71,6 +80,7 @@ def test_code_artifact_job_matches_the_sdk(write_notebook, store_dir: Path, tmp_
     sdk_spec, our_spec = json.loads(theirs["wandb-job.json"]), json.loads(result.job_files["wandb-job.json"])
     assert sdk_spec["source"].pop("artifact") == "wandb-artifact://_id/QXJ0aWZhY3Q6MQ=="
     assert our_spec["source"].pop("artifact") == f"wandb-artifact://acme/job_example/{code['name']}:{code['alias']}"
+    assert_python_entrypoint(sdk_spec, our_spec)
     assert our_spec == sdk_spec
     assert list(our_spec) == list(sdk_spec) and list(our_spec["source"]) == list(sdk_spec["source"])
     assert artifact.name == result.record["name"] == "job-source-job_example-canonical_job_example.ipynb"
@@ -105,7 +115,9 @@ def test_git_job_matches_the_sdk(git_repo, write_notebook, store_dir: Path, tmp_
     )
     artifact = builder.build(api=None)
     theirs = built_files(artifact)
-    assert theirs["wandb-job.json"] == result.job_files["wandb-job.json"]  # byte for byte
+    sdk_spec, our_spec = json.loads(theirs["wandb-job.json"]), json.loads(result.job_files["wandb-job.json"])
+    assert_python_entrypoint(sdk_spec, our_spec)
+    assert jobspec.spec_bytes(sdk_spec) == result.job_files["wandb-job.json"]  # byte for byte
     assert artifact.name == result.record["name"]
     assert set(theirs) == set(result.job_files) == {"wandb-job.json", "requirements.frozen.txt", "diff.patch"}
     assert "tok3n" not in result.job_files["wandb-job.json"].decode()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from jupyter_jobs.errors import JobError
-from jupyter_jobs.source import decide_source
+from jupyter_jobs.source import decide_source, launch_can_fetch
 
 from .conftest import git
 
@@ -119,3 +119,63 @@ def test_forced_sources(git_repo, write_notebook) -> None:
         decide_source(path, choice="image")
     with pytest.raises(JobError, match="Cannot use the git source: .*not inside a git repository"):
         decide_source(write_notebook("other.ipynb"), choice="git")
+
+
+# W&B Launch fetches https://, ssh:// and scp-like user@host:path remotes, and refuses the rest.
+REMOTES = [
+    ("https://github.com/acme/ml.git", True),
+    ("HTTPS://github.com/acme/ml.git", True),
+    ("ssh://git@github.com/acme/ml.git", True),
+    ("git@github.com:acme/ml.git", True),
+    ("alice@git.example.com:acme/ml.git", True),
+    ("http://git.example.com/acme/ml.git", False),
+    ("file:///srv/git/ml.git", False),
+    ("/srv/git/ml.git", False),
+    ("../ml.git", False),
+    ("git://git.example.com/acme/ml.git", False),
+    ("ext::sh -c touch% /tmp/pwned", False),
+    ("-uploadpack=touch@host:x", False),
+    ("github.com:acme/ml.git", False),
+]
+
+
+@pytest.mark.parametrize(("remote", "fetchable"), REMOTES)
+def test_launch_can_fetch_agrees_with_launch(remote: str, fetchable: bool) -> None:
+    """Our rule, held against W&B Launch's own check (which runs before it calls git)."""
+    from wandb.sdk.launch.errors import LaunchError
+    from wandb.sdk.launch.git_reference import _validate_uri
+
+    try:
+        _validate_uri(remote)
+        launch_accepts = True
+    except LaunchError:
+        launch_accepts = False
+    assert launch_can_fetch(remote) is launch_accepts is fetchable
+
+
+@pytest.mark.parametrize("remote", ["http://git.example.com/acme/ml.git", "file:///srv/git/ml.git", "/srv/git/ml.git"])
+def test_a_remote_launch_cannot_fetch_fails_the_git_check(git_repo, write_notebook, remote: str) -> None:
+    path = committed_notebook(git_repo(remote=remote), write_notebook)
+    decision = decide_source(path)
+    assert decision.source_type == "artifact"
+    assert outcomes(decision) == {"git": "failed", "artifact": "won", "image": "failed"}
+    assert decision.checks[0].reason == (
+        f"the remote {remote} cannot be fetched by W&B Launch, which accepts only https://, ssh:// "
+        "and git@host:path remotes"
+    )
+    with pytest.raises(JobError, match="Cannot use the git source: the remote .* cannot be fetched by W&B Launch"):
+        decide_source(path, choice="git")
+
+
+def test_launch_hazards_pass_git_over_in_auto_mode_only(git_repo, write_notebook) -> None:
+    path = committed_notebook(git_repo(), write_notebook)
+    hazards = ["cell 1, line 1: line magic %load_ext ...", "cell 3, line 2: indented shell line ..."]
+    decision = decide_source(path, launch_hazards=hazards)
+    assert decision.source_type == "artifact" and decision.git is None
+    assert outcomes(decision) == {"git": "passed", "artifact": "won", "image": "failed"}
+    reason = decision.checks[0].reason
+    assert reason.startswith("repository with remote https://github.com/acme/ml.git at commit ")
+    assert "but passed over" in reason and all(hazard in reason for hazard in hazards)
+    with_image = decide_source(path, image="wandb/x:v1", launch_hazards=hazards)
+    assert outcomes(with_image) == {"git": "passed", "artifact": "skipped", "image": "won"}
+    assert decide_source(path, choice="git", launch_hazards=hazards).source_type == "repo"

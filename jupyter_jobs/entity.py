@@ -1,0 +1,72 @@
+"""Which W&B entity a job names, and what the user is told when none is known.
+
+The entity ends up in the code reference of an artifact job and in the launch command. W&B
+Launch passes the reference's entity to the server as it is, so a placeholder such as `_` makes
+the job unlaunchable. The order is the user's word first, then what the run and wandb know:
+`--entity` (or the run's entity, which the magic passes the same way), `WANDB_ENTITY`, wandb's
+settings files, and, when online and logged in, the account's default entity. With none known
+the reference leaves the entity empty (`wandb-artifact:///<project>/<name>:<alias>`), which
+Launch's parser accepts and fills with the launching agent's entity.
+"""
+
+from __future__ import annotations
+
+import os
+
+NO_ENTITY_WARNING = (
+    "no W&B entity known: the code reference leaves it empty, so W&B Launch looks the code up in "
+    "the entity of the agent that launches the job (pass --entity, set WANDB_ENTITY or "
+    "`wandb login` to pin one; `wandb sync -e` must then name the same entity)"
+)
+
+
+def resolve_entity(given: str | None) -> str | None:
+    """`given` (--entity, else the run's) wins; then WANDB_ENTITY, wandb's settings, the login."""
+    if given:
+        return given
+    if os.environ.get("WANDB_ENTITY"):
+        return os.environ["WANDB_ENTITY"]
+    settings = _wandb_settings()
+    return settings.entity or _logged_in_default(settings)
+
+
+def reference(entity: str | None, project: str, name: str, alias: str) -> str:
+    """A code reference W&B Launch resolves: with no entity, the empty form it fills itself."""
+    return f"wandb-artifact://{entity or ''}/{project}/{name}:{alias}"
+
+
+def _wandb_settings():  # -> wandb.Settings
+    """wandb's settings as they stand now: its settings files, then the environment.
+
+    Read afresh (1 ms), as `wandb.setup()` reads them: its process-wide copy keeps the
+    environment of the moment it was first read, and `wandb.setup()` would start wandb-core.
+    """
+    from wandb import env
+    from wandb.sdk.wandb_settings import Settings
+
+    settings = Settings(silent=True)
+    config_dir = os.environ.get(env.CONFIG_DIR)
+    system = os.path.join(config_dir, "settings") if config_dir else os.path.join("~", ".config", "wandb", "settings")
+    settings.settings_system = os.path.expanduser(system)
+    settings.update_from_system_settings()
+    settings.update_from_env_vars(dict(os.environ))
+    return settings
+
+
+def _logged_in_default(settings) -> str | None:
+    """The account's default entity, asked of the server only when online and logged in."""
+    if settings.mode not in ("online", "run"):
+        return None
+    from wandb.sdk.lib.wbauth import authenticate
+
+    try:
+        auth = authenticate.authenticate_session(
+            host=settings.base_url, source="jupyter jobs", prompt=False, update_session=False
+        )
+        if auth is None:
+            return None
+        import wandb
+
+        return wandb.Api(timeout=10).default_entity
+    except Exception:  # noqa: BLE001 - an unreachable or refusing server means: no entity known
+        return None

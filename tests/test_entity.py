@@ -1,0 +1,82 @@
+"""Which entity a job names: the order, and the empty form W&B Launch fills with its agent's entity.
+
+Each case runs the real command line in a fresh process (wandb reads its settings once per
+process) and reads the code reference back with W&B Launch's own parser.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import wandb
+from wandb.sdk.artifacts._validators import ArtifactPath
+from wandb.util import parse_artifact_string
+
+from jupyter_jobs.core import CreateRequest, create_job
+from jupyter_jobs.entity import NO_ENTITY_WARNING
+from jupyter_jobs.magic import _create
+
+from .conftest import run_cli
+
+AGENT_ENTITY = "launch-agent-team"  # the entity of a Launch agent that would run the job
+
+# (case, --entity, WANDB_ENTITY, entity in wandb's settings file, expected entity)
+CASES = [
+    ("--entity", "acme", "team-env", "team-settings", "acme"),
+    ("WANDB_ENTITY", None, "team-env", "team-settings", "team-env"),
+    ("wandb settings", None, None, "team-settings", "team-settings"),
+    ("none", None, None, None, None),
+]
+
+
+def launch_resolves(reference: str) -> str:
+    """The `entity/project/name:alias` W&B Launch fetches for a code reference, as an agent whose
+    entity is AGENT_ENTITY reads it (wandb.apis.public.Api._parse_artifact_path)."""
+    path, base_url, is_id = parse_artifact_string(reference)
+    assert base_url is None and not is_id
+    return ArtifactPath.from_str(path).with_defaults(prefix=AGENT_ENTITY).to_str()
+
+
+@pytest.mark.parametrize(("case", "flag", "env", "setting", "expected"), CASES, ids=[case[0] for case in CASES])
+def test_entity_order(write_notebook, store_dir: Path, tmp_path: Path, case: str, flag, env, setting, expected) -> None:
+    config_dir = tmp_path / "wandb-config"
+    config_dir.mkdir()
+    if setting:
+        (config_dir / "settings").write_text(f"[default]\nentity = {setting}\n")
+    environment = {"WANDB_CONFIG_DIR": str(config_dir), **({"WANDB_ENTITY": env} if env else {})}
+    args = ["create", str(write_notebook()), "--project", "job_example", "--store", str(store_dir), "--json"]
+    result = run_cli(*args, *(["--entity", flag] if flag else []), env=environment)
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+
+    code = record["code_artifact"]
+    reference = record["spec"]["source"]["artifact"]
+    assert record["entity"] == expected
+    assert reference == f"wandb-artifact://{expected or ''}/job_example/{code['name']}:{code['alias']}"
+    assert launch_resolves(reference) == f"{expected or AGENT_ENTITY}/job_example/{code['name']}:{code['alias']}"
+    owner = f"{expected}/job_example" if expected else "job_example"
+    assert record["launch_command"].startswith(f"wandb launch --job {owner}/{record['name']}:sha-")
+    assert (NO_ENTITY_WARNING in record["warnings"]) is (expected is None)
+    assert "//_/" not in reference
+
+
+def test_the_runs_entity_comes_before_wandb_entity(write_notebook, store_dir: Path, monkeypatch) -> None:
+    """The magic passes the active run's entity; it wins over WANDB_ENTITY."""
+    monkeypatch.setenv("WANDB_ENTITY", "team-env")
+    run = wandb.init(project="job_example", entity="team-run", mode="offline")
+    try:
+        result = _create({"store": str(store_dir)}, write_notebook(), run, started_here=False)
+    finally:
+        run.finish()
+    assert result.record["entity"] == "team-run"
+    assert result.record["spec"]["source"]["artifact"].startswith("wandb-artifact://team-run/job_example/")
+
+
+def test_entity_is_named_only_where_it_matters(git_repo, write_notebook, store_dir: Path) -> None:
+    """Image jobs carry no code reference: no warning about the entity, the command without one."""
+    result = create_job(CreateRequest(path=write_notebook(), project="p", image="wandb/x:v1", store=store_dir))
+    assert result.record["source_type"] == "image"
+    assert NO_ENTITY_WARNING not in result.record["warnings"]
+    assert result.record["launch_command"].startswith("wandb launch --job p/job-wandb_x:sha-")
