@@ -343,9 +343,9 @@ def _store_and_publish(
 def _add_commands(record: dict[str, Any], content_alias: str) -> None:
     """Commands name the version by its content alias, which W&B and the store both carry.
 
-    With no entity, the job path is `<project>/<name>`: `wandb launch` looks it up in the
-    launching user's default entity, as Launch does for the empty-entity code reference.
+    `wandb launch --job` takes only `<entity>/<project>/<name>:<alias>`: with no entity known
+    (see entity.py) the command shows where the user's goes.
     """
-    owner = "/".join(part for part in (record["entity"], record["project"]) if part)
+    owner = f"{record['entity'] or '<entity>'}/{record['project']}"
     record["launch_command"] = f"wandb launch --job {owner}/{record['name']}:{content_alias} --queue <queue>"
     record["run_command"] = f"jupyter jobs run {record['name']}:{content_alias}"

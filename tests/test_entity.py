@@ -56,7 +56,8 @@ def test_entity_order(write_notebook, store_dir: Path, tmp_path: Path, case: str
     assert record["entity"] == expected
     assert reference == f"wandb-artifact://{expected or ''}/job_example/{code['name']}:{code['alias']}"
     assert launch_resolves(reference) == f"{expected or AGENT_ENTITY}/job_example/{code['name']}:{code['alias']}"
-    owner = f"{expected}/job_example" if expected else "job_example"
+    # `wandb launch --job` takes only entity/project/name:alias: with none known, the user fills it in.
+    owner = f"{expected or '<entity>'}/job_example"
     assert record["launch_command"].startswith(f"wandb launch --job {owner}/{record['name']}:sha-")
     assert (NO_ENTITY_WARNING in record["warnings"]) is (expected is None)
     assert "//_/" not in reference
@@ -75,8 +76,8 @@ def test_the_runs_entity_comes_before_wandb_entity(write_notebook, store_dir: Pa
 
 
 def test_entity_is_named_only_where_it_matters(git_repo, write_notebook, store_dir: Path) -> None:
-    """Image jobs carry no code reference: no warning about the entity, the command without one."""
+    """Image jobs carry no code reference: no warning about the entity."""
     result = create_job(CreateRequest(path=write_notebook(), project="p", image="wandb/x:v1", store=store_dir))
     assert result.record["source_type"] == "image"
     assert NO_ENTITY_WARNING not in result.record["warnings"]
-    assert result.record["launch_command"].startswith("wandb launch --job p/job-wandb_x:sha-")
+    assert result.record["launch_command"].startswith("wandb launch --job <entity>/p/job-wandb_x:sha-")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -51,7 +52,7 @@ def test_html_shows_the_same_facts_with_the_winning_check_marked(make_record: Ca
     for key in ("learning_rate", "optimizer.momentum", "loss", "accuracy"):
         assert f">{key}</td>" in page
     assert ">0.01</td>" in page and ">0.9</td>" in page  # defaults from the run config
-    assert all(f"<li>{warning}</li>" in page.replace("&#x27;", "'") for warning in record["warnings"])
+    assert all(f"<li>{html.escape(warning)}</li>" in page for warning in record["warnings"])
     assert "var(--jp-ui-font-color1" in page  # follows the JupyterLab theme
     assert record["launch_command"].replace("<", "&lt;").replace(">", "&gt;") in page
 
