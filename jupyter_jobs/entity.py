@@ -12,6 +12,9 @@ Launch's parser accepts and fills with the launching agent's entity.
 from __future__ import annotations
 
 import os
+from typing import Any
+
+from . import wandb_compat
 
 NO_ENTITY_WARNING = (
     "no W&B entity known: the code reference leaves it empty, so W&B Launch looks the code up in "
@@ -26,7 +29,7 @@ def resolve_entity(given: str | None) -> str | None:
         return given
     if os.environ.get("WANDB_ENTITY"):
         return os.environ["WANDB_ENTITY"]
-    settings = _wandb_settings()
+    settings = wandb_compat.current_settings()
     return settings.entity or _logged_in_default(settings)
 
 
@@ -35,38 +38,13 @@ def reference(entity: str | None, project: str, name: str, alias: str) -> str:
     return f"wandb-artifact://{entity or ''}/{project}/{name}:{alias}"
 
 
-def _wandb_settings():  # -> wandb.Settings
-    """wandb's settings as they stand now: its settings files, then the environment.
-
-    Read afresh (1 ms), as `wandb.setup()` reads them: its process-wide copy keeps the
-    environment of the moment it was first read, and `wandb.setup()` would start wandb-core.
-    """
-    from wandb import env
-    from wandb.sdk.wandb_settings import Settings
-
-    settings = Settings(silent=True)
-    config_dir = os.environ.get(env.CONFIG_DIR)
-    system = os.path.join(config_dir, "settings") if config_dir else os.path.join("~", ".config", "wandb", "settings")
-    settings.settings_system = os.path.expanduser(system)
-    settings.update_from_system_settings()
-    settings.update_from_env_vars(dict(os.environ))
-    return settings
-
-
-def _logged_in_default(settings) -> str | None:
+def _logged_in_default(settings: Any) -> str | None:
     """The account's default entity, asked of the server only when online and logged in."""
-    if settings.mode not in ("online", "run"):
+    if settings.mode not in ("online", "run") or not wandb_compat.logged_in(settings):
         return None
-    from wandb.sdk.lib.wbauth import authenticate
+    import wandb
 
     try:
-        auth = authenticate.authenticate_session(
-            host=settings.base_url, source="jupyter jobs", prompt=False, update_session=False
-        )
-        if auth is None:
-            return None
-        import wandb
-
         return wandb.Api(timeout=10).default_entity
     except Exception:  # noqa: BLE001 - an unreachable or refusing server means: no entity known
         return None

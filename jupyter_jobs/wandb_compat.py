@@ -28,6 +28,7 @@ wandb is imported inside the functions: `jupyter jobs list` must not pay for imp
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
 from collections.abc import Mapping
@@ -115,6 +116,44 @@ def declare_job_use(run: Run, job_name: str) -> None:
     if interface is None or run.settings.mode == "disabled":
         return
     interface._publish_use_artifact(pb.UseArtifactRecord(type="job", name=job_name))
+
+
+def current_settings() -> Any:
+    """wandb's settings as they stand now (`wandb.Settings`): its settings files, then the environment.
+
+    Read afresh (1 ms), in `wandb.setup()`'s order: its process-wide copy keeps the environment
+    of the moment it was first read, and `wandb.setup()` itself would start wandb-core. wandb
+    0.31 reads both settings files with `update_from_system_settings`, older releases one by one.
+    """
+    from wandb import env
+    from wandb.sdk.wandb_settings import Settings
+
+    settings = Settings(silent=True)
+    config_dir = os.environ.get(env.CONFIG_DIR)
+    system = os.path.join(config_dir, "settings") if config_dir else os.path.join("~", ".config", "wandb", "settings")
+    settings.settings_system = os.path.expanduser(system)
+    if hasattr(settings, "update_from_system_settings"):
+        settings.update_from_system_settings()
+    else:
+        settings.update_from_system_config_file()
+        settings.update_from_workspace_config_file()
+    settings.update_from_env_vars(dict(os.environ))
+    return settings
+
+
+def logged_in(settings: Any) -> bool:
+    """Whether wandb holds credentials for the settings' server (environment, .netrc, settings),
+    found without prompting."""
+    try:
+        from wandb.sdk.lib.wbauth import authenticate
+    except ImportError:  # releases before wandb's auth module
+        from wandb.sdk.lib import apikey
+
+        return bool(apikey.api_key(settings=settings))
+    found = authenticate.authenticate_session(
+        host=settings.base_url, source="jupyter jobs", prompt=False, update_session=False
+    )
+    return found is not None
 
 
 def _missing(module: str) -> JobError:
