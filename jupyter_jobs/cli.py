@@ -227,15 +227,20 @@ def _compare(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from .store import JobStore
 
-    problems = JobStore.open(args.store).check(repair=args.repair)
+    store = JobStore.open_for_check(args.store)
+    problems = store.check(repair=args.repair)
+    unused = store.unused_code()
     if args.json:
-        _print_json({"problems": problems, "repaired": args.repair})
-    elif not problems:
+        _print_json({"problems": problems, "repaired": args.repair, "unused_code": unused})
+        return 0 if not problems or args.repair else EXIT_USER_ERROR
+    if not problems:
         print("The store is consistent.")
     else:
         print("\n".join(problems))
         if args.repair:
             print(f"Repaired {len(problems)} problem(s).")
+    if unused:
+        print(f"Code no version uses (kept; a create may be under way): {', '.join(unused)}")
     return 0 if not problems or args.repair else EXIT_USER_ERROR
 
 
@@ -246,7 +251,7 @@ def _print_json(value: Any) -> None:
 def _print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 if __name__ == "__main__":

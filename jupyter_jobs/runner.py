@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -83,7 +82,7 @@ def run_job(store: JobStore, ref: str, overrides: Mapping[str, Any], workdir: Pa
     stored = store.resolve(ref)
     record = stored.record
     _check_overrides(record, overrides)
-    folder = _materialise(record, workdir)
+    folder = _materialise(store, record, workdir)
     log = folder / LOG_FILE
     started_at, start = utc_now(), time.monotonic()
     with log.open("wb") as output:
@@ -122,19 +121,16 @@ def _check_overrides(record: Mapping[str, Any], overrides: Mapping[str, Any]) ->
         )
 
 
-def _materialise(record: Mapping[str, Any], workdir: Path | None) -> Path:
-    code = record["code_artifact"]
-    source = Path(code["path"])
-    if not source.is_dir():
-        raise JobError(
-            f"The code of {record['name']} is missing from the store", hint="run `jupyter jobs check --repair`"
-        )
+def _materialise(store: JobStore, record: Mapping[str, Any], workdir: Path | None) -> Path:
+    """Copy the job's code out of this store (wherever it has moved), checked against its
+    digest first: code changed after it was stored is never run."""
+    files = store.code_files(record["code_artifact"]["digest"])
     folder = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix=f"{record['name'][:40]}-"))
     folder.mkdir(parents=True, exist_ok=True)
-    for name in code["files"]:
+    for name, data in files.items():
         target = folder / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source / name, target)
+        target.write_bytes(data)
     return folder
 
 

@@ -51,6 +51,8 @@ LOCK_FILE = ".lock"
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 VERSION_PATTERN = re.compile(r"v(\d+)")
 STORE_HINT = "choose another with --store or JUPYTER_JOBS_STORE"
+REPAIR_HINT = "run `jupyter jobs check --repair` to rebuild it from the version folders"
+DIGEST_PATTERN = re.compile(r"[0-9a-f]{64}")
 # Errors that mean "this disk will not take our writes", as opposed to bugs of ours
 # (EEXIST/ENOTDIR: the store path or one of its parents is a regular file).
 UNWRITABLE_ERRNOS = {
@@ -64,6 +66,8 @@ UNWRITABLE_ERRNOS = {
     errno.EEXIST,
 }
 UNWRITABLE_SQLITE_WORDS = ("readonly", "disk is full", "unable to open", "disk i/o")
+# SQLite's words for an index file that is not (or no longer) a whole index of ours.
+DAMAGED_SQLITE_WORDS = ("not a database", "malformed", "no such table", "no such column")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS versions (
@@ -176,7 +180,19 @@ class JobStore:
         store = cls(store_location(override))
         store._read_only = not (os.access(store.root, os.W_OK) and os.access(store._index, os.W_OK))
         with store._store_errors():
+            store._refuse_lost_index()
             store._check_schema()
+        return store
+
+    @classmethod
+    def open_for_check(cls, override: str | Path | None = None) -> JobStore:
+        """Open the store for `check`, whatever state its index is in: `check` is what says
+        that an index is lost or damaged, and `check --repair` what rebuilds it."""
+        store = cls(store_location(override))
+        with store._store_errors():
+            for folder in (store.root, store._jobs, store._code, store._tmp):
+                folder.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(store._tmp / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644))
         return store
 
     # ----------------------------------------------------------------------------- writes
@@ -458,6 +474,9 @@ class JobStore:
             "path": str(path),
             "created_at": created_at,
         }
+        code = record.get("code_artifact")
+        if isinstance(code, dict) and DIGEST_PATTERN.fullmatch(str(code.get("digest"))):
+            record["code_artifact"] = {**code, "path": str(self._code_dir(code["digest"]))}
         return StoredJob(name, version, digest, aliases, created_at, path, record)
 
     def _version_with_digest(self, name: str, digest: str) -> int | None:
@@ -474,15 +493,77 @@ class JobStore:
         and everything found is really left over.
         """
         with self._store_errors(), self._staging_lock(exclusive=True):
-            with self._write_transaction() as conn:
-                problems = (
-                    self._check_staging(repair)
-                    + self._check_versions(conn, repair)
+            problems = self._check_staging(repair)
+            damage = self._index_damage()
+            if damage is not None:
+                problems.append(f"index.sqlite: {damage}")
+            if (damage is not None and repair) or (damage is None and not self._index.exists()):
+                self._replace_index()
+            with self._check_transaction(damage is not None and not repair) as conn:
+                problems += (
+                    self._check_versions(conn, repair)
                     + self._check_orphans(conn, repair)
                     + _check_summaries(conn, repair)
                     + self._check_code(repair)
+                    + self._check_code_needed(conn)
                 )
         return problems
+
+    def unused_code(self) -> list[str]:
+        """Code folders that no version uses (`code/<digest>`): reported, never removed, since a
+        create in progress stores its code before its version. None can be told while the
+        index is damaged."""
+        if self._index_damage() is not None or not self._index.exists():
+            return []
+        with self._read_connection() as conn:
+            used = set(_code_digests(conn))
+        return [f"code/{p.name}" for p in sorted(self._code.iterdir()) if p.name not in used]
+
+    def _index_damage(self) -> str | None:
+        """Why the index cannot be trusted (lost, empty, not SQLite, failing its integrity
+        check), or None when it is whole."""
+        if not self._index.exists():
+            return "lost: the versions are in their folders only" if any(self._version_folders()) else None
+        try:
+            with self._connect() as conn:
+                found = conn.execute("PRAGMA user_version").fetchone()[0]
+                verdict = [row[0] for row in conn.execute("PRAGMA quick_check")]
+                if found == SCHEMA_VERSION and verdict == ["ok"]:
+                    for table in ("versions", "aliases", "jobs"):
+                        conn.execute(f"SELECT * FROM {table} LIMIT 0")
+        except sqlite3.DatabaseError as err:
+            if not any(word in str(err).lower() for word in DAMAGED_SQLITE_WORDS):
+                raise
+            return f"damaged ({err})"
+        if found == 0:
+            return "empty or damaged"
+        if found != SCHEMA_VERSION:  # another jupyter-jobs' index: not ours to rebuild
+            self._check_schema()
+        return None if verdict == ["ok"] else f"damaged ({'; '.join(verdict[:3])})"
+
+    def _replace_index(self) -> None:
+        """Put a new empty index in place of a damaged one (kept beside it for a post-mortem);
+        `_check_orphans` then indexes every whole version folder again."""
+        for suffix in ("", "-wal", "-shm"):
+            damaged = self._index.with_name(self._index.name + suffix)
+            if damaged.exists():
+                os.replace(damaged, self._index.with_name(f"{self._index.name}.damaged{suffix}"))
+        self._build_index()
+
+    @contextmanager
+    def _check_transaction(self, index_unusable: bool) -> Iterator[sqlite3.Connection]:
+        """The index under its write lock; when it is damaged and is not being repaired, an empty
+        stand-in, against which every version folder reads as one the index lacks."""
+        if not index_unusable:
+            with self._write_transaction() as conn:
+                yield conn
+            return
+        conn = sqlite3.connect(":memory:", isolation_level=None)
+        try:
+            conn.executescript(SCHEMA)
+            yield conn
+        finally:
+            conn.close()
 
     def _check_staging(self, repair: bool) -> list[str]:
         """Anything in tmp/ while we hold the exclusive staging lock was left by a killed writer."""
@@ -525,19 +606,36 @@ class JobStore:
             self._discard(folder)
 
     def _check_orphans(self, conn: sqlite3.Connection, repair: bool) -> list[str]:
-        """Version folders without an index row: a writer was killed between rename and commit."""
+        """Version folders without an index row: a writer killed between rename and commit, or
+        an index that was lost. A whole version (its record.json names it and matches its
+        files) is indexed again; only a partial folder is removed."""
         indexed = set(conn.execute("SELECT name, version FROM versions").fetchall())
         problems = []
-        for job_dir in sorted(p for p in self._jobs.iterdir() if p.is_dir()):
-            for folder in sorted(job_dir.iterdir()):
-                match = VERSION_PATTERN.fullmatch(folder.name)
-                if match and (job_dir.name, int(match.group(1))) not in indexed:
-                    problems.append(
-                        f"jobs/{job_dir.name}/{folder.name}: folder without an index row (left by an interrupted write)"
-                    )
-                    if repair:
-                        self._discard(folder)
+        for name, version, folder in self._version_folders():
+            if (name, version) in indexed:
+                continue
+            record = _whole_version_record(folder, name, version)
+            if record is not None and _version_by_digest(conn, name, record["digest"]) is None:
+                problems.append(
+                    f"jobs/{name}/{folder.name}: a whole version the index lacks (a lost index or an interrupted"
+                    " write): indexed again"
+                )
+                if repair:
+                    _index_version(conn, name, version, record)
+                continue
+            problems.append(f"jobs/{name}/{folder.name}: folder without an index row (left by an interrupted write)")
+            if repair:
+                self._discard(folder)
         return problems
+
+    def _check_code_needed(self, conn: sqlite3.Connection) -> list[str]:
+        """Versions whose code folder is gone: they can be shown but not run or published, and
+        no repair can bring the code back."""
+        return [
+            f"{name}:v{version}: its code code/{digest} is missing (create the job again from its notebook)"
+            for name, version, digest in _code_digests(conn, with_versions=True)
+            if not self._code_dir(digest).is_dir()
+        ]
 
     def _check_code(self, repair: bool) -> list[str]:
         """Code artifact folders whose files no longer match the digest they are named by."""
@@ -555,15 +653,57 @@ class JobStore:
         """Computed from the root, never stored, so a moved store keeps working."""
         return self._jobs / name / f"v{version}"
 
+    def _code_dir(self, digest: str) -> Path:
+        """Computed from the root like `_version_dir`; a digest that is not one names no folder."""
+        if not DIGEST_PATTERN.fullmatch(digest):
+            raise JobError(f"'{digest[:80]}' is not a code digest", hint=REPAIR_HINT)
+        return self._code / digest
+
+    def code_files(self, digest: str) -> dict[str, bytes]:
+        """The files of the code stored under `digest` in this store, checked against it:
+        code changed after it was stored is refused, never run or published."""
+        folder = self._code_dir(digest)
+        if not folder.is_dir():
+            raise JobError(
+                f"The code {digest[:16]} is missing from the job store at {self.root}",
+                hint="create the job again from its notebook",
+            )
+        with self._store_errors():
+            files = {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+        files.pop(MANIFEST_FILE, None)
+        if content_digest(files) != digest:
+            raise JobError(
+                f"The code {digest[:16]} in the job store at {self.root} was changed after it was stored",
+                hint="it will not be run; `jupyter jobs check` lists it, then create the job again from its notebook",
+            )
+        return files
+
     def _ensure_index(self) -> None:
-        """Create the index if missing, then make sure it has our schema (one cheap read)."""
+        """Create the index of a new store, then make sure it has our schema (one cheap read).
+        A store whose index was lost is refused: a new empty index would hand out version
+        numbers whose folders exist, and the next write would replace them."""
         if not self._index.exists():
+            self._refuse_lost_index()
             self._create_index()
         self._check_schema()
+
+    def _refuse_lost_index(self) -> None:
+        if not self._index.exists() and any(self._version_folders()):
+            raise JobError(f"The job store at {self.root} has version folders but no index", hint=REPAIR_HINT)
+
+    def _version_folders(self) -> Iterator[tuple[str, int, Path]]:
+        """(name, number, folder) of every `jobs/<name>/v<N>` folder, indexed or not."""
+        job_dirs = sorted(p for p in self._jobs.iterdir() if p.is_dir()) if self._jobs.is_dir() else []
+        for job_dir in job_dirs:
+            numbered = ((VERSION_PATTERN.fullmatch(p.name), p) for p in job_dir.iterdir() if p.is_dir())
+            for number, folder in sorted((int(match.group(1)), p) for match, p in numbered if match):
+                yield job_dir.name, number, folder
 
     def _check_schema(self) -> None:
         with self._connect() as conn:
             found = conn.execute("PRAGMA user_version").fetchone()[0]
+        if found == 0:  # what SQLite reads from an empty or zeroed file
+            raise JobError(f"The job store index at {self._index} is empty or damaged", hint=REPAIR_HINT)
         if found != SCHEMA_VERSION:
             raise JobError(
                 f"The job store index at {self._index} has schema version {found},"
@@ -576,25 +716,29 @@ class JobStore:
         never see a half-made index, and none has to switch a shared file to WAL (SQLite fails
         that at once with "database is locked" instead of waiting)."""
         with self._staging_lock(exclusive=False):
-            staging = Path(tempfile.mkdtemp(prefix="index-", dir=self._tmp))
+            self._build_index()
+
+    def _build_index(self) -> None:
+        """`_create_index` without the lock, for `check`, which holds it exclusively."""
+        staging = Path(tempfile.mkdtemp(prefix="index-", dir=self._tmp))
+        try:
+            built = staging / self._index.name
+            conn = sqlite3.connect(built, isolation_level=None)
             try:
-                built = staging / self._index.name
-                conn = sqlite3.connect(built, isolation_level=None)
-                try:
-                    conn.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
-                    for statement in SCHEMA.split(";"):
-                        conn.execute(statement)
-                    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-                finally:
-                    conn.close()
-                _fsync_file(built)
-                try:
-                    os.link(built, self._index)
-                except FileExistsError:
-                    pass  # another opener linked its index first; it is as good as ours
-                _fsync_dir(self.root)
+                conn.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+                for statement in SCHEMA.split(";"):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             finally:
-                shutil.rmtree(staging, ignore_errors=True)
+                conn.close()
+            _fsync_file(built)
+            try:
+                os.link(built, self._index)
+            except FileExistsError:
+                pass  # another opener linked its index first; it is as good as ours
+            _fsync_dir(self.root)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -672,7 +816,9 @@ class JobStore:
         except sqlite3.DatabaseError as err:
             if any(word in str(err).lower() for word in UNWRITABLE_SQLITE_WORDS):
                 raise self._unwritable(str(err)) from err
-            raise JobError(f"The job store index at {self._index} cannot be used: {err}", hint=STORE_HINT) from err
+            damaged = any(word in str(err).lower() for word in DAMAGED_SQLITE_WORDS)
+            hint = REPAIR_HINT if damaged else STORE_HINT
+            raise JobError(f"The job store index at {self._index} cannot be used: {err}", hint=hint) from err
 
     def _unwritable(self, reason: str) -> JobError:
         return JobError(f"The job store at {self.root} is not writable: {reason}", hint=STORE_HINT)
@@ -832,6 +978,49 @@ def _rebuild_summary(conn: sqlite3.Connection, name: str) -> None:
         "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?)",
         (name, latest, count, next_version, source_type, created_at, touched),
     )
+
+
+def _whole_version_record(folder: Path, name: str, version: int) -> dict | None:
+    """The record of a version folder that is whole (its record.json names this job and
+    version, and its files match the digest it records), else None."""
+    try:
+        record = json.loads((folder / RECORD_FILE).read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or (record.get("name"), record.get("version")) != (name, f"v{version}"):
+        return None
+    if not isinstance(record.get("digest"), str) or not isinstance(record.get("created_at"), str):
+        return None
+    return record if _folder_digest(folder, skip=RECORD_FILE) == record["digest"] else None
+
+
+def _index_version(conn: sqlite3.Connection, name: str, version: int, record: Mapping) -> None:
+    """Index a whole version folder again from its record.json, with the aliases it was made
+    with; `latest` goes to the job's newest version and its summary row is rebuilt."""
+    conn.execute(
+        "INSERT INTO versions VALUES (?, ?, ?, ?, ?)",
+        (name, version, record["digest"], record["created_at"], json.dumps(dict(record))),
+    )
+    kept = record.get("artifact_aliases")
+    aliases = [a for a in kept if isinstance(a, str)] if isinstance(kept, list) else []
+    _point_aliases(
+        conn, name, version, [a for a in aliases if NAME_PATTERN.fullmatch(a) and not VERSION_PATTERN.fullmatch(a)]
+    )
+    newest = conn.execute(
+        "SELECT version FROM versions WHERE name = ? ORDER BY created_at DESC, version DESC LIMIT 1", (name,)
+    ).fetchone()[0]
+    _point_aliases(conn, name, newest, ["latest"])
+    _rebuild_summary(conn, name)
+
+
+def _code_digests(conn: sqlite3.Connection, *, with_versions: bool = False) -> Iterator:
+    """The code digest of every version (or (name, version, digest) with `with_versions`)."""
+    rows = conn.execute(
+        "SELECT name, version, json_extract(record_json, '$.code_artifact.digest') FROM versions ORDER BY name, version"
+    )
+    for name, version, digest in rows:
+        if isinstance(digest, str) and DIGEST_PATTERN.fullmatch(digest):
+            yield (name, version, digest) if with_versions else digest
 
 
 def _version_problem(folder: Path, digest: str) -> str | None:
