@@ -49,9 +49,9 @@ TOOLS = ("ours", "nbconvert")
 def ours(path: Path) -> object:
     """A cold export: the per-cell caches a warm kernel keeps between `%wandb_job` calls are cleared."""
     from jupyter_jobs import export
+    from jupyter_jobs.export.ipython import clear_caches
 
-    export._text_awaits_at_top_level.cache_clear()
-    export._transformed_line.cache_clear()
+    clear_caches()
     return export.export_path(path)
 
 
@@ -152,10 +152,9 @@ def breakdown_table(large: Path, repeats: int) -> None:
 
 
 def _read_cells(path: Path) -> object:
-    from jupyter_jobs import export
+    from jupyter_jobs.notebook import read_notebook_file
 
-    with export._notebook_json_source(path) as (text, start):
-        return export._cells(text, path.name, start)
+    return read_notebook_file(path)
 
 
 def _compile_each(cells: list[str]) -> None:

@@ -132,9 +132,9 @@ def _notebook_copy(source: bytes, export: ExportResult, strip_outputs: bool) -> 
         return None
     if not strip_outputs:
         return source
-    from .secrets import strip_outputs as strip
+    from .notebook import strip_outputs as strip
 
-    return strip(source.decode("utf-8"), export.source_name).encode("utf-8")
+    return strip(source, export.source_name)
 
 
 def _secret_warnings(export: ExportResult, notebook: bytes | None, allow: bool, *, exported: bool) -> list[str]:

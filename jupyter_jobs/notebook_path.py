@@ -177,7 +177,7 @@ class CellsRun:
         maybe_saved = {code for code in ran_since if not _surely_absent(code, saved)}
         unsaved = len(ran_since) - len(maybe_saved)
         if maybe_saved:
-            unsaved += len(maybe_saved - {_normalised(source) for source in _code_cells(saved)})
+            unsaved += len(maybe_saved - {_normalised(source) for source in _code_cells(saved, notebook.name)})
         return unsaved
 
 
@@ -194,14 +194,11 @@ def _surely_absent(code: str, saved: bytes) -> bool:
 _JSON_VERBATIM = re.compile(r"[ !#-%'-.0-;=?-\[\]-~]+")
 
 
-def _code_cells(saved: bytes) -> list[str]:
-    """The code cells' sources as saved (nbformat 4 stores them as a string or a list of lines)."""
-    cells = json.loads(saved).get("cells", [])
-    return [
-        "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        for cell in cells
-        if cell.get("cell_type") == "code"
-    ]
+def _code_cells(saved: bytes, name: str) -> list[str]:
+    """The code cells' sources as saved (a damaged notebook is the reader's one-line error)."""
+    from .notebook import read_notebook
+
+    return [cell.text for cell in read_notebook(saved, name).cells if cell.cell_type == "code"]
 
 
 def _adds_code(code: str) -> bool:

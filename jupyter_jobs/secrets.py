@@ -21,12 +21,11 @@ warm kernel's repeated `%wandb_job` re-reads only the outputs that changed.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import JobError
 
@@ -132,7 +131,6 @@ _MAY_HOLD_SECRET = re.compile(
     _by_first_character("|".join([*_PLUGIN_ANCHORS.values(), _KEYWORD_ANCHOR, _OWN_ANCHOR]).split("|"))
 )
 _MAY_HOLD_KEYWORD = re.compile(_KEYWORD_ANCHOR)
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+")
 _NAME_PARTS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _ENV_NAME = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
@@ -188,7 +186,7 @@ def scan(export: ExportResult, notebook_text: str | bytes | None, *, exported: b
     """Secrets in the exported script and, when the notebook travels too (`notebook_text`,
     the copy that is uploaded, as text or its UTF-8 bytes), in all its cells and outputs.
     `exported`: that copy is the very text `export` was made from (its outputs not stripped),
-    so the export's `output_spans` locate the outputs without reading the notebook again.
+    so the export's notebook holds its outputs, and the copy is not read again.
 
     Both are scanned because both are uploaded: the script is the job's code, the notebook
     travels with it, markdown and raw cells included. A secret seen in both the script and its
@@ -197,8 +195,7 @@ def scan(export: ExportResult, notebook_text: str | bytes | None, *, exported: b
     findings = set(_script_findings(export))
     if notebook_text is not None:
         findings.update(_cell_findings(export))
-        spans = export.output_spans if exported else None
-        findings.update(_output_findings(notebook_text, export.source_name, spans))
+        findings.update(_output_findings(export, None if exported and export.notebook else notebook_text))
     return _without_generic_duplicates(findings)
 
 
@@ -211,43 +208,6 @@ def blocking_error(findings: Sequence[SecretFinding]) -> JobError:
     else:
         hint = "read them from the environment, e.g. os.environ['WANDB_API_KEY'], or pass --allow-secrets"
     return JobError(f"Secrets found: {listed}{more}", hint=hint)
-
-
-def strip_outputs(notebook_text: str, name: str) -> str:
-    """The notebook without outputs and execution counts, for a stored copy that leaks nothing
-    printed; written as nbformat writes (sorted keys, one-space indent).
-
-    Plain JSON rather than nbformat's reader: the export has already taken this notebook, and
-    nbformat's schema refuses what Jupyter repairs when it opens one (a cell without metadata).
-    """
-    try:
-        notebook = json.loads(notebook_text)
-    except json.JSONDecodeError as err:
-        raise JobError(
-            f"{name} is not valid JSON (line {err.lineno}: {err.msg})",
-            hint="restore the notebook from a checkpoint, or open it in Jupyter and save it again",
-        ) from None
-    for cell in _all_cells(notebook):
-        if cell.get("cell_type") == "code":
-            cell["outputs"] = []
-            cell.pop("prompt_number", None)  # format 3's execution count
-            if "execution_count" in cell:
-                cell["execution_count"] = None
-    return json.dumps(notebook, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
-
-
-def _all_cells(notebook: object) -> Iterator[dict[str, Any]]:
-    """Every cell object: a format 4 notebook's `cells`, or those of format 3's worksheets."""
-    if not isinstance(notebook, dict):
-        return
-    worksheets = notebook.get("worksheets")
-    sheets = [
-        notebook,
-        *(sheet for sheet in (worksheets if isinstance(worksheets, list) else []) if isinstance(sheet, dict)),
-    ]
-    for sheet in sheets:
-        cells = sheet.get("cells")
-        yield from (cell for cell in (cells if isinstance(cells, list) else []) if isinstance(cell, dict))
 
 
 def _script_findings(export: ExportResult) -> Iterator[SecretFinding]:
@@ -269,39 +229,26 @@ def _cell_findings(export: ExportResult) -> Iterator[SecretFinding]:
                 yield SecretFinding(found, number, line, kind)
 
 
-def _output_findings(
-    notebook_text: str | bytes, name: str, spans: tuple[tuple[int, int, int], ...] | None
-) -> Iterator[SecretFinding]:
-    """Findings in the code cells' outputs, judged block by block (one cell's outputs).
+def _output_findings(export: ExportResult, notebook_text: str | bytes | None) -> Iterator[SecretFinding]:
+    """Findings in the code cells' outputs, judged block by block (one cell's outputs). The
+    reader left them undecoded; they are decoded here, only the blocks not judged before."""
+    from .notebook import code_cell_outputs, read_notebook
 
-    The export only located the outputs; this is where they are decoded, so a damaged block
-    (a control character in an image string, say) is refused here, naming its cell."""
-    from .export import code_cell_outputs
-
-    for number, block in code_cell_outputs(notebook_text, spans):
-        try:
-            found = _block_findings(block)
-        except ValueError as err:
-            reason = err.msg if isinstance(err, json.JSONDecodeError) else str(err)
-            raise JobError(
-                f"{name} is not valid JSON: the outputs of cell {number} are damaged ({reason})",
-                hint="clear that cell's outputs in Jupyter and save, or restore the notebook from a checkpoint",
-            ) from None
-        for kind, line in found:
+    notebook = export.notebook if notebook_text is None else read_notebook(notebook_text, export.source_name)
+    for number, block in code_cell_outputs(notebook):
+        for kind, line in _block_findings(block):
             yield SecretFinding(kind, number, line, "output")
 
 
-def _block_findings(block: str) -> tuple[tuple[str, int], ...]:
+def _block_findings(block: bytes) -> tuple[tuple[str, int], ...]:
     """(kind, line) of each secret in one cell's outputs (`block`, their JSON text), from the
     cache when the same text was judged before."""
+    from .notebook import outputs_text
+
     key = (len(block), hash(block))
     found = _OUTPUT_FINDINGS.pop(key, None)
     if found is None:
-        outputs = json.loads(block)
-        if not isinstance(outputs, list):
-            outputs = []
-        text = "\n".join(_output_text(output) for output in outputs if isinstance(output, dict))
-        found = tuple((kind, line) for line, kind in _text_kinds(text, printed=True))
+        found = tuple((kind, line) for line, kind in _text_kinds(outputs_text(block), printed=True))
         if len(_OUTPUT_FINDINGS) >= _OUTPUT_FINDINGS_MAX:  # drop the least recently used; pop, not
             _OUTPUT_FINDINGS.pop(next(iter(_OUTPUT_FINDINGS), None), None)  # del: a thread may be first
     _OUTPUT_FINDINGS[key] = found  # re-inserted: now the most recently used
@@ -316,34 +263,6 @@ def _text_kinds(text: str, *, printed: bool) -> Iterator[tuple[int, str]]:
     for number, line in enumerate(text.splitlines(), start=1):
         for kind in _kinds_in_line(line, printed=printed):
             yield number, kind
-
-
-def _output_text(output: dict[str, Any]) -> str:
-    """The readable text of one output; images and other binary data are skipped."""
-    output_type = output.get("output_type")
-    if output_type == "stream":
-        return _joined(output.get("text", ""))
-    if output_type == "error":
-        lines = [output.get("ename", ""), output.get("evalue", ""), *output.get("traceback", [])]
-        return _ANSI.sub("", "\n".join(lines))
-    data = output.get("data", {})
-    return "\n".join(_mime_text(value) for mime, value in data.items() if _is_text_mime(mime))
-
-
-def _is_text_mime(mime: str) -> bool:
-    return mime.startswith("text/") or mime.endswith("json") or mime == "application/javascript"
-
-
-def _mime_text(value: Any) -> str:
-    """Text MIME data is a string or a list of lines; JSON MIME data is any JSON value."""
-    if isinstance(value, str) or (isinstance(value, list) and all(isinstance(item, str) for item in value)):
-        return _joined(value)
-    return json.dumps(value, indent=1)
-
-
-def _joined(source: str | list[str]) -> str:
-    """nbformat stores multi-line strings either whole or as a list of lines."""
-    return source if isinstance(source, str) else "".join(source)
 
 
 def _without_generic_duplicates(findings: set[SecretFinding]) -> list[SecretFinding]:

@@ -60,12 +60,17 @@ CASES = [
         {"source": "image", "image": "Bad_Image!!"},
     ),
     Case("secret", notebook_json(f"aws_access_key_id = '{AWS_KEY_ID}'"), "Secrets found: cell 1, line 1"),
-    Case("damaged-output", with_damaged_output(), "nb.ipynb is not valid JSON: the outputs of cell 1 are damaged"),
+    Case("damaged-output", with_damaged_output(), "nb.ipynb is not valid JSON (line 25: invalid character)"),
     Case(
         "damaged-output-stripped",
         with_damaged_output(),
-        "nb.ipynb is not valid JSON (line 25: Invalid control character",
+        "nb.ipynb is not valid JSON (line 25: invalid character)",
         {"strip_outputs": True},
+    ),
+    Case(
+        "cell-without-source",
+        json.dumps({"nbformat": 4, "metadata": {}, "cells": [{"cell_type": "code", "metadata": {}, "outputs": []}]}),
+        "nb.ipynb is not a valid notebook (cell 1: object missing required field `source`)",
     ),
 ]
 

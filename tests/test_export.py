@@ -16,19 +16,17 @@ from hypothesis import strategies as st
 from jupyter_jobs.errors import JobError
 from jupyter_jobs.export import (
     ExportResult,
-    _cell_hazards,
-    _light_json,
-    _raw_cell_hazards,
-    _transformed_by_line,
-    _transformer,
     annotated_script,
-    code_cell_outputs,
     export_notebook_text,
     export_path,
     export_text,
     launch_converter_hazards,
     read_source_bytes,
 )
+from jupyter_jobs.export.hazards import cell_hazards, raw_cell_hazards
+from jupyter_jobs.export.installs import Install, parse_install
+from jupyter_jobs.export.ipython import transformed_by_line, transformer
+from jupyter_jobs.notebook import code_cell_outputs, read_notebook
 
 
 def notebook_text(*cells: str | tuple[str, str], language: str = "python") -> str:
@@ -157,6 +155,33 @@ def test_installs_become_requirements_not_code(line: str, requirements: tuple[st
     assert result.requirements == requirements
     assert "install" not in result.script
     assert [(r.kind, r.line, r.replacement) for r in result.rewrites] == [("pip-install", 2, "")]
+
+
+@pytest.mark.parametrize(
+    ("command", "install"),
+    [
+        ("pip install -q wandb && python prep.py", Install(("wandb",), (), "python prep.py")),
+        (
+            "conda install -c conda-forge numpy=1.26",
+            Install(("numpy==1.26",), ("conda packages become pip requirements; check their PyPI names",), ""),
+        ),
+        (
+            "pip install -r reqs.txt ./local",
+            Install(
+                (),
+                (
+                    "install option -r: its packages are not read into the job's requirements; list them yourself",
+                    "local package `./local` cannot be a requirement of the job",
+                ),
+                "",
+            ),
+        ),
+        ("echo install", None),
+        ("pip list", None),
+    ],
+)
+def test_install_commands_are_parsed_into_requirements_and_the_rest(command: str, install: Install | None) -> None:
+    assert parse_install(command) == install
 
 
 def test_requirements_are_deduplicated_across_cells_in_order() -> None:
@@ -579,9 +604,9 @@ def test_hazards_come_in_line_order_and_include_raw_cells() -> None:
 # --------------------------------------------------------------------------- reading outputs
 
 
-def without_spans(result: ExportResult) -> ExportResult:
-    """An export without where its outputs are, which differ between texts that export alike."""
-    return replace(result, output_spans=None)
+def without_outputs(result: ExportResult) -> ExportResult:
+    """An export without the notebook it read, whose outputs differ between texts that export alike."""
+    return replace(result, notebook=None)
 
 
 def with_outputs(source: str, outputs: list) -> str:
@@ -607,7 +632,7 @@ def with_outputs(source: str, outputs: list) -> str:
 
 json_text = st.text(alphabet=st.sampled_from('"\\{}[]:, a\u00e9\n'), max_size=12)  # what could confuse a skipper
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | json_text,
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | json_text,
     lambda children: st.lists(children, max_size=4) | st.dictionaries(json_text, children, max_size=4),
     max_leaves=20,
 )
@@ -616,17 +641,15 @@ json_values = st.recursive(
 @settings(max_examples=150, deadline=None)
 @given(outputs=st.lists(json_values, max_size=4))
 def test_outputs_of_any_shape_are_skipped_exactly(outputs: list) -> None:
-    """The reader skips outputs without building them; whatever they hold, it must land on the
-    same cells that json.loads sees (checked on the reader itself: a reader error would fall back
-    to json.loads and hide the bug from the export)."""
+    """The reader keeps outputs undecoded; whatever they hold, it lands on the same cells that
+    json.loads sees, and the export does not depend on them."""
     source = "x = '\"quoted\" \\\\ text'\n!echo {x}"
     text = with_outputs(source, outputs)
-    read = _light_json(text)
-    start, end = read["cells"][0].pop("outputs")  # located, not built
-    assert json.loads(text[start:end]) == outputs
-    assert read == {"nbformat": 4, "metadata": {}, "cells": [{"cell_type": "code", "metadata": {}, "source": source}]}
-    assert _light_json(text.encode()) == _light_json(text)
-    assert without_spans(export_notebook_text(text, "nb.ipynb")) == without_spans(
+    read = read_notebook(text, "nb.ipynb")
+    assert json.loads(bytes(read.cells[0].outputs)) == outputs  # kept as text, decoded on demand
+    assert [(cell.cell_type, cell.text) for cell in read.cells] == [("code", source)]
+    assert read_notebook(text.encode(), "nb.ipynb") == read
+    assert without_outputs(export_notebook_text(text, "nb.ipynb")) == without_outputs(
         export_notebook_text(with_outputs(source, []), "nb.ipynb")
     )
 
@@ -677,16 +700,19 @@ def test_file_and_text_exports_read_the_same_outputs(tmp_path: Path, text: list)
     notebook = with_outputs("x = 1\n!echo {x}", [{"output_type": "stream", "name": "stdout", "text": text}])
     path = tmp_path / "nb.ipynb"
     path.write_bytes(b"\xef\xbb\xbf" + notebook.encode() + b" " * 1_100_000)
-    assert export_path(path) == without_spans(export_notebook_text(notebook, "nb.ipynb"))
-    assert without_spans(export_text(notebook.encode(), "nb.ipynb")) == without_spans(
+    assert export_path(path) == export_notebook_text(notebook, "nb.ipynb")
+    assert without_outputs(export_text(notebook.encode(), "nb.ipynb")) == without_outputs(
         export_notebook_text(notebook, "nb.ipynb")
     )
-    assert _light_json(notebook.encode()) == _light_json(notebook)
-    blocks = list(code_cell_outputs(notebook))
-    assert list(code_cell_outputs(notebook.encode())) == blocks
-    # The export's spans locate the same blocks in the text it read, str or bytes.
+    assert read_notebook(notebook.encode(), "nb.ipynb") == read_notebook(notebook, "nb.ipynb")
+    blocks = list(code_cell_outputs(read_notebook(notebook, "nb.ipynb")))
+    assert [json.loads(block) for _number, block in blocks] == [
+        [{"output_type": "stream", "name": "stdout", "text": text}]
+    ]
+    # The export keeps the notebook it read, whose outputs are the same blocks, str, bytes or file.
     for text_read in (notebook, notebook.encode()):
-        assert list(code_cell_outputs(text_read, export_text(text_read, "nb.ipynb").output_spans)) == blocks
+        assert list(code_cell_outputs(export_text(text_read, "nb.ipynb").notebook)) == blocks
+    assert list(code_cell_outputs(export_path(path).notebook)) == blocks
 
 
 @pytest.mark.parametrize("damage", ['"a\tb"', r'"a\u00"', "01", "[1,]", '"a" "b"', "tru"])
@@ -710,7 +736,7 @@ def test_source_bytes_are_the_file_without_its_byte_order_mark(tmp_path: Path) -
     content = notebook_text("print('é')").encode()
     path.write_bytes(b"\xef\xbb\xbf" + content)
     assert read_source_bytes(path) == content
-    assert without_spans(export_text(read_source_bytes(path), "bom.ipynb")) == export_path(path)
+    assert export_text(read_source_bytes(path), "bom.ipynb") == export_path(path)
     path.write_bytes(b'{"nbformat": 4, "cells": ["\xff"]}')
     with pytest.raises(JobError, match=r"^bom.ipynb is not UTF-8 text"):
         read_source_bytes(path)
@@ -762,15 +788,13 @@ LINE_POOL = [
 def test_line_by_line_fast_path_agrees_with_ipython_on_whole_cells(lines: list[str]) -> None:
     """The fast path transforms IPython lines one at a time; whenever it accepts a cell, the
     result must be what IPython's transformer gives for the whole cell."""
-    fast = _transformed_by_line(lines)
+    fast = transformed_by_line(lines)
     if fast is not None:
-        whole = _transformer().transform_cell("\n".join(lines)).rstrip("\n").split("\n")
+        whole = transformer().transform_cell("\n".join(lines)).rstrip("\n").split("\n")
         assert fast[0] == whole
 
 
 def test_annotation_of_a_rewrite_in_the_last_cell_is_kept() -> None:
-    from jupyter_jobs.export import annotated_script, export_notebook_text
-
     from .conftest import notebook_json
 
     annotated = annotated_script(export_notebook_text(notebook_json("x = 1", "%wandb_job --dry-run"), "n.ipynb"))
@@ -825,9 +849,9 @@ def test_skipping_plain_cells_loses_no_converter_hazard() -> None:
         full = []
         for number, kind, source in result.cells:
             if source.strip() and kind == "code":
-                full.extend(_cell_hazards(number, source))
+                full.extend(cell_hazards(number, source))
             elif source.strip() and number in result.script_raw_cells:
-                full.extend(_raw_cell_hazards(number, source))
+                full.extend(raw_cell_hazards(number, source))
         assert launch_converter_hazards(result) == full, path.name
 
 
@@ -870,27 +894,5 @@ def test_code_cell_outputs_are_located_not_decoded() -> None:
         },
         indent=1,
     )
-    blocks = list(code_cell_outputs(text))
+    blocks = list(code_cell_outputs(read_notebook(text, "nb.ipynb")))
     assert [(number, json.loads(block)) for number, block in blocks] == [(2, outputs)]
-    assert list(code_cell_outputs("not json")) == []
-
-
-def test_code_cell_outputs_fall_back_to_json_loads(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Should the light reader ever refuse a notebook, the outputs are still found (and scanned)."""
-    import jupyter_jobs.export as export_module
-
-    outputs = [{"output_type": "stream", "name": "stdout", "text": "hi\n"}]
-    text = json.dumps(
-        {
-            "nbformat": 4,
-            "nbformat_minor": 5,
-            "metadata": {},
-            "cells": [{"cell_type": "code", "metadata": {}, "source": "x", "outputs": outputs, "execution_count": 1}],
-        }
-    )
-
-    def refuse(_text: str, _members: dict) -> dict:
-        raise ValueError("unusual")
-
-    monkeypatch.setattr(export_module, "_light_json", refuse)
-    assert [(number, json.loads(block)) for number, block in code_cell_outputs(text)] == [(1, outputs)]

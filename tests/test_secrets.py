@@ -20,7 +20,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from jupyter_jobs.errors import JobError
 from jupyter_jobs.export import export_notebook_text, export_path, export_text
-from jupyter_jobs.secrets import SecretFinding, blocking_error, scan, strip_outputs
+from jupyter_jobs.secrets import SecretFinding, blocking_error, scan
 
 _rng = random.Random(6)
 ALNUM = string.ascii_letters + string.digits
@@ -521,77 +521,6 @@ def test_blocking_error_counts_what_it_does_not_list() -> None:
     assert message.endswith("; and 3 more")
 
 
-def test_strip_outputs_keeps_code_and_metadata() -> None:
-    nb = new_notebook(
-        cells=[
-            new_markdown_cell("# Title", metadata={"tags": ["intro"]}),
-            new_code_cell(
-                "print(key)",
-                execution_count=7,
-                metadata={"tags": ["parameters"], "collapsed": False},
-                outputs=[new_output("stream", name="stdout", text=f"{WANDB_KEY}\n")],
-            ),
-        ],
-        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-    )
-    original = nbformat.writes(nb)
-
-    stripped = nbformat.reads(strip_outputs(original, "train.ipynb"), as_version=4)
-
-    nbformat.validate(stripped)
-    assert WANDB_KEY not in strip_outputs(original, "train.ipynb")
-    assert stripped.cells[1].outputs == [] and stripped.cells[1].execution_count is None
-    assert [c.source for c in stripped.cells] == ["# Title", "print(key)"]
-    assert [c.metadata for c in stripped.cells] == [c.metadata for c in nb.cells]
-    assert [c.id for c in stripped.cells] == [c.id for c in nb.cells]
-    assert stripped.metadata == nb.metadata
-    assert (
-        scan(
-            export_notebook_text(strip_outputs(original, "train.ipynb"), "train.ipynb"),
-            strip_outputs(original, "train.ipynb"),
-        )
-        == []
-    )
-
-
-def test_strip_outputs_takes_every_notebook_the_export_takes() -> None:
-    """nbformat's schema refuses a cell without metadata or a notebook without it; Jupyter
-    repairs both on open, and so does the export: stripping must not be the step that fails."""
-    notebook = json.loads(
-        nbformat.writes(
-            new_notebook(
-                cells=[
-                    new_code_cell(
-                        "print(key)",
-                        execution_count=3,
-                        outputs=[new_output("stream", name="stdout", text=f"{WANDB_KEY}\n")],
-                    )
-                ]
-            )
-        )
-    )
-    del notebook["cells"][0]["metadata"], notebook["metadata"]
-    text = json.dumps(notebook)
-    export_notebook_text(text, "train.ipynb")
-
-    stripped = json.loads(strip_outputs(text, "train.ipynb"))
-
-    assert stripped["cells"][0]["outputs"] == [] and stripped["cells"][0]["execution_count"] is None
-    assert stripped["cells"][0]["source"] == ["print(key)"]  # as nbformat wrote it
-
-
-def test_strip_outputs_of_an_nbformat_3_notebook() -> None:
-    old = json.loads((Path(__file__).parent / "corpus" / "legacy_v3.ipynb").read_text())
-    old["worksheets"][0]["cells"][2]["outputs"] = [
-        {"output_type": "stream", "stream": "stdout", "text": [f"WANDB_API_KEY={WANDB_KEY}\n"]}
-    ]
-
-    stripped = strip_outputs(json.dumps(old), "old.ipynb")
-
-    assert WANDB_KEY not in stripped
-    assert nbformat.reads(stripped, as_version=4).cells[2].source == "%matplotlib inline\nx = 2\nprint(x * 21)"
-
-
 # --------------------------------------------------------------------------- markdown and raw cells, the cache
 
 
@@ -623,16 +552,16 @@ def test_markdown_without_secrets_is_clean() -> None:
 
 def test_unchanged_outputs_are_not_read_again(monkeypatch: pytest.MonkeyPatch) -> None:
     """A warm kernel's second `%wandb_job` on the same notebook re-scans no output block."""
-    from jupyter_jobs import secrets
+    from jupyter_jobs import notebook as notebook_module
 
     text = notebook(printed("print(token)", f"token = {HF_TOKEN}\n"), printed("print(1)", "1\n"))
     export = export_notebook_text(text, "train.ipynb")
     first = scan(export, text)
 
-    def unread(_output: object) -> str:
+    def unread(_block: bytes) -> str:
         raise AssertionError("an unchanged output block was read again")
 
-    monkeypatch.setattr(secrets, "_output_text", unread)
+    monkeypatch.setattr(notebook_module, "outputs_text", unread)
     assert scan(export, text) == first == [SecretFinding("Hugging Face token", 1, 1, "output")]
 
 
@@ -644,18 +573,17 @@ def test_changed_outputs_are_read_again() -> None:
     assert scan(export_notebook_text(leaky, "train.ipynb"), leaky) == [SecretFinding("W&B API key", 1, 2, "output")]
 
 
-def test_outputs_located_by_the_export_are_scanned_without_a_second_read(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The copy that travels is the text the export read: its spans locate the outputs."""
-    from jupyter_jobs import export as export_module
+def test_outputs_read_by_the_export_are_scanned_without_a_second_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The copy that travels is the text the export read: its notebook holds the outputs."""
+    from jupyter_jobs import notebook as notebook_module
 
     leaky = notebook(printed("x = 1", "fine\n"), printed("print(x)", f"WANDB_API_KEY={WANDB_KEY}\n")).encode()
     export = export_text(leaky, "train.ipynb")
-    assert [number for number, _, _ in export.output_spans] == [1, 2]
 
     def walk(*_args: object) -> None:
-        raise AssertionError("the notebook was walked again")
+        raise AssertionError("the notebook was read again")
 
-    monkeypatch.setattr(export_module, "_light_json", walk)
+    monkeypatch.setattr(notebook_module, "read_notebook", walk)
     assert scan(export, leaky, exported=True) == [SecretFinding("W&B API key", 2, 1, "output")]
 
 

@@ -1,0 +1,23 @@
+"""The one notebook reader: typed cells, outputs left undecoded until asked for, and strip.
+
+Every module that reads a notebook goes through here (the export, the secret scan, the
+magic's check for unsaved cells), so a damaged notebook gets the same one-line error wherever
+it is read.
+"""
+
+from .files import read_source_bytes, source_file
+from .outputs import code_cell_outputs, outputs_text
+from .reader import Cell, Notebook, read_notebook, read_notebook_file
+from .strip import strip_outputs
+
+__all__ = [
+    "Cell",
+    "Notebook",
+    "code_cell_outputs",
+    "outputs_text",
+    "read_notebook",
+    "read_notebook_file",
+    "read_source_bytes",
+    "source_file",
+    "strip_outputs",
+]
