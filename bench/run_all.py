@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib import PYTHON, bench_env  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
-SCRIPTS = ("bench_export.py", "bench_create.py", "bench_store.py", "bench_rest.py", "bench_startup.py")
+SCRIPTS = ("bench_export.py", "bench_create.py", "bench_store.py", "bench_rest.py", "bench_startup.py", "bench_scan.py")
 
 
 def run(script: str, smoke: bool) -> tuple[int, float, float]:

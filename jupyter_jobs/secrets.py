@@ -73,8 +73,12 @@ _WANDB_LEGACY_KEY = re.compile(r"(?<![\w-])(?:[a-z]+-)?[0-9a-f]{40}(?![\w-])")
 
 # A quoted literal, with an optional string prefix (f, r, b, u).
 _LITERAL = r"""(?:\b[rRbBuUfF]{1,2})?(?P<q>['"`])(?P<value>[^'"`\n]*)(?P=q)"""
-# `name = "v"`, `name: str = "v"`, `f(name="v")`.
-_ASSIGNED = re.compile(r"\b(?P<name>[A-Za-z_][\w.]*)\s*(?::\s*[\w\[\]., |]+)?(?<![=!<>])=(?!=)\s*" + _LITERAL)
+# `name = "v"`, `name: str = "v"`, `f(name="v")`. A name starts only where no name character is
+# before it, and is taken whole (an atomic group written as a lookahead and its backreference):
+# with `\b` and a backtracking `[\w.]*`, a long dotted word cost time quadratic in its length.
+_ASSIGNED = re.compile(
+    r"(?<![\w.])(?=(?P<name>[A-Za-z_][\w.]*))(?P=name)\s*(?::\s*[\w\[\]., |]+)?(?<![=!<>])=(?!=)\s*" + _LITERAL
+)
 # `{"name": "v"}`, `os.environ["NAME"] = "v"`, `os.environ.get("NAME", "v")`.
 _KEYED = re.compile(r"""(?P<nq>['"])(?P<name>[\w.-]{1,64})(?P=nq)\s*(?P<sep>\]\s*=|:|,)\s*""" + _LITERAL)
 # `%env NAME=v`, `%env NAME v`, `%set_env NAME v`, `export NAME=v`.
@@ -130,7 +134,20 @@ def _by_first_character(alternatives: list[str]) -> str:
 _MAY_HOLD_SECRET = re.compile(
     _by_first_character("|".join([*_PLUGIN_ANCHORS.values(), _KEYWORD_ANCHOR, _OWN_ANCHOR]).split("|"))
 )
-_MAY_HOLD_KEYWORD = re.compile(_KEYWORD_ANCHOR)
+# What each group of detectors cannot match without, so a line that merely mentions a key, a token
+# or a password (a log line, say) costs one search per group instead of a few dozen: the format
+# plugins' anchors; our formats' prefixes; and the keyword plugin's shapes, which all put an
+# operator near the word (`word = / : / := / != / => / ( / [`, `'v' == word`, `word ... 'v';`).
+# Every repetition is bounded or stops at the next word, so a long line stays linear.
+_MAY_MATCH_PLUGIN = re.compile(_by_first_character("|".join(_PLUGIN_ANCHORS.values()).split("|")))
+_FORMAT_PREFIXES = ("wandb_v1_", "local-", "sk-", "hf_", "github_pat_", "aiza", "private key")
+_KEYWORD_WORD = r"(?:key|pass|pwd|secret|contrase)"
+_MAY_HOLD_KEYWORD = re.compile(
+    rf"{_KEYWORD_WORD}(?:\w{{0,40}}(?:[\]'\"`]{{0,2}}\s{{0,40}}[:=!(\[]|\.assign\()"
+    rf"|\S{{0,60}}\s{{0,40}}['\"`][^'\"`\n]{{0,400}}['\"`];)"
+    rf"|[=!]=\s{{0,40}}\w{{0,40}}?{_KEYWORD_WORD}"
+)
+_QUOTES = ("'", '"', "`")
 _DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+")
 _NAME_PARTS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _ENV_NAME = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
@@ -286,11 +303,14 @@ def _kinds_in_line(line: str, *, printed: bool) -> set[str]:
     bindings = list(_bindings(line, printed=printed))
     named = {kind for binding in bindings if (kind := _named_kind(binding, _secret_word(binding)))}
     keyword = _keyword_kinds(line, bindings) if _MAY_HOLD_KEYWORD.search(lowered) else set()
-    return _plugin_kinds(line, lowered) | _format_kinds(line) | _wandb_login_kinds(line) | named | keyword
+    formats = _format_kinds(line) if any(prefix in lowered for prefix in _FORMAT_PREFIXES) else set()
+    return _plugin_kinds(line, lowered) | formats | _wandb_login_kinds(line) | named | keyword
 
 
 def _plugin_kinds(line: str, lowered: str) -> set[str]:
     """Kinds found by detect-secrets' format plugins, each run only where its anchor is."""
+    if not _MAY_MATCH_PLUGIN.search(lowered):
+        return set()
     return {
         _plugin_kind(plugin, value)
         for plugin, anchor in _format_plugins()
@@ -324,7 +344,7 @@ def _format_kinds(line: str) -> set[str]:
 
 def _wandb_login_kinds(line: str) -> set[str]:
     """A legacy W&B key (40 hex, maybe `host-` prefixed) given to `wandb.login(...)` or `wandb login`."""
-    login = _WANDB_LOGIN.search(line)
+    login = _WANDB_LOGIN.search(line) if "login" in line else None
     if not login:
         return set()
     keys = _WANDB_LEGACY_KEY.findall(line, login.end())
@@ -341,10 +361,13 @@ def _keyword_kinds(line: str, bindings: list[_Binding]) -> set[str]:
     `_id` before it, `client_secret` included in `{"client_id": ..., "client_secret": ...}`.
     """
     kinds: set[str] = set()
-    for value in _keyword_plugin().analyze_string(line):
+    by_value: dict[str, list[_Binding]] = {}
+    for binding in bindings:  # looked up by value: a line of many candidates stays linear
+        by_value.setdefault(binding.value, []).append(binding)
+    for value in set(_keyword_plugin().analyze_string(line)):
         if _is_placeholder(value):
             continue
-        named = [binding for binding in bindings if binding.value == value]
+        named = by_value.get(value, [])
         if not named:
             kinds.add(f"secret {_GENERIC}")
         kinds.update(kind for binding in named if (kind := _named_kind(binding, _secret_word(binding) or "secret")))
@@ -360,14 +383,17 @@ class _Binding(NamedTuple):
 
 
 def _bindings(line: str, *, printed: bool) -> Iterator[_Binding]:
-    """The (name, literal) pairs on a line, in the forms code and outputs use."""
-    for match in _ASSIGNED.finditer(line):
+    """The (name, literal) pairs on a line, in the forms code and outputs use. Each form is
+    looked for only when the line has the characters it cannot do without."""
+    quoted = any(quote in line for quote in _QUOTES)
+    for match in _ASSIGNED.finditer(line) if quoted and "=" in line else ():
         yield _Binding(match["name"].rsplit(".", 1)[-1], match["value"], False)
-    for match in _KEYED.finditer(line):
+    for match in _KEYED.finditer(line) if quoted else ():
         env_access = _ENV_ACCESS.search(line, max(0, match.start() - 32), match.start()) is not None
         if env_access or match["sep"] != ",":  # `("user", "password", "host")` binds nothing
             yield _Binding(match["name"], match["value"], env_access)
-    for pattern in (_SHELL_ASSIGNED, _PRINTED_ASSIGNED) if printed else (_SHELL_ASSIGNED,):
+    shell = "env" in line or "export" in line
+    for pattern in (_SHELL_ASSIGNED,) * shell + (_PRINTED_ASSIGNED,) * printed:
         for match in pattern.finditer(line):
             yield _Binding(match["name"], match["value"].strip("'\"`"), True)
 
@@ -386,7 +412,7 @@ def _secret_word(binding: _Binding) -> str | None:
     """The secret a name speaks of: `WANDB_API_KEY` → W&B, `db_password` → password."""
     parts = _name_parts(binding.name)
     has_key = "key" in parts or "apikey" in parts
-    pairs = set(zip(parts, parts[1:]))
+    pairs = set(zip(parts, parts[1:], strict=False))
     if "wandb" in parts and has_key:
         return "W&B"
     if "aws" in parts and "secret" in parts:
