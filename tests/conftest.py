@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from .wandb_server import API_KEY, WandbServer
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_NOTEBOOKS = REPO_ROOT / "notebooks"
 
@@ -119,3 +121,25 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
 @pytest.fixture
 def cli() -> Iterator[Callable[..., subprocess.CompletedProcess[str]]]:
     yield run_cli
+
+
+@pytest.fixture
+def kernel_env(monkeypatch: pytest.MonkeyPatch, store_dir: Path) -> Callable[[str], None]:
+    """Kernels import this checkout, use the test's store, and know their notebook by name."""
+    monkeypatch.setenv("PYTHONPATH", str(REPO_ROOT))
+    monkeypatch.setenv("JUPYTER_JOBS_STORE", str(store_dir))
+
+    def name_notebook(name: str) -> None:
+        monkeypatch.setenv("WANDB_NOTEBOOK_NAME", name)
+
+    return name_notebook
+
+
+@pytest.fixture
+def wandb_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[WandbServer]:
+    """The W&B server stand-in on 127.0.0.1, which this process and its children are logged in to."""
+    with WandbServer() as server:
+        monkeypatch.setenv("WANDB_BASE_URL", server.url)
+        monkeypatch.setenv("WANDB_API_KEY", API_KEY)
+        monkeypatch.delenv("WANDB_MODE", raising=False)
+        yield server

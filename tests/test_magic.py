@@ -79,18 +79,6 @@ def record_kinds(log: Path) -> list[str]:
     return [record.WhichOneof("record_type") for record in wandb_log.records(log)]
 
 
-@pytest.fixture
-def kernel_env(monkeypatch: pytest.MonkeyPatch, store_dir: Path) -> Callable[[str], None]:
-    """Kernels import this checkout, use the test's store, and know their notebook by name."""
-    monkeypatch.setenv("PYTHONPATH", str(REPO_ROOT))
-    monkeypatch.setenv("JUPYTER_JOBS_STORE", str(store_dir))
-
-    def name_notebook(name: str) -> None:
-        monkeypatch.setenv("WANDB_NOTEBOOK_NAME", name)
-
-    return name_notebook
-
-
 def stored_jobs(store_dir: Path) -> int:
     return JobStore.open(store_dir).list_jobs()[1]
 
