@@ -9,13 +9,17 @@ and `run.log_code()` do; that and the other private API it needs are in `wandb_c
 never blocks the notebook on the network.
 
 One run, one job: the SDK's job builder (wandb-core) would build its own job from the same
-run when the run finishes, if the user turned it on with `disable_job_creation=False` and the
-run has the ingredients — in particular our code artifact, which wandb-core notices. Its
-settings are fixed when the run starts, but wandb-core's builder stands down for a run that
-declares it *uses* a complete job (that is how runs launched from a job avoid re-creating
-it), and on the sender side that declaration only informs the builder. So the run records
-that it uses the job we just logged; wandb-core then builds nothing at `finish()` or
-`wandb sync`.
+run when the run finishes, if job creation is on and the run has the ingredients — in
+particular our code artifact, which wandb-core notices. For an offline run the settings that
+count are the *syncing* machine's, read at `wandb sync` time, so what the run was started
+with says nothing. wandb-core's builder stands down for a run that declares it *uses* a
+complete job (that is how runs launched from a job avoid re-creating it), and on the sender
+side that declaration only informs the builder. So the run always records that it uses the
+job we just logged; wandb-core then builds nothing at `finish()` or `wandb sync`.
+
+An offline run carries its own copies of the files (wandb's "mutable" policy, as
+`run.log_code()` stages its files), so the store can change or go before `wandb sync`; an
+online run's upload starts at once and reads the store's files in place.
 """
 
 from __future__ import annotations
@@ -85,18 +89,21 @@ def _log(
     """Queue one artifact on the run; its references, `name:alias`, `latest` first.
 
     The files are the store's own copies, which never change once written (content-addressed
-    or versioned), so wandb may read them in place ("immutable") instead of copying them.
+    or versioned), so an online run's upload may read them in place ("immutable"); an offline
+    run stages copies ("mutable") that travel with it to `wandb sync`.
     A file with a known digest (`upload_digests` of the bytes written) is added with it, as
     `add_file` does after hashing the file itself.
     """
     artifact = wandb_compat.internal_artifact(name, kind)
     for file in sorted(files):
-        wandb_compat.add_file(artifact, file, str(folder / file), digests.get(file))
+        wandb_compat.add_file(artifact, file, str(folder / file), digests.get(file), copy=run.offline)
     run.log_artifact(artifact, aliases=aliases)
     return [f"{artifact.name}:{alias}" for alias in ["latest", *aliases]]
 
 
 def _stop_sdk_job_builder(run: Run, job_name: str) -> None:
-    """Keep wandb-core from building a second job for this run (see the module docstring)."""
-    if not run.settings.disable_job_creation:
-        wandb_compat.declare_job_use(run, job_name)
+    """Keep wandb-core from building a second job for this run (see the module docstring).
+
+    Whatever `disable_job_creation` says now: `wandb sync` reads the syncing machine's settings.
+    """
+    wandb_compat.declare_job_use(run, job_name)

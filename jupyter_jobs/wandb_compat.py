@@ -92,16 +92,19 @@ def internal_artifact(name: str, kind: str) -> Artifact:
     return InternalArtifact(name, kind)
 
 
-def add_file(artifact: Artifact, name: str, path: str, digest: str | None) -> None:
-    """Add a file the artifact may read in place; `digest` (base64 MD5) spares wandb hashing it.
+def add_file(artifact: Artifact, name: str, path: str, digest: str | None, *, copy: bool = False) -> None:
+    """Add a file; `digest` (base64 MD5) spares wandb hashing it.
 
+    `copy`: wandb stages a copy now ("mutable", as `run.log_code()` does), for a run that
+    uploads later (offline, until `wandb sync`); otherwise it reads the file in place.
     The digest is used only for an MD5 manifest (every internal artifact, in every supported
     release); `_add_local_file` is what `add_file` calls after hashing the file itself.
     """
+    policy = "mutable" if copy else "immutable"
     if digest is not None and getattr(artifact, "digest_algorithm", "MANIFEST_MD5") == "MANIFEST_MD5":
-        artifact._add_local_file(name, path, digest=digest, policy="immutable")
+        artifact._add_local_file(name, path, digest=digest, policy=policy)
     else:
-        artifact.add_file(path, name=name, policy="immutable")
+        artifact.add_file(path, name=name, policy=policy)
 
 
 def declare_job_use(run: Run, job_name: str) -> None:

@@ -119,20 +119,25 @@ def test_code_then_job_artifact_land_in_the_run(
     ]
 
 
-def test_sdk_job_builder_is_told_to_stand_down_when_the_user_enabled_it(
-    offline_run: Callable[..., wandb.sdk.wandb_run.Run], tmp_path: Path
+@pytest.mark.parametrize("job_creation", [True, False], ids=["job-creation-on", "job-creation-off"])
+def test_sdk_job_builder_is_told_to_stand_down_whatever_the_run_says(
+    offline_run: Callable[..., wandb.sdk.wandb_run.Run], tmp_path: Path, job_creation: bool
 ) -> None:
-    run = offline_run(disable_job_creation=False)
+    """`wandb sync` reads the syncing machine's settings, so the record is there either way."""
+    run = offline_run(disable_job_creation=not job_creation)
     publish_to_run(run, hand_made_result([], tmp_path))
     assert used_jobs(finished_log(run)) == ["job-source-job_example-train.ipynb"]
 
 
-def test_nothing_extra_is_recorded_when_the_sdk_job_builder_is_off(
+def test_an_offline_run_carries_its_own_copies_of_the_files(
     offline_run: Callable[..., wandb.sdk.wandb_run.Run], tmp_path: Path
 ) -> None:
-    run = offline_run()  # the default of every supported wandb: disable_job_creation=True
-    publish_to_run(run, hand_made_result([], tmp_path))
-    assert used_jobs(finished_log(run)) == []
+    run = offline_run()
+    publish_to_run(run, hand_made_result([], tmp_path / "store"))
+    for artifact in logged_artifacts(finished_log(run)):
+        for entry in artifact.manifest.contents:
+            assert entry.local_path and not Path(entry.local_path).is_relative_to(tmp_path / "store")
+            assert Path(entry.local_path).is_file()
 
 
 def test_a_disabled_run_takes_the_job_without_complaint(tmp_path: Path) -> None:
