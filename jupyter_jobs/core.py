@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import jobspec, naming, wandb_compat
+from . import jobspec, naming
 from .entity import NO_ENTITY_WARNING, reference, resolve_entity
 from .errors import JobError
 from .source import SourceChoice, SourceDecision, check_sources, choose_source
@@ -105,9 +105,7 @@ def create_job(request: CreateRequest, run: Any = None) -> JobResult:
     job_name, source = _name_and_source(decision, code, path, export, entity, project, request.name)
     # A summary's key order is the order metrics arrived in; sorted, the same outputs give the same version.
     summary = dict(sorted((request.summary or {}).items()))
-    spec = jobspec.build_spec(
-        decision.source_type, source, wandb_compat.type_json(config), wandb_compat.type_json(summary)
-    )
+    spec = jobspec.build_spec(decision.source_type, source, jobspec.type_json(config), jobspec.type_json(summary))
     job_files = _job_files(spec, export, decision)
     warnings += list(request.warnings) + list(decision.warnings)
     warnings += _forced_git_warnings(hazards) if decision.git is not None else []

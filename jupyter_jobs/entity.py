@@ -4,7 +4,8 @@ The entity ends up in the code reference of an artifact job and in the launch co
 Launch passes the reference's entity to the server as it is, so a placeholder such as `_` makes
 the job unlaunchable. The order is the user's word first, then what the run and wandb know:
 `--entity` (or the run's entity, which the magic passes the same way), `WANDB_ENTITY`, wandb's
-settings files, and, when online and logged in, the account's default entity. With none known
+settings files, and, when online and logged in, the account's default entity. wandb is asked
+only when it has a settings file or credentials to read. With none known
 the reference leaves the entity empty (`wandb-artifact:///<project>/<name>:<alias>`), which
 Launch's parser accepts and fills with the launching agent's entity.
 """
@@ -12,6 +13,7 @@ Launch's parser accepts and fills with the launching agent's entity.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from . import wandb_compat
@@ -29,6 +31,8 @@ def resolve_entity(given: str | None) -> str | None:
         return given
     if os.environ.get("WANDB_ENTITY"):
         return os.environ["WANDB_ENTITY"]
+    if not _wandb_may_know():
+        return None
     settings = wandb_compat.current_settings()
     return settings.entity or _logged_in_default(settings)
 
@@ -36,6 +40,22 @@ def resolve_entity(given: str | None) -> str | None:
 def reference(entity: str | None, project: str, name: str, alias: str) -> str:
     """A code reference W&B Launch resolves: with no entity, the empty form it fills itself."""
     return f"wandb-artifact://{entity or ''}/{project}/{name}:{alias}"
+
+
+def _wandb_may_know() -> bool:
+    """Whether wandb has a settings file or credentials to read. Without any, it knows no
+    entity, and importing it (most of a store-only create's time) is skipped."""
+    if os.environ.get("WANDB_API_KEY") or os.environ.get("WANDB_IDENTITY_TOKEN_FILE"):
+        return True
+    config_dir = os.environ.get("WANDB_CONFIG_DIR")
+    roots = {Path.cwd(), Path(os.environ.get("WANDB_DIR") or Path.cwd())}
+    files = [
+        Path(config_dir, "settings") if config_dir else Path("~/.config/wandb/settings"),
+        *(root / folder / "settings" for root in roots for folder in ("wandb", ".wandb")),
+        Path(os.environ.get("NETRC") or "~/.netrc"),
+        Path("~/_netrc"),
+    ]
+    return any(file.expanduser().is_file() for file in files)
 
 
 def _logged_in_default(settings: Any) -> str | None:

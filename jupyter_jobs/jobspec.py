@@ -1,9 +1,11 @@
 """The job artifact's files, byte-for-byte in the SDK's format.
 
 `wandb-job.json` is written as the SDK's `JobBuilder` writes it (`json.dumps(..., indent=4)`,
-keys in its order, empty keys left out) so W&B Launch reads our jobs like its own; its types
-come from `wandb_compat.type_json`. `requirements.frozen.txt` lists the running environment
-from `importlib.metadata` — the same facts `pip freeze` prints, without its subprocess.
+keys in its order, empty keys left out) so W&B Launch reads our jobs like its own. Its types
+are W&B's TypeRegistry's: JSON-native configs and summaries are typed without importing wandb
+(`json_types`, checked against TypeRegistry), anything else by TypeRegistry itself.
+`requirements.frozen.txt` lists the running environment from `importlib.metadata` — the same
+facts `pip freeze` prints, without its subprocess.
 """
 
 from __future__ import annotations
@@ -24,6 +26,21 @@ DIFF_FILE = "diff.patch"
 # Installed only to create jobs; the job's code never imports it, and it need not be on PyPI.
 _NOT_A_JOB_REQUIREMENT = {"jupyter-jobs", "jupyter_jobs"}
 _MAX_STATEMENT_LINES = 200
+
+
+def type_json(value: Mapping[str, Any] | None) -> dict[str, Any]:
+    """W&B's type-registry JSON for a config or summary, as the SDK's job builder makes it.
+    Importing wandb costs more than the rest of a store-only create: it is imported only for
+    values that are not JSON-native."""
+    from . import json_types
+
+    plain = dict(value) if value is not None else None
+    try:
+        return json_types.type_json(plain)
+    except json_types.NotJsonNative:
+        from . import wandb_compat
+
+        return wandb_compat.type_json(plain)
 
 
 def runtime() -> str:
