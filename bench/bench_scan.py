@@ -31,29 +31,27 @@ MENTIONS = ("token", "key", "auth", "password")
 PLAIN = ("cache", "batch", "queue", "shard")
 
 
-def notebook(lines: int, words: tuple[str, ...]) -> bytes:
-    log = [f"step {i}: loss=0.{i % 997:03d} refreshing {words[i % 4]} for worker {i % 61} ok\n" for i in range(lines)]
+def notebook(log: list[str], salt: int) -> bytes:
+    """A one-cell notebook printing `log`; `salt` makes the outputs new to the scan's cache."""
     cell = {"cell_type": "code", "id": "a", "metadata": {}, "execution_count": 1, "source": "train()"}
-    cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": log}]
+    cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": [*log, f"run {salt}\n"]}]
     return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [cell]}).encode()
 
 
-def dotted(words: int) -> bytes:
-    cell = {"cell_type": "code", "id": "a", "metadata": {}, "execution_count": 1, "source": "show()"}
-    cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ".".join(["auth"] * words)}]
-    return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [cell]}).encode()
+def training_log(lines: int, words: tuple[str, ...]) -> list[str]:
+    return [f"step {i}: loss=0.{i % 997:03d} refreshing {words[i % 4]} for worker {i % 61} ok\n" for i in range(lines)]
 
 
-def seconds(text: bytes, repeats: int) -> float:
-    export = export_text(text, "bench.ipynb")
+def seconds(log: list[str], repeats: int) -> tuple[float, int]:
+    """Median seconds of `scan` over fresh copies of the notebook, and its size in bytes."""
     samples = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        scan(export, text, exported=True)  # the output cache is keyed by content: the copy is fresh
-        samples.append(time.perf_counter() - started)
-        text = text.replace(b'"train()"', b'"train() "', 1) if b'"train()"' in text else text + b" "
+    for salt in range(repeats):
+        text = notebook(log, salt)
         export = export_text(text, "bench.ipynb")
-    return statistics.median(samples)
+        started = time.perf_counter()
+        scan(export, text, exported=True)
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples), len(text)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -61,16 +59,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--smoke", action="store_true")
     smoke = parser.parse_args(argv).smoke
     sizes, repeats = (SMOKE_LINES, 1) if smoke else (FULL_LINES, 3)
+    seconds([*training_log(10, MENTIONS), "api_key = 'a1b2c3d4e5f6'\n"], 1)  # detect-secrets loads lazily
     rows = []
     for lines in sizes:
-        mentions, plain = notebook(lines, MENTIONS), notebook(lines, PLAIN)
-        with_words, without = seconds(mentions, repeats), seconds(plain, repeats)
-        megabytes = len(mentions) / 1e6
-        rows.append([f"{lines:,} log lines", f"{megabytes:.1f}", f"{with_words:.2f}", f"{without:.2f}",
-                     f"{megabytes / with_words:.1f}", f"{with_words / without:.1f}x"])  # fmt: skip
+        (with_words, size), (without, _) = (seconds(training_log(lines, w), repeats) for w in (MENTIONS, PLAIN))
+        rows.append([f"{lines:,} log lines", f"{size / 1e6:.1f}", f"{with_words:.2f}", f"{without:.2f}",
+                     f"{size / 1e6 / with_words:.1f}", f"{with_words / without:.1f}x"])  # fmt: skip
     for words in (2_000, 8_000) if smoke else (20_000, 80_000):
-        rows.append([f"one line of {words:,} dotted words", f"{len(dotted(words)) / 1e6:.2f}",
-                     f"{seconds(dotted(words), repeats):.2f}", "", "", ""])  # fmt: skip
+        took, size = seconds([".".join(["auth"] * words) + " = 'done'"], repeats)
+        rows.append([f"one line of {words:,} dotted words", f"{size / 1e6:.2f}", f"{took:.2f}", "", "", ""])
     print_table(
         "Secrets scan of large outputs (seconds, median)",
         ["outputs", "MB", "with token/key/auth/password", "without", "MB/s with", "ratio"],

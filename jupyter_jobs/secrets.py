@@ -88,6 +88,17 @@ _SHELL_ASSIGNED = re.compile(r"(?:%(?:set_)?env|\bexport)\s+(?P<name>[A-Za-z_]\w
 _ENV_ACCESS = re.compile(r"(?:environ|getenv|putenv|setdefault|environ\.get)\W*$")
 # Printed `NAME=value` / `name: value` lines (env dumps, config files shown in outputs).
 _PRINTED_ASSIGNED = re.compile(r"^\s*(?P<name>[A-Za-z_][\w.-]*)\s*[=:]\s*(?P<value>[^\s,;]+)\s*$")
+# `NAME=value command` in a shell line (`!WANDB_API_KEY=... python train.py`) or a printed one.
+_SHELL_ENV = re.compile(r"(?:^|(?<=[\s!;&|(]))(?P<name>[A-Za-z_]\w*)=(?P<value>[^\s;&|'\"`)]+)")
+# A `.netrc` line (`cat ~/.netrc`, a `%%writefile ~/.netrc` cell): `[machine h] [login u] password p`.
+_NETRC = re.compile(r"^\s*(?:machine\s+\S+\s+)?(?:login\s+\S+\s+)?password\s+(?P<value>\S+)\s*$")
+# A URL's query parameter (`http://127.0.0.1:8888/lab?token=...`, `?private_token=...`).
+_QUERY_PARAMETER = re.compile(r"[?&](?P<name>[A-Za-z_][\w.-]{0,63})=(?P<value>[^&#\s'\"`<>]+)")
+# Credentials in an HTTP Authorization header: any `Bearer <token>`, and `Basic`/`token` after the header's name.
+_BEARER = re.compile(r"\bbearer\s+(?P<value>[A-Za-z0-9._~+/-]{16,}=*)", re.IGNORECASE)
+_AUTHORIZATION = re.compile(
+    r"\bauthorization\W{1,4}(?:basic|token)\s+(?P<value>[A-Za-z0-9._~+/-]{12,}=*)", re.IGNORECASE
+)
 
 # detect-secrets' plugins for fixed token formats that make sense in notebooks, each with what
 # its patterns cannot match without (lower-case). Left out: the high-entropy plugins (hashes and
@@ -111,7 +122,7 @@ _PLUGIN_ANCHORS = {
 }
 # The keyword plugin's words, and ours (formats above and secret-sounding names).
 _KEYWORD_ANCHOR = r"key|pass|pwd|secret|contrase"
-_OWN_ANCHOR = r"token|cred|auth|wandb|local-|sk-|hf_|github_pat_|aiza|private key"
+_OWN_ANCHOR = r"token|cred|auth|bearer|wandb|local-|sk-|hf_|github_pat_|aiza|private key"
 
 
 def _by_first_character(alternatives: list[str]) -> str:
@@ -148,6 +159,11 @@ _MAY_HOLD_KEYWORD = re.compile(
     rf"|[=!]=\s{{0,40}}\w{{0,40}}?{_KEYWORD_WORD}"
 )
 _QUOTES = ("'", '"', "`")
+# Where following values through the code can find more than the lines do: a call or an
+# assignment that hands a name (not a literal) on, or a literal split in pieces.
+_MAY_FLOW = re.compile(
+    r"""login\s*\(|environ|=\s*[A-Za-z_(]|:\s*[A-Za-z_(]|['"]\s+[rRbBuU]?['"]|['"]\s*\+\s*[rRbBuU]?['"]"""
+)
 _DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+")
 _NAME_PARTS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _ENV_NAME = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
@@ -188,10 +204,12 @@ class SecretFinding:
     @property
     def location(self) -> str:
         """`cell 3, line 2`, `cell 5 output, line 1`, or `line 12` for a script."""
+        if self.where == "notebook metadata":
+            return f"notebook metadata, line {self.line}"
         if self.cell is None:
             return f"line {self.line}"
-        if self.where == "output":
-            return f"cell {self.cell} output, line {self.line}"
+        if self.where in ("output", "cell metadata", "attachment"):
+            return f"cell {self.cell} {self.where.removeprefix('cell ')}, line {self.line}"
         return f"cell {self.cell}, line {self.line}"
 
     def describe(self) -> str:
@@ -209,10 +227,12 @@ def scan(export: ExportResult, notebook_text: str | bytes | None, *, exported: b
     travels with it, markdown and raw cells included. A secret seen in both the script and its
     cell is reported once, at its cell and line.
     """
-    findings = set(_script_findings(export))
+    findings = set(_script_findings(export)) | set(_flow_findings(export))
     if notebook_text is not None:
         findings.update(_cell_findings(export))
         findings.update(_output_findings(export, None if exported and export.notebook else notebook_text))
+        if export.is_notebook:
+            findings.update(_metadata_findings(notebook_text))
     return _without_generic_duplicates(findings)
 
 
@@ -222,6 +242,8 @@ def blocking_error(findings: Sequence[SecretFinding]) -> JobError:
     more = f"; and {len(findings) - _MAX_LISTED} more" if len(findings) > _MAX_LISTED else ""
     if all(finding.where == "output" for finding in findings):
         hint = "they are only in outputs: clear those outputs and save, or strip outputs (--strip-outputs)"
+    elif all(finding.where.endswith(("metadata", "attachment")) for finding in findings):
+        hint = "remove them from the metadata or attachments (stripping outputs keeps those), or pass --allow-secrets"
     else:
         hint = "read them from the environment, e.g. os.environ['WANDB_API_KEY'], or pass --allow-secrets"
     return JobError(f"Secrets found: {listed}{more}", hint=hint)
@@ -230,11 +252,42 @@ def blocking_error(findings: Sequence[SecretFinding]) -> JobError:
 def _script_findings(export: ExportResult) -> Iterator[SecretFinding]:
     """Findings in the script, placed at the notebook cell and line each script line came from."""
     for index, text in enumerate(export.script.splitlines()):
-        origin = export.line_origins[index] if index < len(export.line_origins) else None
-        cell = origin[0] if origin and export.is_notebook else None
-        line = origin[1] if origin else index + 1
         for kind in _kinds_in_line(text, printed=False):
-            yield SecretFinding(kind, cell, line, "code")
+            yield SecretFinding(kind, *_script_place(export, index), "code")
+
+
+def _script_place(export: ExportResult, index: int) -> tuple[int | None, int]:
+    """(cell, line) of the notebook that the script's line `index` (0-based) came from."""
+    origin = export.line_origins[index] if index < len(export.line_origins) else None
+    cell = origin[0] if origin and export.is_notebook else None
+    return cell, origin[1] if origin else index + 1
+
+
+def _flow_findings(export: ExportResult) -> Iterator[SecretFinding]:
+    """Literals that reach a credential through a variable, a concatenation or a call (see
+    secret_flow), judged by the name they reach as a literal bound to it on one line is."""
+    if not _MAY_FLOW.search(export.script):
+        return
+    from .secret_flow import reached_credentials
+
+    for reached in reached_credentials(export.script):
+        binding = _Binding(reached.name, reached.value, reached.env_like)
+        word = "W&B" if reached.login and reached.name == "key" else _secret_word(binding)
+        kinds = {kind for kind in (_named_kind(binding, word),) if kind}
+        if any(prefix in reached.value.lower() for prefix in _FORMAT_PREFIXES):
+            kinds |= _format_kinds(reached.value)
+        for kind in kinds:
+            yield SecretFinding(kind, *_script_place(export, reached.line - 1), "code")
+
+
+def _metadata_findings(notebook_text: str | bytes) -> Iterator[SecretFinding]:
+    """Findings in the notebook's and the cells' metadata and in markdown attachments: they
+    travel with the notebook copy, outputs stripped or not."""
+    from .notebook import metadata_texts
+
+    for number, where, text in metadata_texts(notebook_text):
+        for line, kind in _text_kinds(text, printed=True):
+            yield SecretFinding(kind, number, line, where)
 
 
 def _cell_findings(export: ExportResult) -> Iterator[SecretFinding]:
@@ -304,7 +357,15 @@ def _kinds_in_line(line: str, *, printed: bool) -> set[str]:
     named = {kind for binding in bindings if (kind := _named_kind(binding, _secret_word(binding)))}
     keyword = _keyword_kinds(line, bindings) if _MAY_HOLD_KEYWORD.search(lowered) else set()
     formats = _format_kinds(line) if any(prefix in lowered for prefix in _FORMAT_PREFIXES) else set()
-    return _plugin_kinds(line, lowered) | formats | _wandb_login_kinds(line) | named | keyword
+    headers = _header_kinds(line) if "bearer" in lowered or "authorization" in lowered else set()
+    return _plugin_kinds(line, lowered) | formats | _wandb_login_kinds(line) | named | keyword | headers
+
+
+def _header_kinds(line: str) -> set[str]:
+    """A machine-made credential in an Authorization header (or any `Bearer` one)."""
+    values = [match["value"] for pattern in (_BEARER, _AUTHORIZATION) for match in pattern.finditer(line)]
+    found = any(_looks_generated(value) and not _is_placeholder(value) for value in values)
+    return {"credential in an Authorization header"} if found else set()
 
 
 def _plugin_kinds(line: str, lowered: str) -> set[str]:
@@ -396,6 +457,16 @@ def _bindings(line: str, *, printed: bool) -> Iterator[_Binding]:
     for pattern in (_SHELL_ASSIGNED,) * shell + (_PRINTED_ASSIGNED,) * printed:
         for match in pattern.finditer(line):
             yield _Binding(match["name"], match["value"].strip("'\"`"), True)
+    if "=" in line and (printed or line.lstrip().startswith("!")):
+        for match in _SHELL_ENV.finditer(line):
+            yield _Binding(match["name"], match["value"], True)
+    if "=" in line and ("?" in line or "&" in line):
+        for match in _QUERY_PARAMETER.finditer(line):
+            yield _Binding(match["name"], match["value"], True)
+    if "password" in line:  # the netrc form reads the same in code (a file written) and in outputs
+        netrc = _NETRC.match(line)
+        if netrc:
+            yield _Binding("password", netrc["value"], True)
 
 
 def _named_kind(binding: _Binding, word: str | None) -> str | None:
@@ -405,6 +476,8 @@ def _named_kind(binding: _Binding, word: str | None) -> str | None:
         return None
     if word in _MACHINE_MADE_WORDS and not _looks_generated(value):
         return None
+    if word == "password" and _WANDB_LEGACY_KEY.fullmatch(value):  # W&B's key is its .netrc password
+        return "W&B API key"
     return {"W&B": "W&B API key", "AWS": "AWS secret access key"}.get(word) or f"{word} {_GENERIC}"
 
 

@@ -6,6 +6,7 @@ it is read.
 """
 
 from .files import read_source_bytes, source_file
+from .metadata import metadata_texts
 from .outputs import code_cell_outputs, outputs_text
 from .reader import Cell, Notebook, read_notebook, read_notebook_file
 from .strip import strip_outputs
@@ -14,6 +15,7 @@ __all__ = [
     "Cell",
     "Notebook",
     "code_cell_outputs",
+    "metadata_texts",
     "outputs_text",
     "read_notebook",
     "read_notebook_file",

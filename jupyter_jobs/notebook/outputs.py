@@ -45,10 +45,14 @@ def _output_text(output: dict[str, Any]) -> str:
         traceback = output.get("traceback", [])
         lines = [output.get("ename", ""), output.get("evalue", ""), *(traceback if isinstance(traceback, list) else [])]
         return _ANSI.sub("", "\n".join(str(line) for line in lines))
-    data = output.get("data", {})
-    if not isinstance(data, dict):
+    return bundle_text(output.get("data", {}))
+
+
+def bundle_text(bundle: object) -> str:
+    """The text-like members of a MIME bundle (an output's `data`, a markdown attachment)."""
+    if not isinstance(bundle, dict):
         return ""
-    return "\n".join(_mime_text(value) for mime, value in data.items() if _is_text_mime(mime))
+    return "\n".join(_mime_text(value) for mime, value in bundle.items() if _is_text_mime(str(mime)))
 
 
 def _is_text_mime(mime: str) -> bool:
