@@ -19,6 +19,7 @@ from jupyter_jobs.entity import NO_ENTITY_WARNING
 from jupyter_jobs.magic import _create
 
 from .conftest import run_cli
+from .wandb_server import API_KEY, WandbServer
 
 AGENT_ENTITY = "launch-agent-team"  # the entity of a Launch agent that would run the job
 
@@ -81,3 +82,19 @@ def test_entity_is_named_only_where_it_matters(git_repo, write_notebook, store_d
     assert result.record["source_type"] == "image"
     assert NO_ENTITY_WARNING not in result.record["warnings"]
     assert result.record["launch_command"].startswith("wandb launch --job <entity>/p/job-wandb_x:sha-")
+
+
+def test_online_and_logged_in_the_accounts_default_entity(write_notebook, store_dir: Path) -> None:
+    """Last in the order: asked of W&B (here its stand-in, tests/wandb_server.py) when online."""
+    with WandbServer(entity="team-login") as server:
+        environment = {"WANDB_MODE": "online", "WANDB_BASE_URL": server.url, "WANDB_API_KEY": API_KEY}
+        args = ["create", str(write_notebook()), "--project", "job_example", "--store", str(store_dir), "--json"]
+        result = run_cli(*args, env=environment)
+        assert result.returncode == 0, result.stderr
+        record = json.loads(result.stdout)
+        assert record["entity"] == "team-login"
+        assert record["spec"]["source"]["artifact"].startswith("wandb-artifact://team-login/job_example/")
+        assert "GetDefaultEntity" in server.operations()
+        offline = run_cli(*args, env={**environment, "WANDB_MODE": "offline"})
+        assert json.loads(offline.stdout)["entity"] is None  # offline: W&B is not asked
+        assert server.operations().count("GetDefaultEntity") == 1

@@ -288,7 +288,8 @@ class WandbServer:
         return {"commitArtifact": {"artifact": {"id": artifact.id, "digest": artifact.digest}}}
 
     def _op_UseArtifact(self, v: dict[str, Any]) -> dict[str, Any]:
-        return {"useArtifact": {"artifact": {"id": v["input"].get("artifactID")}}}
+        # The SDK's `run.use_artifact` (a run launched from a job) sends the fields unwrapped.
+        return {"useArtifact": {"artifact": {"id": v.get("input", v).get("artifactID")}}}
 
     # --- reading artifacts back (Api().artifact, W&B Launch's job loader) ---------------------
 
@@ -302,6 +303,22 @@ class WandbServer:
             if alias in artifact.aliases or alias == f"v{artifact.version_index}":
                 return artifact
         return None
+
+    def add_artifact(
+        self, entity: str, project: str, name: str, type: str, files: dict[str, bytes], aliases: list[str]
+    ) -> Artifact:
+        """A committed version holding `files`, as a synced run leaves it (for tests that only read)."""
+        contents = {path: {"digest": _md5_b64(data), "size": len(data)} for path, data in sorted(files.items())}
+        manifest = {"version": 1, "storagePolicy": "wandb-storage-policy-v1", "storagePolicyConfig": {}}
+        digest = hashlib.md5(json.dumps(contents, sort_keys=True).encode(), usedforsecurity=False).hexdigest()
+        spec = {"entityName": entity, "projectName": project, "artifactCollectionName": name, "digest": digest}
+        spec.update(artifactTypeName=type, aliases=[{"alias": alias} for alias in aliases])
+        with self._lock:
+            artifact = self.artifacts[self._op_CreateArtifact({"input": spec})["createArtifact"]["artifact"]["id"]]
+            artifact.manifest = json.dumps({**manifest, "contents": contents}).encode()
+            artifact.files = dict(files)
+            self._op_CommitArtifact({"artifactID": artifact.id})
+        return artifact
 
     def _project_json(self, artifact: Artifact) -> dict[str, Any]:
         return {

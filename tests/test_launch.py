@@ -1,0 +1,278 @@
+"""W&B Launch's own code is the judge: it loads our jobs, builds their context and runs them.
+
+Every job is made from the store, offline, with no entity. A Launch agent (tests/launch_agent.py,
+a process of its own) then calls wandb.sdk.launch as `wandb launch` does:
+`construct_launch_spec` → `LaunchProject.from_spec` → `fetch_and_validate_project` (→
+`wandb.apis.public.Job`, the downloads, the git fetch, the notebook conversion) →
+`BuildContextManager` → `LocalProcessRunner`.
+
+Stood in, and only at the network boundary:
+- W&B's server: tests/wandb_server.py on 127.0.0.1, reached through `WANDB_BASE_URL`. It holds
+  the job and code artifacts as `wandb sync` would have put them in the agent's entity (the
+  upload itself is tested elsewhere) and answers the SDK's GraphQL and downloads;
+- github.com: a real `git daemon` on 127.0.0.1 serving a bare copy of the test repository,
+  reached through git's own `url.<base>.insteadOf` in the test's git configuration, so Launch
+  fetches the remote URL the job records.
+The agent's entity is the stand-in's logged-in user (`GetDefaultEntity`): no entity is set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyter_jobs.store import JobStore
+
+from .conftest import EXAMPLE_NOTEBOOKS, REPO_ROOT, git, run_cli
+from .wandb_server import API_KEY, WandbServer
+
+AGENT_ENTITY = "launch-agent-team"
+PROJECT = "job_example"
+REMOTE = "https://github.com/acme/ml.git"
+AGENT_GIT_CONFIG = "agent.gitconfig"  # the Launch agent's global git configuration, in tmp_path
+
+
+@pytest.fixture
+def server() -> Iterator[WandbServer]:
+    with WandbServer(entity=AGENT_ENTITY) as running:
+        yield running
+
+
+@pytest.fixture
+def github(tmp_path: Path) -> Iterator[Callable[[Path], None]]:
+    """Serve the repository given to `serve(repo)` as https://github.com/acme/ml.git, to the agent.
+
+    A real `git daemon` on 127.0.0.1; git's `url.<base>.insteadOf`, in the agent's own global git
+    configuration, sends github.com/acme to it.
+    """
+    base = tmp_path / "served"
+    base.mkdir()
+    port = _free_port()
+    daemon = subprocess.Popen(
+        ["git", "daemon", "--export-all", f"--base-path={base}", "--listen=127.0.0.1", f"--port={port}", str(base)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    # Only the agent's git sees the rule: the job records the remote the user's clone has.
+    agent_config = str(tmp_path / AGENT_GIT_CONFIG)
+    git(
+        tmp_path, "config", "--file", agent_config, f"url.git://127.0.0.1:{port}/.insteadOf", "https://github.com/acme/"
+    )
+
+    def serve(repo: Path) -> None:
+        bare = base / "ml.git"
+        subprocess.run(["git", "clone", "-q", "--bare", str(repo), str(bare)], check=True)
+        _wait_for(lambda: _answers(port))
+
+    yield serve
+    daemon.terminate()
+    daemon.wait(timeout=10)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _answers(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _wait_for(ready: Callable[[], bool], seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not ready():
+        assert time.monotonic() < deadline, "the git daemon did not start"
+        time.sleep(0.05)
+
+
+def create(path: Path, store: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """A job made on the command line, offline, with no entity; its record."""
+    result = run_cli("create", str(path), "--project", PROJECT, "--store", str(store), "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["entity"] is None
+    return record
+
+
+def synced(server: WandbServer, store: Path, record: dict[str, Any]) -> str:
+    """Put a stored job and its code into the stand-in as `wandb sync -e <agent's entity>` leaves
+    them; the job reference a Launch queue item would carry."""
+    stored = JobStore.open_for_reading(store).resolve(f"{record['name']}:{record['version']}").record
+    job_dir = Path(stored["path"])
+    job_files = {name: (job_dir / name).read_bytes() for name in stored["files"]}
+    server.add_artifact(AGENT_ENTITY, PROJECT, stored["name"], "job", job_files, stored["artifact_aliases"])
+    code = stored["code_artifact"]
+    if stored["source_type"] == "artifact":
+        code_files = {name: (Path(code["path"]) / name).read_bytes() for name in code["files"]}
+        server.add_artifact(AGENT_ENTITY, PROJECT, code["name"], "code", code_files, [code["alias"]])
+    content_alias = stored["artifact_aliases"][-1]
+    assert content_alias.startswith("sha-")
+    return f"{AGENT_ENTITY}/{PROJECT}/{stored['name']}:{content_alias}"
+
+
+def launch(
+    server: WandbServer,
+    job: str,
+    tmp_path: Path,
+    config: dict[str, Any] | None = None,
+    resource: str = "local-process",
+    run: bool = False,
+) -> dict[str, Any]:
+    """W&B Launch's loading (and running) of `job`, in an agent process; what it saw."""
+    out = tmp_path / "launched.json"
+    env = {
+        **os.environ,
+        "WANDB_BASE_URL": server.url,
+        "WANDB_API_KEY": API_KEY,
+        "PYTHONPATH": str(REPO_ROOT),
+        # Launch runs `python <script>`: the agent's python, with wandb, as in Launch's own image.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    env.pop("WANDB_ENTITY", None)
+    if (tmp_path / AGENT_GIT_CONFIG).exists():
+        env["GIT_CONFIG_GLOBAL"] = str(tmp_path / AGENT_GIT_CONFIG)
+    env.pop("WANDB_MODE", None)  # online, against the stand-in: Launch's run uses the job artifact
+    args = [sys.executable, "-m", "tests.launch_agent", job, str(out), "--config", json.dumps(config or {})]
+    args += ["--resource", resource]
+    done = subprocess.run(
+        [*args, *(["--run"] if run else [])],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(out.read_text())
+
+
+def python_files(seen: dict[str, Any]) -> dict[str, str]:
+    folder = Path(seen["project_dir"])
+    return {name: (folder / name).read_text() for name in seen["files"] if name.endswith(".py")}
+
+
+def run_config(server: WandbServer, run_id: str) -> dict[str, Any]:
+    """The config the launched run sent to W&B (its last `UpsertBucket` with a config)."""
+    upserts = [c.variables for c in server.calls if c.operation == "UpsertBucket" and c.variables.get("name") == run_id]
+    config = json.loads([u["config"] for u in upserts if u.get("config")][-1])
+    return {key: value["value"] for key, value in config.items() if not key.startswith("_")}
+
+
+def assert_fetched_in_agents_entity(server: WandbServer, *names: str) -> None:
+    """Each artifact was looked up in the agent's entity: the empty entity was filled by Launch."""
+    asked = {
+        (c.variables["entity"], c.variables["name"]) for c in server.calls if c.operation == "ArtifactMembershipByName"
+    }
+    for name in names:
+        assert (AGENT_ENTITY, name) in asked, asked
+
+
+# ------------------------------------------------------------------ artifact jobs
+
+
+def in_repository(root: Path, name: str) -> Path:
+    """The example committed in a repository whose remote Launch can fetch."""
+    git(root, "init", "-q", "-b", "main")
+    git(root, "remote", "add", "origin", REMOTE)
+    notebook = Path(shutil.copy(EXAMPLE_NOTEBOOKS / name, root / "notebooks" / name))
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "Add the example")
+    return notebook
+
+
+@pytest.mark.parametrize("example", ["canonical_job_example.ipynb", "git_job_example.ipynb"])
+def test_an_artifact_job_is_loaded_built_and_run_by_launch(
+    example: str, server: WandbServer, store_dir: Path, tmp_path: Path
+) -> None:
+    """The code-artifact example, and the git example in its repository (auto mode passes git
+    over): Launch fetches the code in its own entity, builds it and runs it with an override."""
+    (tmp_path / "repo" / "notebooks").mkdir(parents=True)
+    if example == "git_job_example.ipynb":
+        notebook = in_repository(tmp_path / "repo", example)
+    else:
+        notebook = Path(shutil.copy(EXAMPLE_NOTEBOOKS / example, tmp_path / example))
+    record = create(notebook, store_dir)
+    assert record["spec"]["source"]["artifact"].startswith(f"wandb-artifact:///{PROJECT}/")
+    if example == "git_job_example.ipynb":
+        assert record["decision"][0]["outcome"] == "passed" and "passed over" in record["decision"][0]["reason"]
+    job = synced(server, store_dir, record)
+
+    seen = launch(server, job, tmp_path, config={"learning_rate": 0.1}, run=True)
+
+    script = f"{notebook.stem}.py"
+    assert seen["source_type"] == "artifact" and seen["entity"] == AGENT_ENTITY
+    code = record["code_artifact"]
+    assert seen["source_info"]["artifact_string"] == f"{AGENT_ENTITY}/{PROJECT}/{code['name']}:{code['alias']}"
+    job_alias = job.rsplit(":", 1)[1]
+    assert_fetched_in_agents_entity(server, f"{record['name']}:{job_alias}", f"{code['name']}:{code['alias']}")
+    assert set(seen["files"]) == {script, example, "requirements.frozen.txt"}
+    assert seen["entrypoint"] == ["python", script]
+    assert f'ENTRYPOINT ["python", "{script}"]' in seen["dockerfile"]
+    assert not any("get_ipython" in text for text in python_files(seen).values())
+    assert seen["exit_code"] == 0, seen["log"][-3000:]
+    config = run_config(server, seen["run_id"])
+    assert config["learning_rate"] == 0.1 and config["epochs"] == 10  # WANDB_CONFIG, from Launch's override
+
+
+# ------------------------------------------------------------------ a git job
+
+
+def test_a_repo_job_made_from_a_notebook_is_fetched_converted_and_run_by_launch(
+    github: Callable[[Path], None],
+    write_notebook: Callable[..., Path],
+    server: WandbServer,
+    store_dir: Path,
+    tmp_path: Path,
+) -> None:
+    """A notebook with no IPython syntax keeps W&B's git job: Launch fetches the recorded commit
+    from the remote, converts the notebook with its own nbconvert step, and runs the script."""
+    root = tmp_path / "ml"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    git(root, "remote", "add", "origin", REMOTE)
+    notebook = write_notebook("notebooks/train.ipynb", folder=root)
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "A notebook")
+    github(root)
+    record = create(notebook, store_dir)
+    assert record["source_type"] == "repo"
+    job = synced(server, store_dir, record)
+
+    seen = launch(server, job, tmp_path, config={"learning_rate": 0.2}, run=True)
+
+    assert seen["source_type"] == "repo"
+    assert seen["source_info"]["git_remote"] == REMOTE
+    assert seen["source_info"]["git_commit"] == git(root, "rev-parse", "HEAD")
+    assert {"notebooks/train.ipynb", "notebooks/train.py", "requirements.frozen.txt"} <= set(seen["files"])
+    assert seen["entrypoint"] == ["python", "notebooks/train.py"]
+    assert not any("get_ipython" in text for text in python_files(seen).values())
+    assert seen["exit_code"] == 0, seen["log"][-3000:]
+    assert run_config(server, seen["run_id"])["learning_rate"] == 0.2
+
+
+# ------------------------------------------------------------------ an image job
+
+
+def test_the_image_example_is_accepted_by_launch(server: WandbServer, store_dir: Path, tmp_path: Path) -> None:
+    """Launch runs an image job's image (with docker, absent here): loading it must give that image."""
+    notebook = Path(shutil.copy(EXAMPLE_NOTEBOOKS / "image_job_example.ipynb", tmp_path / "image_job_example.ipynb"))
+    record = create(notebook, store_dir, env={"WANDB_DOCKER": "wandb/job_example:v1"})
+    job = synced(server, store_dir, record)
+
+    seen = launch(server, job, tmp_path, resource="local-container")
+
+    assert seen["docker_image"] == "wandb/job_example:v1"
+    assert "entrypoint" not in seen
+    assert seen["files"] == []  # nothing to fetch: the code is in the image
