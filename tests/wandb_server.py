@@ -288,7 +288,8 @@ class WandbServer:
         return {"commitArtifact": {"artifact": {"id": artifact.id, "digest": artifact.digest}}}
 
     def _op_UseArtifact(self, v: dict[str, Any]) -> dict[str, Any]:
-        # The SDK's `run.use_artifact` (a run launched from a job) sends the fields unwrapped.
+        # wandb-core wraps the fields in `input`; the Python SDK's `run.use_artifact` (a run
+        # launched from a job) sends them as variables of their own.
         return {"useArtifact": {"artifact": {"id": v.get("input", v).get("artifactID")}}}
 
     # --- reading artifacts back (Api().artifact, W&B Launch's job loader) ---------------------
