@@ -46,6 +46,7 @@ class CreateRequest:
     summary: Mapping[str, Any] | None = None
     store: str | Path | None = None
     warnings: tuple[str, ...] = ()  # what the caller knows and the core cannot (e.g. unsaved cells)
+    diff_root: Path | None = None  # only changes inside it go into diff.patch (REST: the server's root)
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def create_job(request: CreateRequest, run: Any = None) -> JobResult:
     entity = resolve_entity(request.entity)
     # git runs in its own processes: ask it while this thread does all that does not depend on it.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        checking = pool.submit(check_sources, path, no_git=request.no_git, image=image)
+        checking = pool.submit(check_sources, path, no_git=request.no_git, image=image, diff_root=request.diff_root)
         saved = read_source_bytes(path)
         export = export_text(saved, path.name)
         notebook = _notebook_copy(saved, export, request.strip_outputs)
@@ -107,6 +108,8 @@ def create_job(request: CreateRequest, run: Any = None) -> JobResult:
     summary = dict(sorted((request.summary or {}).items()))
     spec = jobspec.build_spec(decision.source_type, source, jobspec.type_json(config), jobspec.type_json(summary))
     job_files = _job_files(spec, export, decision)
+    if decision.git is not None and decision.git.diff:
+        warnings += _diff_secret_warnings(decision.git.diff, request.allow_secrets)
     warnings += list(request.warnings) + list(decision.warnings)
     warnings += _forced_git_warnings(hazards) if decision.git is not None else []
     warnings += list(export.warnings)
@@ -141,6 +144,16 @@ def _secret_warnings(export: ExportResult, notebook: bytes | None, allow: bool, 
     from .secrets import blocking_error, scan
 
     findings = scan(export, notebook, exported=exported)
+    if findings and not allow:
+        raise blocking_error(findings)
+    return [f"secret allowed by --allow-secrets: {finding.describe()}" for finding in findings]
+
+
+def _diff_secret_warnings(diff: str, allow: bool) -> list[str]:
+    """diff.patch travels with a git job: the changes it adds are scanned like the code."""
+    from .secrets import blocking_error, scan_diff
+
+    findings = scan_diff(diff)
     if findings and not allow:
         raise blocking_error(findings)
     return [f"secret allowed by --allow-secrets: {finding.describe()}" for finding in findings]

@@ -105,7 +105,7 @@ class JobListHandler(_JobsHandler):
         try:
             body = _parse_create_body(self.request.body)
             path = resolve_in_root(self.root_dir, body.pop("path"), self.allow_hidden)
-            record = await self.in_thread(_create, path, body, self.store_override)
+            record = await self.in_thread(_create, path, body, self.store_override, Path(self.root_dir))
         except Refused as refused:
             return self.refuse(refused.status, refused.message)
         except JobError as error:
@@ -299,7 +299,9 @@ def _compare(store: str | None, name: str, ref: str, before: str | None) -> dict
     ).to_json()
 
 
-def _create(path: Path, options: dict[str, Any], store: str | None) -> dict[str, Any]:
+def _create(path: Path, options: dict[str, Any], store: str | None, root: Path) -> dict[str, Any]:
+    """Create the job; the diff.patch of a git job holds only changes inside the server's root,
+    which is all a REST client may see."""
     from .core import CreateRequest, create_job
 
-    return create_job(CreateRequest(path=path, store=store, **options)).record
+    return create_job(CreateRequest(path=path, store=store, diff_root=root, **options)).record

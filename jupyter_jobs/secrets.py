@@ -204,8 +204,8 @@ class SecretFinding:
     @property
     def location(self) -> str:
         """`cell 3, line 2`, `cell 5 output, line 1`, or `line 12` for a script."""
-        if self.where == "notebook metadata":
-            return f"notebook metadata, line {self.line}"
+        if self.where in ("notebook metadata", "diff.patch"):
+            return f"{self.where}, line {self.line}"
         if self.cell is None:
             return f"line {self.line}"
         if self.where in ("output", "cell metadata", "attachment"):
@@ -242,11 +242,23 @@ def blocking_error(findings: Sequence[SecretFinding]) -> JobError:
     more = f"; and {len(findings) - _MAX_LISTED} more" if len(findings) > _MAX_LISTED else ""
     if all(finding.where == "output" for finding in findings):
         hint = "they are only in outputs: clear those outputs and save, or strip outputs (--strip-outputs)"
+    elif all(finding.where == "diff.patch" for finding in findings):
+        hint = "they are in uncommitted changes that diff.patch would carry: discard them, or pass --allow-secrets"
     elif all(finding.where.endswith(("metadata", "attachment")) for finding in findings):
         hint = "remove them from the metadata or attachments (stripping outputs keeps those), or pass --allow-secrets"
     else:
         hint = "read them from the environment, e.g. os.environ['WANDB_API_KEY'], or pass --allow-secrets"
     return JobError(f"Secrets found: {listed}{more}", hint=hint)
+
+
+def scan_diff(diff: str) -> list[SecretFinding]:
+    """Secrets in the lines a git job's diff.patch adds (any file: read as printed text, which
+    also takes code's forms); located by their line in diff.patch."""
+    added = "\n".join(
+        line[1:] if line.startswith("+") and not line.startswith("+++") else "" for line in diff.splitlines()
+    )
+    findings = {SecretFinding(kind, None, line, "diff.patch") for line, kind in _text_kinds(added, printed=True)}
+    return _without_generic_duplicates(findings)
 
 
 def _script_findings(export: ExportResult) -> Iterator[SecretFinding]:

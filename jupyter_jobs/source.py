@@ -97,9 +97,12 @@ class Candidates:
     raw_image: str | None
 
 
-def check_sources(path: Path, *, no_git: bool = False, image: str | None = None) -> Candidates:
-    """Run the git and image checks; the code artifact is always available."""
-    git_facts, git_reason = _git_check(path, no_git)
+def check_sources(
+    path: Path, *, no_git: bool = False, image: str | None = None, diff_root: Path | None = None
+) -> Candidates:
+    """Run the git and image checks; the code artifact is always available. `diff_root`: only
+    changes inside this folder go into diff.patch (a server's root, for REST requests)."""
+    git_facts, git_reason = _git_check(path, no_git, diff_root)
     image_ref, image_reason = _image_check(image)
     return Candidates(git_facts, git_reason, image_ref, image_reason, image)
 
@@ -236,14 +239,14 @@ def _image_check(image: str | None) -> tuple[str | None, str]:
     return image, f"image {image} (from WANDB_DOCKER or --image)"
 
 
-def _git_check(path: Path, no_git: bool) -> tuple[GitFacts | None, str]:
+def _git_check(path: Path, no_git: bool, diff_root: Path | None = None) -> tuple[GitFacts | None, str]:
     if no_git:
         return None, "disabled (--no-git or wandb.Settings(disable_git=True))"
     repo = _open_repo(path)
     if repo is None:
         return None, f"{path.name} is not inside a git repository"
     with repo:
-        return _git_facts(repo, path)
+        return _git_facts(repo, path, diff_root)
 
 
 def _open_repo(path: Path) -> git.Repo | None:
@@ -255,7 +258,7 @@ def _open_repo(path: Path) -> git.Repo | None:
         return None
 
 
-def _git_facts(repo: git.Repo, path: Path) -> tuple[GitFacts | None, str]:
+def _git_facts(repo: git.Repo, path: Path, diff_root: Path | None) -> tuple[GitFacts | None, str]:
     import git
 
     root = Path(repo.working_tree_dir or path.parent).resolve()
@@ -276,7 +279,7 @@ def _git_facts(repo: git.Repo, path: Path) -> tuple[GitFacts | None, str]:
             "and git@host:path remotes"
         )
     entrypoint = path.resolve().relative_to(root).as_posix()
-    warnings, diff = _working_tree_warnings(repo, entrypoint, commit)
+    warnings, diff = _working_tree_warnings(repo, entrypoint, commit, _inside(root, diff_root))
     reason = f"repository with remote {remote} at commit {commit[:12]}"
     return GitFacts(root, remote, commit, entrypoint, diff, tuple(warnings)), reason
 
@@ -308,8 +311,20 @@ def strip_credentials(url: str) -> str:
     return f"{user}{match['host']}:{re.split(r'[?#]', match['path'], maxsplit=1)[0]}"
 
 
-def _working_tree_warnings(repo: git.Repo, entrypoint: str, commit: str) -> tuple[list[str], str]:
-    """Warn when the job would run other code than the user sees; collect the diff.
+def _inside(root: Path, diff_root: Path | None) -> str | None:
+    """`diff_root` relative to the repository's root when it is a folder inside it, else None
+    (a server root that holds the whole repository limits nothing)."""
+    if diff_root is None:
+        return None
+    folder = Path(diff_root).resolve()
+    return folder.relative_to(root).as_posix() if root in folder.parents else None
+
+
+def _working_tree_warnings(
+    repo: git.Repo, entrypoint: str, commit: str, within: str | None = None
+) -> tuple[list[str], str]:
+    """Warn when the job would run other code than the user sees; collect the diff, only of
+    the folder `within` (relative to the repository's root) when one is given.
 
     Only the entrypoint's own state is asked for (the index for "tracked?", one path for
     "changed?"): a status of the whole tree costs seconds in large repositories.
@@ -336,7 +351,15 @@ def _working_tree_warnings(repo: git.Repo, entrypoint: str, commit: str) -> tupl
             )
     if repo.head.is_detached:
         warnings.append(f"detached HEAD: the job pins commit {commit[:12]}")
-    diff = repo.git.diff("HEAD", "--binary")
+    diff = repo.git.diff("HEAD", "--binary", *(["--", within] if within else []))
+    if within is not None:
+        inside = set(repo.git.diff("HEAD", "--name-only", "--", within).splitlines())
+        outside = [name for name in repo.git.diff("HEAD", "--name-only").splitlines() if name not in inside]
+        if outside:
+            warnings.append(
+                f"{len(outside)} changed file(s) outside the server's root are left out of diff.patch: "
+                "the job runs them as committed"
+            )
     if diff and not changed:
         warnings.append("the repository has other uncommitted changes: they are saved in diff.patch")
     return warnings, (diff + "\n") if diff else ""

@@ -324,6 +324,31 @@ async def test_remote_tokens_reach_no_reply(
     assert not [p for p in store.rglob("*") if p.is_file() and TOKEN.encode() in p.read_bytes()]
 
 
+async def test_diff_patch_holds_only_changes_inside_the_root(
+    api: Any, jp_root_dir: Path, store: Path, tmp_path: Path, write_notebook: Any
+) -> None:
+    """A server whose root is a folder of a repository: changes elsewhere in it stay out."""
+    repo = jp_root_dir.parent
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "remote", "add", "origin", "https://github.com/acme/ml.git")
+    write_notebook("train.ipynb", folder=jp_root_dir)
+    outside = repo / "private.env"
+    outside.write_text("HOST=db\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "init")
+    outside.write_text("HOST=db\nPASSWORD=outside-the-root-1234\n")
+    (jp_root_dir / "helper.py").write_text("x = 1\n")
+    git(repo, "add", str(jp_root_dir / "helper.py"))
+
+    status, record = await api("jobs", method="POST", body={"path": "train.ipynb", "entity": "acme"})
+
+    assert status == 201, record
+    patch = (Path(record["path"]) / "diff.patch").read_text()
+    assert "helper.py" in patch and "private.env" not in patch
+    assert any("outside the server's root are left out of diff.patch" in w for w in record["warnings"])
+    assert not [p for p in store.rglob("*") if p.is_file() and b"outside-the-root" in p.read_bytes()]
+
+
 @pytest.mark.parametrize("params", [{"limit": "many"}, {"limit": "0"}, {"offset": "-1"}])
 async def test_bad_paging_is_a_400(api: Any, store: Path, params: dict[str, str]) -> None:
     status, reply = await api("jobs", params=params)

@@ -22,6 +22,8 @@ from jupyter_jobs.errors import JobError
 from jupyter_jobs.export import export_notebook_text
 from jupyter_jobs.secrets import scan
 
+from .conftest import git
+
 _rng = random.Random(15)
 HEX = "0123456789abcdef"
 ALNUM = string.ascii_letters + string.digits
@@ -184,3 +186,22 @@ def test_look_alike_is_not_flagged(cells: list) -> None:
     text = notebook(cells, metadata)
 
     assert scan(export_notebook_text(text, "train.ipynb"), text) == []
+
+
+def test_secrets_in_diff_patch_refuse_a_git_job(git_repo, write_notebook, store_dir: Path) -> None:
+    """diff.patch carries the repository's uncommitted changes with the job: it is scanned."""
+    repo = git_repo()
+    path = write_notebook("train.ipynb", folder=repo)
+    (repo / "settings.py").write_text("DEBUG = True\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "nb")
+    (repo / "settings.py").write_text(f"DEBUG = True\nOPENAI_API_KEY = '{OPENAI_KEY}'\n")
+
+    with pytest.raises(JobError, match=r"diff\.patch, line \d+ \(OpenAI API key\)") as refused:
+        create_job(CreateRequest(path=path, project="p", store=store_dir))
+
+    assert "uncommitted changes" in str(refused.value) and OPENAI_KEY[:12] not in str(refused.value)
+    assert not [p for p in store_dir.rglob("*") if p.is_file() and OPENAI_KEY[:16].encode() in p.read_bytes()]
+    (repo / "settings.py").write_text("DEBUG = False\n")  # an ordinary change travels as before
+    record = create_job(CreateRequest(path=path, project="p", store=store_dir)).record
+    assert "diff.patch" in record["files"]
