@@ -47,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_runs(commands)
     _add_compare(commands)
     _add_check(commands)
+    _add_publish(commands)
+    _add_launch(commands)
     return parser
 
 
@@ -117,6 +119,26 @@ def _add_check(commands: Any) -> None:
     check.add_argument("--repair", action="store_true", help="repair what is found")
     _common(check)
     check.set_defaults(handler=_check)
+
+
+def _add_publish(commands: Any) -> None:
+    publish = commands.add_parser("publish", help="put a stored job version and its code into W&B")
+    publish.add_argument("ref", help="NAME, NAME:vN or NAME:ALIAS")
+    publish.add_argument("--entity", help="W&B entity (default: the job's, else wandb's)")
+    publish.add_argument("--project", help="W&B project (default: the job's)")
+    _common(publish)
+    publish.set_defaults(handler=_publish)
+
+
+def _add_launch(commands: Any) -> None:
+    launch = commands.add_parser("launch", help="put a stored job on a W&B Launch queue (publishing it if needed)")
+    launch.add_argument("ref", help="NAME, NAME:vN or NAME:ALIAS")
+    launch.add_argument("--queue", required=True, help="the W&B Launch queue")
+    launch.add_argument("--config", action="append", default=[], metavar="KEY=VALUE", help="override a config value")
+    launch.add_argument("--entity", help="W&B entity (default: the job's, else wandb's)")
+    launch.add_argument("--project", help="W&B project (default: the job's)")
+    _common(launch)
+    launch.set_defaults(handler=_launch)
 
 
 def _create(args: argparse.Namespace) -> int:
@@ -242,6 +264,40 @@ def _check(args: argparse.Namespace) -> int:
     if unused:
         print(f"Code no version uses (kept; a create may be under way): {', '.join(unused)}")
     return 0 if not problems or args.repair else EXIT_USER_ERROR
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from .publish import publish_stored
+    from .store import JobStore
+
+    published = publish_stored(
+        JobStore.open_for_reading(args.store), args.ref, entity=args.entity, project=args.project
+    )
+    if args.json:
+        _print_json(published.to_json())
+    else:
+        print(published.summary())
+    return 0
+
+
+def _launch(args: argparse.Namespace) -> int:
+    from .publish import launch_stored
+    from .runner import parse_overrides
+    from .store import JobStore
+
+    launched = launch_stored(
+        JobStore.open_for_reading(args.store),
+        args.ref,
+        args.queue,
+        parse_overrides(args.config),
+        entity=args.entity,
+        project=args.project,
+    )
+    if args.json:
+        _print_json(launched.to_json())
+    else:
+        print(launched.summary())
+    return 0
 
 
 def _print_json(value: Any) -> None:

@@ -26,18 +26,23 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import shlex
 from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import wandb
 
 from . import wandb_compat
+from .entity import resolve_entity
+from .errors import JobError
 
 if TYPE_CHECKING:
     from wandb import Run
 
     from .core import JobResult
+    from .store import JobStore
 
 
 def publish_to_run(run: Run, result: JobResult, code_digests: Mapping[str, str] | None = None) -> list[str]:
@@ -107,3 +112,171 @@ def _stop_sdk_job_builder(run: Run, job_name: str) -> None:
     Whatever `disable_job_creation` says now: `wandb sync` reads the syncing machine's settings.
     """
     wandb_compat.declare_job_use(run, job_name)
+
+
+@dataclass(frozen=True)
+class Published:
+    """Where a stored version went: the run that carried it, and how to finish an offline one."""
+
+    job: str  # entity/project/name:content-alias, or project/name:alias with no entity known
+    run_id: str
+    online: bool
+    references: tuple[str, ...]  # the artifact references logged
+    sync_command: str | None  # offline: the command that uploads the run
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        if self.online:
+            return f"Published {self.job} to W&B (run {self.run_id})."
+        return (
+            f"Not logged in to W&B: {self.job} is in the offline run {self.run_id}. "
+            f"Upload it with:\n  {self.sync_command}"
+        )
+
+
+def publish_stored(store: JobStore, ref: str, *, entity: str | None = None, project: str | None = None) -> Published:
+    """Put a stored job version and its code into W&B through a run started for it.
+
+    As `wandb job create` does with its hidden run: online when wandb holds credentials,
+    otherwise an offline run whose `wandb sync` command is returned. The code is checked
+    against its digest first, so a store changed by hand never reaches W&B.
+    """
+    stored = store.resolve(ref)
+    record = dict(stored.record)
+    entity, project = _target(record, entity, project)
+    code = record.get("code_artifact")
+    if code:
+        record["code_artifact"] = {**code, "path": str(store.code_folder(code["digest"]))}
+    record["path"] = str(stored.path)
+    settings = wandb_compat.current_settings()
+    online = settings.mode not in ("offline", "dryrun", "disabled") and wandb_compat.logged_in(settings)
+    run = wandb.init(
+        project=project,
+        entity=entity,
+        job_type=PUBLISH_JOB_TYPE,
+        mode="online" if online else "offline",
+        settings=wandb.Settings(silent=True, disable_job_creation=True, save_code=False),
+    )
+    try:
+        from .core import JobResult
+
+        references = publish_to_run(run, JobResult(record, False, stored, {}, {}))
+        entity = entity or run.entity or None
+    finally:
+        run.finish()
+    job = "/".join(part for part in (entity, project, f"{record['name']}:{content_alias(record)}") if part)
+    sync = None if online else _sync_command(run.settings.sync_dir, entity, project)
+    return Published(job, run.id, online, tuple(references), sync)
+
+
+PUBLISH_JOB_TYPE = "jupyter_jobs_publish"
+
+
+def content_alias(record: Mapping[str, Any]) -> str:
+    """The version's content alias, which names it the same in the store and in W&B."""
+    return next(alias for alias in record["artifact_aliases"] if alias.startswith("sha-"))
+
+
+def _target(record: Mapping[str, Any], entity: str | None, project: str | None) -> tuple[str | None, str]:
+    """The entity and project to publish to; an artifact job's code reference fixes them.
+
+    The job names its code as `wandb-artifact://<entity>/<project>/...`, so the code must land
+    there: another project (or another entity, when the reference names one) would leave the
+    job pointing at code that is not where it says.
+    """
+    project = project or record["project"]
+    entity = entity or record.get("entity") or resolve_entity(None)
+    source = record["spec"].get("source", {})
+    reference = source.get("artifact", "") if isinstance(source, dict) else ""
+    if reference.startswith("wandb-artifact://"):
+        ref_entity, ref_project = reference.removeprefix("wandb-artifact://").split("/")[:2]
+        if ref_project != project or (ref_entity and entity and ref_entity != entity):
+            where = f"{ref_entity or '<any entity>'}/{ref_project}"
+            raise JobError(
+                f"{record['name']} refers to its code in {where}, not in {entity or '<entity>'}/{project}",
+                hint=f"publish it to {where}, or create the job again with --project {project}"
+                + (f" --entity {entity}" if entity else ""),
+            )
+        entity = entity or ref_entity or None
+    return entity, project
+
+
+def _sync_command(sync_dir: str, entity: str | None, project: str) -> str:
+    """`wandb sync` with the entity and project the job's references name (they must agree)."""
+    parts = ["wandb", "sync", "-p", project, *(["-e", entity] if entity else []), sync_dir]
+    return " ".join(shlex.quote(part) for part in parts)
+
+
+@dataclass(frozen=True)
+class Launched:
+    """A job version put on a W&B Launch queue."""
+
+    job: str  # entity/project/name:content-alias
+    queue: str
+    item_id: str  # the run queue item W&B made
+    overrides: dict[str, Any]
+    published: Published | None  # the publication this launch needed, if any
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary(self) -> str:
+        lines = [self.published.summary()] if self.published else []
+        lines.append(f"Queued {self.job} on the W&B Launch queue {self.queue} (item {self.item_id}).")
+        return "\n".join(lines)
+
+
+def launch_stored(
+    store: JobStore,
+    ref: str,
+    queue: str,
+    overrides: Mapping[str, Any],
+    *,
+    entity: str | None = None,
+    project: str | None = None,
+) -> Launched:
+    """Enqueue a stored version on a W&B Launch queue, as `wandb launch --job ... --queue` does.
+
+    The version is published first unless W&B has it (by its content alias). Config
+    overrides travel as Launch's own `overrides.run_config`, which the agent hands the run.
+    """
+    settings = wandb_compat.current_settings()
+    if settings.mode in ("offline", "dryrun", "disabled") or not wandb_compat.logged_in(settings):
+        raise JobError(
+            "Launching needs W&B: wandb is offline or not logged in",
+            hint="run `wandb login` (and unset WANDB_MODE=offline); `jupyter jobs run` runs it on this machine",
+        )
+    stored = store.resolve(ref)
+    entity, project = _target(stored.record, entity, project)
+    published = None
+    job = f"{entity}/{project}/{stored.record['name']}:{content_alias(stored.record)}" if entity else None
+    if job is None or not _w_and_b_has(job):
+        published = publish_stored(store, ref, entity=entity, project=project)
+        job = published.job
+    from wandb.sdk.launch import launch_add
+    from wandb.sdk.launch.errors import LaunchError
+
+    config = {"overrides": {"run_config": dict(overrides)}} if overrides else None
+    try:
+        queued = launch_add(job=job, queue_name=queue, config=config, entity=entity, project=project)
+    except (LaunchError, wandb.errors.CommError) as err:
+        raise JobError(
+            f"W&B Launch did not take {job} on the queue {queue}: {_first_line(err)}",
+            hint=f"check that the queue {queue} exists for {entity or 'your entity'} (wandb launch-agent lists it)",
+        ) from None
+    return Launched(job, queue, str(queued.id), dict(overrides), published)
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def _w_and_b_has(job: str) -> bool:
+    """Whether W&B already holds this job version."""
+    try:
+        wandb.Api().artifact(job, type="job")
+    except wandb.errors.CommError:
+        return False
+    return True

@@ -7,6 +7,7 @@ what the server holds at the end: the artifacts W&B would list, with their bytes
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -16,8 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from jupyter_jobs.publish import content_alias
 from jupyter_jobs.store import JobStore
 
+from .conftest import git, run_cli
 from .test_magic import INIT, SETUP, TRAIN, execute, write
 from .wandb_server import WandbServer
 
@@ -29,23 +32,25 @@ def folder_bytes(folder: Path, names: list[str]) -> dict[str, bytes]:
     return {name: (folder / name).read_bytes() for name in names}
 
 
-def assert_one_job_as_stored(server: WandbServer, record: dict, code_bytes: dict[str, bytes]) -> None:
+def assert_one_job_as_stored(
+    server: WandbServer, record: dict, job_bytes: dict[str, bytes], code_bytes: dict[str, bytes]
+) -> None:
     """W&B holds exactly one job, the stored version byte for byte, and its code artifact."""
     (job,) = server.committed("job")
     assert (job.name, job.type) == (record["name"], "job")
     assert sorted(job.aliases) == sorted({"latest", *record["artifact_aliases"]})
-    assert job.file_bytes() == folder_bytes(Path(record["path"]), record["files"])
+    assert job.file_bytes() == job_bytes
     (code,) = server.committed("code")
     assert code.name == record["code_artifact"]["name"]
     assert record["code_artifact"]["alias"] in code.aliases
     assert code.file_bytes() == code_bytes
 
 
-def stored(store_dir: Path) -> tuple[dict, dict[str, bytes]]:
-    """The stored job's record and its code artifact's files, read from the store."""
+def stored(store_dir: Path) -> tuple[dict, dict[str, bytes], dict[str, bytes]]:
+    """The stored job's record, its files and its code artifact's files, read from the store."""
     record = JobStore.open_for_reading(store_dir).resolve(JOB).record
     code = record["code_artifact"]
-    return record, folder_bytes(Path(code["path"]), code["files"])
+    return record, folder_bytes(Path(record["path"]), record["files"]), folder_bytes(Path(code["path"]), code["files"])
 
 
 @pytest.mark.kernel
@@ -63,12 +68,13 @@ def test_wandb_job_in_an_online_run_uploads_exactly_one_job_and_its_code(
     assert "UpsertBucket" in wandb_server.operations()
 
 
-def wandb_sync(run_dir: Path, *, job_creation: bool) -> subprocess.CompletedProcess[str]:
+def wandb_sync(run_dir: Path, *, job_creation: bool, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """`wandb sync` as a user runs it, on a machine whose settings say whether to build jobs."""
     env = {**os.environ, "WANDB_DISABLE_JOB_CREATION": str(not job_creation).lower()}
     return subprocess.run(
         [sys.executable, "-m", "wandb", "sync", str(run_dir)],
         env=env,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=240,
@@ -95,17 +101,138 @@ def test_wandb_sync_of_an_offline_run_uploads_exactly_one_job_and_its_code(
     settings = f"settings=wandb.Settings(mode='offline', disable_job_creation={not run_job_creation})"
     init = INIT.replace(")", f", {settings})", 1)
     execute(write(tmp_path / "train.ipynb", SETUP, init, TRAIN, "%wandb_job", "run.finish()"))
-    record, code_bytes = stored(store_dir)
+    as_stored = stored(store_dir)
     (run_dir,) = Path(os.environ["WANDB_DIR"]).glob("wandb/offline-run-*")
     assert wandb_server.artifacts == {} and wandb_server.runs == {}  # offline: nothing reached W&B before the sync
     if delete_store:
-        saved = folder_bytes(Path(record["path"]), record["files"])
         shutil.rmtree(store_dir)
-        record = {**record, "path": str(tmp_path / "saved")}
-        Path(record["path"]).mkdir()
-        for name, data in saved.items():
-            (Path(record["path"]) / name).write_bytes(data)
 
     wandb_sync(run_dir, job_creation=sync_job_creation)
 
-    assert_one_job_as_stored(wandb_server, record, code_bytes)
+    assert_one_job_as_stored(wandb_server, *as_stored)
+
+
+def test_publish_online_puts_the_stored_version_and_its_code_into_w_and_b(
+    write_notebook: Callable[..., Path], kernel_env: Callable[[str], None], store_dir: Path, wandb_server: WandbServer
+) -> None:
+    notebook = write_notebook()
+    create = run_cli("create", str(notebook), "--project", "job_example", "--entity", "local-entity", "--no-git")
+    assert create.returncode == 0, create.stderr
+    as_stored = stored(store_dir)
+
+    published = run_cli("publish", JOB)
+
+    assert published.returncode == 0, published.stderr
+    job = f"local-entity/job_example/{JOB}:{content_alias(as_stored[0])}"
+    assert published.stdout.startswith(f"Published {job} to W&B (run ")
+    assert_one_job_as_stored(wandb_server, *as_stored)
+    (run,) = wandb_server.runs.values()
+    assert run["jobType"] == "jupyter_jobs_publish"
+
+
+def test_publish_offline_prints_the_sync_command_which_uploads_exactly_one_job(
+    git_repo: Callable[..., Path],
+    write_notebook: Callable[..., Path],
+    kernel_env: Callable[[str], None],
+    store_dir: Path,
+    wandb_server: WandbServer,
+) -> None:
+    """Not logged in: an offline run, synced later with job creation on."""
+    root = git_repo()
+    notebook = write_notebook(folder=root)
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "notebook")
+    create = run_cli(
+        "create", str(notebook), "--project", "job_example", "--entity", "local-entity", "--source", "artifact"
+    )
+    assert create.returncode == 0, create.stderr
+    as_stored = stored(store_dir)
+
+    published = run_cli("publish", JOB, cwd=root, env={"WANDB_API_KEY": "", "WANDB_MODE": "offline"})
+
+    assert published.returncode == 0, published.stderr
+    assert wandb_server.artifacts == {}
+    command = published.stdout.splitlines()[-1].split()
+    assert command[:6] == ["wandb", "sync", "-p", "job_example", "-e", "local-entity"]
+    shutil.rmtree(store_dir)
+    wandb_sync(Path(command[6]), job_creation=True, cwd=root)
+    assert_one_job_as_stored(wandb_server, *as_stored)
+
+
+TRAIN_SCRIPT = """\
+import wandb
+from jupyter_jobs import CreateRequest, create_job
+
+run = wandb.init(project="job_example", entity="local-entity", mode="offline", config={"epochs": 2})
+run.log({"loss": 0.5})
+create_job(CreateRequest(path="train.py", project=run.project, entity=run.entity, source="artifact"), run=run)
+run.finish()
+"""
+
+
+def test_a_script_run_in_a_git_repository_synced_with_job_creation_gives_exactly_one_job(
+    git_repo: Callable[..., Path], kernel_env: Callable[[str], None], store_dir: Path, wandb_server: WandbServer
+) -> None:
+    """wandb-core would build a repo job of its own from such a run (its program is a file in a
+    repository with a remote) when the syncing machine has job creation on."""
+    root = git_repo()
+    (root / "train.py").write_text(TRAIN_SCRIPT)
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "script")
+    env = {**os.environ, "WANDB_API_KEY": "", "WANDB_MODE": "offline"}
+    subprocess.run([sys.executable, "train.py"], cwd=root, env=env, check=True, capture_output=True, timeout=240)
+    record = JobStore.open_for_reading(store_dir).resolve("job-source-job_example-train.py").record
+    (run_dir,) = Path(os.environ["WANDB_DIR"]).glob("wandb/offline-run-*")
+
+    wandb_sync(run_dir, job_creation=True, cwd=root)
+
+    (job,) = wandb_server.committed("job")
+    assert job.name == record["name"]
+
+
+def test_launch_publishes_then_enqueues_through_w_and_b_launch(
+    write_notebook: Callable[..., Path], kernel_env: Callable[[str], None], store_dir: Path, wandb_server: WandbServer
+) -> None:
+    notebook = write_notebook()
+    create = run_cli("create", str(notebook), "--project", "job_example", "--entity", "local-entity", "--no-git")
+    assert create.returncode == 0, create.stderr
+    as_stored = stored(store_dir)
+    wandb_server.add_queue("gpu")
+
+    launched = run_cli("launch", JOB, "--queue", "gpu", "--config", "learning_rate=0.1", "--json")
+
+    assert launched.returncode == 0, launched.stderr
+    assert_one_job_as_stored(wandb_server, *as_stored)
+    job = f"local-entity/job_example/{JOB}:{content_alias(as_stored[0])}"
+    (item,) = wandb_server.queue_items
+    assert (item["queue"], item["spec"]["job"]) == ("gpu", job)
+    assert item["spec"]["overrides"]["run_config"] == {"learning_rate": 0.1}
+    assert json.loads(launched.stdout)["item_id"] == item["id"]
+
+
+def test_launch_to_a_queue_that_does_not_exist_is_one_line(
+    write_notebook: Callable[..., Path], kernel_env: Callable[[str], None], wandb_server: WandbServer
+) -> None:
+    notebook = write_notebook()
+    assert run_cli("create", str(notebook), "--project", "job_example", "--entity", "local-entity").returncode == 0
+
+    launched = run_cli("launch", JOB, "--queue", "nowhere")
+
+    assert launched.returncode == 1
+    assert launched.stderr.startswith(f"error: W&B Launch did not take local-entity/job_example/{JOB}:sha-")
+    assert len(launched.stderr.splitlines()) == 1 and wandb_server.queue_items == []
+
+
+def test_launch_needs_w_and_b(write_notebook: Callable[..., Path], kernel_env: Callable[[str], None]) -> None:
+    notebook = write_notebook()
+    assert run_cli("create", str(notebook), "--project", "job_example").returncode == 0
+
+    launched = run_cli("launch", JOB, "--queue", "gpu", env={"WANDB_MODE": "offline"})
+
+    assert (launched.returncode, launched.stderr.splitlines()) == (
+        1,
+        [
+            "error: Launching needs W&B: wandb is offline or not logged in (run `wandb login` (and unset "
+            "WANDB_MODE=offline); `jupyter jobs run` runs it on this machine)"
+        ],
+    )

@@ -424,6 +424,30 @@ class WandbServer:
             }
         }
 
+    # --- launch queues (`wandb launch --queue`, `launch_add`) -----------------------------------
+
+    def _op_pushToRunQueueByName(self, v: dict[str, Any]) -> dict[str, Any]:
+        queue = self.queues.get((v["entityName"], v["queueName"]))
+        if queue is None or queue["project"] != v["projectName"]:
+            return {"pushToRunQueueByName": None}
+        item = {
+            "id": self._new_id("RunQueueItem"),
+            "queue": v["queueName"],
+            "entity": v["entityName"],
+            "spec": json.loads(v["runSpec"]),
+            "template_variables": v.get("templateVariableValues"),
+        }
+        self.queue_items.append(item)
+        return {"pushToRunQueueByName": {"runQueueItemId": item["id"], "runSpec": v["runSpec"]}}
+
+    def _op_ProjectRunQueues(self, v: dict[str, Any]) -> dict[str, Any]:
+        queues = [
+            {"id": q["id"], "name": name, "createdBy": entity, "access": "PROJECT"}
+            for (entity, name), q in self.queues.items()
+            if entity == v["entity"] and q["project"] == v["projectName"]
+        ]
+        return {"project": {"runQueues": queues}}
+
     # --- HTTP --------------------------------------------------------------------------------
 
     def put(self, path: str, body: bytes) -> None:
