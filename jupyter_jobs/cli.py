@@ -69,6 +69,13 @@ def _add_create(commands: Any) -> None:
     create.add_argument("--dry-run", action="store_true", help="show what would be created; write nothing")
     create.add_argument("--allow-secrets", action="store_true", help="create the job even if secrets are found")
     create.add_argument("--strip-outputs", action="store_true", help="store the notebook copy without outputs")
+    create.add_argument(
+        "--include", action="append", default=[], metavar="GLOB", help="also carry files under the notebook's folder"
+    )
+    create.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="never carry these files")
+    create.add_argument(
+        "--max-file-mb", type=float, default=1.0, metavar="MB", help="largest file read by the code to carry (1)"
+    )
     _common(create)
     create.set_defaults(handler=_create)
 
@@ -156,6 +163,9 @@ def _create(args: argparse.Namespace) -> int:
         allow_secrets=args.allow_secrets,
         strip_outputs=args.strip_outputs,
         store=args.store,
+        include=tuple(args.include),
+        exclude=tuple(args.exclude),
+        max_file_mb=args.max_file_mb,
     )
     result = create_job(request)
     if args.json:

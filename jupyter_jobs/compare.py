@@ -8,6 +8,7 @@ line prints the changes as they are and the panel colours their `+` and `-` line
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from difflib import unified_diff
 from pathlib import Path
@@ -16,9 +17,9 @@ from typing import Any
 from .errors import JobError
 from .jobspec import REQUIREMENTS_FILE
 from .report import source_details, type_rows
-from .store import JobStore, StoredJob
+from .store import MANIFEST_FILE, JobStore, StoredJob
 
-PARTS = ("source", "entrypoint", "runtime", "inputs", "outputs", "requirements", "script")
+PARTS = ("source", "entrypoint", "runtime", "inputs", "outputs", "requirements", "script", "files")
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ def compare_jobs(store: JobStore, ref: str, before: str | None = None) -> Compar
         if old_lines != new_lines:
             diff = unified_diff(old_lines, new_lines, f"{_label(older)} {part}", f"{_label(after)} {part}", lineterm="")
             changes.append(Change(part, "\n".join(diff)))
+    changes += _changed_files(older, after)
     return Comparison(_label(older), _label(after), tuple(changes))
 
 
@@ -87,8 +89,55 @@ def _lines(stored: StoredJob, part: str) -> list[str]:
         return _type_lines(record["output_types"], {})
     if part == "requirements":
         return _file_lines(stored.path / REQUIREMENTS_FILE)
+    if part == "files":
+        return [f"{path}  {size} bytes  sha256 {sha[:12]}" for path, (sha, size) in _included(stored).items()]
     code = record["code_artifact"]
     return _file_lines(Path(code["path"]) / code["entrypoint"]) if code.get("path") else []
+
+
+def _included(stored: StoredJob) -> dict[str, tuple[str, int]]:
+    """The files carried beside the script (local modules, configs): path -> (sha256, size)."""
+    code = stored.record["code_artifact"]
+    if not code.get("path"):
+        return {}
+    try:
+        manifest = json.loads((Path(code["path"]) / MANIFEST_FILE).read_bytes())["files"]
+    except (OSError, ValueError, KeyError):
+        manifest = {}
+    return {
+        item["path"]: (manifest.get(item["path"], {}).get("sha256", "?"), item["size"])
+        for item in code.get("included", ())
+    }
+
+
+def _changed_files(older: StoredJob, after: StoredJob) -> list[Change]:
+    """One change per carried text file whose content differs, as its unified diff (`file helper.py`)."""
+    old, new = _included(older), _included(after)
+    changes = []
+    for path in sorted(old.keys() | new.keys()):
+        if old.get(path, ("",))[0] == new.get(path, ("",))[0]:
+            continue
+        before, now = (
+            _carried_lines(older, path if path in old else None),
+            _carried_lines(after, path if path in new else None),
+        )
+        if before is None or now is None:  # binary: the `files` part shows that it changed
+            continue
+        diff = unified_diff(before, now, f"{_label(older)} {path}", f"{_label(after)} {path}", lineterm="")
+        changes.append(Change(f"file {path}", "\n".join(diff)))
+    return changes
+
+
+def _carried_lines(stored: StoredJob, path: str | None) -> list[str] | None:
+    """A carried file's lines ([] when this version does not carry it), None when it is not text."""
+    if path is None:
+        return []
+    try:
+        return (Path(stored.record["code_artifact"]["path"]) / path).read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        return None
+    except OSError:
+        return [f"({path} is missing from the store: jupyter jobs check --repair)"]
 
 
 def _type_lines(types: dict[str, Any] | None, defaults: dict[str, Any]) -> list[str]:

@@ -23,6 +23,7 @@ from .source import SourceChoice, SourceDecision, check_sources, choose_source
 
 if TYPE_CHECKING:
     from .export import ExportResult
+    from .local_code import Included, Limits, LocalCode
     from .store import JobStore, StoredJob
 
 DEFAULT_PROJECT = "uncategorized"
@@ -47,6 +48,9 @@ class CreateRequest:
     store: str | Path | None = None
     warnings: tuple[str, ...] = ()  # what the caller knows and the core cannot (e.g. unsaved cells)
     diff_root: Path | None = None  # only changes inside it go into diff.patch (REST: the server's root)
+    include: tuple[str, ...] = ()  # gitignore-style patterns of more files to carry (under the notebook's folder)
+    exclude: tuple[str, ...] = ()  # patterns of files never to carry
+    max_file_mb: float = 1.0  # the largest file read by the code that the job carries on its own
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class _CodeArtifact:
     files: dict[str, bytes]
     hashes: dict[str, str]  # each file's sha256, hashed once and handed to the store
     script_name: str
+    included: tuple[Included, ...]  # the local modules and files beside the script, and why
 
     @property
     def alias(self) -> str:
@@ -76,6 +81,7 @@ class _CodeArtifact:
 def create_job(request: CreateRequest, run: Any = None) -> JobResult:
     """Create (or find) the job version for a notebook or script, and publish it to `run`."""
     from .export import export_text, read_source_bytes
+    from .local_code import collect
     from .store import file_hashes
 
     path = _existing_file(request.path)
@@ -90,8 +96,9 @@ def create_job(request: CreateRequest, run: Any = None) -> JobResult:
         notebook = _notebook_copy(saved, export, request.strip_outputs)
         # hashlib releases the GIL: a notebook copy with large outputs is hashed during the scan.
         hashing = pool.submit(file_hashes, {path.name: notebook} if notebook is not None else {})
-        warnings = _secret_warnings(export, notebook, request.allow_secrets, exported=notebook is saved)
-        code = _code_artifact(project, path, export, notebook, hashing.result())
+        local = collect(export, path, f"{path.stem}.py", _limits(request))
+        warnings = _secret_warnings(export, notebook, local.files, request.allow_secrets, exported=notebook is saved)
+        code = _code_artifact(project, path, export, notebook, hashing.result(), local)
         # Writing and fsyncing a large notebook copy releases the GIL: the store takes it while
         # this thread does the rest (the code's content no longer depends on anything below).
         storing = None if request.dry_run else pool.submit(_put_code, request.store, code, run is not None)
@@ -112,7 +119,7 @@ def create_job(request: CreateRequest, run: Any = None) -> JobResult:
         warnings += _diff_secret_warnings(decision.git.diff, request.allow_secrets)
     warnings += list(request.warnings) + list(decision.warnings)
     warnings += _forced_git_warnings(hazards) if decision.git is not None else []
-    warnings += list(export.warnings)
+    warnings += list(export.warnings) + list(local.warnings)
     if decision.source_type == "artifact" and not entity:
         warnings.append(NO_ENTITY_WARNING)
     record = _record(request, project, entity, decision, job_name, spec, job_files, code, export, config, warnings)
@@ -138,12 +145,23 @@ def _notebook_copy(source: bytes, export: ExportResult, strip_outputs: bool) -> 
     return strip(source, export.source_name)
 
 
-def _secret_warnings(export: ExportResult, notebook: bytes | None, allow: bool, *, exported: bool) -> list[str]:
-    """Scan what would be uploaded (the notebook copy as it will travel); block unless allowed.
-    `exported`: the copy is the bytes the export read, whose outputs it has located."""
-    from .secrets import blocking_error, scan
+def _limits(request: CreateRequest) -> Limits:
+    from .local_code import MB, Limits
 
-    findings = scan(export, notebook, exported=exported)
+    if not request.max_file_mb > 0:
+        raise JobError(f"--max-file-mb {request.max_file_mb} is not a size", hint="give a number of MB above 0, e.g. 5")
+    return Limits(tuple(request.include), tuple(request.exclude), int(request.max_file_mb * MB))
+
+
+def _secret_warnings(
+    export: ExportResult, notebook: bytes | None, local: Mapping[str, bytes], allow: bool, *, exported: bool
+) -> list[str]:
+    """Scan what would be uploaded (the notebook copy as it will travel, the files carried beside
+    the script); block unless allowed. `exported`: the copy is the bytes the export read, whose
+    outputs it has located."""
+    from .secrets import blocking_error, scan, scan_files
+
+    findings = scan(export, notebook, exported=exported) + scan_files(local)
     if findings and not allow:
         raise blocking_error(findings)
     return [f"secret allowed by --allow-secrets: {finding.describe()}" for finding in findings]
@@ -160,18 +178,25 @@ def _diff_secret_warnings(diff: str, allow: bool) -> list[str]:
 
 
 def _code_artifact(
-    project: str, path: Path, export: ExportResult, notebook: bytes | None, notebook_hashes: dict[str, str]
+    project: str,
+    path: Path,
+    export: ExportResult,
+    notebook: bytes | None,
+    notebook_hashes: dict[str, str],
+    local: LocalCode,
 ) -> _CodeArtifact:
-    """The code artifact's files; `notebook_hashes` holds the notebook copy's sha256, if there is one."""
+    """The code artifact's files: the script, the notebook copy (`notebook_hashes` holds its
+    sha256, if there is one) and the local modules and files the script needs. All count in the
+    digest, so a change to a local module makes a new code artifact and a new job version."""
     from .store import digest_of_hashes, file_hashes
 
     script_name = f"{path.stem}.py"
-    files = {script_name: export.script.encode()}
+    files = {**local.files, script_name: export.script.encode()}
+    hashes = {**file_hashes(files), **notebook_hashes}
     if notebook is not None:
         files[path.name] = notebook
-    hashes = {**file_hashes({script_name: files[script_name]}), **notebook_hashes}
     name = naming.code_artifact_name(project, path.name)
-    return _CodeArtifact(name, digest_of_hashes(hashes), files, hashes, script_name)
+    return _CodeArtifact(name, digest_of_hashes(hashes), files, hashes, script_name, local.included)
 
 
 def _name_and_source(
@@ -254,6 +279,7 @@ def _record(
             "alias": code.alias,
             "files": sorted(code.files),
             "entrypoint": code.script_name,
+            "included": [included.to_json() for included in code.included],
         },
         "git": _git_json(decision),
         "image": decision.image,

@@ -34,10 +34,13 @@ _CREATE_FIELDS: dict[str, tuple[type, bool]] = {
     "allow_secrets": (bool, False),
     "strip_outputs": (bool, False),
     "dry_run": (bool, False),
+    "include": (list, False),
+    "exclude": (list, False),
+    "max_file_mb": (float, False),
 }
 # What `POST jobs/<name>/runs` takes: the version or alias to run, and `KEY=VALUE` config overrides.
 _RUN_FIELDS: dict[str, tuple[type, bool]] = {"ref": (str, True), "config": (list, False)}
-_KIND_NAMES = {bool: "boolean", str: "string", list: "list of strings"}
+_KIND_NAMES = {bool: "boolean", str: "string", list: "list of strings", float: "number"}
 _SOURCES = ("auto", "git", "artifact", "image")
 _NOTEBOOK_SUFFIXES = (".ipynb", ".py")
 _MAX_LIMIT = 1000
@@ -245,6 +248,8 @@ def _parse_body(raw: bytes, fields: dict[str, tuple[type, bool]]) -> dict[str, A
     for key, value in body.items():
         kind, nullable = fields[key]
         if value is None and nullable:
+            continue
+        if kind is float and type(value) is int:  # JSON has one number type
             continue
         if type(value) is not kind or (kind is list and not all(isinstance(item, str) for item in value)):
             raise Refused(400, f"'{key}' must be a {_KIND_NAMES[kind]}.")

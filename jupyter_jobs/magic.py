@@ -59,6 +59,9 @@ def register(ipython: InteractiveShell) -> None:
 @argument("--dry-run", action="store_true", help="show what would be created; create and log nothing")
 @argument("--allow-secrets", action="store_true", help="create the job even if the code holds credentials")
 @argument("--strip-outputs", action="store_true", help="store the notebook copy without its outputs")
+@argument("--include", metavar="GLOB", action="append", default=[], help="also carry files under the notebook's folder")
+@argument("--exclude", metavar="GLOB", action="append", default=[], help="never carry these files")
+@argument("--max-file-mb", metavar="MB", type=float, default=1.0, help="largest file read by the code to carry")
 @argument("--notebook", metavar="PATH", help="the notebook to export, when the kernel cannot tell")
 @argument(
     "--offline-run", action="store_true", help="no active run: start an offline wandb run for the job, then finish it"
@@ -192,6 +195,9 @@ def _create(options: Mapping[str, Any], notebook: Path, run: Run | None, *, star
         summary=defaults.get("summary"),
         store=options.get("store"),
         warnings=tuple(options.get("warnings", ())),
+        include=tuple(options.get("include") or ()),
+        exclude=tuple(options.get("exclude") or ()),
+        max_file_mb=options.get("max_file_mb") or 1.0,
     )
     return create_job(request, run=None if request.dry_run else run)
 

@@ -59,6 +59,8 @@ def render_text(record: dict[str, Any]) -> str:
         _types_line("Outputs", record["output_types"], {}),
         _requirements_line(record),
     ]
+    included = (record.get("code_artifact") or {}).get("included", [])
+    lines += [f"Carries    {item['path']} ({item['reason']})" for item in included]
     lines += [f"Warning    {warning}" for warning in record["warnings"]]
     if record["rewrites"]:
         lines.append(f"Rewritten  {len(record['rewrites'])} IPython line(s) (jupyter jobs show --script)")
@@ -87,7 +89,7 @@ def render_comparison(comparison: dict[str, Any]) -> str:
     if not comparison["changes"]:
         return (
             f"{comparison['after']} and {comparison['before']} differ in none of: source, entrypoint, "
-            "runtime, inputs, outputs, requirements, script."
+            "runtime, inputs, outputs, requirements, script, files."
         )
     lines = [
         f"Changes from {comparison['before']} to {comparison['after']}: "
@@ -129,8 +131,7 @@ def annotated_script(record: dict[str, Any]) -> str | None:
     if not code.get("path") or not Path(code["path"]).is_dir():
         return None
     folder = Path(code["path"])
-    notebooks = [name for name in code["files"] if name.endswith(".ipynb")]
-    if not notebooks:
+    notebook = Path(record["notebook"]).name  # other notebooks may travel too (--include)
+    if not notebook.endswith(".ipynb") or notebook not in code["files"]:
         return (folder / code["entrypoint"]).read_text(encoding="utf-8")
-    notebook = notebooks[0]
     return annotate(export_notebook_text((folder / notebook).read_text(encoding="utf-8"), notebook))

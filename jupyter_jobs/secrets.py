@@ -22,7 +22,7 @@ warm kernel's repeated `%wandb_job` re-reads only the outputs that changed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
@@ -199,11 +199,14 @@ class SecretFinding:
     kind: str  # "W&B API key", "AWS access key ID", "password assigned to a literal", ...
     cell: int | None  # 1-based notebook cell (all cell types counted); None for a .py script
     line: int  # 1-based line inside the cell's source or output text (or the script)
-    where: str  # "code", "output", or "markdown" / "raw" for the text of those cells
+    where: str  # "code", "output", or "markdown" / "raw" for the text of those cells, "file" for a data file
+    file: str | None = None  # a file the job carries beside its script (a local module, a config)
 
     @property
     def location(self) -> str:
-        """`cell 3, line 2`, `cell 5 output, line 1`, or `line 12` for a script."""
+        """`cell 3, line 2`, `cell 5 output, line 1`, `helper.py, line 4`, or `line 12` for a script."""
+        if self.file is not None:
+            return f"{self.file}, line {self.line}"
         if self.where in ("notebook metadata", "diff.patch"):
             return f"{self.where}, line {self.line}"
         if self.cell is None:
@@ -233,6 +236,21 @@ def scan(export: ExportResult, notebook_text: str | bytes | None, *, exported: b
         findings.update(_output_findings(export, None if exported and export.notebook else notebook_text))
         if export.is_notebook:
             findings.update(_metadata_findings(notebook_text))
+    return _without_generic_duplicates(findings)
+
+
+def scan_files(files: Mapping[str, bytes]) -> list[SecretFinding]:
+    """Secrets in the files a job carries beside its script (local modules, configs), named by
+    file and line. Python is read as code, other text as printed lines (`api_key: ...` in a
+    YAML file); binary files (a NUL byte) are skipped."""
+    findings = set()
+    for name, data in files.items():
+        if b"\0" in data:
+            continue
+        code, text = name.endswith(".py"), data.decode("utf-8", errors="replace")
+        found = [*_text_kinds(text, printed=not code), *(_flow_kinds(text) if code else ())]
+        for line, kind in found:
+            findings.add(SecretFinding(kind, None, line, "code" if code else "file", file=name))
     return _without_generic_duplicates(findings)
 
 
@@ -278,18 +296,24 @@ def _script_place(export: ExportResult, index: int) -> tuple[int | None, int]:
 def _flow_findings(export: ExportResult) -> Iterator[SecretFinding]:
     """Literals that reach a credential through a variable, a concatenation or a call (see
     secret_flow), judged by the name they reach as a literal bound to it on one line is."""
-    if not _MAY_FLOW.search(export.script):
+    for line, kind in _flow_kinds(export.script):
+        yield SecretFinding(kind, *_script_place(export, line - 1), "code")
+
+
+def _flow_kinds(script: str) -> Iterator[tuple[int, str]]:
+    """(1-based line, kind) of each literal in `script` that reaches a credential."""
+    if not _MAY_FLOW.search(script):
         return
     from .secret_flow import reached_credentials
 
-    for reached in reached_credentials(export.script):
+    for reached in reached_credentials(script):
         binding = _Binding(reached.name, reached.value, reached.env_like)
         word = "W&B" if reached.login and reached.name == "key" else _secret_word(binding)
         kinds = {kind for kind in (_named_kind(binding, word),) if kind}
         if any(prefix in reached.value.lower() for prefix in _FORMAT_PREFIXES):
             kinds |= _format_kinds(reached.value)
         for kind in kinds:
-            yield SecretFinding(kind, *_script_place(export, reached.line - 1), "code")
+            yield reached.line, kind
 
 
 def _metadata_findings(notebook_text: str | bytes) -> Iterator[SecretFinding]:
@@ -353,9 +377,9 @@ def _without_generic_duplicates(findings: set[SecretFinding]) -> list[SecretFind
     `api_key = "sk-proj-..."` is one secret: "OpenAI API key" says more than "API key assigned
     to a literal", and listing both would make one secret look like two.
     """
-    specific = {(f.cell, f.where, f.line) for f in findings if not f.kind.endswith(_GENERIC)}
-    kept = [f for f in findings if not (f.kind.endswith(_GENERIC) and (f.cell, f.where, f.line) in specific)]
-    return sorted(kept, key=lambda f: (f.cell or 0, f.where != "code", f.line, f.kind))
+    specific = {(f.file, f.cell, f.where, f.line) for f in findings if not f.kind.endswith(_GENERIC)}
+    kept = [f for f in findings if not (f.kind.endswith(_GENERIC) and (f.file, f.cell, f.where, f.line) in specific)]
+    return sorted(kept, key=lambda f: (f.file or "", f.cell or 0, f.where != "code", f.line, f.kind))
 
 
 def _kinds_in_line(line: str, *, printed: bool) -> set[str]:

@@ -18,6 +18,7 @@ import ipywidgets as widgets
 import traitlets
 
 from . import report
+from .local_code import size_text
 from .report import type_rows
 
 ROLE_COLORS = {
@@ -131,9 +132,10 @@ def _collapsible_sections(record: Mapping[str, Any]) -> Iterator[tuple[str, str]
     requirements = record.get("requirements", [])
     asked = "\n".join(requirements) or "(none: the environment is pinned in requirements.frozen.txt)"
     yield f"Requirements ({len(requirements)} from pip installs in the notebook)", _code_block(asked)
-    code_files = (record.get("code_artifact") or {}).get("files", [])
+    code = record.get("code_artifact") or {}
+    reasons = {item["path"]: f"  ({item['reason']}, {size_text(item['size'])})" for item in code.get("included", [])}
     files = [f"job artifact: {name}" for name in record.get("files", [])]
-    files += [f"code artifact: {name}" for name in code_files]
+    files += [f"code artifact: {name}{reasons.get(name, '')}" for name in code.get("files", [])]
     yield f"Files ({len(files)})", _code_block("\n".join(files))
     rewrites = record.get("rewrites", [])
     if rewrites:

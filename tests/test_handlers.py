@@ -212,6 +212,8 @@ async def test_secret_in_an_output_blocks_until_outputs_are_stripped(api: Any, j
         ({"path": "train.ipynb", "allow_secrets": 1}, "'allow_secrets' must be a boolean"),
         ({"path": "train.ipynb", "strip_outputs": "yes"}, "'strip_outputs' must be a boolean"),
         ({"path": "train.ipynb", "project": ["p"]}, "'project' must be a string"),
+        ({"path": "train.ipynb", "include": "*.txt"}, "'include' must be a list of strings"),
+        ({"path": "train.ipynb", "max_file_mb": "2"}, "'max_file_mb' must be a number"),
         ({"path": "train.ipynb", "script": "import os"}, "Unknown field(s) script"),
         ({"path": "train.ipynb", "source": "docker"}, "'source' must be one of auto, git, artifact, image"),
         ({"path": "notes.txt"}, "not a notebook"),
@@ -225,6 +227,23 @@ async def test_malformed_bodies_get_a_400_with_a_message(
     assert status == 400
     assert expected in reply["message"]
     assert stored_names(store) == []
+
+
+async def test_include_and_exclude_choose_what_the_job_carries(api: Any, jp_root_dir: Path, store: Path) -> None:
+    """Issue 17: the imported module and the patterns' files are listed in the record, as carried."""
+    (jp_root_dir / "helper.py").write_text("X = 1\n")
+    (jp_root_dir / "notes").mkdir()
+    (jp_root_dir / "notes" / "a.md").write_text("a\n")
+    (jp_root_dir / "notes" / "b.md").write_text("b\n")
+    (jp_root_dir / "train.ipynb").write_text(notebook_json("import helper"))
+    body = {"path": "train.ipynb", "include": ["*.md"], "exclude": ["b.md"], "max_file_mb": 2}
+    status, record = await api("jobs", method="POST", body=body)
+
+    assert status == 201, record
+    carried = {item["path"]: item["reason"] for item in record["code_artifact"]["included"]}
+    assert carried == {"helper.py": "imported in cell 1", "notes/a.md": "--include *.md"}
+    folder = Path(record["code_artifact"]["path"])
+    assert (folder / "notes" / "a.md").read_text() == "a\n" and not (folder / "notes" / "b.md").exists()
 
 
 async def test_missing_notebook_is_a_404(api: Any, store: Path) -> None:

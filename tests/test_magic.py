@@ -311,6 +311,9 @@ def test_help_documents_the_options(kernel_env: Callable[[str], None]) -> None:
         "--dry-run",
         "--allow-secrets",
         "--strip-outputs",
+        "--include GLOB",
+        "--exclude GLOB",
+        "--max-file-mb MB",
         "--notebook PATH",
         "--offline-run",
         "--list",
@@ -343,6 +346,44 @@ def test_panel_gets_the_record_as_structured_output(tmp_path: Path, kernel_env: 
         "artifact",
     )
     assert set(record["input_types"]["params"]["type_map"]) == {"learning_rate", "epochs"}
+
+
+@pytest.mark.kernel
+def test_magic_and_panel_carry_local_modules_with_include_and_exclude(
+    tmp_path: Path, kernel_env: Callable[[str], None], store_dir: Path
+) -> None:
+    """Issue 17: the imported module travels; --include/--exclude (and the panel's lists) choose more."""
+    kernel_env("train.ipynb")
+    (tmp_path / "helper.py").write_text("def scale(x):\n    return 3 * x\n")
+    (tmp_path / "prompts").mkdir()
+    (tmp_path / "prompts" / "a.txt").write_text("a\n")
+    (tmp_path / "prompts" / "b.txt").write_text("b\n")
+    notebook = write(
+        tmp_path / "train.ipynb",
+        SETUP,
+        INIT,
+        "from helper import scale",
+        "%wandb_job --include *.txt --exclude b.txt",
+    )
+    request = json.dumps({"path": str(notebook), "include": ["prompts/b.txt"], "exclude": ["helper.py"]})
+
+    outputs = execute(
+        notebook,
+        SETUP,
+        INIT,
+        "from helper import scale",
+        "%wandb_job --include *.txt --exclude b.txt",
+        f"import jupyter_jobs.magic as _jj; _jj.panel_create({request!r})",
+    )
+
+    assert text(outputs[3]).startswith("Created job-source-job_example-train.ipynb:v0"), text(outputs[3])
+    included = {
+        item["path"]: item["reason"]
+        for item in stored_record(store_dir, "job-source-job_example-train.ipynb:v0")["code_artifact"]["included"]
+    }
+    assert included == {"helper.py": "imported in cell 3", "prompts/a.txt": "--include *.txt"}
+    panel = outputs[4][0]["data"][RESULT_MIME]["code_artifact"]["included"]
+    assert [item["path"] for item in panel] == ["prompts/b.txt"]
 
 
 @pytest.mark.kernel
