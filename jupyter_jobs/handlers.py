@@ -40,6 +40,10 @@ _CREATE_FIELDS: dict[str, tuple[type, bool]] = {
 }
 # What `POST jobs/<name>/runs` takes: the version or alias to run, and `KEY=VALUE` config overrides.
 _RUN_FIELDS: dict[str, tuple[type, bool]] = {"ref": (str, True), "config": (list, False)}
+# What `POST jobs/<name>/publish` and `.../launch` take: the version, where in W&B, and for a
+# launch the queue (required) and config overrides.
+_PUBLISH_FIELDS: dict[str, tuple[type, bool]] = {"ref": (str, True), "entity": (str, True), "project": (str, True)}
+_LAUNCH_FIELDS: dict[str, tuple[type, bool]] = {**_PUBLISH_FIELDS, "queue": (str, False), "config": (list, False)}
 _KIND_NAMES = {bool: "boolean", str: "string", list: "list of strings", float: "number"}
 _SOURCES = ("auto", "git", "artifact", "image")
 _NOTEBOOK_SUFFIXES = (".ipynb", ".py")
@@ -180,8 +184,28 @@ class JobCompareHandler(_JobsHandler):
         self.reply(comparison)
 
 
+class JobToWandbHandler(_JobsHandler):
+    """`POST jobs/<name>/publish` puts a version into W&B (`jupyter jobs publish`); `POST
+    jobs/<name>/launch` with `{"queue", "config"?}` also enqueues it on a W&B Launch queue
+    (`jupyter jobs launch`). Both answer when W&B has taken it."""
+
+    @tornado.web.authenticated
+    async def post(self, name: str, action: str) -> None:
+        try:
+            body = _parse_body(self.request.body, _LAUNCH_FIELDS if action == "launch" else _PUBLISH_FIELDS)
+            if action == "launch" and not body.get("queue"):
+                raise Refused(400, "'queue' is required: the W&B Launch queue to put the job on.")
+            outcome = await self.in_thread(_to_wandb, self.store_override, name, action, body)
+        except Refused as refused:
+            return self.refuse(refused.status, refused.message)
+        except JobError as error:
+            return self.refuse(400, str(error))
+        self.reply(outcome, 201)
+
+
 def setup_handlers(web_app: tornado.web.Application, store: str | None = None) -> None:
-    """Route `{base_url}jupyter-jobs/jobs[/<name>[/runs|/compare]]`; `store` overrides the store location."""
+    """Route `{base_url}jupyter-jobs/jobs[/<name>[/runs|/compare|/publish|/launch]]`; `store` overrides
+    the store location."""
     web_app.settings["jupyter_jobs_store"] = store
     base = url_path_join(web_app.settings.get("base_url", "/"), "jupyter-jobs")
     web_app.add_handlers(
@@ -191,6 +215,7 @@ def setup_handlers(web_app: tornado.web.Application, store: str | None = None) -
             (url_path_join(base, "jobs", r"(?P<name>[^/]+)"), JobHandler),
             (url_path_join(base, "jobs", r"(?P<name>[^/]+)", "runs"), JobRunsHandler),
             (url_path_join(base, "jobs", r"(?P<name>[^/]+)", "compare"), JobCompareHandler),
+            (url_path_join(base, "jobs", r"(?P<name>[^/]+)", r"(?P<action>publish|launch)"), JobToWandbHandler),
         ],
     )
 
@@ -293,6 +318,19 @@ def _run(store: str | None, name: str, ref: str | None, config: list[str]) -> di
     return run_job(
         JobStore.open_for_reading(store), f"{name}:{ref}" if ref else name, parse_overrides(config)
     ).to_json()
+
+
+def _to_wandb(store: str | None, name: str, action: str, body: dict[str, Any]) -> dict[str, Any]:
+    from .publish import launch_stored, publish_stored
+    from .runner import parse_overrides
+    from .store import JobStore
+
+    jobs = JobStore.open_for_reading(store)
+    ref = f"{name}:{body['ref']}" if body.get("ref") else name
+    where = {"entity": body.get("entity"), "project": body.get("project")}
+    if action == "publish":
+        return publish_stored(jobs, ref, **where).to_json()
+    return launch_stored(jobs, ref, body["queue"], parse_overrides(body.get("config", [])), **where).to_json()
 
 
 def _compare(store: str | None, name: str, ref: str, before: str | None) -> dict[str, Any]:

@@ -71,6 +71,11 @@ def register(ipython: InteractiveShell) -> None:
 @argument("--compare", metavar="REF", help="what changed in a stored job version since the version before it")
 @argument("--run", metavar="REF", help="run a stored job version on this machine with offline wandb")
 @argument("--config", metavar="KEY=VALUE", action="append", default=[], help="with --run: override a config value")
+@argument(
+    "--publish",
+    metavar="REF",
+    help="put a stored job version and its code into W&B (with --entity/--project: where), through a run of its own",
+)
 @argument("--store", metavar="PATH", help="local job store (default: $JUPYTER_JOBS_STORE, else Jupyter's data dir)")
 def wandb_job(line: str) -> None:
     """Turn this notebook into a W&B Launch job, from the active run, and show what was created.
@@ -82,7 +87,8 @@ def wandb_job(line: str) -> None:
     Examples: `%wandb_job`, `%wandb_job --dry-run`, `%wandb_job --source artifact`,
     `%wandb_job --list`, `%wandb_job --show job-source-my_project-train.ipynb:latest`,
     `%wandb_job --compare job-source-my_project-train.ipynb`,
-    `%wandb_job --run job-source-my_project-train.ipynb --config learning_rate=0.1`.
+    `%wandb_job --run job-source-my_project-train.ipynb --config learning_rate=0.1`,
+    `%wandb_job --publish job-source-my_project-train.ipynb:latest`.
     """
     args = parse_argstring(wandb_job, line)
     try:
@@ -94,6 +100,8 @@ def wandb_job(line: str) -> None:
             _print_comparison(args.store, args.compare)
         elif args.run:
             _run_stored(args.store, args.run, args.config)
+        elif args.publish:
+            _publish_stored(args.store, args.publish, args.entity, args.project)
         else:
             _create_from_magic(vars(args))
     except JobError as err:
@@ -276,7 +284,7 @@ def _print_jobs(store: str | None) -> None:
     header = ("NAME", "LATEST", "VERSIONS", "SOURCE", "CREATED")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
     if total > len(jobs):
         print(f"... and {total - len(jobs)} more (jupyter jobs list --offset {len(jobs)})")
 
@@ -303,6 +311,14 @@ def _run_stored(store: str | None, ref: str, config: list[str]) -> None:
     from .store import JobStore
 
     print(run_job(JobStore.open_for_reading(store), ref, parse_overrides(config)).summary())
+
+
+def _publish_stored(store: str | None, ref: str, entity: str | None, project: str | None) -> None:
+    """`--publish REF`: as `jupyter jobs publish` does; offline, the `wandb sync` command to run."""
+    from .publish import publish_stored
+    from .store import JobStore
+
+    print(publish_stored(JobStore.open_for_reading(store), ref, entity=entity, project=project).summary())
 
 
 def _display_record(record: dict[str, Any]) -> None:

@@ -157,7 +157,8 @@ def publish_stored(store: JobStore, ref: str, *, entity: str | None = None, proj
         entity=entity,
         job_type=PUBLISH_JOB_TYPE,
         mode="online" if online else "offline",
-        settings=wandb.Settings(silent=True, disable_job_creation=True, save_code=False),
+        reinit="create_new",  # a notebook's own active run stays as it is
+        settings=wandb.Settings(silent=True, console="off", disable_job_creation=True, save_code=False),
     )
     try:
         from .core import JobResult

@@ -17,6 +17,7 @@ from jupyter_jobs.store import JobStore
 
 from .conftest import TRAIN_CELLS, git, notebook_json
 from .test_credentials import REMOTE_FORMS, TOKEN, repo_with_remote
+from .wandb_server import WandbServer
 
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
 
@@ -395,3 +396,26 @@ class TestConfiguredStore:
         assert stored_names(tmp_path / "configured-store") == [JOB_NAME]
         assert stored_names(store) == []
         assert (await api("jobs"))[1]["total"] == 1
+
+
+async def test_publish_and_launch_a_version_to_w_and_b(
+    api: Any, train_notebook: Path, store: Path, wandb_server: WandbServer
+) -> None:
+    """The panel's Publish and Launch: the version reaches the W&B server, then its Launch queue."""
+    await api("jobs", method="POST", body={"path": "train.ipynb", "project": "job_example", "entity": "local-entity"})
+    wandb_server.add_queue("gpu")
+
+    status, published = await api("jobs", JOB_NAME, "publish", method="POST", body={}, request_timeout=240)
+    assert status == 201, published
+    assert published["online"] and published["job"].startswith(f"local-entity/job_example/{JOB_NAME}:sha-")
+    assert [a.name for a in wandb_server.committed()] == ["source-job_example-train.ipynb", JOB_NAME]
+
+    body = {"queue": "gpu", "config": ["learning_rate=0.5"]}
+    status, launched = await api("jobs", JOB_NAME, "launch", method="POST", body=body, request_timeout=240)
+    assert status == 201, launched
+    assert launched["published"] is None  # W&B had this version already
+    (item,) = wandb_server.queue_items
+    assert (item["id"], item["spec"]["job"]) == (launched["item_id"], published["job"])
+    assert item["spec"]["overrides"]["run_config"] == {"learning_rate": 0.5}
+    refused = await api("jobs", JOB_NAME, "launch", method="POST", body={"config": []})
+    assert refused == (400, {"message": "'queue' is required: the W&B Launch queue to put the job on."})

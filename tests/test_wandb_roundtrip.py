@@ -21,7 +21,7 @@ from jupyter_jobs.publish import content_alias
 from jupyter_jobs.store import JobStore
 
 from .conftest import git, run_cli
-from .test_magic import INIT, SETUP, TRAIN, execute, write
+from .test_magic import INIT, SETUP, TRAIN, execute, text, write
 from .wandb_server import WandbServer
 
 JOB = "job-source-job_example-train.ipynb"
@@ -236,3 +236,18 @@ def test_launch_needs_w_and_b(write_notebook: Callable[..., Path], kernel_env: C
             "WANDB_MODE=offline); `jupyter jobs run` runs it on this machine)"
         ],
     )
+
+
+@pytest.mark.kernel
+def test_publish_from_the_magic_leaves_the_notebooks_run_alone(
+    tmp_path: Path, kernel_env: Callable[[str], None], store_dir: Path, wandb_server: WandbServer
+) -> None:
+    kernel_env("train.ipynb")
+    init = INIT.replace(")", ", mode='offline')", 1)
+    cells = (SETUP, init, "%wandb_job", f"%wandb_job --publish {JOB}", "print('still active:', wandb.run.id == run.id)")
+
+    outputs = execute(write(tmp_path / "train.ipynb", *cells))
+
+    assert text(outputs[3]).startswith(f"Published local-entity/job_example/{JOB}:sha-")
+    assert text(outputs[4]) == "still active: True\n"
+    assert_one_job_as_stored(wandb_server, *stored(store_dir))
