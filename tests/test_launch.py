@@ -34,6 +34,7 @@ import pytest
 from jupyter_jobs.store import JobStore
 
 from .conftest import EXAMPLE_NOTEBOOKS, REPO_ROOT, git, run_cli
+from .test_local_code import LAYOUTS, Layout, create_args, lay_out
 from .wandb_server import API_KEY, WandbServer
 
 AGENT_ENTITY = "launch-agent-team"
@@ -276,3 +277,27 @@ def test_the_image_example_is_accepted_by_launch(server: WandbServer, store_dir:
     assert seen["docker_image"] == "wandb/job_example:v1"
     assert "entrypoint" not in seen
     assert seen["files"] == []  # nothing to fetch: the code is in the image
+
+
+# ------------------------------------------------------------------ jobs that carry their local code (issue 17)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS.values(), ids=LAYOUTS.keys())
+def test_jobs_carrying_local_code_are_loaded_and_run_by_launch(
+    layout: Layout, server: WandbServer, store_dir: Path, tmp_path: Path
+) -> None:
+    """The code Launch downloads holds the notebook's modules and files at the paths the entry
+    point imports and reads them from, and the entry point runs with Launch's override."""
+    path = lay_out(layout, tmp_path / "project")
+    created = run_cli(
+        "create", str(path), "--project", PROJECT, "--store", str(store_dir), "--json", *create_args(layout)
+    )
+    assert created.returncode == 0, created.stderr
+    job = synced(server, store_dir, json.loads(created.stdout))
+
+    seen = launch(server, job, tmp_path, config={"factor": layout.factor}, run=True)
+
+    assert set(layout.included) <= set(seen["files"])
+    assert seen["exit_code"] == 0, seen["log"][-3000:]
+    assert layout.printed in seen["log"].replace("\r", "")  # the log comes through a terminal
+    assert run_config(server, seen["run_id"])["factor"] == layout.factor

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -60,63 +61,108 @@ def included(record: dict) -> dict[str, str]:
     return {item["path"]: item["reason"] for item in record["code_artifact"]["included"]}
 
 
-def test_a_sibling_module_travels_and_runs(tmp_path: Path, store_dir: Path) -> None:
-    folder = tmp_path / "project"
-    write(folder, {"helper.py": "def scale(x):\n    return x * 3\n"})
-    path = notebook(
-        folder, INIT, "from helper import scale\nprint('result', scale(run.config['factor']))\nrun.finish()"
-    )
-    record = create(path, store_dir)
-    assert record["source_type"] == "artifact"
-    assert included(record) == {"helper.py": "imported in cell 2"}
-    assert "helper.py" in record["code_artifact"]["files"]
-    assert "result 15" in run(record, store_dir, tmp_path / "work", factor=5)
+@dataclass(frozen=True)
+class Layout:
+    """A project whose notebook needs its own code: what it holds, what the job must carry, and
+    what the job prints when run with `factor` overridden."""
+
+    files: dict[str, str]
+    cell: str  # the code cell after INIT
+    included: dict[str, str]
+    factor: int
+    printed: str
+    notebook: str = "train.ipynb"
+    repository: bool = False  # a git repository with a remote (the job is made with --source artifact)
 
 
-def test_a_package_with_relative_imports(tmp_path: Path, store_dir: Path) -> None:
-    folder = tmp_path / "project"
-    write(
-        folder,
+LAYOUTS = {
+    "a sibling module": Layout(
+        {"helper.py": "def scale(x):\n    return x * 3\n"},
+        "from helper import scale\nprint('result', scale(run.config['factor']))\nrun.finish()",
+        {"helper.py": "imported in cell 2"},
+        5,
+        "result 15",
+    ),
+    "a package with relative imports": Layout(
         {
             "mylib/__init__.py": "from .model import build\n",
             "mylib/model.py": "from .layers import dense\nfrom . import defaults\n\n"
             "def build(factor):\n    return dense(factor) + defaults.BIAS\n",
-            "mylib/layers/dense.py": "from ..util import double\n\ndef dense(x):\n    return double(x)\n",
             "mylib/layers/__init__.py": "from .dense import dense\n",
+            "mylib/layers/dense.py": "from ..util import double\n\ndef dense(x):\n    return double(x)\n",
             "mylib/defaults.py": "BIAS = 100\n",
             "mylib/util.py": "def double(x):\n    return 2 * x\n",
             "mylib/unused.py": "raise RuntimeError('never imported')\n",
         },
-    )
-    path = notebook(folder, INIT, "import mylib\nprint('result', mylib.build(run.config['factor']))\nrun.finish()")
-    record = create(path, store_dir)
-    assert set(included(record)) == {
-        "mylib/__init__.py",
-        "mylib/model.py",
-        "mylib/defaults.py",
-        "mylib/layers/__init__.py",
-        "mylib/layers/dense.py",
-        "mylib/util.py",
-    }
-    assert included(record)["mylib/util.py"] == "imported in mylib/layers/dense.py, line 1"
-    assert "result 114" in run(record, store_dir, tmp_path / "work", factor=7)
-
-
-def test_a_module_that_imports_another_local_module(tmp_path: Path, store_dir: Path) -> None:
-    folder = tmp_path / "project"
-    write(
-        folder,
+        "import mylib\nprint('result', mylib.build(run.config['factor']))\nrun.finish()",
+        {
+            "mylib/__init__.py": "imported in cell 2",
+            "mylib/model.py": "imported in mylib/__init__.py, line 1",
+            "mylib/defaults.py": "imported in mylib/model.py, line 2",
+            "mylib/layers/__init__.py": "imported in mylib/model.py, line 1",
+            "mylib/layers/dense.py": "imported in mylib/model.py, line 1",  # `from .layers import dense`
+            "mylib/util.py": "imported in mylib/layers/dense.py, line 1",
+        },
+        7,
+        "result 114",
+    ),
+    "a module importing another local module": Layout(
         {
             "helper.py": "import mathutil\n\ndef scale(x):\n    return mathutil.triple(x)\n",
             "mathutil.py": "def triple(x):\n    return 3 * x\n",
         },
-    )
-    path = notebook(
-        folder, INIT, "from helper import scale\nprint('result', scale(run.config['factor']))\nrun.finish()"
-    )
-    record = create(path, store_dir)
-    assert included(record) == {"helper.py": "imported in cell 2", "mathutil.py": "imported in helper.py, line 1"}
-    assert "result 12" in run(record, store_dir, tmp_path / "work", factor=4)
+        "from helper import scale\nprint('result', scale(run.config['factor']))\nrun.finish()",
+        {"helper.py": "imported in cell 2", "mathutil.py": "imported in helper.py, line 1"},
+        4,
+        "result 12",
+    ),
+    "a repository subfolder importing the root's src/": Layout(
+        {
+            "src/trainer/__init__.py": "from .steps import scaled\n",
+            "src/trainer/steps.py": "def scaled(x):\n    return x * 10\n",
+        },
+        "import trainer\nprint('result', trainer.scaled(run.config['factor']))\nrun.finish()",
+        {"trainer/__init__.py": "imported in cell 2", "trainer/steps.py": "imported in trainer/__init__.py, line 1"},
+        3,
+        "result 30",
+        notebook="notebooks/train.ipynb",
+        repository=True,
+    ),
+    "a small JSON config": Layout(
+        {"configs/base.json": json.dumps({"offset": 1000})},
+        "import json\nbase = json.load(open('configs/base.json'))\n"
+        "print('result', base['offset'] + run.config['factor'])\nrun.finish()",
+        {"configs/base.json": "read in cell 2"},
+        9,
+        "result 1009",
+    ),
+}
+
+
+def lay_out(layout: Layout, root: Path, *first_cells: str) -> Path:
+    """The project on disk (committed, with a remote, when it is a repository); its notebook."""
+    write(root, layout.files)
+    path = notebook(root, *first_cells, INIT, layout.cell, name=layout.notebook)
+    if layout.repository:
+        git(root, "init", "-q", "-b", "main")
+        git(root, "remote", "add", "origin", "https://github.com/acme/ml.git")
+        git(root, "add", "-A")
+        git(root, "commit", "-q", "-m", "project")
+    return path
+
+
+def create_args(layout: Layout) -> tuple[str, ...]:
+    return ("--source", "artifact") if layout.repository else ()
+
+
+@pytest.mark.parametrize("layout", LAYOUTS.values(), ids=LAYOUTS.keys())
+def test_round_trip_with_jupyter_jobs_run(layout: Layout, tmp_path: Path, store_dir: Path) -> None:
+    """Created, then run in a fresh folder: the local code imports, the override takes effect."""
+    record = create(lay_out(layout, tmp_path / "project"), store_dir, *create_args(layout))
+    assert record["source_type"] == "artifact"
+    assert included(record) == layout.included
+    assert set(layout.included) <= set(record["code_artifact"]["files"])
+    assert layout.printed in run(record, store_dir, tmp_path / "work", factor=layout.factor)
 
 
 @pytest.mark.parametrize(
@@ -124,50 +170,19 @@ def test_a_module_that_imports_another_local_module(tmp_path: Path, store_dir: P
     [
         "import sys\nsys.path.insert(0, '../src')",
         "import sys\nfrom pathlib import Path\nsys.path.append(str(Path.cwd().parent / 'src'))",
-        "",
     ],
-    ids=["sys.path literal", "sys.path from Path.cwd()", "installed in development mode"],
+    ids=["sys.path literal", "sys.path from Path.cwd()"],
 )
-def test_a_notebook_in_a_repository_subfolder_imports_the_roots_src(
-    git_repo, tmp_path: Path, store_dir: Path, finding: str
-) -> None:
-    root = git_repo()
-    write(
-        root,
-        {
-            "src/trainer/__init__.py": "from .steps import scaled\n",
-            "src/trainer/steps.py": "def scaled(x):\n    return x * 10\n",
-        },
-    )
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "trainer")
-    cells = [finding] if finding else []
-    path = notebook(
-        root / "notebooks",
-        *cells,
-        INIT,
-        "import trainer\nprint('result', trainer.scaled(run.config['factor']))\nrun.finish()",
-    )
-    record = create(path, store_dir, "--source", "artifact")
+def test_src_added_to_sys_path_by_the_notebook(tmp_path: Path, store_dir: Path, finding: str) -> None:
+    """The layout above relies on the repository rule (as an editable install does); a notebook
+    that adds `../src` to `sys.path` itself gets the same job, and it runs."""
+    layout = LAYOUTS["a repository subfolder importing the root's src/"]
+    record = create(lay_out(layout, tmp_path / "project", finding), store_dir, *create_args(layout))
     assert included(record) == {
-        "trainer/__init__.py": f"imported in cell {len(cells) + 2}",
+        "trainer/__init__.py": "imported in cell 3",
         "trainer/steps.py": "imported in trainer/__init__.py, line 1",
     }
-    assert "result 30" in run(record, store_dir, tmp_path / "work", factor=3)
-
-
-def test_a_small_json_config_read_by_relative_path(tmp_path: Path, store_dir: Path) -> None:
-    folder = tmp_path / "project"
-    write(folder, {"configs/base.json": json.dumps({"offset": 1000})})
-    path = notebook(
-        folder,
-        INIT,
-        "import json\nbase = json.load(open('configs/base.json'))\n"
-        "print('result', base['offset'] + run.config['factor'])\nrun.finish()",
-    )
-    record = create(path, store_dir)
-    assert included(record) == {"configs/base.json": "read in cell 2"}
-    assert "result 1009" in run(record, store_dir, tmp_path / "work", factor=9)
+    assert layout.printed in run(record, store_dir, tmp_path / "work", factor=layout.factor)
 
 
 @pytest.mark.parametrize(
