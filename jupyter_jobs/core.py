@@ -47,7 +47,7 @@ class CreateRequest:
     summary: Mapping[str, Any] | None = None
     store: str | Path | None = None
     warnings: tuple[str, ...] = ()  # what the caller knows and the core cannot (e.g. unsaved cells)
-    diff_root: Path | None = None  # only changes inside it go into diff.patch (REST: the server's root)
+    diff_root: Path | None = None  # only changes and carried files inside it travel (REST: the server's root)
     include: tuple[str, ...] = ()  # gitignore-style patterns of more files to carry (under the notebook's folder)
     exclude: tuple[str, ...] = ()  # patterns of files never to carry
     max_file_mb: float = 1.0  # the largest file read by the code that the job carries on its own
@@ -150,7 +150,7 @@ def _limits(request: CreateRequest) -> Limits:
 
     if not request.max_file_mb > 0:
         raise JobError(f"--max-file-mb {request.max_file_mb} is not a size", hint="give a number of MB above 0, e.g. 5")
-    return Limits(tuple(request.include), tuple(request.exclude), int(request.max_file_mb * MB))
+    return Limits(tuple(request.include), tuple(request.exclude), int(request.max_file_mb * MB), request.diff_root)
 
 
 def _secret_warnings(

@@ -87,6 +87,7 @@ class Limits:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     max_file_bytes: int = MAX_FILE_BYTES
+    within: Path | None = None  # nothing outside it travels either (over REST: the server's root)
 
 
 def collect(export: ExportResult, notebook: Path, script_name: str, limits: Limits = Limits()) -> LocalCode:
@@ -333,6 +334,8 @@ class _Collector:
         """Inside the boundary (symbolic links followed) and in no folder that never travels."""
         resolved = path.resolve()
         if not resolved.is_relative_to(self.boundary):
+            return False
+        if self.limits.within is not None and not resolved.is_relative_to(self.limits.within.resolve()):
             return False
         parents = path.relative_to(self.boundary).parents if path.is_relative_to(self.boundary) else ()
         return not any(_never_folder(self.boundary / parent) for parent in parents if parent != Path("."))

@@ -247,6 +247,21 @@ async def test_include_and_exclude_choose_what_the_job_carries(api: Any, jp_root
     assert (folder / "notes" / "a.md").read_text() == "a\n" and not (folder / "notes" / "b.md").exists()
 
 
+async def test_code_outside_the_server_root_never_travels(api: Any, jp_root_dir: Path, store: Path) -> None:
+    """The server's root inside a repository: the repository's `src/` lies outside it, so a job
+    made over REST does not carry it (the command line, which serves no one, does)."""
+    repository = jp_root_dir.parent
+    git(repository, "init", "-q", "-b", "main")
+    (repository / "src").mkdir()
+    (repository / "src" / "private.py").write_text("TOKEN_PATH = 'x'\n")
+    (jp_root_dir / "train.ipynb").write_text(notebook_json("import private"))
+    status, record = await api("jobs", method="POST", body={"path": "train.ipynb"})
+
+    assert status == 201, record
+    assert record["code_artifact"]["included"] == []
+    assert any(warning.startswith("cell 1 imports private, which is neither") for warning in record["warnings"])
+
+
 async def test_missing_notebook_is_a_404(api: Any, store: Path) -> None:
     status, reply = await api("jobs", method="POST", body={"path": "nowhere.ipynb"})
 
