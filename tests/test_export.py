@@ -321,15 +321,17 @@ def test_writefile_keeps_backslashes_and_quotes_exactly(tmp_path: Path) -> None:
 
 def test_capture_time_and_timeit_cells_keep_their_body(tmp_path: Path) -> None:
     result = export(
-        "%%capture output\n!pip install wandb\nprint('captured body')",
+        "%%capture output\n!pip install wandb\nprint('captured body')\n!echo from shell",
         "%%time\nx = 2",
         "%%timeit -n 1 -r 1 y = 3\nprint(x * y)",
+        "print(repr(output.stdout))\noutput.show()",
     )
     assert_plain(result)
-    assert run_plain(result.script, tmp_path) == "captured body\n6\n"
+    shown = "captured body\nfrom shell\n"
+    assert run_plain(result.script, tmp_path) == f"6\n{shown!r}\n{shown}"
     assert result.requirements == ("wandb",)
-    assert kinds(result) == ["capture", "pip-install", "time", "time"]
-    assert any("`output`" in warning for warning in result.warnings)
+    assert kinds(result) == ["capture", "pip-install", "shell", "time", "time"]
+    assert result.warnings == ()
 
 
 @pytest.mark.parametrize("magic", ["%%bash", "%%sh", "%%script bash"])

@@ -10,8 +10,10 @@ and replaces each with plain Python (`builder`), reporting every change as a `Re
   ``$name``/``{expr}`` in commands and magic arguments become f-string fields when the names are
   bound in the notebook, and stay literal otherwise, as IPython does when it cannot expand;
 * ``%pip``/``!pip``/``%conda install ...`` become requirements of the job, not code (`installs`);
-* ``%env``, ``%cd``, ``%run``, ``%time``/``%timeit``, ``%%time``/``%%timeit``/``%%capture``,
-  ``%%writefile`` and ``%%bash``/``%%sh``/``%%script`` get plain-Python equivalents;
+* ``%env``, ``%cd``, ``%run``, ``%time``/``%timeit``, ``%%time``/``%%timeit``, ``%%capture``
+  (its output kept in the named variable, shell output included), ``%%writefile`` and
+  ``%%bash``/``%%sh``/``%%script`` get plain-Python equivalents, which tests/test_equivalence.py
+  runs against the notebook in a real kernel;
 * interactive-only magics (``%matplotlib``, ``%load_ext``, ...), ``obj?`` help, the
   ``%wandb_job`` magic and ``wandb.login()``/``notebook_login()`` calls (a job reads
   ``WANDB_API_KEY`` from its environment) are dropped;

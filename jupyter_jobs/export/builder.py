@@ -87,7 +87,21 @@ _SHELL_ALIASES = frozenset("ls mkdir cp mv rm rmdir cat".split())
 _SCRIPT_MAGICS = frozenset("bash sh script perl ruby python python2 python3 pypy".split())
 
 
-_BODY_MAGICS = {"capture": "capture", "time": "time", "timeit": "time", "prun": "time", "wandb": "wrapper"}
+_BODY_MAGICS = {"time": "time", "timeit": "time", "prun": "time", "wandb": "wrapper"}
+# IPython's CapturedIO outside Jupyter, put at the top of a script whose %%capture names its result.
+_CAPTURED_IO = [
+    "class _CapturedIO:",
+    '    """What a %%capture cell printed (IPython\'s CapturedIO without IPython)."""',
+    "",
+    '    def __init__(self, stdout="", stderr=""):',
+    "        self.stdout, self.stderr, self.outputs = stdout, stderr, []",
+    "",
+    "    def show(self):",
+    "        sys.stdout.write(self.stdout)",
+    "        sys.stderr.write(self.stderr)",
+    "",
+    "    __call__ = show",
+]
 
 
 _NON_PYTHON_MAGICS = frozenset(
@@ -217,6 +231,8 @@ class ScriptBuilder:
     current_tree: ast.Module = field(default_factory=ast.Module)
     calls_display: bool = False
     binds_display: bool = False
+    capturing: bool = False  # exporting a %%capture body: shell output must pass through sys.stdout
+    defines_captured_io: bool = False
     cell_lines: list[str] = field(default_factory=list)
 
     # ----------------------------------------------------------------- cells
@@ -303,21 +319,13 @@ class ScriptBuilder:
     def _awaited(self, lines: list[tuple[str, Origin]], number: int) -> list[tuple[str, Origin]]:
         """A top-level-await cell as ``async def`` + ``asyncio.run``, keeping its names global."""
         tree = ast.parse("\n".join(line for line, _ in lines))
-        inside_strings = {
-            row
-            for node in ast.walk(tree)
-            if isinstance(node, (ast.Constant, ast.JoinedStr)) and node.end_lineno and node.end_lineno > node.lineno
-            for row in range(node.lineno + 1, node.end_lineno + 1)
-        }
         function = f"_jupyter_jobs_cell_{number}"
         first = lines[0][1]
         names = top_level_bindings(tree)
         wrapped = [(f"async def {function}():", first)]
         if names:
             wrapped.append((f"    global {', '.join(names)}", first))
-        wrapped.extend(
-            (line if row in inside_strings else f"    {line}", origin) for row, (line, origin) in enumerate(lines, 1)
-        )
+        wrapped.extend(_indented(lines))
         wrapped.append((f"asyncio.run({function}())", lines[-1][1]))
         self.imports.add("asyncio")
         self._report(first, "await", self._original(first[1]), f"async def {function}(): ... asyncio.run({function}())")
@@ -462,6 +470,12 @@ class ScriptBuilder:
                 "stderr=subprocess.STDOUT, text=True).stdout.splitlines()"
             )
             kind = "shell-capture"
+        elif self.capturing:  # through sys.stdout, where %%capture catches it, as IPython's !cmd
+            code = (
+                f"print(subprocess.run({expression}, shell=True, check=False, stdout=subprocess.PIPE, "
+                'stderr=subprocess.STDOUT, text=True).stdout, end="")'
+            )
+            kind = "shell"
         else:
             code = f"subprocess.run({expression}, shell=True, check=False)"
             kind = "shell"
@@ -495,7 +509,8 @@ class ScriptBuilder:
         return [code]
 
     def _cd(self, _name: str, args: str, site: _Site) -> list[str] | None:
-        """``%cd dir`` changes the working folder of the whole script, as in the notebook."""
+        """``%cd dir`` changes the working folder of the whole script, as in the notebook; like
+        IPython's, it prints why it cannot and goes on."""
         target = args.strip()
         if target.startswith("-q"):
             target = target[2:].strip()
@@ -507,9 +522,14 @@ class ScriptBuilder:
         folder = self._expand(target or "~", site)
         if (target or "~").startswith("~"):
             folder = f"os.path.expanduser({folder})"
-        code = f"os.chdir({folder})"
-        self._report((site.cell, site.line), "cd", site.original, code)
-        return [code]
+        code = [
+            "try:",
+            f"    os.chdir({folder})",
+            "except OSError as _cd_error:  # %cd reports a folder it cannot enter and goes on",
+            "    print(_cd_error)",
+        ]
+        self._report((site.cell, site.line), "cd", site.original, code[1].strip())
+        return code
 
     def _time(self, name: str, args: str, site: _Site) -> list[str] | None:
         """``%time stmt`` / ``%timeit [options] stmt``: the statement, run once, untimed."""
@@ -576,6 +596,8 @@ class ScriptBuilder:
     def _cell_magic(self, number: int, line: int, name: str, args: str, body: str) -> list[tuple[str, Origin]]:
         """Plain-Python lines for a whole ``%%name args`` cell whose magic line is `line`."""
         site = _Site(number, line, self._original(line), True, False)
+        if name == "capture":
+            return self._capture(site, args, body)
         if name in _BODY_MAGICS:
             return self._kept_body(site, name, args, body)
         if name in ("writefile", "file"):
@@ -599,16 +621,42 @@ class ScriptBuilder:
         return commented
 
     def _kept_body(self, site: _Site, name: str, args: str, body: str) -> list[tuple[str, Origin]]:
-        """``%%capture`` / ``%%time`` / ``%%timeit``: keep the body (a ``%%timeit`` setup line too)."""
+        """``%%time`` / ``%%timeit``: keep the body (a ``%%timeit`` setup line too)."""
         self._report((site.cell, site.line), _BODY_MAGICS[name], site.original, "(cell body kept)")
-        if name == "capture" and args.split():
-            self.warnings.append(
-                f"{site.where}: output captured into `{args.split()[-1]}` by %%capture is not available in the script"
-            )
         setup = _without_timeit_options(args) if name == "timeit" else ""
         if setup:
             return self._cell(site.cell, f"{setup}\n{body}", first_line=site.line)
         return self._cell(site.cell, body, first_line=site.line + 1) if body.strip() else []
+
+    def _capture(self, site: _Site, args: str, body: str) -> list[tuple[str, Origin]]:
+        """``%%capture [--no-stdout] [--no-stderr] [name]``: run the body with what it prints
+        captured, as IPython does, and keep it in `name` (``.stdout``, ``.stderr``, ``.show()``)."""
+        words = shell_words(args)
+        names = [word for word in words if not word.startswith("-")]
+        streams = [stream for stream in ("stdout", "stderr") if f"--no-{stream}" not in words]
+        origin = (site.cell, site.line)
+        self.capturing = True
+        try:
+            lines = self._cell(site.cell, body, first_line=site.line + 1) if body.strip() else []
+        finally:
+            self.capturing = False
+        prefix = f"_captured_{site.cell}"
+        if streams:
+            self.imports.update({"contextlib", "io"})
+            redirects = ", ".join(
+                f"contextlib.redirect_{stream}(io.StringIO()) as {prefix}_{stream}" for stream in streams
+            )
+            lines = [(f"with {redirects}:", origin), *_indented(lines or [("pass", origin)])]
+        if names:
+            self.imports.add("sys")
+            self.defines_captured_io = True
+            values = ", ".join(
+                f"{prefix}_{stream}.getvalue()" if stream in streams else '""' for stream in ("stdout", "stderr")
+            )
+            lines.append((f"{names[-1]} = _CapturedIO({values})", origin))
+            self.known_names.add(names[-1])
+        self._report(origin, "capture", site.original, lines[0][0] if lines else "")
+        return lines
 
     def _writefile(self, site: _Site, args: str, body: str) -> list[tuple[str, Origin]]:
         """``%%writefile [-a] path``: write the body with pathlib, as the cell did."""
@@ -734,6 +782,8 @@ class ScriptBuilder:
                     ("    sys.stdout.reconfigure(line_buffering=True)", None),
                 ]
             )
+        if self.defines_captured_io:
+            header.extend([("", None), *((text, None) for text in _CAPTURED_IO)])
         if self.calls_display and not self.binds_display:
             header.extend(
                 [
@@ -760,6 +810,19 @@ class ScriptBuilder:
             ),
             notebook=notebook,
         )
+
+
+def _indented(lines: list[tuple[str, Origin]]) -> list[tuple[str, Origin]]:
+    """Lines moved one block in (into a ``with`` or an ``async def``), but for the inside of
+    multi-line strings, whose text must not change."""
+    tree = ast.parse("\n".join(line for line, _ in lines))
+    inside_strings = {
+        row
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Constant, ast.JoinedStr)) and node.end_lineno and node.end_lineno > node.lineno
+        for row in range(node.lineno + 1, node.end_lineno + 1)
+    }
+    return [(line if row in inside_strings else f"    {line}", origin) for row, (line, origin) in enumerate(lines, 1)]
 
 
 def _fstring(pieces: list[tuple[str, str | None, str | None, str | None]]) -> str:
