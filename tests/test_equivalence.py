@@ -80,7 +80,7 @@ CASES = [
             "def listing():\n    found = !ls\n    return found\nprint(listing())",
             "!!echo double bang > bang.txt",
             "get_ipython().system('echo literal call')",
-            "%mkdir made_by_alias\n%ls",
+            "%mkdir made_by_alias\n%cp data.txt made_by_alias/copied.txt",
             "out = %sx echo from sx\nprint(out)",
             "print(files, lines)",
         ),
