@@ -125,7 +125,7 @@ class Published:
     sync_command: str | None  # offline: the command that uploads the run
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "summary": self.summary()}
 
     def summary(self) -> str:
         if self.online:
@@ -221,7 +221,8 @@ class Launched:
     published: Published | None  # the publication this launch needed, if any
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        published = self.published.to_json() if self.published else None
+        return {**asdict(self), "published": published, "summary": self.summary()}
 
     def summary(self) -> str:
         lines = [self.published.summary()] if self.published else []

@@ -508,3 +508,23 @@ def test_notebook_without_a_kernel_offers_the_saved_file(page: Any, lab: Lab) ->
     expect(error).to_contain_text("no running kernel")
     error.get_by_role("button", name="Create from saved file (no run)").click()
     expect(panel.locator(".jp-JobsPanel-jobName")).to_have_text("job-source-uncategorized-nokernel.ipynb", timeout=SLOW)
+
+
+def test_publish_and_launch_from_the_panel_say_what_w_and_b_needs(page: Any, lab: Lab) -> None:
+    """This lab's wandb is offline: Publish makes an offline run and shows its `wandb sync`
+    command; Launch, which needs W&B, says so (the round trip online is in test_handlers)."""
+    create_through_rest(lab, "train.ipynb", "job_example")
+    panel = open_stored_job(page, lab, TRAIN_JOB, "publish")
+    details = panel.locator(".jp-JobsPanel-details")
+    expect(details.get_by_role("button", name="Launch", exact=True)).to_be_disabled()  # no queue yet
+
+    details.get_by_role("button", name="Publish", exact=True).click()
+
+    outcome = details.locator(".jp-JobsPanel-wandb")
+    expect(outcome).to_contain_text("Not logged in to W&B", timeout=SLOW)
+    expect(outcome).to_contain_text("wandb sync -p job_example")
+    details.get_by_label("Launch queue").fill("gpu")
+    details.get_by_role("button", name="Launch", exact=True).click()
+    expect(panel.locator(".jp-JobsPanel-error")).to_contain_text("Launching needs W&B", timeout=SLOW)
+    widen_side_panel(page)
+    screenshot(page, "panel-publish.png")

@@ -16,6 +16,7 @@ import {
   IJobRecord,
   IJobRun,
   IJobRuns,
+  IWandbOutcome,
   RESULT_MIME
 } from './tokens';
 
@@ -75,6 +76,21 @@ export class JobsClient {
       method: 'POST',
       body: JSON.stringify({ ref, config })
     });
+  }
+
+  /**
+   * Put a version into W&B (`jupyter jobs publish`), or with a `queue` also on that W&B Launch
+   * queue (`jupyter jobs launch`); the answer comes when W&B has taken it.
+   */
+  toWandb(name: string, ref: string, queue?: string): Promise<IWandbOutcome> {
+    const action = queue === undefined ? 'publish' : 'launch';
+    return this.request<IWandbOutcome>(
+      `jobs/${encodeURIComponent(name)}/${action}`,
+      {
+        method: 'POST',
+        body: JSON.stringify(queue === undefined ? { ref } : { ref, queue })
+      }
+    );
   }
 
   /** What changed from the version before `ref` to `ref`. */

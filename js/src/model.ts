@@ -34,6 +34,8 @@ export interface IPanelState {
   /** What changed from the version before the shown one; null for a first version or a dry run. */
   comparison: IComparison | null;
   error: IPanelError | null;
+  /** What W&B got from the last Publish or Launch of the shown job, in words. */
+  wandb: string | null;
   jobs: IJobSummary[];
   total: number;
   listError: string | null;
@@ -129,6 +131,24 @@ export class JobsModel {
     });
   }
 
+  /**
+   * Put the shown version into W&B, or with a `queue` also on that W&B Launch queue; what W&B
+   * got is shown (offline: the `wandb sync` command that uploads it).
+   */
+  async toWandb(record: IJobRecord, queue?: string): Promise<void> {
+    const label = `${record.name}:${record.version}`;
+    const doing =
+      queue === undefined ? 'Publishing' : `Launching (queue ${queue})`;
+    await this.run(`${doing} ${label} on W&B…`, async () => {
+      const outcome = await this.client.toWandb(
+        record.name,
+        record.version,
+        queue
+      );
+      this.update({ wandb: outcome.summary });
+    });
+  }
+
   /** Reload the list of jobs in the store. */
   async refreshJobs(): Promise<void> {
     try {
@@ -156,7 +176,14 @@ export class JobsModel {
   }
 
   private show(record: IJobRecord, origin: RecordOrigin): void {
-    this.update({ record, origin, error: null, runs: null, comparison: null });
+    this.update({
+      record,
+      origin,
+      error: null,
+      runs: null,
+      comparison: null,
+      wandb: null
+    });
     if (!record.dry_run) {
       void this.loadRuns(record.name);
     }
@@ -220,6 +247,7 @@ export class JobsModel {
     runs: null,
     comparison: null,
     error: null,
+    wandb: null,
     jobs: [],
     total: 0,
     listError: null,

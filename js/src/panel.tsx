@@ -49,6 +49,7 @@ export class JobsPanel extends ReactWidget {
         onStripOutputs={strip => model.setStripOutputs(strip)}
         onOpen={name => void model.openJob(name)}
         onRun={(record, config) => void model.runJob(record, config)}
+        onWandb={(record, queue) => void model.toWandb(record, queue)}
         onRefresh={() => void model.refreshJobs()}
         onCopy={text => Clipboard.copyToSystem(text)}
       />

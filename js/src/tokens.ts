@@ -123,6 +123,13 @@ export interface IJobRun {
   run_dir: string | null;
 }
 
+/** What W&B got (`POST jobs/<name>/publish` and `.../launch`); `summary` says it in words. */
+export interface IWandbOutcome {
+  /** `entity/project/name:sha-…`: the version as W&B names it. */
+  job: string;
+  summary: string;
+}
+
 /** What changed from one version to another (`GET jobs/<name>/compare`). */
 export interface IComparison {
   /** `name:vN` of the older and of the newer version. */

@@ -24,6 +24,10 @@ export interface IJobDetailsProps {
   onCopy: (text: string) => void;
   /** Run this version on the server with `KEY=VALUE` config overrides. */
   onRun: (config: string) => void;
+  /** Put this version into W&B; with a queue, also on that W&B Launch queue. */
+  onWandb: (queue?: string) => void;
+  /** What W&B got from the last Publish or Launch, in words. */
+  wandb: string | null;
   /** Whether an action is under way (the Run button waits for it). */
   busy: boolean;
 }
@@ -147,6 +151,16 @@ export function JobDetails(props: IJobDetailsProps): JSX.Element {
           <Runs runs={props.runs} />
         </Field>
       )}
+      {!record.dry_run && (
+        <Field label="W&B">
+          <WandbForm busy={props.busy} onWandb={props.onWandb} />
+          {props.wandb && (
+            <pre className="jp-JobsPanel-pre jp-JobsPanel-wandb">
+              {props.wandb}
+            </pre>
+          )}
+        </Field>
+      )}
       <Field label="Launch command">
         <div className="jp-JobsPanel-launch">
           <pre className="jp-JobsPanel-pre">{record.launch_command}</pre>
@@ -254,6 +268,41 @@ function RunForm(props: {
         title="Run this version on the Jupyter server with offline W&B, as jupyter jobs run does"
       >
         Run
+      </button>
+    </div>
+  );
+}
+
+/** Publish the version to W&B, or put it on a W&B Launch queue (publishing it if needed). */
+function WandbForm(props: {
+  busy: boolean;
+  onWandb: (queue?: string) => void;
+}): JSX.Element {
+  const [queue, setQueue] = React.useState('');
+  return (
+    <div className="jp-JobsPanel-runForm">
+      <button
+        className="jp-Button jp-mod-styled jp-mod-reject jp-JobsPanel-publishButton"
+        onClick={() => props.onWandb()}
+        disabled={props.busy}
+        title="Put this version and its code into W&B, as jupyter jobs publish does"
+      >
+        Publish
+      </button>
+      <input
+        className="jp-JobsPanel-runConfig jp-JobsPanel-queue"
+        aria-label="Launch queue"
+        placeholder="W&B Launch queue"
+        value={queue}
+        onChange={event => setQueue(event.currentTarget.value)}
+      />
+      <button
+        className="jp-Button jp-mod-styled jp-mod-accept jp-JobsPanel-launchButton"
+        onClick={() => props.onWandb(queue.trim())}
+        disabled={props.busy || !queue.trim()}
+        title="Put this version on the W&B Launch queue, as jupyter jobs launch does"
+      >
+        Launch
       </button>
     </div>
   );

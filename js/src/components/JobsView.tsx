@@ -18,6 +18,7 @@ export interface IJobsViewProps {
   onStripOutputs: (strip: boolean) => void;
   onOpen: (name: string) => void;
   onRun: (record: IJobRecord, config: string) => void;
+  onWandb: (record: IJobRecord, queue?: string) => void;
   onRefresh: () => void;
   onCopy: (text: string) => void;
 }
@@ -89,6 +90,8 @@ export function JobsView(props: IJobsViewProps): JSX.Element {
           created={state.origin === 'created'}
           onCopy={props.onCopy}
           onRun={config => props.onRun(state.record!, config)}
+          onWandb={queue => props.onWandb(state.record!, queue)}
+          wandb={state.wandb}
           busy={busy}
         />
       )}
