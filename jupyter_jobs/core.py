@@ -9,6 +9,7 @@ given an active run, logs the code and job artifacts to it. It returns a `JobRes
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -381,8 +382,13 @@ def _add_commands(record: dict[str, Any], content_alias: str) -> None:
     """Commands name the version by its content alias, which W&B and the store both carry.
 
     `wandb launch --job` takes only `<entity>/<project>/<name>:<alias>`: with no entity known
-    (see entity.py) the command shows where the user's goes.
+    (see entity.py) the command shows where the user's goes. What the user typed (entity,
+    project) is shell-quoted: the commands are there to be copied into a shell.
     """
-    owner = f"{record['entity'] or '<entity>'}/{record['project']}"
-    record["launch_command"] = f"wandb launch --job {owner}/{record['name']}:{content_alias} --queue <queue>"
-    record["run_command"] = f"jupyter jobs run {record['name']}:{content_alias}"
+    version = f"{record['project']}/{record['name']}:{content_alias}"
+    if record["entity"]:
+        job = shlex.quote(f"{record['entity']}/{version}")
+    else:  # the placeholder is the user's to replace: left bare
+        job = f"<entity>/{shlex.quote(version)}"
+    record["launch_command"] = f"wandb launch --job {job} --queue <queue>"
+    record["run_command"] = f"jupyter jobs run {shlex.quote(record['name'] + ':' + content_alias)}"

@@ -227,7 +227,7 @@ def resolve_in_root(root: str, requested: str, allow_hidden: bool = False) -> Pa
     (unless the server allows them), and symlinks whose target lies outside the root.
     """
     text = requested.replace("\\", "/")
-    if not text.strip() or "\x00" in text:
+    if not text.strip() or "\x00" in text or not _encodable(text):
         raise Refused(400, "'path' must name a notebook relative to the server root.")
     relative = PurePosixPath(text)
     if relative.is_absolute() or (len(text) > 1 and text[1] == ":"):
@@ -236,15 +236,34 @@ def resolve_in_root(root: str, requested: str, allow_hidden: bool = False) -> Pa
         raise Refused(403, f"Refused {requested!r}: '..' may not leave the server root.")
     if not allow_hidden and any(part.startswith(".") for part in relative.parts):
         raise Refused(403, f"Refused {requested!r}: hidden files are not served.")
-    real_root = Path(root).resolve()
-    real = (real_root / relative).resolve()
-    if not real.is_relative_to(real_root):
-        raise Refused(403, f"Refused {requested!r}: it resolves outside the server root.")
-    if real.suffix not in _NOTEBOOK_SUFFIXES:
-        raise Refused(400, f"{requested!r} is not a notebook (.ipynb) or a script (.py).")
-    if not real.is_file():
-        raise Refused(404, f"No notebook {requested!r} under the server root: save it first.")
+    shown = requested if len(requested) <= 200 else f"{requested[:200]}..."
+    try:
+        real_root = Path(root).resolve()
+        real = (real_root / relative).resolve()
+        if not real.is_relative_to(real_root):
+            raise Refused(403, f"Refused {shown!r}: it resolves outside the server root.")
+        if real.suffix not in _NOTEBOOK_SUFFIXES:
+            raise Refused(400, f"{shown!r} is not a notebook (.ipynb) or a script (.py).")
+        if not real.is_file():
+            raise Refused(404, f"No notebook {shown!r} under the server root: save it first.")
+    except OSError as err:  # a name too long, too many levels of links ...
+        raise Refused(400, f"{shown!r} cannot be read: {err.strerror or err}.") from None
     return real
+
+
+def _encodable(value: object) -> bool:
+    """Whether every string in a JSON value is real Unicode (JSON lets `\\ud800` through)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(_encodable(key) and _encodable(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(_encodable(item) for item in value)
+    return True
 
 
 def _parse_create_body(raw: bytes) -> dict[str, Any]:
@@ -262,10 +281,15 @@ def _parse_body(raw: bytes, fields: dict[str, tuple[type, bool]]) -> dict[str, A
     so that a typo is a 400 and never a default. A list field holds strings."""
     try:
         body = json.loads(raw or b"")
+        encodable = _encodable(body)
     except (ValueError, UnicodeDecodeError):
         raise Refused(400, "The request body is not valid JSON.") from None
+    except RecursionError:
+        raise Refused(400, "The request body is nested too deeply.") from None
     if not isinstance(body, dict):
         raise Refused(400, "The request body must be a JSON object.")
+    if not encodable:
+        raise Refused(400, "The request body holds text that is not Unicode (a lone surrogate).")
     unknown = sorted(set(body) - set(fields))
     if unknown:
         allowed = ", ".join(fields)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -25,6 +26,8 @@ from .report import type_rows
 from .store import JobStore, utc_now
 
 LOG_FILE = "output.log"
+# Linux refuses an environment string over 128 KiB (MAX_ARG_STRLEN); WANDB_CONFIG is one.
+MAX_CONFIG_BYTES = 100_000
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,9 @@ class RunOutcome:
         status = "finished" if self.exit_code == 0 else f"failed with exit code {self.exit_code}"
         lines = [f"{self.job} {status} in {self.seconds:.1f} s.", f"Output: {self.log}"]
         if self.run_dir:
-            lines.append(f"Offline W&B run: {self.run_dir} (upload it with `wandb sync {self.run_dir}`)")
+            lines.append(
+                f"Offline W&B run: {self.run_dir} (upload it with `wandb sync {shlex.quote(str(self.run_dir))}`)"
+            )
         if self.not_recorded:
             lines.append(f"Not recorded in the store: {self.not_recorded}")
         return "\n".join(lines)
@@ -85,15 +90,19 @@ def run_job(store: JobStore, ref: str, overrides: Mapping[str, Any], workdir: Pa
     folder = _materialise(store, record, workdir)
     log = folder / LOG_FILE
     started_at, start = utc_now(), time.monotonic()
+    environment = _launch_environment(record, overrides, folder)
     with log.open("wb") as output:
-        completed = subprocess.run(
-            [sys.executable, record["code_artifact"]["entrypoint"]],
-            cwd=folder,
-            env=_launch_environment(record, overrides, folder),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            check=False,
-        )
+        try:
+            completed = subprocess.run(
+                [sys.executable, record["code_artifact"]["entrypoint"]],
+                cwd=folder,
+                env=environment,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                check=False,
+            )
+        except OSError as err:
+            raise JobError(f"The job could not be started: {err.strerror or err}", hint=f"its log is {log}") from None
     outcome = RunOutcome(
         f"{record['name']}:{stored.label}",
         completed.returncode,
@@ -145,6 +154,11 @@ def _launch_environment(record: Mapping[str, Any], overrides: Mapping[str, Any],
     }
     if record.get("entity"):
         env["WANDB_ENTITY"] = record["entity"]
+    if len(env["WANDB_CONFIG"]) > MAX_CONFIG_BYTES:
+        raise JobError(
+            f"The config overrides are too large to pass to the job ({len(env['WANDB_CONFIG']):,} characters)",
+            hint=f"keep them under {MAX_CONFIG_BYTES:,}; pass large data as a file the job reads",
+        )
     return env
 
 

@@ -52,6 +52,10 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 VERSION_PATTERN = re.compile(r"v(\d+)")
 STORE_HINT = "choose another with --store or JUPYTER_JOBS_STORE"
 REPAIR_HINT = "run `jupyter jobs check --repair` to rebuild it from the version folders"
+# SQLite's integers: a version number, limit or offset beyond them names nothing in the index.
+MAX_INTEGER = 2**63 - 1
+# A disk that is full, as opposed to one that refuses writes.
+FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 DIGEST_PATTERN = re.compile(r"[0-9a-f]{64}")
 # Errors that mean "this disk will not take our writes", as opposed to bugs of ours
 # (EEXIST/ENOTDIR: the store path or one of its parents is a regular file).
@@ -178,21 +182,34 @@ class JobStore:
         team's store on a read-only mount, say. Nothing is ever created: a store that does not
         exist yet reads as an empty one."""
         store = cls(store_location(override))
+        store._refuse_a_file()
         store._read_only = not (os.access(store.root, os.W_OK) and os.access(store._index, os.W_OK))
         with store._store_errors():
             store._refuse_lost_index()
             store._check_schema()
         return store
 
+    def _refuse_a_file(self) -> None:
+        """A store path that names a file (or passes through one) is a mistake, not an empty store."""
+        with self._store_errors():
+            if self.root.exists() and not self.root.is_dir():
+                raise JobError(f"{self.root} is a file, not a job store", hint=STORE_HINT)
+
     @classmethod
     def open_for_check(cls, override: str | Path | None = None) -> JobStore:
         """Open the store for `check`, whatever state its index is in: `check` is what says
         that an index is lost or damaged, and `check --repair` what rebuilds it."""
         store = cls(store_location(override))
-        with store._store_errors():
-            for folder in (store.root, store._jobs, store._code, store._tmp):
-                folder.mkdir(parents=True, exist_ok=True)
-            os.close(os.open(store._tmp / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644))
+        store._refuse_a_file()
+        try:
+            with store._store_errors():
+                for folder in (store.root, store._jobs, store._code, store._tmp):
+                    folder.mkdir(parents=True, exist_ok=True)
+                os.close(os.open(store._tmp / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644))
+        except JobError:
+            if not store.root.is_dir():
+                raise
+            store._read_only = True  # a read-only store is checked, not repaired
         return store
 
     # ----------------------------------------------------------------------------- writes
@@ -361,7 +378,10 @@ class JobStore:
             try:
                 runs.append(json.loads(path.read_bytes()))
             except (OSError, ValueError):  # files land whole, so only a damaged disk gets here
-                continue
+                raise JobError(
+                    f"The record of a run of {name} is damaged: {path}",
+                    hint="`jupyter jobs check --repair` removes it",
+                ) from None
         return runs
 
     def preview(self, name: str, files: Mapping[str, bytes]) -> tuple[str, bool]:
@@ -389,8 +409,8 @@ class JobStore:
         old one when the user went back to earlier code) comes first. `created_at` is the
         latest version's.
         """
-        if limit < 0 or offset < 0:
-            raise JobError(f"limit and offset must be 0 or more (got {limit}, {offset})")
+        if not (0 <= limit <= MAX_INTEGER and 0 <= offset <= MAX_INTEGER):
+            raise JobError(f"limit and offset must be from 0 to {MAX_INTEGER} (got {limit}, {offset})")
         with self._read_connection() as conn:
             conn.execute("BEGIN")  # one snapshot for the page and the total
             rows = conn.execute(
@@ -429,7 +449,7 @@ class JobStore:
         """Turn "v3" or an alias into a version number that exists, or explain what does."""
         match = VERSION_PATTERN.fullmatch(selector)
         if match:
-            version = int(match.group(1))
+            version = min(int(match.group(1)), MAX_INTEGER)
             if conn.execute("SELECT 1 FROM versions WHERE name = ? AND version = ?", (name, version)).fetchone():
                 return version
             latest = _alias_target(conn, name, "latest")
@@ -492,12 +512,14 @@ class JobStore:
         Holds the staging lock exclusively and the index write lock, so no writer is midway
         and everything found is really left over.
         """
-        with self._store_errors(), self._staging_lock(exclusive=True):
+        if self._read_only and repair:
+            raise self._unwritable("it is read-only, so it can be checked but not repaired")
+        with self._store_errors(), self._check_lock():
             problems = self._check_staging(repair)
             damage = self._index_damage()
             if damage is not None:
                 problems.append(f"index.sqlite: {damage}")
-            if (damage is not None and repair) or (damage is None and not self._index.exists()):
+            if (damage is not None and repair) or (damage is None and not self._index.exists() and not self._read_only):
                 self._replace_index()
             with self._check_transaction(damage is not None and not repair) as conn:
                 problems += (
@@ -506,6 +528,7 @@ class JobStore:
                     + _check_summaries(conn, repair)
                     + self._check_code(repair)
                     + self._check_code_needed(conn)
+                    + self._check_runs(repair)
                 )
         return problems
 
@@ -554,6 +577,10 @@ class JobStore:
     def _check_transaction(self, index_unusable: bool) -> Iterator[sqlite3.Connection]:
         """The index under its write lock; when it is damaged and is not being repaired, an empty
         stand-in, against which every version folder reads as one the index lacks."""
+        if not index_unusable and self._read_only:
+            with self._connect() as conn:
+                yield conn
+            return
         if not index_unusable:
             with self._write_transaction() as conn:
                 yield conn
@@ -565,9 +592,19 @@ class JobStore:
         finally:
             conn.close()
 
+    @contextmanager
+    def _check_lock(self) -> Iterator[None]:
+        """The staging lock, alone: no writer is midway while `check` looks. A read-only store
+        has no writers, and its lock file cannot be opened for writing."""
+        if self._read_only:
+            yield
+            return
+        with self._staging_lock(exclusive=True):
+            yield
+
     def _check_staging(self, repair: bool) -> list[str]:
         """Anything in tmp/ while we hold the exclusive staging lock was left by a killed writer."""
-        leftovers = sorted(p for p in self._tmp.iterdir() if p.name != LOCK_FILE)
+        leftovers = sorted(p for p in self._tmp.iterdir() if p.name != LOCK_FILE) if self._tmp.is_dir() else []
         if repair:
             for leftover in leftovers:
                 _remove(leftover)
@@ -627,6 +664,14 @@ class JobStore:
             if repair:
                 self._discard(folder)
         return problems
+
+    def _check_runs(self, repair: bool) -> list[str]:
+        """Run records that cannot be read (only a damaged disk or a hand edit makes one)."""
+        damaged = [p for p in sorted(self._runs.glob("*/*.json")) if _unreadable_json(p)] if self._runs.is_dir() else []
+        if repair:
+            for path in damaged:
+                path.unlink()
+        return [f"runs/{p.parent.name}/{p.name}: run record is damaged" for p in damaged]
 
     def _check_code_needed(self, conn: sqlite3.Connection) -> list[str]:
         """Versions whose code folder is gone: they can be shown but not run or published, and
@@ -816,10 +861,16 @@ class JobStore:
         try:
             yield
         except OSError as err:
+            if err.errno == errno.ENAMETOOLONG:
+                raise JobError(f"The job store path is too long: {str(self.root)[:80]}...", hint=STORE_HINT) from err
             if err.errno not in UNWRITABLE_ERRNOS:
                 raise
+            if err.errno in FULL_ERRNOS:
+                raise self._full(err.strerror or str(err)) from err
             raise self._unwritable(err.strerror or str(err)) from err
         except sqlite3.DatabaseError as err:
+            if "disk is full" in str(err).lower():
+                raise self._full(str(err)) from err
             if any(word in str(err).lower() for word in UNWRITABLE_SQLITE_WORDS):
                 raise self._unwritable(str(err)) from err
             damaged = any(word in str(err).lower() for word in DAMAGED_SQLITE_WORDS)
@@ -828,6 +879,12 @@ class JobStore:
 
     def _unwritable(self, reason: str) -> JobError:
         return JobError(f"The job store at {self.root} is not writable: {reason}", hint=STORE_HINT)
+
+    def _full(self, reason: str) -> JobError:
+        return JobError(
+            f"The disk of the job store at {self.root} is full: {reason}",
+            hint=f"free some space (nothing was stored), or {STORE_HINT}",
+        )
 
 
 # --------------------------------------------------------------------------------- helpers

@@ -600,7 +600,7 @@ def test_full_disk_is_a_one_line_error_and_loses_nothing(tmp_path: Path) -> None
         f" cp -a {root} {tmp_path / 'copy'}"
     )
     assert first == {"stored": True}
-    assert second["error"].startswith(f"The job store at {root} is not writable:")
+    assert second["error"].startswith(f"The disk of the job store at {root} is full:")
     assert "No space left on device" in second["error"]
     copy = JobStore.open(tmp_path / "copy")
     assert copy.check() == []

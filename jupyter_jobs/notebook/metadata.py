@@ -4,7 +4,6 @@ they travel with the notebook copy (with or without outputs) as much as the code
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import msgspec
@@ -32,7 +31,7 @@ class _Extras(msgspec.Struct):
 def metadata_texts(data: str | bytes | memoryview) -> Iterator[tuple[int | None, str, str]]:
     """(cell number, or None for the notebook's own; "notebook metadata", "cell metadata" or
     "attachment"; its text) for each non-empty piece. Metadata reads as indented JSON, one
-    member a line (`"api_key": "..."`); attachments as their text-like MIME data.
+    member a line (`"api_key": "..."`, escapes kept); attachments as their text-like MIME data.
 
     The notebook has been read by `read_notebook` first, so its shape is known to be sound; a
     shape this cannot take (a cell that is no object) has no metadata to give."""
@@ -55,4 +54,4 @@ def metadata_texts(data: str | bytes | memoryview) -> Iterator[tuple[int | None,
 def _pieces(number: int | None, where: str, raw: msgspec.Raw) -> Iterator[tuple[int | None, str, str]]:
     if bytes(raw).strip() in (b"{}", b"", b"null"):
         return
-    yield number, where, json.dumps(msgspec.json.decode(raw), indent=1, ensure_ascii=False)
+    yield number, where, msgspec.json.format(bytes(raw), indent=1).decode()

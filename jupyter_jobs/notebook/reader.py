@@ -106,6 +106,16 @@ def read_notebook(data: str | bytes | memoryview, name: str) -> Notebook:
     """The notebook in `data` (its JSON as text, or UTF-8 bytes already checked to be UTF-8),
     named `name` in messages; a one-line JobError for anything that is not a notebook."""
     try:
+        return _read(data, name)
+    except RecursionError:  # msgspec's decoder and nbformat's upgrade both stop at a depth
+        raise JobError(
+            f"{name} is not a notebook: its JSON is nested too deeply to read",
+            hint="the file is damaged; restore it from a checkpoint or version control",
+        ) from None
+
+
+def _read(data: str | bytes | memoryview, name: str) -> Notebook:
+    try:
         notebook = _DECODER.decode(data)
     except msgspec.ValidationError as err:  # (a DecodeError too: this one first)
         version = _version(data, name)
