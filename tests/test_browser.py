@@ -493,6 +493,33 @@ def test_secret_printed_in_an_output_is_left_out_by_stripping_outputs(page: Any,
     assert not [path for path in lab.store.rglob("*") if path.is_file() and key.encode() in path.read_bytes()]
 
 
+def test_include_and_exclude_fields_and_the_carried_files(page: Any, lab: Lab) -> None:
+    """Issue 17: the imported module travels, the Include field adds files, the details list
+    each carried file with why it is there."""
+    (lab.root / "carry_helper.py").write_text("def scale(x):\n    return 3 * x\n")
+    (lab.root / "prompts").mkdir()
+    (lab.root / "prompts" / "a.txt").write_text("a\n")
+    (lab.root / "prompts" / "b.txt").write_text("b\n")
+    source = "import wandb\nfrom carry_helper import scale\nrun = wandb.init(project='job_example')"
+    (lab.root / "carry.ipynb").write_text(notebook_json(source))
+    open_notebook(page, lab, "carry.ipynb", "carry")
+    run_all_cells(page)
+    panel = open_panel(page)
+
+    panel.get_by_label("Include").fill("prompts/*.txt")
+    panel.get_by_label("Exclude").fill("b.txt")
+    panel.get_by_role("button", name="Create job").click()
+
+    carried = panel.locator(".jp-JobsPanel-details .jp-JobsPanel-included li")
+    expect(carried).to_have_count(2, timeout=SLOW)
+    expect(carried.nth(0)).to_have_text("carry_helper.py imported in cell 1")
+    expect(carried.nth(1)).to_have_text("prompts/a.txt --include prompts/*.txt")
+    widen_side_panel(page)
+    screenshot(page, "panel-carried.png")
+    record = JobStore.open(lab.store).resolve("job-source-job_example-carry.ipynb").record
+    assert [item["path"] for item in record["code_artifact"]["included"]] == ["carry_helper.py", "prompts/a.txt"]
+
+
 def test_notebook_without_a_kernel_offers_the_saved_file(page: Any, lab: Lab) -> None:
     open_notebook(page, lab, "nokernel.ipynb", "no-kernel")
     page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").first.click()

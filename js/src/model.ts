@@ -41,6 +41,9 @@ export interface IPanelState {
   listError: string | null;
   allowSecrets: boolean;
   stripOutputs: boolean;
+  /** The Include and Exclude fields as typed: patterns separated by spaces or commas. */
+  include: string;
+  exclude: string;
 }
 
 export class JobsModel {
@@ -61,6 +64,14 @@ export class JobsModel {
 
   setStripOutputs(strip: boolean): void {
     this.update({ stripOutputs: strip });
+  }
+
+  setInclude(include: string): void {
+    this.update({ include });
+  }
+
+  setExclude(exclude: string): void {
+    this.update({ exclude });
   }
 
   /**
@@ -171,7 +182,9 @@ export class JobsModel {
       path,
       source: 'auto',
       allow_secrets: this._state.allowSecrets,
-      strip_outputs: this._state.stripOutputs
+      strip_outputs: this._state.stripOutputs,
+      include: patterns(this._state.include),
+      exclude: patterns(this._state.exclude)
     };
   }
 
@@ -252,9 +265,16 @@ export class JobsModel {
     total: 0,
     listError: null,
     allowSecrets: false,
-    stripOutputs: false
+    stripOutputs: false,
+    include: '',
+    exclude: ''
   };
   private _stateChanged = new Signal<this, IPanelState>(this);
+}
+
+/** `*.yaml, data/` → `["*.yaml", "data/"]`: the patterns a field holds. */
+export function patterns(text: string): string[] {
+  return text.split(/[\s,]+/).filter(Boolean);
 }
 
 function basename(path: string): string {

@@ -47,6 +47,8 @@ export class JobsPanel extends ReactWidget {
         onCreateFromFile={path => void model.createFromSavedFile(path)}
         onAllowSecrets={allow => model.setAllowSecrets(allow)}
         onStripOutputs={strip => model.setStripOutputs(strip)}
+        onInclude={include => model.setInclude(include)}
+        onExclude={exclude => model.setExclude(exclude)}
         onOpen={name => void model.openJob(name)}
         onRun={(record, config) => void model.runJob(record, config)}
         onWandb={(record, queue) => void model.toWandb(record, queue)}

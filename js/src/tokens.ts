@@ -45,6 +45,15 @@ export interface ICodeArtifact {
   digest: string;
   files: string[];
   path: string;
+  /** The local modules and files carried beside the script, and why each is there. */
+  included?: IIncludedFile[];
+}
+
+export interface IIncludedFile {
+  path: string;
+  size: number;
+  /** "imported in cell 2", "read in helper.py, line 4", "--include *.yaml" */
+  reason: string;
 }
 
 export interface IRewrite {
@@ -150,4 +159,7 @@ export interface ICreateRequest {
   source: 'auto' | 'git' | 'artifact' | 'image';
   allow_secrets: boolean;
   strip_outputs: boolean;
+  /** gitignore-style patterns of files to carry too, and of files never to carry. */
+  include: string[];
+  exclude: string[];
 }

@@ -98,6 +98,17 @@ export function JobDetails(props: IJobDetailsProps): JSX.Element {
         <code>{record.notebook}</code>
       </Field>
       <Field label="Created">{record.created_at}</Field>
+      {(record.code_artifact?.included ?? []).length > 0 && (
+        <Field label="Carries">
+          <ul className="jp-JobsPanel-included">
+            {record.code_artifact!.included!.map(file => (
+              <li key={file.path}>
+                <code>{file.path}</code> <span>{file.reason}</span>
+              </li>
+            ))}
+          </ul>
+        </Field>
+      )}
       {record.code_artifact && (
         <Collapsible title={`Code artifact ${record.code_artifact.name}`}>
           <div className="jp-JobsPanel-digest">

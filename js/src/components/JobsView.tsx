@@ -16,6 +16,8 @@ export interface IJobsViewProps {
   onCreateFromFile: (path: string) => void;
   onAllowSecrets: (allow: boolean) => void;
   onStripOutputs: (strip: boolean) => void;
+  onInclude: (patterns: string) => void;
+  onExclude: (patterns: string) => void;
   onOpen: (name: string) => void;
   onRun: (record: IJobRecord, config: string) => void;
   onWandb: (record: IJobRecord, queue?: string) => void;
@@ -61,6 +63,18 @@ export function JobsView(props: IJobsViewProps): JSX.Element {
           checked={state.stripOutputs}
           onChange={props.onStripOutputs}
         />
+        <Patterns
+          label="Include"
+          title="Also carry these files from the notebook's folder (gitignore patterns, e.g. *.yaml data/)"
+          value={state.include}
+          onChange={props.onInclude}
+        />
+        <Patterns
+          label="Exclude"
+          title="Never carry these files (gitignore patterns, e.g. *.csv secrets/)"
+          value={state.exclude}
+          onChange={props.onExclude}
+        />
       </div>
       {busy && (
         <div className="jp-JobsPanel-busy" role="status">
@@ -104,6 +118,30 @@ export function JobsView(props: IJobsViewProps): JSX.Element {
         onRefresh={props.onRefresh}
       />
     </div>
+  );
+}
+
+/** A create option taking patterns: a text field with its label and what it does as the tooltip. */
+function Patterns(props: {
+  label: string;
+  title: string;
+  value: string;
+  onChange: (value: string) => void;
+}): JSX.Element {
+  return (
+    <label
+      className="jp-JobsPanel-option jp-JobsPanel-patterns"
+      title={props.title}
+    >
+      {props.label}
+      <input
+        type="text"
+        className="jp-mod-styled"
+        placeholder="*.yaml data/"
+        value={props.value}
+        onChange={event => props.onChange(event.currentTarget.value)}
+      />
+    </label>
   );
 }
 
