@@ -1,25 +1,26 @@
 """W&B Launch's own code is the judge: it loads our jobs, builds their context and runs them.
 
-Every job is made from the store, offline, with no entity. A Launch agent (tests/launch_agent.py,
-a process of its own) then calls wandb.sdk.launch as `wandb launch` does:
-`construct_launch_spec` → `LaunchProject.from_spec` → `fetch_and_validate_project` (→
-`wandb.apis.public.Job`, the downloads, the git fetch, the notebook conversion) →
-`BuildContextManager` → `LocalProcessRunner`.
+Every job is made from the store, offline, with no entity, and reaches W&B as a user without
+a login gets it there: `jupyter jobs publish` (an offline run) and the `wandb sync` command it
+prints, run logged in. A Launch agent (tests/launch_agent.py, a process of its own) then calls
+wandb.sdk.launch as `wandb launch` does: `construct_launch_spec` → `LaunchProject.from_spec` →
+`fetch_and_validate_project` (→ `wandb.apis.public.Job`, the downloads, the git fetch, the
+notebook conversion) → `BuildContextManager` → `LocalProcessRunner`.
 
 Stood in, and only at the network boundary:
-- W&B's server: tests/wandb_server.py on 127.0.0.1, reached through `WANDB_BASE_URL`. It holds
-  the job and code artifacts as `wandb sync` would have put them in the agent's entity (the
-  upload itself is tested elsewhere) and answers the SDK's GraphQL and downloads;
+- W&B's server: tests/wandb_server.py on 127.0.0.1, reached through `WANDB_BASE_URL`, which
+  keeps what `wandb sync` uploads and answers the SDK's GraphQL and downloads. Its logged-in
+  user's entity is the agent's: the sync and Launch fill the empty entity with it;
 - github.com: a real `git daemon` on 127.0.0.1 serving a bare copy of the test repository,
-  reached through git's own `url.<base>.insteadOf` in the test's git configuration, so Launch
+  reached through git's own `url.<base>.insteadOf` in the agent's git configuration, so Launch
   fetches the remote URL the job records.
-The agent's entity is the stand-in's logged-in user (`GetDefaultEntity`): no entity is set.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -31,7 +32,7 @@ from typing import Any
 
 import pytest
 
-from jupyter_jobs.store import JobStore
+from jupyter_jobs.publish import content_alias
 
 from .conftest import EXAMPLE_NOTEBOOKS, REPO_ROOT, git, run_cli
 from .test_local_code import LAYOUTS, Layout, create_args, lay_out
@@ -107,20 +108,41 @@ def create(path: Path, store: Path, env: dict[str, str] | None = None) -> dict[s
     return record
 
 
-def synced(server: WandbServer, store: Path, record: dict[str, Any]) -> str:
-    """Put a stored job and its code into the stand-in as `wandb sync -e <agent's entity>` leaves
-    them; the job reference a Launch queue item would carry."""
-    stored = JobStore.open_for_reading(store).resolve(f"{record['name']}:{record['version']}").record
-    job_dir = Path(stored["path"])
-    job_files = {name: (job_dir / name).read_bytes() for name in stored["files"]}
-    server.add_artifact(AGENT_ENTITY, PROJECT, stored["name"], "job", job_files, stored["artifact_aliases"])
-    code = stored["code_artifact"]
-    if stored["source_type"] == "artifact":
-        code_files = {name: (Path(code["path"]) / name).read_bytes() for name in code["files"]}
-        server.add_artifact(AGENT_ENTITY, PROJECT, code["name"], "code", code_files, [code["alias"]])
-    content_alias = stored["artifact_aliases"][-1]
-    assert content_alias.startswith("sha-")
-    return f"{AGENT_ENTITY}/{PROJECT}/{stored['name']}:{content_alias}"
+def agent_env(server: WandbServer, tmp_path: Path) -> dict[str, str]:
+    """The environment of a machine logged in to W&B (the stand-in) whose entity is the agent's."""
+    env = {
+        **os.environ,
+        "WANDB_BASE_URL": server.url,
+        "WANDB_API_KEY": API_KEY,
+        "PYTHONPATH": str(REPO_ROOT),
+        # `wandb` and the `python` Launch runs: this environment's, as in Launch's own image.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    env.pop("WANDB_ENTITY", None)
+    env.pop("WANDB_MODE", None)  # online, against the stand-in
+    if (tmp_path / AGENT_GIT_CONFIG).exists():
+        env["GIT_CONFIG_GLOBAL"] = str(tmp_path / AGENT_GIT_CONFIG)
+    return env
+
+
+def published(server: WandbServer, store: Path, record: dict[str, Any], tmp_path: Path) -> str:
+    """Put a stored job into W&B as a user without a login does: `jupyter jobs publish` makes an
+    offline run and prints its `wandb sync` command, which is then run logged in. The job
+    reference a Launch queue item carries."""
+    result = run_cli("publish", f"{record['name']}:{record['version']}", "--store", str(store), "--json")
+    assert result.returncode == 0, result.stderr
+    offline = json.loads(result.stdout)
+    assert not offline["online"] and " -e " not in offline["sync_command"]  # no entity anywhere
+    sync = subprocess.run(
+        shlex.split(offline["sync_command"]),
+        env=agent_env(server, tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert sync.returncode == 0, sync.stderr[-3000:]
+    assert {a.name for a in server.committed("job")} == {record["name"]}
+    return f"{AGENT_ENTITY}/{PROJECT}/{record['name']}:{content_alias(record)}"
 
 
 def launch(
@@ -133,18 +155,7 @@ def launch(
 ) -> dict[str, Any]:
     """W&B Launch's loading (and running) of `job`, in an agent process; what it saw."""
     out = tmp_path / "launched.json"
-    env = {
-        **os.environ,
-        "WANDB_BASE_URL": server.url,
-        "WANDB_API_KEY": API_KEY,
-        "PYTHONPATH": str(REPO_ROOT),
-        # Launch runs `python <script>`: the agent's python, with wandb, as in Launch's own image.
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-    }
-    env.pop("WANDB_ENTITY", None)
-    if (tmp_path / AGENT_GIT_CONFIG).exists():
-        env["GIT_CONFIG_GLOBAL"] = str(tmp_path / AGENT_GIT_CONFIG)
-    env.pop("WANDB_MODE", None)  # online, against the stand-in: Launch's run uses the job artifact
+    env = agent_env(server, tmp_path)
     args = [sys.executable, "-m", "tests.launch_agent", job, str(out), "--config", json.dumps(config or {})]
     args += ["--resource", resource]
     done = subprocess.run(
@@ -208,7 +219,7 @@ def test_an_artifact_job_is_loaded_built_and_run_by_launch(
     assert record["spec"]["source"]["artifact"].startswith(f"wandb-artifact:///{PROJECT}/")
     if example == "git_job_example.ipynb":
         assert record["decision"][0]["outcome"] == "passed" and "passed over" in record["decision"][0]["reason"]
-    job = synced(server, store_dir, record)
+    job = published(server, store_dir, record, tmp_path)
 
     seen = launch(server, job, tmp_path, config={"learning_rate": 0.1}, run=True)
 
@@ -249,7 +260,7 @@ def test_a_repo_job_made_from_a_notebook_is_fetched_converted_and_run_by_launch(
     github(root)
     record = create(notebook, store_dir)
     assert record["source_type"] == "repo"
-    job = synced(server, store_dir, record)
+    job = published(server, store_dir, record, tmp_path)
 
     seen = launch(server, job, tmp_path, config={"learning_rate": 0.2}, run=True)
 
@@ -270,7 +281,7 @@ def test_the_image_example_is_accepted_by_launch(server: WandbServer, store_dir:
     """Launch runs an image job's image (with docker, absent here): loading it must give that image."""
     notebook = Path(shutil.copy(EXAMPLE_NOTEBOOKS / "image_job_example.ipynb", tmp_path / "image_job_example.ipynb"))
     record = create(notebook, store_dir, env={"WANDB_DOCKER": "wandb/job_example:v1"})
-    job = synced(server, store_dir, record)
+    job = published(server, store_dir, record, tmp_path)
 
     seen = launch(server, job, tmp_path, resource="local-container")
 

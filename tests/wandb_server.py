@@ -305,22 +305,6 @@ class WandbServer:
                 return artifact
         return None
 
-    def add_artifact(
-        self, entity: str, project: str, name: str, type: str, files: dict[str, bytes], aliases: list[str]
-    ) -> Artifact:
-        """A committed version holding `files`, as a synced run leaves it (for tests that only read)."""
-        contents = {path: {"digest": _md5_b64(data), "size": len(data)} for path, data in sorted(files.items())}
-        manifest = {"version": 1, "storagePolicy": "wandb-storage-policy-v1", "storagePolicyConfig": {}}
-        digest = hashlib.md5(json.dumps(contents, sort_keys=True).encode(), usedforsecurity=False).hexdigest()
-        spec = {"entityName": entity, "projectName": project, "artifactCollectionName": name, "digest": digest}
-        spec.update(artifactTypeName=type, aliases=[{"alias": alias} for alias in aliases])
-        with self._lock:
-            artifact = self.artifacts[self._op_CreateArtifact({"input": spec})["createArtifact"]["artifact"]["id"]]
-            artifact.manifest = json.dumps({**manifest, "contents": contents}).encode()
-            artifact.files = dict(files)
-            self._op_CommitArtifact({"artifactID": artifact.id})
-        return artifact
-
     def _project_json(self, artifact: Artifact) -> dict[str, Any]:
         return {
             "id": _b64_id("Project", 1),
