@@ -33,9 +33,11 @@ from typing import Any
 import pytest
 
 from jupyter_jobs.publish import content_alias
+from jupyter_jobs.store import JobStore
 
 from .conftest import EXAMPLE_NOTEBOOKS, REPO_ROOT, git, run_cli
 from .test_local_code import LAYOUTS, Layout, create_args, lay_out
+from .test_magic import execute, offline_logs
 from .wandb_server import API_KEY, WandbServer
 
 AGENT_ENTITY = "launch-agent-team"
@@ -204,12 +206,38 @@ def in_repository(root: Path, name: str) -> Path:
     return notebook
 
 
+def sync(server: WandbServer, run_dir: Path, tmp_path: Path) -> None:
+    """`wandb sync -p job_example RUN_DIR`, logged in: the entity is the syncing user's."""
+    command = ["wandb", "sync", "-p", PROJECT, str(run_dir)]
+    done = subprocess.run(command, env=agent_env(server, tmp_path), capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def assert_launch_ran_the_artifact_job(
+    server: WandbServer, seen: dict[str, Any], record: dict[str, Any], job: str, notebook: Path
+) -> None:
+    """Launch found the code in its own entity, built it and ran it with the override."""
+    script = f"{notebook.stem}.py"
+    assert seen["source_type"] == "artifact" and seen["entity"] == AGENT_ENTITY
+    code = record["code_artifact"]
+    assert seen["source_info"]["artifact_string"] == f"{AGENT_ENTITY}/{PROJECT}/{code['name']}:{code['alias']}"
+    job_alias = job.rsplit(":", 1)[1]
+    assert_fetched_in_agents_entity(server, f"{record['name']}:{job_alias}", f"{code['name']}:{code['alias']}")
+    assert set(seen["files"]) == {script, notebook.name, "requirements.frozen.txt"}
+    assert seen["entrypoint"] == ["python", script]
+    assert f'ENTRYPOINT ["python", "{script}"]' in seen["dockerfile"]
+    assert not any("get_ipython" in text for text in python_files(seen).values())
+    assert seen["exit_code"] == 0, seen["log"][-3000:]
+    config = run_config(server, seen["run_id"])
+    assert config["learning_rate"] == 0.1 and config["epochs"] == 10  # WANDB_CONFIG, from Launch's override
+
+
 @pytest.mark.parametrize("example", ["canonical_job_example.ipynb", "git_job_example.ipynb"])
 def test_an_artifact_job_is_loaded_built_and_run_by_launch(
     example: str, server: WandbServer, store_dir: Path, tmp_path: Path
 ) -> None:
     """The code-artifact example, and the git example in its repository (auto mode passes git
-    over): Launch fetches the code in its own entity, builds it and runs it with an override."""
+    over), made on the command line: Launch fetches the code, builds it and runs it."""
     (tmp_path / "repo" / "notebooks").mkdir(parents=True)
     if example == "git_job_example.ipynb":
         notebook = in_repository(tmp_path / "repo", example)
@@ -223,19 +251,28 @@ def test_an_artifact_job_is_loaded_built_and_run_by_launch(
 
     seen = launch(server, job, tmp_path, config={"learning_rate": 0.1}, run=True)
 
-    script = f"{notebook.stem}.py"
-    assert seen["source_type"] == "artifact" and seen["entity"] == AGENT_ENTITY
-    code = record["code_artifact"]
-    assert seen["source_info"]["artifact_string"] == f"{AGENT_ENTITY}/{PROJECT}/{code['name']}:{code['alias']}"
-    job_alias = job.rsplit(":", 1)[1]
-    assert_fetched_in_agents_entity(server, f"{record['name']}:{job_alias}", f"{code['name']}:{code['alias']}")
-    assert set(seen["files"]) == {script, example, "requirements.frozen.txt"}
-    assert seen["entrypoint"] == ["python", script]
-    assert f'ENTRYPOINT ["python", "{script}"]' in seen["dockerfile"]
-    assert not any("get_ipython" in text for text in python_files(seen).values())
-    assert seen["exit_code"] == 0, seen["log"][-3000:]
-    config = run_config(server, seen["run_id"])
-    assert config["learning_rate"] == 0.1 and config["epochs"] == 10  # WANDB_CONFIG, from Launch's override
+    assert_launch_ran_the_artifact_job(server, seen, record, job, notebook)
+
+
+@pytest.mark.kernel
+def test_the_git_example_run_in_its_repository_gives_a_job_launch_runs_without_ipython(
+    kernel_env: Callable[[str], None], server: WandbServer, store_dir: Path, tmp_path: Path
+) -> None:
+    """Issue 11's finding: `%wandb_job` in a repository with a remote. The notebook runs top to
+    bottom in a real kernel, offline; its run is synced; Launch runs the job it carries."""
+    (tmp_path / "repo" / "notebooks").mkdir(parents=True)
+    notebook = in_repository(tmp_path / "repo", "git_job_example.ipynb")
+    kernel_env(notebook.name)
+    execute(notebook)
+    (log,) = offline_logs()
+    sync(server, log.parent, tmp_path)
+    record = JobStore.open_for_reading(store_dir).resolve("job-source-job_example-git_job_example.ipynb").record
+    assert record["entity"] is None and record["source_type"] == "artifact"
+    job = f"{AGENT_ENTITY}/{PROJECT}/{record['name']}:{content_alias(record)}"
+
+    seen = launch(server, job, tmp_path, config={"learning_rate": 0.1}, run=True)
+
+    assert_launch_ran_the_artifact_job(server, seen, record, job, notebook)
 
 
 # ------------------------------------------------------------------ a git job
@@ -304,7 +341,7 @@ def test_jobs_carrying_local_code_are_loaded_and_run_by_launch(
         "create", str(path), "--project", PROJECT, "--store", str(store_dir), "--json", *create_args(layout)
     )
     assert created.returncode == 0, created.stderr
-    job = synced(server, store_dir, json.loads(created.stdout))
+    job = published(server, store_dir, json.loads(created.stdout), tmp_path)
 
     seen = launch(server, job, tmp_path, config={"factor": layout.factor}, run=True)
 
