@@ -37,6 +37,7 @@ import wandb
 from . import wandb_compat
 from .entity import resolve_entity
 from .errors import JobError
+from .runner import check_overrides
 
 if TYPE_CHECKING:
     from wandb import Run
@@ -114,6 +115,9 @@ def _stop_sdk_job_builder(run: Run, job_name: str) -> None:
     wandb_compat.declare_job_use(run, job_name)
 
 
+PUBLISH_JOB_TYPE = "jupyter_jobs_publish"  # the job type of the run that publishing starts
+
+
 @dataclass(frozen=True)
 class Published:
     """Where a stored version went: the run that carried it, and how to finish an offline one."""
@@ -150,8 +154,7 @@ def publish_stored(store: JobStore, ref: str, *, entity: str | None = None, proj
     if code:
         record["code_artifact"] = {**code, "path": str(store.code_folder(code["digest"]))}
     record["path"] = str(stored.path)
-    settings = wandb_compat.current_settings()
-    online = settings.mode not in ("offline", "dryrun", "disabled") and wandb_compat.logged_in(settings)
+    online = _online()
     run = wandb.init(
         project=project,
         entity=entity,
@@ -172,7 +175,10 @@ def publish_stored(store: JobStore, ref: str, *, entity: str | None = None, proj
     return Published(job, run.id, online, tuple(references), sync)
 
 
-PUBLISH_JOB_TYPE = "jupyter_jobs_publish"
+def _online() -> bool:
+    """Whether wandb would talk to its server now: not set offline, and holding credentials."""
+    settings = wandb_compat.current_settings()
+    return settings.mode not in ("offline", "dryrun", "disabled") and wandb_compat.logged_in(settings)
 
 
 def content_alias(record: Mapping[str, Any]) -> str:
@@ -244,13 +250,13 @@ def launch_stored(
     The version is published first unless W&B has it (by its content alias). Config
     overrides travel as Launch's own `overrides.run_config`, which the agent hands the run.
     """
-    settings = wandb_compat.current_settings()
-    if settings.mode in ("offline", "dryrun", "disabled") or not wandb_compat.logged_in(settings):
+    if not _online():
         raise JobError(
             "Launching needs W&B: wandb is offline or not logged in",
             hint="run `wandb login` (and unset WANDB_MODE=offline); `jupyter jobs run` runs it on this machine",
         )
     stored = store.resolve(ref)
+    check_overrides(stored.record, overrides)
     entity, project = _target(stored.record, entity, project)
     published = None
     job = f"{entity}/{project}/{stored.record['name']}:{content_alias(stored.record)}" if entity else None

@@ -86,7 +86,7 @@ def run_job(store: JobStore, ref: str, overrides: Mapping[str, Any], workdir: Pa
     """Run the job, then keep the outcome in the store (`jupyter jobs show` lists it)."""
     stored = store.resolve(ref)
     record = stored.record
-    _check_overrides(record, overrides)
+    check_overrides(record, overrides)
     folder = _materialise(store, record, workdir)
     log = folder / LOG_FILE
     started_at, start = utc_now(), time.monotonic()
@@ -120,7 +120,8 @@ def run_job(store: JobStore, ref: str, overrides: Mapping[str, Any], workdir: Pa
     return outcome
 
 
-def _check_overrides(record: Mapping[str, Any], overrides: Mapping[str, Any]) -> None:
+def check_overrides(record: Mapping[str, Any], overrides: Mapping[str, Any]) -> None:
+    """Refuse config keys the job does not take (here or on a Launch queue) instead of ignoring them."""
     known = sorted({key.split(".")[0] for key, _ in type_rows(record["input_types"])})
     unknown = sorted(set(overrides) - set(known))
     if unknown:

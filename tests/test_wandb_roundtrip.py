@@ -46,6 +46,12 @@ def assert_one_job_as_stored(
     assert code.file_bytes() == code_bytes
 
 
+def create_from_cli(notebook: Path, *options: str) -> None:
+    """The job stored as `jupyter jobs create` stores it, in the project job_example."""
+    created = run_cli("create", str(notebook), "--project", "job_example", *options)
+    assert created.returncode == 0, created.stderr
+
+
 def stored(store_dir: Path) -> tuple[dict, dict[str, bytes], dict[str, bytes]]:
     """The stored job's record, its files and its code artifact's files, read from the store."""
     record = JobStore.open_for_reading(store_dir).resolve(JOB).record
@@ -116,8 +122,7 @@ def test_publish_online_puts_the_stored_version_and_its_code_into_w_and_b(
     write_notebook: Callable[..., Path], kernel_env: Callable[[str], None], store_dir: Path, wandb_server: WandbServer
 ) -> None:
     notebook = write_notebook()
-    create = run_cli("create", str(notebook), "--project", "job_example", "--entity", "local-entity", "--no-git")
-    assert create.returncode == 0, create.stderr
+    create_from_cli(notebook, "--entity", "local-entity", "--no-git")
     as_stored = stored(store_dir)
 
     published = run_cli("publish", JOB)
@@ -142,10 +147,7 @@ def test_publish_offline_prints_the_sync_command_which_uploads_exactly_one_job(
     notebook = write_notebook(folder=root)
     git(root, "add", "-A")
     git(root, "commit", "-qm", "notebook")
-    create = run_cli(
-        "create", str(notebook), "--project", "job_example", "--entity", "local-entity", "--source", "artifact"
-    )
-    assert create.returncode == 0, create.stderr
+    create_from_cli(notebook, "--entity", "local-entity", "--source", "artifact")
     as_stored = stored(store_dir)
 
     published = run_cli("publish", JOB, cwd=root, env={"WANDB_API_KEY": "", "WANDB_MODE": "offline"})
@@ -194,8 +196,7 @@ def test_launch_publishes_then_enqueues_through_w_and_b_launch(
     write_notebook: Callable[..., Path], kernel_env: Callable[[str], None], store_dir: Path, wandb_server: WandbServer
 ) -> None:
     notebook = write_notebook()
-    create = run_cli("create", str(notebook), "--project", "job_example", "--entity", "local-entity", "--no-git")
-    assert create.returncode == 0, create.stderr
+    create_from_cli(notebook, "--entity", "local-entity", "--no-git")
     as_stored = stored(store_dir)
     wandb_server.add_queue("gpu")
 
@@ -208,24 +209,28 @@ def test_launch_publishes_then_enqueues_through_w_and_b_launch(
     assert (item["queue"], item["spec"]["job"]) == ("gpu", job)
     assert item["spec"]["overrides"]["run_config"] == {"learning_rate": 0.1}
     assert json.loads(launched.stdout)["item_id"] == item["id"]
+    operations = wandb_server.operations()  # published (a run, its artifacts), then enqueued
+    assert operations.index("CommitArtifact") < operations.index("pushToRunQueueByName")
 
 
 def test_launch_to_a_queue_that_does_not_exist_is_one_line(
     write_notebook: Callable[..., Path], kernel_env: Callable[[str], None], wandb_server: WandbServer
 ) -> None:
     notebook = write_notebook()
-    assert run_cli("create", str(notebook), "--project", "job_example", "--entity", "local-entity").returncode == 0
+    create_from_cli(notebook, "--entity", "local-entity")
 
     launched = run_cli("launch", JOB, "--queue", "nowhere")
 
     assert launched.returncode == 1
     assert launched.stderr.startswith(f"error: W&B Launch did not take local-entity/job_example/{JOB}:sha-")
     assert len(launched.stderr.splitlines()) == 1 and wandb_server.queue_items == []
+    unknown = run_cli("launch", JOB, "--queue", "nowhere", "--config", "lr=0.1")
+    assert unknown.stderr.startswith("error: The job has no config key lr (known keys: epochs, learning_rate)")
 
 
 def test_launch_needs_w_and_b(write_notebook: Callable[..., Path], kernel_env: Callable[[str], None]) -> None:
     notebook = write_notebook()
-    assert run_cli("create", str(notebook), "--project", "job_example").returncode == 0
+    create_from_cli(notebook)
 
     launched = run_cli("launch", JOB, "--queue", "gpu", env={"WANDB_MODE": "offline"})
 
