@@ -117,7 +117,7 @@ def large_repo_case(root: Path, scale: Scale) -> Case:
     for index in range(5):  # a dirty tree: a few modified files
         with (root / "src" / "pkg0000" / f"mod{index:02d}.py").open("a") as handle:
             handle.write("# changed\n")
-    case = Case(f"large notebook ({size_mb(notebook)}) in a {scale.repo_files:,}-file git repo", notebook, 1000)
+    case = Case(f"large notebook ({size_mb(notebook)}) in a {scale.repo_files:,}-file git repo", notebook, 400)
     case.edit()  # ... and the notebook itself
     print(f"(large repository built in {time.perf_counter() - started:.1f} s)", file=sys.stderr, flush=True)
     return case

@@ -162,6 +162,29 @@ def _compile_each(cells: list[str]) -> None:
         compile(cell, "<cell>", "exec", dont_inherit=True)
 
 
+def whole_process_table(large: Path, folder: Path, repeats: int) -> None:
+    """What a user waits for on the command line: `jupyter jobs create --dry-run` (the export,
+    the secret scan, the source decision and the job's files, in a fresh process) against
+    `jupyter nbconvert --to script` of the same notebook, processes taking turns."""
+    ours = [PYTHON, "-m", "jupyter_jobs.cli", "create", str(large), "--dry-run", "--no-git", "--allow-secrets"]
+    ours += ["--store", str(folder / "store")]
+    theirs = [PYTHON, "-m", "nbconvert", "--to", "script", "--stdout", str(large)]
+    steps = {
+        "jupyter jobs create --dry-run": partial(_process, ours),
+        "jupyter nbconvert --to script": partial(_process, theirs),
+    }
+    medians = {name: Stats.of(values).median for name, values in side_by_side(steps, repeats).items()}
+    ratio = medians["jupyter jobs create --dry-run"] / medians["jupyter nbconvert --to script"]
+    verdict = "met" if ratio <= 0.3 else "MISSED"
+    rows = [[name, ms(value)] for name, value in medians.items()]
+    rows.append(["ours / nbconvert", f"{ratio:.2f}x ({verdict}: target <= 0.3x)"])
+    print_table(f"Whole processes on {large.name} ({size_mb(large)}; median ms)", ["command", "ms"], rows)
+
+
+def _process(argv: list[str]) -> None:
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=bench_env())
+
+
 def _label(path: Path) -> str:
     return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else path.name
 
@@ -250,6 +273,7 @@ def main(argv: list[str] | None = None) -> None:
             )
         time_table(notebooks(scale), large, scale)
         breakdown_table(large, scale.large_repeats)
+        whole_process_table(large, folder, 1 if args.smoke else scale.large_repeats)
         memory_table(sizes, warmup=small)
 
 
