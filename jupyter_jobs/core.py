@@ -120,6 +120,7 @@ def create_job(request: CreateRequest, run: Any = None) -> JobResult:
         warnings += _diff_secret_warnings(decision.git.diff, request.allow_secrets)
     warnings += list(request.warnings) + list(decision.warnings)
     warnings += _forced_git_warnings(hazards) if decision.git is not None else []
+    warnings += _uncommitted_warnings(decision, local)
     warnings += list(export.warnings) + list(local.warnings)
     if decision.source_type == "artifact" and not entity:
         warnings.append(NO_ENTITY_WARNING)
@@ -144,6 +145,19 @@ def _notebook_copy(source: bytes, export: ExportResult, strip_outputs: bool) -> 
     from .notebook import strip_outputs as strip
 
     return strip(source, export.source_name)
+
+
+def _uncommitted_warnings(decision: SourceDecision, local: LocalCode) -> list[str]:
+    """A git job runs a clone of the commit: local code the notebook needs must be in it."""
+    if decision.git is None or not local.sources:
+        return []
+    from .source import uncommitted
+
+    inside = [file for file in local.sources if file.resolve().is_relative_to(decision.git.root)]
+    return [
+        f"{path} is not committed, so the git job's clone lacks it (commit it, or use --source artifact)"
+        for path in uncommitted(decision.git.root, inside)
+    ]
 
 
 def _limits(request: CreateRequest) -> Limits:

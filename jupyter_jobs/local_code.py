@@ -78,6 +78,7 @@ class LocalCode:
     files: dict[str, bytes] = field(repr=False)
     included: tuple[Included, ...]
     warnings: tuple[str, ...]
+    sources: tuple[Path, ...] = ()  # where the carried files are on disk
 
 
 @dataclass(frozen=True)
@@ -361,7 +362,8 @@ class _Collector:
             )
         files = {artifact: file.read_bytes() for artifact, (file, _) in sorted(self.found.items())}
         included = tuple(Included(name, len(files[name]), self.found[name][1]) for name in files)
-        return LocalCode(files, included, tuple(dict.fromkeys(self.warnings)))
+        sources = tuple(self.found[name][0] for name in files)
+        return LocalCode(files, included, tuple(dict.fromkeys(self.warnings)), sources)
 
 
 class _Uses(ast.NodeVisitor):

@@ -284,6 +284,17 @@ def _git_facts(repo: git.Repo, path: Path, diff_root: Path | None) -> tuple[GitF
     return GitFacts(root, remote, commit, entrypoint, diff, tuple(warnings)), reason
 
 
+def uncommitted(root: Path, files: Sequence[Path]) -> list[str]:
+    """Which of `files` (inside the repository at `root`) are not committed, as repository paths:
+    a git job's clone lacks them."""
+    import git
+
+    wanted = [file.resolve().relative_to(root).as_posix() for file in files]
+    with git.Repo(root) as repo:
+        tracked = set(repo.git.ls_files("--", *wanted).splitlines()) if wanted else set()
+    return [path for path in wanted if path not in tracked]
+
+
 def strip_credentials(url: str) -> str:
     """A git remote without anything that may be a secret: user info, query and fragment.
 

@@ -342,3 +342,21 @@ def test_files_outside_the_notebook_folder_never_travel(tmp_path: Path, store_di
     record = create(path, store_dir, "--dry-run")
     assert included(record) == {}
     assert any("reads ../shared.json, outside the notebook's folder" in w for w in record["warnings"])
+
+
+def test_a_git_job_names_the_local_code_its_clone_would_lack(git_repo, store_dir: Path) -> None:
+    """A git job runs a clone of the commit: an uncommitted module it imports is named."""
+    root = git_repo()
+    write(root, {"helper.py": "X = 1\n", "configs/base.json": "{}"})
+    path = notebook(root, "import json\nimport helper\ncfg = json.load(open('configs/base.json'))")
+    git(root, "add", "train.ipynb", "configs/base.json")
+    git(root, "commit", "-q", "-m", "notebook")
+    record = create(path, store_dir)
+    assert record["source_type"] == "repo"
+    lacking = [w for w in record["warnings"] if "git job's clone lacks it" in w]
+    assert lacking == [
+        "helper.py is not committed, so the git job's clone lacks it (commit it, or use --source artifact)"
+    ]
+    git(root, "add", "helper.py")
+    git(root, "commit", "-q", "-m", "helper")
+    assert not any("clone lacks" in w for w in create(path, store_dir)["warnings"])
