@@ -256,3 +256,21 @@ def test_publish_from_the_magic_leaves_the_notebooks_run_alone(
     assert text(outputs[3]).startswith(f"Published local-entity/job_example/{JOB}:sha-")
     assert text(outputs[4]) == "still active: True\n"
     assert_one_job_as_stored(wandb_server, *stored(store_dir))
+
+
+def test_publish_to_another_project_than_the_code_reference_names_is_refused(
+    write_notebook: Callable[..., Path], kernel_env: Callable[[str], None], wandb_server: WandbServer
+) -> None:
+    create_from_cli(write_notebook(), "--entity", "local-entity", "--no-git")
+
+    published = run_cli("publish", JOB, "--project", "elsewhere")
+
+    assert (published.returncode, published.stderr.splitlines()) == (
+        1,
+        [
+            f"error: {JOB} refers to its code in local-entity/job_example, not in local-entity/elsewhere "
+            "(publish it to local-entity/job_example, or create the job again with --project elsewhere "
+            "--entity local-entity)"
+        ],
+    )
+    assert wandb_server.runs == {} and wandb_server.artifacts == {}
