@@ -165,28 +165,35 @@ TRAIN_SCRIPT = """\
 import wandb
 from jupyter_jobs import CreateRequest, create_job
 
-run = wandb.init(project="job_example", entity="local-entity", mode="offline", config={"epochs": 2})
+run = wandb.init(project="job_example", entity="local-entity", config={"epochs": 2})
 run.log({"loss": 0.5})
 create_job(CreateRequest(path="train.py", project=run.project, entity=run.entity, source="artifact"), run=run)
 run.finish()
 """
 
 
-def test_a_script_run_in_a_git_repository_synced_with_job_creation_gives_exactly_one_job(
-    git_repo: Callable[..., Path], kernel_env: Callable[[str], None], store_dir: Path, wandb_server: WandbServer
+@pytest.mark.parametrize("online", [True, False], ids=["online", "offline-then-synced"])
+def test_a_script_run_in_a_git_repository_with_job_creation_on_gives_exactly_one_job(
+    git_repo: Callable[..., Path],
+    kernel_env: Callable[[str], None],
+    store_dir: Path,
+    wandb_server: WandbServer,
+    online: bool,
 ) -> None:
     """wandb-core would build a repo job of its own from such a run (its program is a file in a
-    repository with a remote) when the syncing machine has job creation on."""
+    repository with a remote) when job creation is on: at the run's end, or at `wandb sync` by
+    the syncing machine's settings."""
     root = git_repo()
     (root / "train.py").write_text(TRAIN_SCRIPT)
     git(root, "add", "-A")
     git(root, "commit", "-qm", "script")
-    env = {**os.environ, "WANDB_API_KEY": "", "WANDB_MODE": "offline"}
+    mode = {"WANDB_DISABLE_JOB_CREATION": "false"} if online else {"WANDB_API_KEY": "", "WANDB_MODE": "offline"}
+    env = {**os.environ, **mode}
     subprocess.run([sys.executable, "train.py"], cwd=root, env=env, check=True, capture_output=True, timeout=240)
     record = JobStore.open_for_reading(store_dir).resolve("job-source-job_example-train.py").record
-    (run_dir,) = Path(os.environ["WANDB_DIR"]).glob("wandb/offline-run-*")
-
-    wandb_sync(run_dir, job_creation=True, cwd=root)
+    if not online:
+        (run_dir,) = Path(os.environ["WANDB_DIR"]).glob("wandb/offline-run-*")
+        wandb_sync(run_dir, job_creation=True, cwd=root)
 
     (job,) = wandb_server.committed("job")
     assert job.name == record["name"]
