@@ -144,9 +144,15 @@ def _materialise(store: JobStore, record: Mapping[str, Any], workdir: Path | Non
     return folder
 
 
+# Variables that tie a process to a run of its parent: wandb sets WANDB_SERVICE so that child
+# processes attach to the parent's wandb-core. A job runs as its own run, as under W&B Launch.
+PARENT_RUN_VARIABLES = ("WANDB_SERVICE", "WANDB_RUN_ID")
+
+
 def _launch_environment(record: Mapping[str, Any], overrides: Mapping[str, Any], folder: Path) -> dict[str, str]:
+    inherited = {key: value for key, value in os.environ.items() if key not in PARENT_RUN_VARIABLES}
     env = {
-        **os.environ,
+        **inherited,
         "WANDB_MODE": "offline",
         "WANDB_DIR": str(folder),
         "WANDB_PROJECT": record["project"],

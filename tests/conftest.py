@@ -26,7 +26,15 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch:
     monkeypatch.setenv("WANDB_DIR", str(home))
     monkeypatch.setenv("WANDB_CONFIG_DIR", str(home / "wandb-config"))  # no settings files of the machine's
     monkeypatch.setenv("JUPYTER_JOBS_STORE", str(home / "store"))
-    for name in ("WANDB_DOCKER", "WANDB_ENTITY", "WANDB_API_KEY", "WANDB_NOTEBOOK_NAME", "JPY_SESSION_NAME"):
+    # WANDB_SERVICE: left by a run an earlier test started in this process; children would attach to it.
+    for name in (
+        "WANDB_DOCKER",
+        "WANDB_ENTITY",
+        "WANDB_API_KEY",
+        "WANDB_NOTEBOOK_NAME",
+        "JPY_SESSION_NAME",
+        "WANDB_SERVICE",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("GIT_AUTHOR_NAME", "Test")
     monkeypatch.setenv("GIT_AUTHOR_EMAIL", "test@example.com")

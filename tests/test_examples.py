@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import wandb
 
 from jupyter_jobs.export import export_path
 
@@ -78,3 +79,20 @@ def test_round_trip_with_an_override(notebook: Path, store_dir: Path, tmp_path: 
     assert wandb_log.config(run_dir)["learning_rate"] == 0.1
     assert wandb_log.config(run_dir)["epochs"] == 10
     assert wandb_log.exit_code(run_dir) == 0
+
+
+def test_a_local_run_is_its_own_run_inside_a_process_with_a_wandb_run(store_dir: Path, tmp_path: Path) -> None:
+    """`%wandb_job --run` runs in a kernel whose wandb run exported WANDB_SERVICE: the job must
+    not attach to that kernel's wandb-core, but write its own offline run, as under Launch."""
+    notebook = NOTEBOOKS[0]
+    created = json.loads(run_cli("create", str(notebook), "--no-git", "--store", str(store_dir), "--json").stdout)
+    wandb.teardown()  # a fresh wandb-core, which exports WANDB_SERVICE as it starts
+    run = wandb.init(project="parent", mode="offline", dir=str(tmp_path))
+    try:
+        assert os.environ.get("WANDB_SERVICE")
+        ran = run_cli("run", created["name"], "--config", "epochs=3", "--store", str(store_dir), "--json")
+    finally:
+        run.finish()
+    outcome = json.loads(ran.stdout)
+    assert outcome["exit_code"] == 0, Path(outcome["log"]).read_text()[-2000:]
+    assert wandb_log.config(Path(outcome["run_dir"]))["epochs"] == 3
