@@ -23,8 +23,9 @@ import ast
 import importlib.util
 import os
 import posixpath
+import re
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.machinery import SOURCE_SUFFIXES, FileFinder, ModuleSpec, SourceFileLoader
 from pathlib import Path
@@ -59,6 +60,17 @@ _PATH_KEYWORDS = ("file", "fname", "filepath_or_buffer", "path", "path_or_buf", 
 _PATH_TYPES = frozenset({"Path", "PurePath", "PosixPath", "PurePosixPath"})
 _IDENTITY_CALLS = frozenset({"str", "abspath", "realpath", "normpath", "resolve", "absolute", "fspath"})
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+# A part of the script without any of these neither imports nor reads, writes or adds to sys.path.
+_MAY_MATTER = re.compile(r"import|open|read|load|fromfile|imread|write_|sys\.path")
+# `NAME = ...` at the top level, and one whose value may be a literal path (a string, a path
+# made of one, or a name joined to one): bindings that reads in other cells may use.
+_TOP_LEVEL_BINDING = re.compile(r"([A-Za-z_]\w*)\s*(?::[^=\n]*)?=(?!=)")
+_PATH_VALUE = re.compile(
+    r"""\s*(?:[rRbBuU]?["']|(?:pathlib\.)?Path\(|os\.path\.|str\(|[A-Za-z_]\w*\s*/|[A-Za-z_]\w*\.parent)"""
+)
+# The uses of parts of scripts, by (length, hash of text, constants, script): least recently used first.
+_CHUNK_USES: dict[tuple[Any, ...], _Uses] = {}
+_CHUNK_USES_MAX = 16_384
 
 
 @dataclass(frozen=True)
@@ -98,7 +110,8 @@ def collect(export: ExportResult, notebook: Path, script_name: str, limits: Limi
     """
     folder = notebook.resolve().parent
     collector = _Collector(folder, _repository_root(folder), limits, taken={script_name, notebook.name})
-    collector.follow(_Source(export.script, folder / script_name, folder, None, False, _cell_locator(export)))
+    script = _Source(export.script, folder / script_name, folder, None, False, _cell_locator(export))
+    collector.follow(script, _script_uses(script, export.line_origins))
     collector.add_included()
     return collector.result()
 
@@ -167,19 +180,19 @@ class _Collector:
 
     # ------------------------------------------------------------------ following code
 
-    def follow(self, script: _Source) -> None:
-        """The script first (its `sys.path` additions name import folders), then each module found."""
-        tree = _parse(script)
-        uses = _Uses(script, tree)
-        self.written = uses.written
-        self.roots = _unique([self.folder, *self._import_folders(uses.import_paths), *self._repository_folders()])
-        queue = [(script, uses)]
+    def follow(self, script: _Source, script_uses: list[tuple[int, _Uses]]) -> None:
+        """The script first (its `sys.path` additions name import folders), then each module
+        found. `script_uses`: (line offset, uses) of the script's parts that may matter."""
+        self.written = {path for _, uses in script_uses for path in uses.written}
+        import_paths = [path for _, uses in script_uses for path in uses.import_paths]
+        self.roots = _unique([self.folder, *self._import_folders(import_paths), *self._repository_folders()])
+        queue = [(script, offset, uses) for offset, uses in script_uses]
         while queue:
-            source, uses = queue.pop(0)
-            for name, names, where, guarded in uses.imports:
-                queue += self._import(name, names, where, guarded)
-            for anchor, relative, where in uses.reads:
-                self._read(source, anchor, relative, where)
+            source, offset, uses = queue.pop(0)
+            for name, names, line, guarded in uses.imports:
+                queue += self._import(name, names, source.locate(offset + line), guarded)
+            for anchor, relative, line in uses.reads:
+                self._read(source, anchor, relative, source.locate(offset + line))
 
     def _import_folders(self, paths: list[tuple[str, str]]) -> Iterator[Path]:
         """Folders the script adds to `sys.path` by literal path, inside the boundary."""
@@ -192,7 +205,9 @@ class _Collector:
         if self.repo is not None:
             yield from (folder for folder in (self.repo / "src", self.repo) if folder.is_dir())
 
-    def _import(self, wanted: str, names: tuple[str, ...], where: str, guarded: bool) -> list[tuple[_Source, _Uses]]:
+    def _import(
+        self, wanted: str, names: tuple[str, ...], where: str, guarded: bool
+    ) -> list[tuple[_Source, int, _Uses]]:
         """Follow `wanted` (and the submodules `from wanted import a, b` may name) to local files."""
         located = self._top(wanted.split(".")[0])
         if located is None:
@@ -245,7 +260,7 @@ class _Collector:
             spec = found
             yield spec
 
-    def _module(self, spec: ModuleSpec, root: Path, where: str) -> list[tuple[_Source, _Uses]]:
+    def _module(self, spec: ModuleSpec, root: Path, where: str) -> list[tuple[_Source, int, _Uses]]:
         if spec.origin is None:  # a namespace package: nothing to carry for the folder itself
             return []
         file = Path(spec.origin)
@@ -261,7 +276,7 @@ class _Collector:
             lambda line, name=relative: f"{name}, line {line}",
         )
         try:
-            return [(source, _Uses(source, _parse(source)))]
+            return [(source, 0, _Uses(source, _parse(source)))]
         except (SyntaxError, ValueError, RecursionError) as err:
             line = f" (line {err.lineno})" if isinstance(err, SyntaxError) else ""
             self.warnings.append(f"{relative} could not be read as Python{line}: its imports are not followed")
@@ -369,19 +384,19 @@ class _Collector:
 class _Uses(ast.NodeVisitor):
     """What one piece of code imports, reads, writes and adds to `sys.path`, by literal names.
 
-    Imports are kept as (module, names it imports that may be submodules, where, guarded by a
-    `try: ... except ImportError`).
+    Imports are kept as (module, names it imports that may be submodules, line, guarded by a
+    `try: ... except ImportError`); reads as (anchor, path, line), lines counted in the text parsed.
     Paths are (anchor, relative path): anchored at the working directory, or at the code's own
     file (`Path(__file__).parent / "vocab.txt"`).
     """
 
-    def __init__(self, source: _Source, tree: ast.AST) -> None:
+    def __init__(self, source: _Source, tree: ast.AST, constants: Mapping[str, tuple[str, str]] | None = None) -> None:
         self.source = source
-        self.imports: list[tuple[str, tuple[str, ...], str, bool]] = []
-        self.reads: list[tuple[str, str, str]] = []
+        self.imports: list[tuple[str, tuple[str, ...], int, bool]] = []
+        self.reads: list[tuple[str, str, int]] = []
         self.import_paths: list[tuple[str, str]] = []
         self.written: set[Path] = set()
-        self.constants: dict[str, tuple[str, str]] = {}
+        self.constants: dict[str, tuple[str, str]] = dict(constants or {})
         _bind_constants(tree, self._path_of, self.constants)
         self.guarded = 0
         self.visit(tree)
@@ -439,14 +454,14 @@ class _Uses(ast.NodeVisitor):
 
     def _found_read(self, path: tuple[str, str] | None, line: int) -> None:
         if path is not None:
-            self.reads.append((*path, self.source.locate(line)))
+            self.reads.append((*path, line))
 
     def _found_write(self, path: tuple[str, str] | None) -> None:
         if path is not None and path[0] == "cwd" and self.source.module is None:
             self.written.add(Path(posixpath.normpath((self.source.root / path[1]).as_posix())))
 
     def _imported(self, name: str, names: tuple[str, ...], line: int) -> None:
-        self.imports.append((name, names, self.source.locate(line), self.guarded > 0))
+        self.imports.append((name, names, line, self.guarded > 0))
 
     def _path_of(self, node: ast.expr) -> tuple[str, str] | None:
         """A literal relative path as (anchor, path), or None when it is not one."""
@@ -493,20 +508,85 @@ def _bind_constants(
 ) -> None:
     """Names bound once to a literal path (`CONFIG = "configs/base.json"`, `DATA = Path("data")`),
     for reads through them; `constants` fills as it goes, so a later one may use an earlier."""
-    values: dict[str, list[tuple[str, str] | None]] = {}
+    bindings: dict[str, list[ast.expr | None]] = {}  # name -> the value of each plain `name = value`
     for node in ast.walk(tree):
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
                 if isinstance(target, ast.Name):
-                    values.setdefault(target.id, []).append(None)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            name = node.targets[0].id
-            if len(values.get(name, [])) == 1:
-                path = path_of(node.value)
-                if path is not None:
-                    constants[name] = path
+                    single = isinstance(node, ast.Assign) and len(targets) == 1
+                    bindings.setdefault(target.id, []).append(node.value if single else None)
+    for name, values in bindings.items():
+        path = path_of(values[0]) if len(values) == 1 and values[0] is not None else None
+        if path is not None:
+            constants[name] = path
+
+
+def _script_uses(script: _Source, origins: Sequence[tuple[int, int] | None]) -> list[tuple[int, _Uses]]:
+    """(line offset, uses) of each cell's part of the script that may import, read, write or
+    extend `sys.path`. Only those parts are parsed (a 2,000-cell script parsed whole costs most
+    of a second), and each part's uses are remembered by its text, so a warm kernel's repeated
+    `%wandb_job` parses only the cells that changed."""
+    lines = script.text.splitlines(keepends=True)
+    constants = _script_constants(script, lines)
+    found = []
+    for start, end in _cell_spans(origins, len(lines)):
+        text = "".join(lines[start:end])
+        if _MAY_MATTER.search(text):
+            uses = _chunk_uses(script, text, constants)
+            if uses is None:  # a part that does not parse on its own: read the whole script
+                return [(0, _Uses(script, _parse(script), constants))]
+            found.append((start, uses))
+    return found
+
+
+def _cell_spans(origins: Sequence[tuple[int, int] | None], count: int) -> Iterator[tuple[int, int]]:
+    """(first, end) line indexes of each cell's part of the script: a part starts where the
+    lines' origin moves to another cell (lines of no cell stay with the part before)."""
+    start, cell = 0, None
+    for index in range(count):
+        origin = origins[index] if index < len(origins) else None
+        if origin is not None and origin[0] != cell:
+            if index > start:
+                yield start, index
+            start, cell = index, origin[0]
+    if count > start:
+        yield start, count
+
+
+def _script_constants(script: _Source, lines: list[str]) -> dict[str, tuple[str, str]]:
+    """Names bound once, at the script's top level, to a literal path, wherever they are: a
+    read in one cell may use a name bound in another. Found by line, parsed one line each."""
+    bound: dict[str, list[str]] = {}
+    for line in lines:
+        match = _TOP_LEVEL_BINDING.match(line)
+        if match:
+            bound.setdefault(match.group(1), []).append(line if _PATH_VALUE.match(line, match.end()) else "")
+    constants: dict[str, tuple[str, str]] = {}
+    evaluator = _Uses(script, ast.Module(body=[], type_ignores=[]), constants)
+    for _name, statements in bound.items():
+        if len(statements) == 1 and statements[0]:
+            try:
+                tree = ast.parse(statements[0])
+            except (SyntaxError, ValueError):
+                continue
+            _bind_constants(tree, evaluator._path_of, evaluator.constants)
+    return evaluator.constants
+
+
+def _chunk_uses(script: _Source, text: str, constants: Mapping[str, tuple[str, str]]) -> _Uses | None:
+    """The uses of one part of the script, from the cache when the same text was read before."""
+    key = (len(text), hash(text), tuple(sorted(constants.items())), str(script.file))
+    uses = _CHUNK_USES.pop(key, None)
+    if uses is None:
+        try:
+            uses = _Uses(script, ast.parse(text), constants)
+        except (SyntaxError, ValueError, RecursionError):
+            return None
+        if len(_CHUNK_USES) >= _CHUNK_USES_MAX:
+            _CHUNK_USES.pop(next(iter(_CHUNK_USES), None), None)
+    _CHUNK_USES[key] = uses  # re-inserted: now the most recently used
+    return uses
 
 
 def _joined(left: tuple[str, str] | None, right: tuple[str, str] | None) -> tuple[str, str] | None:
