@@ -168,11 +168,7 @@ class JobStore:
         """Open (creating if needed) the store: `override` > $JUPYTER_JOBS_STORE > data dir."""
         store = cls(store_location(override))
         with store._store_errors():
-            for folder in (store.root, store._jobs, store._code, store._tmp):
-                folder.mkdir(parents=True, exist_ok=True)
-            # SQLite says only "unable to open database file" on a read-only disk; opening our
-            # lock file for writing fails first, with the real reason (EROFS, EACCES...).
-            os.close(os.open(store._tmp / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644))
+            store._make_layout()
             store._ensure_index()
         return store
 
@@ -189,6 +185,14 @@ class JobStore:
             store._check_schema()
         return store
 
+    def _make_layout(self) -> None:
+        """The store's folders and lock file, made where missing."""
+        for folder in (self.root, self._jobs, self._code, self._tmp):
+            folder.mkdir(parents=True, exist_ok=True)
+        # SQLite says only "unable to open database file" on a read-only disk; opening our
+        # lock file for writing fails first, with the real reason (EROFS, EACCES...).
+        os.close(os.open(self._tmp / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644))
+
     def _refuse_a_file(self) -> None:
         """A store path that names a file (or passes through one) is a mistake, not an empty store."""
         with self._store_errors():
@@ -203,9 +207,7 @@ class JobStore:
         store._refuse_a_file()
         try:
             with store._store_errors():
-                for folder in (store.root, store._jobs, store._code, store._tmp):
-                    folder.mkdir(parents=True, exist_ok=True)
-                os.close(os.open(store._tmp / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644))
+                store._make_layout()
         except JobError:
             if not store.root.is_dir():
                 raise
