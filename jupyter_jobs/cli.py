@@ -82,6 +82,27 @@ def _add_create(commands: Any) -> None:
     create.add_argument(
         "--max-file-mb", type=float, default=1.0, metavar="MB", help="largest file read by the code to carry (1)"
     )
+    inputs = create.add_argument_group("job inputs (as manage_wandb_config / manage_config_file declare them)")
+    inputs.add_argument(
+        "--include-key",
+        action="append",
+        default=[],
+        metavar="[PATH:]KEY",
+        help="a config (or config file) key to offer",
+    )
+    inputs.add_argument(
+        "--exclude-key", action="append", default=[], metavar="[PATH:]KEY", help="a config (or config file) key to hide"
+    )
+    inputs.add_argument(
+        "--schema",
+        action="append",
+        default=[],
+        metavar="[PATH:]FILE",
+        help="JSON Schema of the config (or config file) inputs, like wandb job create --schema",
+    )
+    inputs.add_argument(
+        "--input-file", action="append", default=[], metavar="PATH", help="a YAML/JSON config file next to the notebook"
+    )
     _common(create)
     create.set_defaults(handler=_create)
 
@@ -106,6 +127,13 @@ def _add_run(commands: Any) -> None:
     run = commands.add_parser("run", help="run a stored job locally with offline wandb")
     run.add_argument("ref", help="NAME, NAME:vN or NAME:ALIAS")
     run.add_argument("--config", action="append", default=[], metavar="KEY=VALUE", help="override a config value")
+    run.add_argument(
+        "--file-config",
+        action="append",
+        default=[],
+        metavar="FILE:KEY=VALUE",
+        help="override a key of a declared config file, e.g. config.yaml:training.epochs=5",
+    )
     run.add_argument("--workdir", type=Path, help="where to materialise the code (default: a new temp dir)")
     _common(run)
     run.set_defaults(handler=_run)
@@ -156,7 +184,9 @@ def _add_launch(commands: Any) -> None:
 
 def _create(args: argparse.Namespace) -> int:
     from .core import CreateRequest, create_job
+    from .inputs import from_options
 
+    folder = args.path.expanduser().resolve().parent
     request = CreateRequest(
         path=args.path,
         project=args.project,
@@ -172,6 +202,7 @@ def _create(args: argparse.Namespace) -> int:
         include=tuple(args.include),
         exclude=tuple(args.exclude),
         max_file_mb=args.max_file_mb,
+        inputs=from_options(folder, args.input_file, args.include_key, args.exclude_key, args.schema),
     )
     result = create_job(request)
     if args.json:
@@ -222,11 +253,15 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .runner import parse_overrides, run_job
+    from .runner import parse_file_overrides, parse_overrides, run_job
     from .store import JobStore
 
     outcome = run_job(
-        JobStore.open_for_reading(args.store), args.ref, parse_overrides(args.config), workdir=args.workdir
+        JobStore.open_for_reading(args.store),
+        args.ref,
+        parse_overrides(args.config),
+        workdir=args.workdir,
+        file_overrides=parse_file_overrides(args.file_config),
     )
     if args.json:
         _print_json(outcome.to_json())

@@ -24,6 +24,7 @@ from .source import SourceChoice, SourceDecision, check_sources, choose_source
 
 if TYPE_CHECKING:
     from .export import ExportResult
+    from .inputs import JobInputs
     from .local_code import Included, Limits, LocalCode
     from .store import JobStore, StoredJob
 
@@ -52,6 +53,7 @@ class CreateRequest:
     include: tuple[str, ...] = ()  # gitignore-style patterns of more files to carry (under the notebook's folder)
     exclude: tuple[str, ...] = ()  # patterns of files never to carry
     max_file_mb: float = 1.0  # the largest file read by the code that the job carries on its own
+    inputs: JobInputs | None = None  # declared job inputs (manage_wandb_config / manage_config_file)
 
 
 @dataclass(frozen=True)
@@ -98,8 +100,10 @@ def create_job(request: CreateRequest, run: Any = None) -> JobResult:
         # hashlib releases the GIL: a notebook copy with large outputs is hashed during the scan.
         hashing = pool.submit(file_hashes, {path.name: notebook} if notebook is not None else {})
         local = collect(export, path, f"{path.stem}.py", _limits(request))
-        warnings = _secret_warnings(export, notebook, local.files, request.allow_secrets, exported=notebook is saved)
-        code = _code_artifact(project, path, export, notebook, hashing.result(), local)
+        # Declared config files are uploaded too: scanned like the files the script reads.
+        carried = {**local.files, **{f.path: f.content for f in (request.inputs.files if request.inputs else ())}}
+        warnings = _secret_warnings(export, notebook, carried, request.allow_secrets, exported=notebook is saved)
+        code = _code_artifact(project, path, export, notebook, hashing.result(), local, request.inputs)
         # Writing and fsyncing a large notebook copy releases the GIL: the store takes it while
         # this thread does the rest (the code's content no longer depends on anything below).
         storing = None if request.dry_run else pool.submit(_put_code, request.store, code, run is not None)
@@ -114,10 +118,14 @@ def create_job(request: CreateRequest, run: Any = None) -> JobResult:
     job_name, source = _name_and_source(decision, code, path, export, entity, project, request.name)
     # A summary's key order is the order metrics arrived in; sorted, the same outputs give the same version.
     summary = dict(sorted((request.summary or {}).items()))
-    spec = jobspec.build_spec(decision.source_type, source, jobspec.type_json(config), jobspec.type_json(summary))
+    output_types = jobspec.type_json(summary)
+    # Declared inputs go to the artifact's metadata; wandb-job.json then types no config (wandb-core's way).
+    spec_inputs = jobspec.type_json({} if request.inputs else config)
+    spec = jobspec.build_spec(decision.source_type, source, spec_inputs, output_types)
     job_files = _job_files(spec, export, decision)
     if decision.git is not None and decision.git.diff:
         warnings += _diff_secret_warnings(decision.git.diff, request.allow_secrets)
+    metadata = _metadata(request.inputs, config, output_types)
     warnings += list(request.warnings) + list(decision.warnings)
     warnings += _forced_git_warnings(hazards) if decision.git is not None else []
     warnings += _uncommitted_warnings(decision, local)
@@ -125,6 +133,7 @@ def create_job(request: CreateRequest, run: Any = None) -> JobResult:
     if decision.source_type == "artifact" and not entity:
         warnings.append(NO_ENTITY_WARNING)
     record = _record(request, project, entity, decision, job_name, spec, job_files, code, export, config, warnings)
+    record["metadata"] = metadata
     return _store_and_publish(request, record, job_name, job_files, code, run, stored_code)
 
 
@@ -199,14 +208,21 @@ def _code_artifact(
     notebook: bytes | None,
     notebook_hashes: dict[str, str],
     local: LocalCode,
+    inputs: JobInputs | None,
 ) -> _CodeArtifact:
     """The code artifact's files: the script, the notebook copy (`notebook_hashes` holds its
     sha256, if there is one) and the local modules and files the script needs. All count in the
-    digest, so a change to a local module makes a new code artifact and a new job version."""
+    digest, so a change to a local module makes a new code artifact and a new job version.
+    Declared config files travel at their relative paths as wandb snapshotted them (over a copy
+    the script's reads brought along)."""
     from .store import digest_of_hashes, file_hashes
 
     script_name = f"{path.stem}.py"
     files = {**local.files, script_name: export.script.encode()}
+    for config_file in inputs.files if inputs else ():
+        if config_file.path in (script_name, path.name):
+            raise JobError(f"The config file {config_file.path} has the name of the job's code", hint="rename it")
+        files[config_file.path] = config_file.content
     hashes = {**file_hashes(files), **notebook_hashes}
     if notebook is not None:
         files[path.name] = notebook
@@ -237,6 +253,15 @@ def _name_and_source(
     code_reference = reference(entity, project, code.name, code.alias)
     source = {"entrypoint": jobspec.entrypoint(code.script_name), "notebook": False, "artifact": code_reference}
     return naming.artifact_job_name(code.name, user_name), source
+
+
+def _metadata(inputs: JobInputs | None, config: Mapping[str, Any], output_types: dict[str, Any]) -> dict | None:
+    """The job artifact's metadata when the run declared inputs (None otherwise, as W&B leaves it)."""
+    if inputs is None:
+        return None
+    from .inputs import job_metadata
+
+    return job_metadata(inputs, config, output_types)
 
 
 def _job_files(spec: Mapping[str, Any], export: ExportResult, decision: SourceDecision) -> dict[str, bytes]:
@@ -373,17 +398,23 @@ def _store_and_publish(
 ) -> JobResult:
     from .store import VERSION_PATTERN, JobStore, content_digest
 
-    content_alias = f"sha-{content_digest(job_files)[:16]}"
+    # The store keeps the artifact's metadata beside its files, so declaring other inputs makes a new version.
+    stored_files = dict(job_files)
+    if record["metadata"] is not None:
+        from .inputs import METADATA_FILE, metadata_bytes
+
+        stored_files[METADATA_FILE] = metadata_bytes(record["metadata"])
+    content_alias = f"sha-{content_digest(stored_files)[:16]}"
     record["artifact_aliases"] = [*job_name.aliases, content_alias]
     # An image tag such as "v1" would shadow the store's own version labels: W&B gets it, the store does not.
     store_aliases = [alias for alias in record["artifact_aliases"] if not VERSION_PATTERN.fullmatch(alias)]
     _add_commands(record, content_alias)
     if stored_code is None:  # a dry run: the store is only read (a missing one reads as empty)
-        version, would_create = JobStore.open_for_reading(request.store).preview(job_name.name, job_files)
+        version, would_create = JobStore.open_for_reading(request.store).preview(job_name.name, stored_files)
         record.update(version=version, aliases=["latest", *store_aliases], path=None, would_create=would_create)
         return JobResult(record, False, None, code.files, job_files)
     record["code_artifact"]["path"] = str(stored_code.folder)
-    stored, created = stored_code.store.add_version(job_name.name, job_files, record, store_aliases)
+    stored, created = stored_code.store.add_version(job_name.name, stored_files, record, store_aliases)
     result = JobResult(stored.record, created, stored, code.files, job_files)
     if run is None:
         return result

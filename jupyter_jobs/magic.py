@@ -38,8 +38,12 @@ CELLS_RUN = CellsRun()
 
 
 def register(ipython: InteractiveShell) -> None:
-    """Make `%wandb_job` available in this shell (called by `%load_ext jupyter_jobs`)."""
+    """Make `%wandb_job` available in this shell (called by `%load_ext jupyter_jobs`), and note
+    the job inputs the notebook declares from now on (wandb keeps no copy we could read later)."""
+    from .wandb_compat import watch_job_inputs
+
     ipython.register_magic_function(wandb_job, magic_kind="line", magic_name="wandb_job")
+    watch_job_inputs()
     if CELLS_RUN.record not in ipython.events.callbacks["post_run_cell"]:
         ipython.events.register("post_run_cell", CELLS_RUN.record)
 
@@ -202,10 +206,11 @@ def _create(options: Mapping[str, Any], notebook: Path, run: Run | None, *, star
         config=defaults.get("config"),
         summary=defaults.get("summary"),
         store=options.get("store"),
-        warnings=tuple(options.get("warnings", ())),
+        warnings=tuple(options.get("warnings", ())) + tuple(defaults.get("warnings", ())),
         include=tuple(options.get("include") or ()),
         exclude=tuple(options.get("exclude") or ()),
         max_file_mb=options.get("max_file_mb") or 1.0,
+        inputs=defaults.get("inputs"),
     )
     return create_job(request, run=None if request.dry_run else run)
 
@@ -228,8 +233,22 @@ def _run_defaults(run: Run | None, *, started_here: bool) -> dict[str, Any]:
         "image": settings.docker,
     }
     if not started_here:
-        defaults.update(config=dict(run.config), summary=dict(run.summary))
+        defaults.update(config=dict(run.config), summary=dict(run.summary), **_declared(run))
     return defaults
+
+
+def _declared(run: Run) -> dict[str, Any]:
+    """The job inputs the run declared, and a warning for config files declared before we watched."""
+    from .wandb_compat import declared_inputs, unseen_config_files
+
+    inputs = declared_inputs(run)
+    unseen = unseen_config_files(run, inputs)
+    warnings = [
+        f"config file {path} was declared before %load_ext jupyter_jobs, so the job lacks it: "
+        "load the extension first, then run the notebook again"
+        for path in unseen
+    ]
+    return {"inputs": inputs, "warnings": warnings}
 
 
 def _check_run_matches(options: Mapping[str, Any], run: Run) -> None:

@@ -37,7 +37,7 @@ import wandb
 from . import wandb_compat
 from .entity import resolve_entity
 from .errors import JobError
-from .runner import check_overrides
+from .inputs import check_config_overrides
 
 if TYPE_CHECKING:
     from wandb import Run
@@ -67,7 +67,16 @@ def publish_to_run(run: Run, result: JobResult, code_digests: Mapping[str, str] 
         )
     # The content alias (the launch command's reference) and an image's tag, which wandb-core's
     # job builder adds too (even a tag like "v1" that the local store cannot hold).
-    published += _log(run, record["name"], "job", Path(record["path"]), record["files"], record["artifact_aliases"], {})
+    published += _log(
+        run,
+        record["name"],
+        "job",
+        Path(record["path"]),
+        record["files"],
+        record["artifact_aliases"],
+        {},
+        record.get("metadata"),
+    )
     _stop_sdk_job_builder(run, record["name"])
     _PUBLISHED.add(already)
     return published
@@ -90,17 +99,25 @@ def upload_digests(files: Mapping[str, bytes]) -> dict[str, str]:
 
 
 def _log(
-    run: Run, name: str, kind: str, folder: Path, files: list[str], aliases: list[str], digests: Mapping[str, str]
+    run: Run,
+    name: str,
+    kind: str,
+    folder: Path,
+    files: list[str],
+    aliases: list[str],
+    digests: Mapping[str, str],
+    metadata: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """Queue one artifact on the run; its references, `name:alias`, `latest` first.
 
     The files are the store's own copies, which never change once written (content-addressed
     or versioned), so an online run's upload may read them in place ("immutable"); an offline
     run stages copies ("mutable") that travel with it to `wandb sync`.
+    `metadata` is the job's declared inputs in wandb-core's shape (see inputs.py).
     A file with a known digest (`upload_digests` of the bytes written) is added with it, as
     `add_file` does after hashing the file itself.
     """
-    artifact = wandb_compat.internal_artifact(name, kind)
+    artifact = wandb_compat.internal_artifact(name, kind, metadata)
     for file in sorted(files):
         wandb_compat.add_file(artifact, file, str(folder / file), digests.get(file), copy=run.offline)
     run.log_artifact(artifact, aliases=aliases)
@@ -256,7 +273,7 @@ def launch_stored(
             hint="run `wandb login` (and unset WANDB_MODE=offline); `jupyter jobs run` runs it on this machine",
         )
     stored = store.resolve(ref)
-    check_overrides(stored.record, overrides)
+    check_config_overrides(stored.record, overrides)
     entity, project = _target(stored.record, entity, project)
     published = None
     job = f"{entity}/{project}/{stored.record['name']}:{content_alias(stored.record)}" if entity else None

@@ -3,7 +3,9 @@
 The job's code (the exported script from its code artifact) is copied into a fresh working
 folder and started with the current Python and offline wandb. Config overrides travel as W&B
 Launch sends them — `WANDB_LAUNCH=true` and a JSON `WANDB_CONFIG` — so the script's own
-`wandb.init(config=...)` sees the overridden values without any change to the code.
+`wandb.init(config=...)` sees the overridden values without any change to the code. Overrides
+of a declared config file are written into the file before the run and passed in
+`WANDB_LAUNCH_FILE_OVERRIDES`, which the script's `manage_config_file` applies as under Launch.
 Git and image jobs run the same exported snapshot: cloning or pulling needs the network.
 """
 
@@ -17,12 +19,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from .errors import JobError
-from .report import type_rows
+from .inputs import check_config_overrides, check_file_overrides, split_key
 from .store import JobStore, utc_now
 
 LOG_FILE = "output.log"
@@ -41,6 +43,7 @@ class RunOutcome:
     started_at: str
     seconds: float
     not_recorded: str | None = None  # why the store could not keep the run (a read-only store)
+    file_overrides: dict[str, Any] = field(default_factory=dict)  # config file path -> nested overrides
 
     def to_json(self) -> dict[str, Any]:
         """What the store keeps of the run (and `run --json` prints, with `not_recorded` if set)."""
@@ -54,6 +57,7 @@ class RunOutcome:
             "log": str(self.log),
             "run_dir": str(self.run_dir) if self.run_dir else None,
         }
+        facts |= {"file_overrides": self.file_overrides} if self.file_overrides else {}
         return facts | ({"not_recorded": self.not_recorded} if self.not_recorded else {})
 
     def summary(self) -> str:
@@ -82,15 +86,42 @@ def parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
     return overrides
 
 
-def run_job(store: JobStore, ref: str, overrides: Mapping[str, Any], workdir: Path | None = None) -> RunOutcome:
+def parse_file_overrides(pairs: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """`config.yaml:training.epochs=5` pairs as Launch's file overrides: {path: {"training": {"epochs": 5}}}."""
+    overrides: dict[str, dict[str, Any]] = {}
+    for pair in pairs:
+        path, sep, assignment = pair.partition(":")
+        if not sep or not path.strip():
+            raise JobError(
+                f"Cannot read the file override {pair!r}", hint="write it as FILE:KEY=VALUE, e.g. config.yaml:epochs=5"
+            )
+        for key, value in parse_overrides([assignment]).items():
+            *parents, leaf = split_key(key)
+            node = overrides.setdefault(path.strip(), {})
+            for parent in parents:
+                node = node.setdefault(parent, {})
+            node[leaf] = value
+    return overrides
+
+
+def run_job(
+    store: JobStore,
+    ref: str,
+    overrides: Mapping[str, Any],
+    workdir: Path | None = None,
+    file_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> RunOutcome:
     """Run the job, then keep the outcome in the store (`jupyter jobs show` lists it)."""
     stored = store.resolve(ref)
     record = stored.record
-    check_overrides(record, overrides)
+    file_overrides = dict(file_overrides or {})
+    check_config_overrides(record, overrides)
+    check_file_overrides(record, file_overrides)
     folder = _materialise(store, record, workdir)
+    _write_file_overrides(folder, file_overrides)
     log = folder / LOG_FILE
     started_at, start = utc_now(), time.monotonic()
-    environment = _launch_environment(record, overrides, folder)
+    environment = _launch_environment(record, overrides, file_overrides, folder)
     with log.open("wb") as output:
         try:
             completed = subprocess.run(
@@ -112,23 +143,13 @@ def run_job(store: JobStore, ref: str, overrides: Mapping[str, Any], workdir: Pa
         dict(overrides),
         started_at,
         round(time.monotonic() - start, 3),
+        file_overrides=file_overrides,
     )
     try:
         store.record_run(stored.name, outcome.to_json())
     except JobError as err:  # the run happened; a read-only store only cannot remember it
         return replace(outcome, not_recorded=err.line)
     return outcome
-
-
-def check_overrides(record: Mapping[str, Any], overrides: Mapping[str, Any]) -> None:
-    """Refuse config keys the job does not take (here or on a Launch queue) instead of ignoring them."""
-    known = sorted({key.split(".")[0] for key, _ in type_rows(record["input_types"])})
-    unknown = sorted(set(overrides) - set(known))
-    if unknown:
-        raise JobError(
-            f"The job has no config key {', '.join(unknown)}",
-            hint=f"known keys: {', '.join(known) if known else 'none (the job takes no config)'}",
-        )
 
 
 def _materialise(store: JobStore, record: Mapping[str, Any], workdir: Path | None) -> Path:
@@ -144,12 +165,25 @@ def _materialise(store: JobStore, record: Mapping[str, Any], workdir: Path | Non
     return folder
 
 
+def _write_file_overrides(folder: Path, file_overrides: Mapping[str, Mapping[str, Any]]) -> None:
+    """Write each override into its materialised config file with wandb's own reader and writer."""
+    from .wandb_compat import apply_file_override
+
+    for path, tree in file_overrides.items():
+        apply_file_override(folder / path, tree)
+
+
 # Variables that tie a process to a run of its parent: wandb sets WANDB_SERVICE so that child
 # processes attach to the parent's wandb-core. A job runs as its own run, as under W&B Launch.
 PARENT_RUN_VARIABLES = ("WANDB_SERVICE", "WANDB_RUN_ID")
 
 
-def _launch_environment(record: Mapping[str, Any], overrides: Mapping[str, Any], folder: Path) -> dict[str, str]:
+def _launch_environment(
+    record: Mapping[str, Any],
+    overrides: Mapping[str, Any],
+    file_overrides: Mapping[str, Mapping[str, Any]],
+    folder: Path,
+) -> dict[str, str]:
     inherited = {key: value for key, value in os.environ.items() if key not in PARENT_RUN_VARIABLES}
     env = {
         **inherited,
@@ -159,6 +193,8 @@ def _launch_environment(record: Mapping[str, Any], overrides: Mapping[str, Any],
         "WANDB_LAUNCH": "true",
         "WANDB_CONFIG": json.dumps(dict(overrides)),
     }
+    if file_overrides:
+        env["WANDB_LAUNCH_FILE_OVERRIDES"] = json.dumps(dict(file_overrides))
     if record.get("entity"):
         env["WANDB_ENTITY"] = record["entity"]
     if len(env["WANDB_CONFIG"]) > MAX_CONFIG_BYTES:

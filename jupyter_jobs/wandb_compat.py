@@ -19,6 +19,10 @@ What differs inside the supported range (see `SUPPORTED` and README "Supported v
   `declare_job_use` makes it stand down either way.
 - A run started with `mode="disabled"` has no interface to wandb-core in 0.31 (`_interface`
   None) and a no-op one in older releases; either way nothing is recorded for it.
+- Job inputs (`wandb.sdk.launch.inputs`: `internal._publish_job_input`, `ConfigTmpDir`,
+  `files._read_config_file` / `_update_dict` / `_write_config_file`) keep their shape in every
+  supported release; `watch_job_inputs` notes declarations, `apply_file_override` writes a
+  config-file override as Launch does.
 - `TypeRegistry` (`wandb.sdk.data_types._dtypes`) and the `UseArtifactRecord` protobuf have the
   same shape in every supported release; `wandb.proto.wandb_internal_pb2` picks the generated
   code that matches the installed protobuf (wandb pins its own protobuf range per release).
@@ -28,13 +32,20 @@ wandb is imported inside the functions: `jupyter jobs list` must not pay for imp
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import os
 import re
+import sys
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from importlib.abc import MetaPathFinder
+from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from .errors import JobError
+from .inputs import ConfigFile, JobInputs, Selection, check_relative_path, split_key
 
 if TYPE_CHECKING:
     from wandb import Artifact, Run
@@ -83,13 +94,13 @@ def type_json(value: Mapping[str, Any] | None) -> dict[str, Any]:
     return TypeRegistry.type_of(dict(value) if value is not None else None).to_json()
 
 
-def internal_artifact(name: str, kind: str) -> Artifact:
+def internal_artifact(name: str, kind: str, metadata: Mapping[str, Any] | None = None) -> Artifact:
     """An artifact of a type the public `wandb.Artifact` refuses (`job`, `code`), as the SDK makes it."""
     try:
         from wandb.sdk.artifacts._internal_artifact import InternalArtifact
     except ImportError as error:
         raise _missing("wandb.sdk.artifacts._internal_artifact") from error
-    return InternalArtifact(name, kind)
+    return InternalArtifact(name, kind, metadata=dict(metadata) if metadata else None)
 
 
 def add_file(artifact: Artifact, name: str, path: str, digest: str | None, *, copy: bool = False) -> None:
@@ -157,6 +168,99 @@ def logged_in(settings: Any) -> bool:
         host=settings.base_url, source="jupyter jobs", prompt=False, update_session=False
     )
     return found is not None
+
+
+INPUTS_MODULE = "wandb.sdk.launch.inputs.internal"
+CONFIGS_DIR = "_wandb_configs"  # wandb's LAUNCH_MANAGED_CONFIGS_DIR, under the run's files
+_DECLARED: dict[str, JobInputs] = {}  # run id -> what it declared (see watch_job_inputs)
+
+
+def watch_job_inputs() -> None:
+    """Note every job input declared from now on in this process (idempotent).
+
+    `manage_wandb_config` / `manage_config_file` send a job-input request to wandb-core and
+    keep no copy (it is not in the run's transaction log either), so each declaration is
+    noted as wandb's `_publish_job_input` passes it on; declarations made before `wandb.init`
+    pass there too when the run starts. A config file's content is wandb's snapshot of it (the
+    `_wandb_configs/` copy wandb-core reads). wandb's module is wrapped when it is imported, not
+    imported here: loading the extension must not cost the second importing it takes.
+    """
+    module = sys.modules.get(INPUTS_MODULE)
+    if module is not None:
+        _wrap(module)
+    elif not any(isinstance(finder, _WrapOnImport) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _WrapOnImport())
+
+
+def declared_inputs(run: Any) -> JobInputs | None:
+    """What `run` declared (None: nothing, so the job keeps W&B's default inputs)."""
+    return _DECLARED.get(run.id)
+
+
+def unseen_config_files(run: Any, inputs: JobInputs | None) -> list[str]:
+    """Config files wandb snapshotted for the run that were declared before the watch began."""
+    folder = Path(run.settings.files_dir) / CONFIGS_DIR
+    seen = {config_file.path for config_file in (inputs.files if inputs else ())}
+    found = sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file())
+    return [path for path in found if path not in seen]
+
+
+class _WrapOnImport(MetaPathFinder):
+    """Wraps wandb's job-input module as soon as it is imported, then steps aside."""
+
+    def find_spec(self, name: str, path: Sequence[str] | None, target: ModuleType | None = None) -> Any:
+        if name != INPUTS_MODULE:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            return spec
+        execute = spec.loader.exec_module
+
+        def exec_module(module: ModuleType) -> None:
+            execute(module)
+            _wrap(module)
+
+        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+def _wrap(module: ModuleType) -> None:
+    publish = module._publish_job_input
+    if getattr(publish, "_jupyter_jobs", False):
+        return
+
+    @functools.wraps(publish)
+    def publish_and_note(arguments: Any, run: Any) -> None:
+        publish(arguments, run)
+        _note(module, arguments, run)
+
+    publish_and_note._jupyter_jobs = True  # type: ignore[attr-defined]
+    module._publish_job_input = publish_and_note
+
+
+def _note(module: ModuleType, arguments: Any, run: Any) -> None:
+    selection = Selection(
+        tuple(split_key(path) for path in arguments.include or ()),
+        tuple(split_key(path) for path in arguments.exclude or ()),
+        arguments.schema or None,
+    )
+    inputs = _DECLARED.get(run.id, JobInputs())
+    if arguments.run_config:
+        _DECLARED[run.id] = inputs.add_config(selection)
+        return
+    snapshot = Path(module.ConfigTmpDir().configs_dir) / arguments.file_path
+    path = check_relative_path(arguments.file_path)
+    _DECLARED[run.id] = inputs.add_file(ConfigFile(path, snapshot.read_bytes(), selection))
+
+
+def apply_file_override(path: Path, overrides: Any) -> None:
+    """Merge `overrides` into a config file as Launch's `manage_config_file` does, with its own code."""
+    from wandb.sdk.launch.inputs.files import _read_config_file, _update_dict, _write_config_file
+
+    config = _read_config_file(str(path))
+    _update_dict(config, overrides)
+    _write_config_file(str(path), config)
 
 
 def _missing(module: str) -> JobError:

@@ -1,0 +1,220 @@
+"""Job inputs a run declares (manage_wandb_config / manage_config_file), as wandb-core records them.
+
+A notebook declares both kinds with schemas and runs in a real kernel; the job's metadata is read
+back from the offline run's `.wandb` log and from the store. The same declarations made on the
+command line give the same metadata; local runs check overrides against the schemas and write a
+config-file override into the file the script reads.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyter_jobs.store import JobStore
+
+from . import wandb_log
+from .conftest import notebook_json, run_cli
+from .test_magic import execute, offline_logs, text
+from .test_magic import kernel_env as kernel_env  # a fixture
+
+NAME = "job-source-job_example-train.ipynb"
+CONFIG_YAML = "model:\n  name: resnet\n  layers: 18\ntraining:\n  epochs: 4\n  batch_size: 32\n"
+CONFIG_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "learning_rate": {"type": "number", "minimum": 0, "maximum": 1},
+        "optimizer": {"type": "object", "properties": {"name": {"type": "string", "enum": ["adam", "sgd"]}}},
+    },
+}
+FILE_SCHEMA = {
+    "type": "object",
+    "properties": {"training": {"type": "object", "properties": {"epochs": {"type": "integer", "minimum": 1}}}},
+}
+TRAIN = (
+    "import wandb, yaml\n"
+    "run = wandb.init(project='job_example', config={'learning_rate': 0.01, 'epochs': 10,"
+    " 'optimizer': {'name': 'adam', 'eps': 1e-08}, 'seed': 7})"
+)
+DECLARE = (
+    "from wandb.sdk.launch import manage_config_file, manage_wandb_config\n"
+    "manage_wandb_config(include=['learning_rate', 'optimizer'], exclude=['optimizer.eps'],"
+    f" schema={CONFIG_SCHEMA!r})\n"
+    f"manage_config_file('config.yaml', include=['training'], schema={FILE_SCHEMA!r})"
+)
+LOOP = (
+    "settings = yaml.safe_load(open('config.yaml'))\n"
+    "print('epochs from file', settings['training']['epochs'], 'lr', run.config['learning_rate'])\n"
+    "for epoch in range(settings['training']['epochs']):\n"
+    "    run.log({'loss': 1.0 / (epoch + 1)})"
+)
+# What wandb-core's job builder puts in the job artifact's metadata for these declarations.
+EXPECTED_INPUT_TYPES = {
+    "@wandb.config": {
+        "wb_type": "typedDict",
+        "params": {
+            "type_map": {
+                "learning_rate": {"wb_type": "number"},
+                "optimizer": {"wb_type": "typedDict", "params": {"type_map": {"name": {"wb_type": "string"}}}},
+            }
+        },
+    },
+    "files": {
+        "config.yaml": {
+            "wb_type": "typedDict",
+            "params": {
+                "type_map": {
+                    "training": {
+                        "wb_type": "typedDict",
+                        "params": {"type_map": {"epochs": {"wb_type": "number"}, "batch_size": {"wb_type": "number"}}},
+                    }
+                }
+            },
+        }
+    },
+}
+EXPECTED_SCHEMAS = {"@wandb.config": CONFIG_SCHEMA, "files": {"config.yaml": FILE_SCHEMA}}
+EMPTY_TYPED_DICT = {"wb_type": "typedDict", "params": {"type_map": {}}}
+
+
+def assert_declared_metadata(metadata: dict[str, Any]) -> None:
+    assert metadata["input_types"] == EXPECTED_INPUT_TYPES
+    assert metadata["input_schemas"] == EXPECTED_SCHEMAS
+    assert set(metadata) == {"input_types", "output_types", "input_schemas"}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A folder with the training notebook and the config file it declares."""
+    (tmp_path / "config.yaml").write_text(CONFIG_YAML)
+    (tmp_path / "train.ipynb").write_text(
+        notebook_json("%load_ext jupyter_jobs", TRAIN, DECLARE, LOOP, "%wandb_job", "run.finish()")
+    )
+    return tmp_path
+
+
+@pytest.mark.kernel
+def test_a_notebook_declaring_inputs_makes_a_job_with_them(project: Path, kernel_env, store_dir: Path) -> None:
+    kernel_env("train.ipynb")
+    outputs = execute(project / "train.ipynb")
+    assert "Created" in text(outputs[4]), text(outputs[4])
+
+    record = JobStore.open(store_dir).resolve(NAME).record
+    assert_declared_metadata(record["metadata"])
+    assert record["spec"]["input_types"] == EMPTY_TYPED_DICT  # wandb-job.json types no config then
+    assert "config.yaml" in record["code_artifact"]["files"]
+    stored_yaml = Path(record["code_artifact"]["path"]) / "config.yaml"
+    assert stored_yaml.read_text() == CONFIG_YAML
+
+    (log,) = offline_logs()
+    code, job = wandb_log.artifacts(log.parent)
+    assert_declared_metadata(json.loads(job.metadata))
+    assert json.loads(job.metadata)["output_types"]["params"]["type_map"]["loss"] == {"wb_type": "number"}
+    assert "config.yaml" in {entry.path for entry in code.manifest.contents}
+
+
+def create_with_options(project: Path, store: Path, *extra: str):
+    (project / "schema.json").write_text(json.dumps(CONFIG_SCHEMA))
+    (project / "file-schema.json").write_text(json.dumps(FILE_SCHEMA))
+    options = ["--include-key", "learning_rate", "--include-key", "optimizer", "--exclude-key", "optimizer.eps"]
+    options += ["--schema", str(project / "schema.json"), "--input-file", "config.yaml"]
+    options += ["--include-key", "config.yaml:training", "--schema", f"config.yaml:{project / 'file-schema.json'}"]
+    args = ["create", str(project / "train.ipynb"), "--project", "job_example", "--no-git", "--store", str(store)]
+    return run_cli(*args, "--json", *options, *extra)
+
+
+def test_the_command_line_declares_inputs_without_a_run(project: Path, store_dir: Path) -> None:
+    created = create_with_options(project, store_dir)
+    assert created.returncode == 0, created.stderr
+    assert_declared_metadata(json.loads(created.stdout)["metadata"])
+
+
+def test_without_declarations_a_job_keeps_the_config_as_its_inputs(project: Path, store_dir: Path) -> None:
+    args = ["create", str(project / "train.ipynb"), "--project", "job_example", "--no-git", "--store", str(store_dir)]
+    record = json.loads(run_cli(*args, "--json").stdout)
+    assert record["metadata"] is None
+    assert set(record["spec"]["input_types"]["params"]["type_map"]) == {"learning_rate", "epochs", "optimizer", "seed"}
+    assert "config.yaml" not in record["code_artifact"]["files"]
+
+
+def run_stored(store: Path, *options: str):
+    return run_cli("run", NAME, "--store", str(store), *options)
+
+
+def test_a_config_file_override_reaches_the_file_the_script_reads(project: Path, store_dir: Path) -> None:
+    assert create_with_options(project, store_dir).returncode == 0
+    workdir = project / "work"
+    ran = run_stored(
+        store_dir,
+        "--workdir",
+        str(workdir),
+        "--file-config",
+        "config.yaml:training.epochs=2",
+        "--config",
+        "learning_rate=0.5",
+        "--json",
+    )
+    assert ran.returncode == 0, ran.stderr + ran.stdout
+    outcome = json.loads(ran.stdout)
+    assert "epochs from file 2 lr 0.5" in Path(outcome["log"]).read_text()
+    assert outcome["file_overrides"] == {"config.yaml": {"training": {"epochs": 2}}}
+    assert "epochs: 2" in (workdir / "config.yaml").read_text()
+    assert (project / "config.yaml").read_text() == CONFIG_YAML  # the user's own file is untouched
+
+
+@pytest.mark.parametrize(
+    ("option", "expected"),
+    [
+        ("learning_rate=2", "config key learning_rate=2 breaks the schema's 'maximum' rule"),
+        ('learning_rate="fast"', "config key learning_rate=\"fast\" breaks the schema's 'type' rule"),
+        ('optimizer={"name": "rmsprop"}', "breaks the schema's 'enum' rule"),
+        ("seed=3", "The job has no config key seed (known keys: learning_rate, optimizer)"),
+    ],
+)
+def test_config_overrides_that_break_the_schema_are_one_line_errors(
+    project: Path, store_dir: Path, option: str, expected: str
+) -> None:
+    assert create_with_options(project, store_dir).returncode == 0
+    ran = run_stored(store_dir, "--config", option)
+    assert ran.returncode == 1
+    assert expected in ran.stderr and ran.stderr.count("\n") == 1, ran.stderr
+    assert JobStore.open(store_dir).runs(NAME) == []  # nothing ran
+
+
+@pytest.mark.parametrize(
+    ("option", "expected"),
+    [
+        ("config.yaml:training.epochs=0", "config.yaml key training.epochs=0 breaks the schema's 'minimum' rule"),
+        ("config.yaml:model.name=vgg", "config.yaml has no input key model.name"),
+        ("other.yaml:epochs=1", "The job has no config file other.yaml (its config files: config.yaml)"),
+        ("config.yaml", "Cannot read the file override"),
+    ],
+)
+def test_file_overrides_are_checked_before_the_run(project: Path, store_dir: Path, option: str, expected: str) -> None:
+    assert create_with_options(project, store_dir).returncode == 0
+    ran = run_stored(store_dir, "--file-config", option)
+    assert ran.returncode == 1
+    assert expected in ran.stderr and ran.stderr.count("\n") == 1, ran.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["--input-file", "../config.yaml"], "Invalid config file path ../config.yaml"),
+        (["--input-file", "missing.yaml"], "No config file missing.yaml next to the notebook"),
+        (["--input-file", "train.ipynb"], "only JSON and YAML files can be inputs"),
+    ],
+)
+def test_bad_declarations_on_the_command_line(project: Path, store_dir: Path, extra: list[str], expected: str) -> None:
+    created = create_with_options(project, store_dir, *extra)
+    assert created.returncode == 1 and expected in created.stderr and created.stderr.count("\n") == 1, created.stderr
+
+
+def test_a_schema_launch_cannot_read_is_refused(project: Path, store_dir: Path) -> None:
+    (project / "bad.json").write_text(json.dumps({"type": "object", "properties": {"lr": {"type": "float"}}}))
+    args = ["create", str(project / "train.ipynb"), "--no-git", "--store", str(store_dir), "--schema"]
+    created = run_cli(*args, str(project / "bad.json"))
+    assert created.returncode == 1 and "is not one W&B Launch reads: at properties/lr/type" in created.stderr
