@@ -19,7 +19,6 @@ from jupyter_jobs.store import JobStore
 from . import wandb_log
 from .conftest import notebook_json, run_cli
 from .test_magic import execute, offline_logs, text
-from .test_magic import kernel_env as kernel_env  # a fixture
 
 NAME = "job-source-job_example-train.ipynb"
 CONFIG_YAML = "model:\n  name: resnet\n  layers: 18\ntraining:\n  epochs: 4\n  batch_size: 32\n"
