@@ -136,7 +136,6 @@ def test_without_declarations_a_job_keeps_the_config_as_its_inputs(project: Path
     record = json.loads(run_cli(*args, "--json").stdout)
     assert record["metadata"] is None
     assert set(record["spec"]["input_types"]["params"]["type_map"]) == {"learning_rate", "epochs", "optimizer", "seed"}
-    assert "config.yaml" not in record["code_artifact"]["files"]
 
 
 def run_stored(store: Path, *options: str):
