@@ -134,6 +134,8 @@ def _panel_options(request_json: str) -> dict[str, Any]:
         options = json.loads(request_json)
     except ValueError as err:
         raise JobError(f"The panel sent a request that is not JSON ({err})") from None
+    except RecursionError:
+        raise JobError("The panel sent a request nested too deeply to read") from None
     if not isinstance(options, dict) or not options.get("path"):
         raise JobError("The panel sent no notebook path", hint="save the notebook and try again")
     return options

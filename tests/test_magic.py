@@ -406,6 +406,19 @@ def test_panel_gets_errors_as_structured_output(tmp_path: Path, kernel_env: Call
     ]
 
 
+def test_panel_gets_a_deeply_nested_request_as_a_one_line_error(
+    tmp_path: Path, kernel_env: Callable[[str], None]
+) -> None:
+    notebook = write(tmp_path / "train.ipynb", SETUP)
+    request = "[" * 100_000 + "]" * 100_000
+
+    outputs = execute(notebook, f"import jupyter_jobs.magic as _jj; _jj.panel_create({request!r})")
+
+    assert [output["data"] for output in outputs[0]] == [
+        {ERROR_MIME: {"message": "The panel sent a request nested too deeply to read"}}
+    ]
+
+
 # ------------------------------------------------------------------ finding the notebook
 
 TOKEN = "jupyter-jobs-test"
