@@ -16,7 +16,7 @@ from typing import Any
 
 from .errors import JobError
 from .jobspec import REQUIREMENTS_FILE
-from .report import source_details, type_rows
+from .report import input_line, input_rows, source_details, type_rows
 from .store import MANIFEST_FILE, JobStore, StoredJob
 
 PARTS = ("source", "entrypoint", "runtime", "inputs", "outputs", "requirements", "script", "files")
@@ -84,9 +84,9 @@ def _lines(stored: StoredJob, part: str) -> list[str]:
     if part == "runtime":
         return [f"Python {record['runtime']}"]
     if part == "inputs":
-        return _type_lines(record["input_types"], record.get("config") or {})
+        return [input_line(row) for row in input_rows(record)]
     if part == "outputs":
-        return _type_lines(record["output_types"], {})
+        return _type_lines(record["output_types"])
     if part == "requirements":
         return _file_lines(stored.path / REQUIREMENTS_FILE)
     if part == "files":
@@ -140,11 +140,9 @@ def _carried_lines(stored: StoredJob, path: str | None) -> list[str] | None:
         return [f"({path} is missing from the store: jupyter jobs check --repair)"]
 
 
-def _type_lines(types: dict[str, Any] | None, defaults: dict[str, Any]) -> list[str]:
-    """`key: type` per input or output, with the config's default when there is one."""
-    return [
-        f"{key}: {kind}" + (f" = {defaults[key]!r}" if key in defaults else "") for key, kind in type_rows(types or {})
-    ]
+def _type_lines(types: dict[str, Any] | None) -> list[str]:
+    """`key: type` per output."""
+    return [f"{key}: {kind}" for key, kind in type_rows(types or {})]
 
 
 def _file_lines(path: Path) -> list[str]:

@@ -134,6 +134,7 @@ def create_job(request: CreateRequest, run: Any = None) -> JobResult:
         warnings.append(NO_ENTITY_WARNING)
     record = _record(request, project, entity, decision, job_name, spec, job_files, code, export, config, warnings)
     record["metadata"] = metadata
+    record["config_files"] = _config_file_values(request.inputs)
     return _store_and_publish(request, record, job_name, job_files, code, run, stored_code)
 
 
@@ -262,6 +263,13 @@ def _metadata(inputs: JobInputs | None, config: Mapping[str, Any], output_types:
     from .inputs import job_metadata
 
     return job_metadata(inputs, config, output_types)
+
+
+def _config_file_values(inputs: JobInputs | None) -> dict[str, Any]:
+    """The declared config files' input values, by path: what the widget and panel show as defaults."""
+    from .inputs import file_values
+
+    return _jsonable(file_values(inputs)) if inputs else {}
 
 
 def _job_files(spec: Mapping[str, Any], export: ExportResult, decision: SourceDecision) -> dict[str, bytes]:

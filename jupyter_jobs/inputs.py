@@ -130,10 +130,7 @@ def job_metadata(inputs: JobInputs, config: Mapping[str, Any], output_types: Map
     input_types: dict[str, Any] = {}
     schemas: dict[str, Any] = {}
     if inputs.files:
-        input_types[FILES] = {
-            f.path: type_json(filter_tree(read_config(f.path, f.content), f.selection.include, f.selection.exclude))
-            for f in inputs.files
-        }
+        input_types[FILES] = {path: type_json(values) for path, values in file_values(inputs).items()}
         file_schemas = {f.path: dict(f.selection.schema) for f in inputs.files if f.selection.schema}
         if file_schemas:
             schemas[FILES] = file_schemas
@@ -147,6 +144,14 @@ def job_metadata(inputs: JobInputs, config: Mapping[str, Any], output_types: Map
     if schemas:
         metadata["input_schemas"] = schemas
     return dict(sorted(metadata.items()))
+
+
+def file_values(inputs: JobInputs) -> dict[str, dict[str, Any]]:
+    """Each declared file's kept keys with their values (the defaults a launch starts from)."""
+    return {
+        f.path: filter_tree(read_config(f.path, f.content), f.selection.include, f.selection.exclude)
+        for f in inputs.files
+    }
 
 
 def metadata_bytes(metadata: Mapping[str, Any]) -> bytes:

@@ -7,6 +7,8 @@ text form (terminal IPython and `nbconvert` outputs fall back to it too).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,58 @@ def type_rows(types: dict[str, Any]) -> list[tuple[str, str]]:
         else:
             rows.append((key, type_label(sub)))
     return rows
+
+
+@dataclass(frozen=True)
+class InputRow:
+    """One key a launch may override: from `wandb.config` (source None) or a config file."""
+
+    source: str | None
+    key: str  # dotted
+    type: str
+    default: str  # the value as text, "" when unknown
+    allowed: str  # the schema's constraints in words, "" without a schema
+
+
+def input_rows(record: Mapping[str, Any]) -> list[InputRow]:
+    """The job's inputs with defaults and the declared schemas' constraints, config keys first."""
+    from .inputs import FILES, WANDB_CONFIG, config_types, constraints, file_types, schemas
+
+    declared = schemas(record)
+    sources: list[tuple[str | None, dict[str, Any], Mapping[str, Any], Mapping[str, Any] | None]] = [
+        (None, config_types(record), record.get("config") or {}, declared.get(WANDB_CONFIG))
+    ]
+    files = record.get("config_files") or {}
+    sources += [
+        (path, types, files.get(path) or {}, (declared.get(FILES) or {}).get(path))
+        for path, types in file_types(record).items()
+    ]
+    rows = []
+    for source, types, values, schema in sources:
+        allowed = constraints(schema)
+        rows += [
+            InputRow(source, key, kind, default_text(values, key), allowed.get(key, ""))
+            for key, kind in type_rows(types)
+        ]
+    return rows
+
+
+def default_text(values: Mapping[str, Any], dotted_key: str) -> str:
+    """The value at `a.b.c` as text; empty when it is not there."""
+    value: Any = values
+    for part in dotted_key.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return ""
+        value = value[part]
+    return repr(value)
+
+
+def input_line(row: InputRow) -> str:
+    """`key: type = default (constraints)`, prefixed with the config file it lives in."""
+    where = f"{row.source}:" if row.source else ""
+    default = f" = {row.default}" if row.default else ""
+    allowed = f" ({row.allowed})" if row.allowed else ""
+    return f"{where}{row.key}: {row.type}{default}{allowed}"
 
 
 def type_label(wb_type: dict[str, Any]) -> str:
@@ -55,8 +109,8 @@ def render_text(record: dict[str, Any]) -> str:
     lines += [
         f"Entrypoint {' '.join(record['entrypoint'] or [])}",
         f"Runtime    Python {record['runtime']}",
-        _types_line("Inputs", record["input_types"], record.get("config") or {}),
-        _types_line("Outputs", record["output_types"], {}),
+        f"{'Inputs':<11}" + (", ".join(input_line(row) for row in input_rows(record)) or "(none)"),
+        _types_line("Outputs", record["output_types"]),
         _requirements_line(record),
     ]
     included = (record.get("code_artifact") or {}).get("included", [])
@@ -104,12 +158,11 @@ def _aliases(record: dict[str, Any]) -> str:
     return f"  [{', '.join(record['aliases'])}]" if record.get("aliases") else ""
 
 
-def _types_line(title: str, types: dict[str, Any], defaults: dict[str, Any]) -> str:
+def _types_line(title: str, types: dict[str, Any]) -> str:
     rows = type_rows(types)
     if not rows:
         return f"{title:<11}(none)"
-    cells = [f"{key}: {kind}" + (f" = {defaults[key]!r}" if key in defaults else "") for key, kind in rows]
-    return f"{title:<11}" + ", ".join(cells)
+    return f"{title:<11}" + ", ".join(f"{key}: {kind}" for key, kind in rows)
 
 
 def _requirements_line(record: dict[str, Any]) -> str:

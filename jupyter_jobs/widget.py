@@ -19,7 +19,7 @@ import traitlets
 
 from . import report
 from .local_code import size_text
-from .report import type_rows
+from .report import input_rows, type_rows
 
 ROLE_COLORS = {
     "prefix": "var(--jp-layout-color3, #bdbdbd)",
@@ -217,17 +217,21 @@ def _source_facts(record: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def _types(record: Mapping[str, Any]) -> str:
     """Inputs (config keys a launch may override, with defaults) and outputs (summary keys)."""
-    config = record.get("config") or {}
+    rows = input_rows(record)
+    files = any(row.source for row in rows)
     inputs = "".join(
-        f"<tr>{_cell(key, mono=True)}{_cell(label)}{_cell(_default(config, key), mono=True)}</tr>"
-        for key, label in type_rows(record.get("input_types") or {})
+        f"<tr>{_cell(row.source or 'wandb.config', mono=True) if files else ''}{_cell(row.key, mono=True)}"
+        f"{_cell(row.type)}{_cell(row.default, mono=True)}{_cell(row.allowed)}</tr>"
+        for row in rows
     )
+    headers = (("from",) if files else ()) + ("key", "type", "default", "allowed")
     outputs = "".join(
         f"<tr>{_cell(key, mono=True)}{_cell(label)}</tr>" for key, label in type_rows(record.get("output_types") or {})
     )
     empty = f"<div style='color:{MUTED}'>none</div>"
     return (
-        f"{_heading('Inputs (run config)')}{_table(('key', 'type', 'default'), inputs) if inputs else empty}"
+        f"{_heading('Inputs (run config' + (' and config files)' if files else ')'))}"
+        f"{_table(headers, inputs) if inputs else empty}"
         f"{_heading('Outputs (run summary)')}{_table(('key', 'type'), outputs) if outputs else empty}"
     )
 
@@ -239,16 +243,6 @@ def _warnings(warnings: list[str]) -> str:
         f"<div style='background:{WARN_BACK};color:{WARN_TEXT};border-left:4px solid {WARN_TEXT};"
         f"padding:4px 8px;margin-top:8px'><b>Warnings</b><ul style='margin:0'>{items}</ul></div>"
     )
-
-
-def _default(config: Mapping[str, Any], dotted_key: str) -> str:
-    """The run-config value at `a.b.c`, as text; empty when the record carries no config."""
-    value: Any = config
-    for part in dotted_key.split("."):
-        if not isinstance(value, Mapping) or part not in value:
-            return ""
-        value = value[part]
-    return repr(value)
 
 
 def _frame(body: str) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from jupyter_jobs.store import JobStore
+from jupyter_jobs.widget import render_html
 
 from . import wandb_log
 from .conftest import notebook_json, run_cli
@@ -128,7 +129,61 @@ def create_with_options(project: Path, store: Path, *extra: str):
 def test_the_command_line_declares_inputs_without_a_run(project: Path, store_dir: Path) -> None:
     created = create_with_options(project, store_dir)
     assert created.returncode == 0, created.stderr
-    assert_declared_metadata(json.loads(created.stdout)["metadata"])
+    record = json.loads(created.stdout)
+    assert_declared_metadata(record["metadata"])
+    assert record["config_files"] == {"config.yaml": {"training": {"epochs": 4, "batch_size": 32}}}
+
+
+def test_the_inputs_are_shown_with_their_files_and_constraints(project: Path, store_dir: Path) -> None:
+    """`show`, the widget's HTML and `compare` list each key with its default and what the schema allows."""
+    assert create_with_options(project, store_dir).returncode == 0
+    shown = run_cli("show", NAME, "--store", str(store_dir))
+    expected = [
+        "learning_rate: number = 0.01 (number, 0 <= x <= 1)",
+        "optimizer.name: string = 'adam' (string, one of adam, sgd)",
+        "config.yaml:training.epochs: number = 4 (integer, 1 <= x)",
+        "config.yaml:training.batch_size: number = 32",
+    ]
+    for line in expected:
+        assert line in shown.stdout
+    assert "epochs" not in shown.stdout.split("config.yaml:")[0]  # excluded config keys are not inputs
+    assert "model" not in shown.stdout.split("Inputs")[1].split("\n")[0]
+
+    record = JobStore.open(store_dir).resolve(NAME).record
+    page = render_html(record)
+    for cell in (
+        "wandb.config",
+        "config.yaml",
+        "training.epochs",
+        "integer, 1 &lt;= x",
+        "one of adam, sgd",
+        "&#x27;adam&#x27;",
+    ):
+        assert cell in page
+
+
+def test_changing_only_a_schema_makes_a_new_version_and_compare_shows_it(project: Path, store_dir: Path) -> None:
+    assert json.loads(create_with_options(project, store_dir).stdout)["version"] == "v0"
+    tighter = {
+        **CONFIG_SCHEMA,
+        "properties": {**CONFIG_SCHEMA["properties"], "learning_rate": {"type": "number", "maximum": 0.1}},
+    }
+    (project / "tighter.json").write_text(json.dumps(tighter))
+    args = ["create", str(project / "train.ipynb"), "--project", "job_example", "--no-git", "--store", str(store_dir)]
+    options = ["--include-key", "learning_rate", "--include-key", "optimizer", "--exclude-key", "optimizer.eps"]
+    options += [
+        "--schema",
+        str(project / "tighter.json"),
+        "--input-file",
+        "config.yaml",
+        "--include-key",
+        "config.yaml:training",
+    ]
+    again = run_cli(*args, "--json", *options)
+    assert json.loads(again.stdout)["version"] == "v1", again.stderr
+    compared = run_cli("compare", NAME, "--store", str(store_dir))
+    assert "-learning_rate: number = 0.01 (number, 0 <= x <= 1)" in compared.stdout
+    assert "+learning_rate: number = 0.01 (number, x <= 0.1)" in compared.stdout
 
 
 def test_without_declarations_a_job_keeps_the_config_as_its_inputs(project: Path, store_dir: Path) -> None:
