@@ -1,13 +1,14 @@
 """W&B Launch's own job loading, run as a Launch agent runs it: in a process of its own.
 
-    python -m tests.launch_agent JOB OUT.json [--config JSON] [--resource R] [--run]
+    python -m tests.launch_agent JOB OUT.json [--config JSON] [--files JSON] [--resource R] [--run]
 
 JOB is `entity/project/name:alias`. The steps are wandb.sdk.launch's, called as its
 `_launch` calls them: `construct_launch_spec` → `LaunchProject.from_spec` →
 `fetch_and_validate_project` (which loads `wandb.apis.public.Job`, downloads the job and its
 code, or fetches its git commit and converts its notebook) → `BuildContextManager` (the
 Dockerfile Launch would build) and, with `--run`, Launch's `LocalProcessRunner`, which runs the
-entry point with the environment Launch computes (`WANDB_CONFIG` and friends). What it saw is
+entry point with the environment Launch computes (`WANDB_CONFIG`, `WANDB_LAUNCH_FILE_OVERRIDES`
+from `--files`, and friends). What it saw is
 written to OUT.json. Nothing of wandb is replaced: the server it talks to is the one
 `WANDB_BASE_URL` names, and git fetches what the git configuration says.
 """
@@ -28,10 +29,11 @@ from wandb.sdk.launch.runner.local_process import LocalProcessRunner
 from wandb.sdk.launch.utils import PROJECT_SYNCHRONOUS, construct_launch_spec, validate_launch_spec_source
 
 
-def load(job: str, config: dict[str, Any], resource: str, run: bool) -> dict[str, Any]:
-    """Load (and optionally run) `job` as Launch does; the facts a test checks."""
+def load(job: str, config: dict[str, Any], files: dict[str, Any], resource: str, run: bool) -> dict[str, Any]:
+    """Load (and optionally run) `job` as Launch does; the facts a test checks. `files` are
+    config-file overrides (`{path: {key: value}}`), as the Launch drawer sends them."""
     api = LaunchApi()
-    launch_config = {"overrides": {"run_config": config}}
+    launch_config = {"overrides": {"run_config": config, **({"files": files} if files else {})}}
     spec = construct_launch_spec(
         None, job, api, None, None, None, None, resource, None, None, None, launch_config, None, None, None
     )
@@ -67,10 +69,11 @@ def main() -> None:
     parser.add_argument("job")
     parser.add_argument("out", type=Path)
     parser.add_argument("--config", type=json.loads, default={})
+    parser.add_argument("--files", type=json.loads, default={})
     parser.add_argument("--resource", default="local-process")
     parser.add_argument("--run", action="store_true")
     args = parser.parse_args()
-    seen = load(args.job, args.config, args.resource, args.run)
+    seen = load(args.job, args.config, args.files, args.resource, args.run)
     tmp = args.out.with_suffix(".tmp")
     tmp.write_text(json.dumps(seen, indent=1))
     os.replace(tmp, args.out)

@@ -271,3 +271,32 @@ def test_a_schema_launch_cannot_read_is_refused(project: Path, store_dir: Path) 
     args = ["create", str(project / "train.ipynb"), "--no-git", "--store", str(store_dir), "--schema"]
     created = run_cli(*args, str(project / "bad.json"))
     assert created.returncode == 1 and "is not one W&B Launch reads: at properties/lr/type" in created.stderr
+
+
+def test_launch_loads_the_job_and_its_config_file_override_reaches_the_file(
+    project: Path, store_dir: Path, tmp_path: Path
+) -> None:
+    """W&B Launch's own loader (tests/launch_agent.py) takes the job from the W&B stand-in, with
+    the metadata wandb-core would have written, and runs it with the Launch drawer's overrides:
+    the config-file override reaches the file the script reads."""
+    from .test_launch import launch, published
+    from .wandb_server import WandbServer
+
+    created = create_with_options(project, store_dir)
+    record = json.loads(created.stdout)
+    with WandbServer(entity="launch-agent-team") as server:
+        job = published(server, store_dir, record, tmp_path)
+        (artifact,) = server.committed("job")
+        assert_declared_metadata(json.loads(artifact.metadata))
+
+        seen = launch(
+            server,
+            job,
+            tmp_path,
+            config={"learning_rate": 0.5},
+            files={"config.yaml": {"training": {"epochs": 2}}},
+            run=True,
+        )
+    assert "config.yaml" in seen["files"]
+    assert seen["exit_code"] == 0, seen["log"][-3000:]
+    assert "epochs from file 2 lr 0.5" in " ".join(seen["log"].split())  # Launch's log: a pseudo-terminal's

@@ -154,11 +154,13 @@ def launch(
     config: dict[str, Any] | None = None,
     resource: str = "local-process",
     run: bool = False,
+    files: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """W&B Launch's loading (and running) of `job`, in an agent process; what it saw."""
     out = tmp_path / "launched.json"
     env = agent_env(server, tmp_path)
     args = [sys.executable, "-m", "tests.launch_agent", job, str(out), "--config", json.dumps(config or {})]
+    args += ["--files", json.dumps(files or {})]
     args += ["--resource", resource]
     done = subprocess.run(
         [*args, *(["--run"] if run else [])],
