@@ -25,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from jupyter_jobs.store import JobStore  # noqa: E402
+from tests.helpers import sample_record  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class Filler:
             "wandb-job.json": json.dumps(spec).encode(),
             "requirements.frozen.txt": b"wandb==0.31.0\nnumpy==2.1.0\n",
         }
-        self.store.add_version(name, files, {"source_type": "artifact", "spec": spec}, [f"tag{self.added % 3}"])
+        self.store.add_version(name, files, sample_record(spec=spec), [f"tag{self.added % 3}"])
         self.added += 1
 
     def fill_to(self, total: int) -> None:

@@ -6,21 +6,31 @@ GitPython cost seconds to import. Only what a surface touches is loaded.
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+__version__ = version("jupyter-jobs")  # one source: js/package.json, through the package's metadata
 
 if TYPE_CHECKING:
-    from .core import CreateRequest, JobResult, create_job
+    from .core import JobResult, create_job
+    from .errors import JobError
+    from .models import CreateRequest, JobRecord
 
-__all__ = ["create_job", "CreateRequest", "JobResult", "__version__"]
+__all__ = ["create_job", "CreateRequest", "JobError", "JobRecord", "JobResult", "__version__"]
+_LAZY = {
+    "create_job": "core",
+    "JobResult": "core",
+    "CreateRequest": "models",
+    "JobRecord": "models",
+    "JobError": "errors",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name in {"create_job", "CreateRequest", "JobResult"}:
-        from . import core
+    if name in _LAZY:
+        from importlib import import_module
 
-        return getattr(core, name)
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(name)
 
 
@@ -28,15 +38,10 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
     return [{"src": "labextension", "dest": "jupyter-jobs"}]
 
 
-def _jupyter_server_extension_points() -> list[dict[str, str]]:
-    return [{"module": "jupyter_jobs"}]
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    from .handlers import JupyterJobs
 
-
-def _load_jupyter_server_extension(server_app: Any) -> None:
-    from .handlers import JupyterJobs, setup_handlers
-
-    setup_handlers(server_app.web_app, store=JupyterJobs(config=server_app.config).store)
-    server_app.log.info("jupyter_jobs server extension loaded")
+    return [{"module": "jupyter_jobs", "app": JupyterJobs}]
 
 
 def load_ipython_extension(ipython: Any) -> None:

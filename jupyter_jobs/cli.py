@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import JobError
+from .models import SOURCE_CHOICES
 
 EXIT_USER_ERROR = 1
 
@@ -44,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jupyter jobs", description="Turn notebooks into W&B Launch jobs and manage the local job store."
     )
-    parser.set_defaults(handler=lambda _args: parser.print_help() or 2)
+    parser.set_defaults(handler=lambda _args: _help(parser))
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     _add_create(commands)
     _add_list(commands)
@@ -58,6 +59,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", help="job store folder (default: $JUPYTER_JOBS_STORE or Jupyter's data dir)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -65,10 +71,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def _add_create(commands: Any) -> None:
     create = commands.add_parser("create", help="create a job from a notebook or script")
-    create.add_argument("path", type=Path, help="the .ipynb notebook or .py script")
+    create.add_argument("path", help="the .ipynb notebook or .py script")
     create.add_argument("--project", help="W&B project (default: uncategorized)")
     create.add_argument("--entity", help="W&B entity (default: $WANDB_ENTITY)")
-    create.add_argument("--source", choices=["auto", "git", "artifact", "image"], default="auto")
+    create.add_argument("--source", choices=SOURCE_CHOICES, help="force a source (default: auto, W&B's order)")
     create.add_argument("--name", help="job name (default: W&B's naming convention)")
     create.add_argument("--no-git", action="store_true", help="skip the git source, like disable_git")
     create.add_argument("--image", help="docker image for an image job (default: $WANDB_DOCKER)")
@@ -183,35 +189,19 @@ def _add_launch(commands: Any) -> None:
 
 
 def _create(args: argparse.Namespace) -> int:
-    from .core import CreateRequest, create_job
+    from .core import create_job
     from .inputs import from_options
+    from .models import build_request, options_in
 
-    folder = args.path.expanduser().resolve().parent
-    request = CreateRequest(
-        path=args.path,
-        project=args.project,
-        entity=args.entity,
-        source=args.source,
-        name=args.name,
-        no_git=args.no_git,
-        image=args.image,
-        dry_run=args.dry_run,
-        allow_secrets=args.allow_secrets,
-        strip_outputs=args.strip_outputs,
-        store=args.store,
-        include=tuple(args.include),
-        exclude=tuple(args.exclude),
-        max_file_mb=args.max_file_mb,
-        inputs=from_options(folder, args.input_file, args.include_key, args.exclude_key, args.schema),
-    )
-    result = create_job(request)
+    folder = Path(args.path).expanduser().resolve().parent
+    inputs = from_options(folder, args.input_file, args.include_key, args.exclude_key, args.schema)
+    result = create_job(build_request(options_in(vars(args)), store=args.store, inputs=inputs))
     if args.json:
-        _print_json(result.record)
+        _print_json(result.record.to_json())
     else:
-        from .report import render_text
+        from .report import render_text, status_line
 
-        verb = "Would create" if args.dry_run else ("Created" if result.created else "Unchanged, already stored as")
-        print(f"{verb} {result.record['name']}:{result.record['version']}")
+        print(status_line(result.record, result.created))
         print(render_text(result.record))
     return 0
 
@@ -221,13 +211,16 @@ def _list(args: argparse.Namespace) -> int:
 
     jobs, total = JobStore.open_for_reading(args.store).list_jobs(limit=args.limit, offset=args.offset)
     if args.json:
-        _print_json({"jobs": [job.to_json() for job in jobs], "total": total})
+        from .models import JobList
+
+        _print_json(JobList(jobs=jobs, total=total).to_json())
         return 0
     if not jobs:
         print("No jobs yet. Create one with: jupyter jobs create NOTEBOOK.ipynb")
         return 0
-    rows = [(job.name, f"v{job.latest_version}", str(job.versions), job.source_type, job.created_at) for job in jobs]
-    _print_table(("NAME", "LATEST", "VERSIONS", "SOURCE", "CREATED"), rows)
+    from .report import render_jobs
+
+    print(render_jobs(jobs))
     if total > args.offset + len(jobs):
         print(f"... {total - args.offset - len(jobs)} more (use --offset)")
     return 0
@@ -243,7 +236,7 @@ def _show(args: argparse.Namespace) -> int:
 
         print(annotated_script(stored.record) or "", end="")
     elif args.json:
-        _print_json(stored.record)
+        _print_json(stored.record.to_json())
     else:
         from .report import render_runs, render_text
 
@@ -275,7 +268,9 @@ def _runs(args: argparse.Namespace) -> int:
 
     runs = JobStore.open_for_reading(args.store).runs(args.name, limit=args.limit)
     if args.json:
-        _print_json({"job": args.name, "runs": runs})
+        from .models import JobRuns
+
+        _print_json(JobRuns(job=args.name, runs=runs).to_json())
     else:
         from .report import render_runs
 
@@ -293,7 +288,7 @@ def _compare(args: argparse.Namespace) -> int:
     else:
         from .report import render_comparison
 
-        print(render_comparison(comparison.to_json()))
+        print(render_comparison(comparison))
     return 0
 
 
@@ -352,13 +347,7 @@ def _launch(args: argparse.Namespace) -> int:
 
 
 def _print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, default=str))
-
-
-def _print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    print(json.dumps(value, indent=2))
 
 
 if __name__ == "__main__":

@@ -9,39 +9,18 @@ line prints the changes as they are and the panel colours their `+` and `-` line
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
 from difflib import unified_diff
 from pathlib import Path
 from typing import Any
 
-from .errors import JobError
+from .errors import NotFound
+from .inputs import input_line, input_rows
 from .jobspec import REQUIREMENTS_FILE
-from .report import input_line, input_rows, source_details, type_rows
+from .models import Change, Comparison, type_rows
 from .store import MANIFEST_FILE, JobStore, StoredJob
 
 PARTS = ("source", "entrypoint", "runtime", "inputs", "outputs", "requirements", "script", "files")
-
-
-@dataclass(frozen=True)
-class Change:
-    """One part that differs, as a unified diff from the older version to the newer."""
-
-    part: str
-    diff: str
-
-
-@dataclass(frozen=True)
-class Comparison:
-    before: str  # "name:vN"
-    after: str
-    changes: tuple[Change, ...]  # in PARTS order; empty when the versions agree
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "before": self.before,
-            "after": self.after,
-            "changes": [{"part": change.part, "diff": change.diff} for change in self.changes],
-        }
 
 
 def compare_jobs(store: JobStore, ref: str, before: str | None = None) -> Comparison:
@@ -53,9 +32,9 @@ def compare_jobs(store: JobStore, ref: str, before: str | None = None) -> Compar
         old_lines, new_lines = _lines(older, part), _lines(after, part)
         if old_lines != new_lines:
             diff = unified_diff(old_lines, new_lines, f"{_label(older)} {part}", f"{_label(after)} {part}", lineterm="")
-            changes.append(Change(part, "\n".join(diff)))
+            changes.append(Change(part=part, diff="\n".join(diff)))
     changes += _changed_files(older, after)
-    return Comparison(_label(older), _label(after), tuple(changes))
+    return Comparison(before=_label(older), after=_label(after), changes=changes)
 
 
 def _previous(store: JobStore, stored: StoredJob) -> StoredJob:
@@ -63,7 +42,7 @@ def _previous(store: JobStore, stored: StoredJob) -> StoredJob:
     for candidate in store.versions(stored.name):
         if candidate.version < stored.version:
             return candidate
-    raise JobError(
+    raise NotFound(
         f"{_label(stored)} is the first version of its job: there is nothing before it",
         hint="name the version to compare it with",
     )
@@ -77,37 +56,33 @@ def _lines(stored: StoredJob, part: str) -> list[str]:
     """A part of a stored version as lines of text."""
     record = stored.record
     if part == "source":
-        return [f"{record['source_type']}: {source_details(record)}"]
+        return [f"{record.source_type}: {record.source_details()}"]
     if part == "entrypoint":
-        entrypoint = record["entrypoint"] or []
-        return [entrypoint if isinstance(entrypoint, str) else " ".join(entrypoint)]
+        return [" ".join(record.entrypoint or [])]
     if part == "runtime":
-        return [f"Python {record['runtime']}"]
+        return [f"Python {record.runtime}"]
     if part == "inputs":
         return [input_line(row) for row in input_rows(record)]
     if part == "outputs":
-        return _type_lines(record["output_types"])
+        return _type_lines(record.output_types)
     if part == "requirements":
         return _file_lines(stored.path / REQUIREMENTS_FILE)
     if part == "files":
         return [f"{path}  {size} bytes  sha256 {sha[:12]}" for path, (sha, size) in _included(stored).items()]
-    code = record["code_artifact"]
-    return _file_lines(Path(code["path"]) / code["entrypoint"]) if code.get("path") else []
+    code = record.code_artifact
+    return _file_lines(Path(code.path) / code.entrypoint) if code.path else []
 
 
 def _included(stored: StoredJob) -> dict[str, tuple[str, int]]:
     """The files carried beside the script (local modules, configs): path -> (sha256, size)."""
-    code = stored.record["code_artifact"]
-    if not code.get("path"):
+    code = stored.record.code_artifact
+    if not code.path:
         return {}
     try:
-        manifest = json.loads((Path(code["path"]) / MANIFEST_FILE).read_bytes())["files"]
+        manifest = json.loads((Path(code.path) / MANIFEST_FILE).read_bytes())["files"]
     except (OSError, ValueError, KeyError):
         manifest = {}
-    return {
-        item["path"]: (manifest.get(item["path"], {}).get("sha256", "?"), item["size"])
-        for item in code.get("included", ())
-    }
+    return {item.path: (manifest.get(item.path, {}).get("sha256", "?"), item.size) for item in code.included}
 
 
 def _changed_files(older: StoredJob, after: StoredJob) -> list[Change]:
@@ -124,7 +99,7 @@ def _changed_files(older: StoredJob, after: StoredJob) -> list[Change]:
         if before is None or now is None:  # binary: the `files` part shows that it changed
             continue
         diff = unified_diff(before, now, f"{_label(older)} {path}", f"{_label(after)} {path}", lineterm="")
-        changes.append(Change(f"file {path}", "\n".join(diff)))
+        changes.append(Change(part=f"file {path}", diff="\n".join(diff)))
     return changes
 
 
@@ -133,14 +108,14 @@ def _carried_lines(stored: StoredJob, path: str | None) -> list[str] | None:
     if path is None:
         return []
     try:
-        return (Path(stored.record["code_artifact"]["path"]) / path).read_text(encoding="utf-8").splitlines()
+        return (Path(stored.record.code_artifact.path or "") / path).read_text(encoding="utf-8").splitlines()
     except UnicodeDecodeError:
         return None
     except OSError:
         return [f"({path} is missing from the store: jupyter jobs check --repair)"]
 
 
-def _type_lines(types: dict[str, Any] | None) -> list[str]:
+def _type_lines(types: Mapping[str, Any] | None) -> list[str]:
     """`key: type` per output."""
     return [f"{key}: {kind}" for key, kind in type_rows(types or {})]
 

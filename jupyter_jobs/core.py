@@ -3,7 +3,7 @@
 `create_job` exports the notebook, checks it for secrets, decides the source as W&B would,
 names the job, builds the job artifact's files, stores the version in the local store and,
 given an active run, logs the code and job artifacts to it. It returns a `JobResult` whose
-`record` is the plain-JSON description every surface shows.
+`record` is the `JobRecord` every surface shows, built here and nowhere else.
 """
 
 from __future__ import annotations
@@ -13,14 +13,25 @@ import shlex
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import jobspec, naming
+from .digest import content_digest, digest_of_hashes, file_hashes, upload_digests
 from .entity import NO_ENTITY_WARNING, reference, resolve_entity
-from .errors import JobError
-from .source import SourceChoice, SourceDecision, check_sources, choose_source
+from .errors import JobError, NotFound
+from .models import (
+    DEFAULT_PROJECT,
+    CodeArtifact,
+    CreateRequest,
+    GitSource,
+    IncludedFile,
+    JobRecord,
+    Rewrite,
+    SourceChoice,
+    utc_now,
+)
+from .source import SourceDecision, check_sources, choose_source
 
 if TYPE_CHECKING:
     from .export import ExportResult
@@ -28,37 +39,12 @@ if TYPE_CHECKING:
     from .local_code import Included, Limits, LocalCode
     from .store import JobStore, StoredJob
 
-DEFAULT_PROJECT = "uncategorized"
-
-
-@dataclass(frozen=True)
-class CreateRequest:
-    """What the user asked for; the defaults are what W&B would do."""
-
-    path: Path
-    project: str | None = None
-    entity: str | None = None
-    source: SourceChoice = "auto"
-    name: str | None = None
-    no_git: bool = False
-    image: str | None = None
-    dry_run: bool = False
-    allow_secrets: bool = False
-    strip_outputs: bool = False
-    config: Mapping[str, Any] | None = None
-    summary: Mapping[str, Any] | None = None
-    store: str | Path | None = None
-    warnings: tuple[str, ...] = ()  # what the caller knows and the core cannot (e.g. unsaved cells)
-    diff_root: Path | None = None  # only changes and carried files inside it travel (REST: the server's root)
-    include: tuple[str, ...] = ()  # gitignore-style patterns of more files to carry (under the notebook's folder)
-    exclude: tuple[str, ...] = ()  # patterns of files never to carry
-    max_file_mb: float = 1.0  # the largest file read by the code that the job carries on its own
-    inputs: JobInputs | None = None  # declared job inputs (manage_wandb_config / manage_config_file)
+__all__ = ["CreateRequest", "JobResult", "create_job"]
 
 
 @dataclass(frozen=True)
 class JobResult:
-    record: dict[str, Any]
+    record: JobRecord
     created: bool
     stored: StoredJob | None
     code_files: dict[str, bytes] = field(repr=False)
@@ -85,7 +71,6 @@ def create_job(request: CreateRequest, run: Any = None) -> JobResult:
     """Create (or find) the job version for a notebook or script, and publish it to `run`."""
     from .export import export_text, read_source_bytes
     from .local_code import collect
-    from .store import file_hashes
 
     path = _existing_file(request.path)
     image = request.image or os.environ.get("WANDB_DOCKER")
@@ -93,7 +78,13 @@ def create_job(request: CreateRequest, run: Any = None) -> JobResult:
     entity = resolve_entity(request.entity)
     # git runs in its own processes: ask it while this thread does all that does not depend on it.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        checking = pool.submit(check_sources, path, no_git=request.no_git, image=image, diff_root=request.diff_root)
+        checking = pool.submit(
+            check_sources,
+            path,
+            no_git=request.no_git,
+            image=image,
+            diff_root=Path(request.diff_root) if request.diff_root else None,
+        )
         saved = read_source_bytes(path)
         export = export_text(saved, path.name)
         notebook = _notebook_copy(saved, export, request.strip_outputs)
@@ -132,16 +123,14 @@ def create_job(request: CreateRequest, run: Any = None) -> JobResult:
     warnings += list(export.warnings) + list(local.warnings)
     if decision.source_type == "artifact" and not entity:
         warnings.append(NO_ENTITY_WARNING)
-    record = _record(request, project, entity, decision, job_name, spec, job_files, code, export, config, warnings)
-    record["metadata"] = metadata
-    record["config_files"] = _config_file_values(request.inputs)
-    return _store_and_publish(request, record, job_name, job_files, code, run, stored_code)
+    facts = _Facts(project, entity, decision, job_name, spec, job_files, code, export, config, warnings, metadata)
+    return _store_and_publish(request, facts, run, stored_code)
 
 
-def _existing_file(path: Path) -> Path:
+def _existing_file(path: str | Path) -> Path:
     path = Path(path).expanduser()
     if not path.is_file():
-        raise JobError(f"{path} does not exist or is not a file", hint="save the notebook and give its path")
+        raise NotFound(f"{path} does not exist or is not a file", hint="save the notebook and give its path")
     return path.resolve()
 
 
@@ -175,7 +164,8 @@ def _limits(request: CreateRequest) -> Limits:
 
     if not request.max_file_mb > 0:
         raise JobError(f"--max-file-mb {request.max_file_mb} is not a size", hint="give a number of MB above 0, e.g. 5")
-    return Limits(tuple(request.include), tuple(request.exclude), int(request.max_file_mb * MB), request.diff_root)
+    within = Path(request.diff_root) if request.diff_root else None
+    return Limits(tuple(request.include), tuple(request.exclude), int(request.max_file_mb * MB), within)
 
 
 def _secret_warnings(
@@ -216,8 +206,6 @@ def _code_artifact(
     digest, so a change to a local module makes a new code artifact and a new job version.
     Declared config files travel at their relative paths as wandb snapshotted them (over a copy
     the script's reads brought along)."""
-    from .store import digest_of_hashes, file_hashes
-
     script_name = f"{path.stem}.py"
     files = {**local.files, script_name: export.script.encode()}
     for config_file in inputs.files if inputs else ():
@@ -256,7 +244,9 @@ def _name_and_source(
     return naming.artifact_job_name(code.name, user_name), source
 
 
-def _metadata(inputs: JobInputs | None, config: Mapping[str, Any], output_types: dict[str, Any]) -> dict | None:
+def _metadata(
+    inputs: JobInputs | None, config: Mapping[str, Any], output_types: dict[str, Any]
+) -> dict[str, Any] | None:
     """The job artifact's metadata when the run declared inputs (None otherwise, as W&B leaves it)."""
     if inputs is None:
         return None
@@ -296,78 +286,105 @@ def _forced_git_warnings(hazards: list[str]) -> list[str]:
     return [f"{hazard} — W&B Launch's converter breaks on it; consider --source artifact" for hazard in hazards]
 
 
+@dataclass(frozen=True)
+class _Facts:
+    """Everything `create_job` found out, from which the one record is built."""
+
+    project: str
+    entity: str | None
+    decision: SourceDecision
+    job_name: naming.JobName
+    spec: dict[str, Any]
+    job_files: dict[str, bytes]
+    code: _CodeArtifact
+    export: ExportResult
+    config: Mapping[str, Any]
+    warnings: list[str]
+    metadata: dict[str, Any] | None  # the declared job inputs in wandb-core's shape (inputs.py), if any
+
+    @property
+    def stored_files(self) -> dict[str, bytes]:
+        """The job's files as the store keeps them: with the artifact's metadata beside them, so
+        declaring other inputs makes a new version."""
+        if self.metadata is None:
+            return self.job_files
+        from .inputs import METADATA_FILE, metadata_bytes
+
+        return {**self.job_files, METADATA_FILE: metadata_bytes(self.metadata)}
+
+
 def _record(
-    request: CreateRequest,
-    project: str,
-    entity: str | None,
-    decision: SourceDecision,
-    job_name: naming.JobName,
-    spec: dict[str, Any],
-    job_files: Mapping[str, bytes],
-    code: _CodeArtifact,
-    export: ExportResult,
-    config: Mapping[str, Any],
-    warnings: list[str],
-) -> dict[str, Any]:
-    """The plain-JSON description of the job that every surface shows."""
-    source = spec["source"]
-    return {
-        "name": job_name.name,
-        "version": None,
-        "aliases": list(job_name.aliases),
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "source_type": decision.source_type,
-        "decision": [check.to_json() for check in decision.checks],
-        "naming": job_name.to_json(),
-        "spec": spec,
-        "files": sorted(job_files),
-        "code_artifact": {
-            "name": code.name,
-            "digest": code.digest,
-            "alias": code.alias,
-            "files": sorted(code.files),
-            "entrypoint": code.script_name,
-            "included": [included.to_json() for included in code.included],
-        },
-        "git": _git_json(decision),
-        "image": decision.image,
-        "entrypoint": source.get("entrypoint"),
-        "runtime": spec["runtime"],
-        "input_types": spec["input_types"],
-        "output_types": spec["output_types"],
-        "config": _jsonable(config),
-        "requirements": list(export.requirements),
-        "warnings": list(dict.fromkeys(warnings)),
-        "rewrites": [_rewrite_json(rewrite) for rewrite in export.rewrites],
-        "project": project,
-        "entity": entity,
-        "notebook": str(request.path),
-        "dry_run": request.dry_run,
-    }
+    request: CreateRequest, facts: _Facts, *, version: str, aliases: list[str], code_path: str | None, **stored: Any
+) -> JobRecord:
+    """The one place a job record is built; the store later fills in where and when it keeps
+    it (`JobRecord.stored_as`), a dry run gets `stored` here (`path`, `would_create`)."""
+    decision, spec, code = facts.decision, facts.spec, facts.code
+    digest = content_digest(facts.stored_files)
+    content_alias = f"sha-{digest[:16]}"
+    # `wandb launch --job` takes only `<entity>/<project>/<name>:<alias>`: with no entity known
+    # (see entity.py) the command shows where the user's goes. What the user typed (entity,
+    # project) is shell-quoted: the commands are there to be copied into a shell.
+    in_project = f"{facts.project}/{facts.job_name.name}:{content_alias}"
+    job = shlex.quote(f"{facts.entity}/{in_project}") if facts.entity else f"<entity>/{shlex.quote(in_project)}"
+    return JobRecord(
+        name=facts.job_name.name,
+        version=version,
+        aliases=aliases,
+        digest=digest,
+        created_at=utc_now(),
+        path=stored.get("path"),
+        would_create=stored.get("would_create"),
+        source_type=decision.source_type,
+        decision=list(decision.checks),
+        naming=facts.job_name.describe(),
+        spec=spec,
+        files=sorted(facts.job_files),
+        code_artifact=CodeArtifact(
+            name=code.name,
+            digest=code.digest,
+            alias=code.alias,
+            files=sorted(code.files),
+            entrypoint=code.script_name,
+            included=[IncludedFile(path=i.path, size=i.size, reason=i.reason) for i in code.included],
+            path=code_path,
+        ),
+        git=_git_source(decision),
+        image=decision.image,
+        entrypoint=spec["source"].get("entrypoint"),
+        runtime=spec["runtime"],
+        input_types=spec["input_types"],
+        output_types=spec["output_types"],
+        config=_jsonable(facts.config),
+        requirements=list(facts.export.requirements),
+        warnings=list(dict.fromkeys(facts.warnings)),
+        rewrites=[Rewrite(r.cell, r.line, r.kind, r.original, r.replacement) for r in facts.export.rewrites],
+        project=facts.project,
+        entity=facts.entity,
+        notebook=str(request.path),
+        dry_run=request.dry_run,
+        metadata=facts.metadata,
+        config_files=_config_file_values(request.inputs),
+        # An image's tag, which wandb-core's job builder adds too, and the content alias that
+        # commands name the version by (W&B and the store both carry it).
+        artifact_aliases=[*facts.job_name.aliases, content_alias],
+        launch_command=f"wandb launch --job {job} --queue <queue>",
+        run_command=f"jupyter jobs run {shlex.quote(facts.job_name.name + ':' + content_alias)}",
+    )
 
 
-def _git_json(decision: SourceDecision) -> dict[str, str] | None:
-    if decision.git is None:
-        return None
+def _git_source(decision: SourceDecision) -> GitSource | None:
     git = decision.git
-    return {"remote": git.remote, "commit": git.commit, "entrypoint": git.entrypoint, "root": str(git.root)}
-
-
-def _rewrite_json(rewrite: Any) -> dict[str, Any]:
-    return {
-        "cell": rewrite.cell,
-        "line": rewrite.line,
-        "kind": rewrite.kind,
-        "original": rewrite.original,
-        "replacement": rewrite.replacement,
-    }
+    if git is None:
+        return None
+    return GitSource(remote=git.remote, commit=git.commit, entrypoint=git.entrypoint, root=str(git.root))
 
 
 def _jsonable(config: Mapping[str, Any]) -> dict[str, Any]:
     """Config values as JSON can hold them (the run's config may hold arbitrary objects)."""
     import json
 
-    return json.loads(json.dumps(dict(config), default=repr))
+    jsonable: dict[str, Any] = json.loads(json.dumps(dict(config), default=repr))
+    return jsonable
 
 
 def _put_code(location: str | Path | None, code: _CodeArtifact, for_run: bool) -> _StoredCode:
@@ -383,8 +400,6 @@ def _put_code(location: str | Path | None, code: _CodeArtifact, for_run: bool) -
     _, folder = store.put_code_artifact(code.files, code.hashes)
     if not (for_run and new):
         return _StoredCode(store, folder, {})
-    from .publish import upload_digests
-
     return _StoredCode(store, folder, upload_digests(code.files))
 
 
@@ -395,53 +410,25 @@ class _StoredCode:
     upload_digests: dict[str, str]  # file name -> wandb's digest, for the files hashed already
 
 
-def _store_and_publish(
-    request: CreateRequest,
-    record: dict[str, Any],
-    job_name: naming.JobName,
-    job_files: dict[str, bytes],
-    code: _CodeArtifact,
-    run: Any,
-    stored_code: _StoredCode | None,
-) -> JobResult:
-    from .store import VERSION_PATTERN, JobStore, content_digest
+def _store_and_publish(request: CreateRequest, facts: _Facts, run: Any, stored_code: _StoredCode | None) -> JobResult:
+    from .store import VERSION_PATTERN, JobStore
 
-    # The store keeps the artifact's metadata beside its files, so declaring other inputs makes a new version.
-    stored_files = dict(job_files)
-    if record["metadata"] is not None:
-        from .inputs import METADATA_FILE, metadata_bytes
-
-        stored_files[METADATA_FILE] = metadata_bytes(record["metadata"])
-    content_alias = f"sha-{content_digest(stored_files)[:16]}"
-    record["artifact_aliases"] = [*job_name.aliases, content_alias]
+    name, job_files, code_files = facts.job_name.name, facts.job_files, facts.code.files
     # An image tag such as "v1" would shadow the store's own version labels: W&B gets it, the store does not.
-    store_aliases = [alias for alias in record["artifact_aliases"] if not VERSION_PATTERN.fullmatch(alias)]
-    _add_commands(record, content_alias)
+    aliases = [alias for alias in facts.job_name.aliases if not VERSION_PATTERN.fullmatch(alias)]
+    aliases.append(f"sha-{content_digest(facts.stored_files)[:16]}")
     if stored_code is None:  # a dry run: the store is only read (a missing one reads as empty)
-        version, would_create = JobStore.open_for_reading(request.store).preview(job_name.name, stored_files)
-        record.update(version=version, aliases=["latest", *store_aliases], path=None, would_create=would_create)
-        return JobResult(record, False, None, code.files, job_files)
-    record["code_artifact"]["path"] = str(stored_code.folder)
-    stored, created = stored_code.store.add_version(job_name.name, stored_files, record, store_aliases)
-    result = JobResult(stored.record, created, stored, code.files, job_files)
+        version, would_create = JobStore.open_for_reading(request.store).preview(name, facts.stored_files)
+        record = _record(
+            request, facts, version=version, aliases=["latest", *aliases], code_path=None, would_create=would_create
+        )
+        return JobResult(record, False, None, code_files, job_files)
+    # The store numbers the version and sets its aliases, folder and time.
+    record = _record(request, facts, version="", aliases=[], code_path=str(stored_code.folder))
+    stored, created = stored_code.store.add_version(name, facts.stored_files, record, aliases)
+    result = JobResult(stored.record, created, stored, code_files, job_files)
     if run is None:
         return result
     from .publish import publish_to_run
 
     return replace(result, published=tuple(publish_to_run(run, result, stored_code.upload_digests)))
-
-
-def _add_commands(record: dict[str, Any], content_alias: str) -> None:
-    """Commands name the version by its content alias, which W&B and the store both carry.
-
-    `wandb launch --job` takes only `<entity>/<project>/<name>:<alias>`: with no entity known
-    (see entity.py) the command shows where the user's goes. What the user typed (entity,
-    project) is shell-quoted: the commands are there to be copied into a shell.
-    """
-    version = f"{record['project']}/{record['name']}:{content_alias}"
-    if record["entity"]:
-        job = shlex.quote(f"{record['entity']}/{version}")
-    else:  # the placeholder is the user's to replace: left bare
-        job = f"<entity>/{shlex.quote(version)}"
-    record["launch_command"] = f"wandb launch --job {job} --queue <queue>"
-    record["run_command"] = f"jupyter jobs run {shlex.quote(record['name'] + ':' + content_alias)}"

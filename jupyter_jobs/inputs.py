@@ -15,9 +15,12 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import JobError
+
+if TYPE_CHECKING:
+    from .models import JobRecord
 
 WANDB_CONFIG = "@wandb.config"
 FILES = "files"
@@ -158,21 +161,20 @@ def metadata_bytes(metadata: Mapping[str, Any]) -> bytes:
     return json.dumps(metadata, indent=2, sort_keys=True).encode()
 
 
-def config_types(record: Mapping[str, Any]) -> dict[str, Any]:
+def config_types(record: JobRecord) -> dict[str, Any]:
     """The types of the `wandb.config` keys a launch may override: declared ones, else the spec's."""
-    metadata = record.get("metadata")
-    if metadata is None:
-        return record["input_types"]
-    return metadata["input_types"].get(WANDB_CONFIG) or {}
+    if record.metadata is None:
+        return record.input_types
+    return record.metadata["input_types"].get(WANDB_CONFIG) or {}
 
 
-def file_types(record: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def file_types(record: JobRecord) -> dict[str, dict[str, Any]]:
     """Each declared config file's filtered types, by relative path."""
-    return ((record.get("metadata") or {}).get("input_types") or {}).get(FILES) or {}
+    return ((record.metadata or {}).get("input_types") or {}).get(FILES) or {}
 
 
-def schemas(record: Mapping[str, Any]) -> dict[str, Any]:
-    return (record.get("metadata") or {}).get("input_schemas") or {}
+def schemas(record: JobRecord) -> dict[str, Any]:
+    return (record.metadata or {}).get("input_schemas") or {}
 
 
 def check_relative_path(path: str) -> str:
@@ -185,9 +187,9 @@ def check_relative_path(path: str) -> str:
     return str(posix)
 
 
-def check_config_overrides(record: Mapping[str, Any], overrides: Mapping[str, Any]) -> None:
+def check_config_overrides(record: JobRecord, overrides: Mapping[str, Any]) -> None:
     """Overrides of `wandb.config` name keys the job takes and, with a schema, obey it."""
-    from .report import type_rows
+    from .models import type_rows
 
     known = sorted({key.split(".")[0] for key, _ in type_rows(config_types(record))})
     unknown = sorted(set(overrides) - set(known))
@@ -201,9 +203,9 @@ def check_config_overrides(record: Mapping[str, Any], overrides: Mapping[str, An
         _check_value(schema, (key,), value, "config key")
 
 
-def check_file_overrides(record: Mapping[str, Any], overrides: Mapping[str, Mapping[str, Any]]) -> None:
+def check_file_overrides(record: JobRecord, overrides: Mapping[str, Mapping[str, Any]]) -> None:
     """Overrides of a config file name a declared file and keys it holds, and obey its schema."""
-    from .report import type_rows
+    from .models import type_rows
 
     declared = file_types(record)
     for path, tree in overrides.items():
@@ -345,3 +347,58 @@ def _selection(scoped: Mapping[str, Mapping[str | None, list[str]]], target: str
         tuple(split_key(key) for key in scoped["ex"].get(target, [])),
         load_schema(schemas[0]) if schemas else None,
     )
+
+
+# ----------------------------------------------------------------------------- display
+
+
+@dataclass(frozen=True)
+class InputRow:
+    """One key a launch may override: from `wandb.config` (source None) or a config file."""
+
+    source: str | None
+    key: str  # dotted
+    type: str
+    default: str  # the value as text, "" when unknown
+    allowed: str  # the schema's constraints in words, "" without a schema
+
+
+def input_rows(record: JobRecord) -> list[InputRow]:
+    """The job's inputs with defaults and the declared schemas' constraints, config keys first."""
+    from .models import type_rows
+
+    declared = schemas(record)
+    sources: list[tuple[str | None, dict[str, Any], Mapping[str, Any], Mapping[str, Any] | None]] = [
+        (None, config_types(record), record.config, declared.get(WANDB_CONFIG))
+    ]
+    files = record.config_files or {}
+    sources += [
+        (path, types, files.get(path) or {}, (declared.get(FILES) or {}).get(path))
+        for path, types in file_types(record).items()
+    ]
+    rows = []
+    for source, types, values, schema in sources:
+        allowed = constraints(schema)
+        rows += [
+            InputRow(source, key, kind, default_text(values, key), allowed.get(key, ""))
+            for key, kind in type_rows(types)
+        ]
+    return rows
+
+
+def default_text(values: Mapping[str, Any], dotted_key: str) -> str:
+    """The value at `a.b.c` as text; empty when it is not there."""
+    value: Any = values
+    for part in dotted_key.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return ""
+        value = value[part]
+    return repr(value)
+
+
+def input_line(row: InputRow) -> str:
+    """`key: type = default (constraints)`, prefixed with the config file it lives in."""
+    where = f"{row.source}:" if row.source else ""
+    default = f" = {row.default}" if row.default else ""
+    allowed = f" ({row.allowed})" if row.allowed else ""
+    return f"{where}{row.key}: {row.type}{default}{allowed}"

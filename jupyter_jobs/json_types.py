@@ -155,9 +155,10 @@ class _Union(_Type):
     def _resolved(self, assignees: list[Any], type_mode: bool) -> _Type:
         allowed = self.allowed
         for assignee in assignees:
-            allowed = _union_assigned(allowed, assignee, type_mode)
-            if allowed is None:
+            assigned = _union_assigned(allowed, assignee, type_mode)
+            if assigned is None:
                 return _INVALID
+            allowed = assigned
         return _Union(allowed)
 
     def __repr__(self) -> str:

@@ -19,6 +19,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import display
 
 from .errors import JobError
+from .models import DEFAULT_PROJECT, SOURCE_CHOICES, JobRecord, build_request, options_in
 from .notebook_path import CellsRun, find_notebook
 
 if TYPE_CHECKING:
@@ -42,7 +43,8 @@ def register(ipython: InteractiveShell) -> None:
     the job inputs the notebook declares from now on (wandb keeps no copy we could read later)."""
     from .wandb_compat import watch_job_inputs
 
-    ipython.register_magic_function(wandb_job, magic_kind="line", magic_name="wandb_job")
+    # IPython's magic_arguments decorators are untyped: mypy sees a half-built wrapper.
+    ipython.register_magic_function(wandb_job, magic_kind="line", magic_name="wandb_job")  # type: ignore[call-arg]
     watch_job_inputs()
     if CELLS_RUN.record not in ipython.events.callbacks["post_run_cell"]:
         ipython.events.register("post_run_cell", CELLS_RUN.record)
@@ -51,7 +53,7 @@ def register(ipython: InteractiveShell) -> None:
 @magic_arguments()
 @argument(
     "--source",
-    choices=["auto", "git", "artifact", "image"],
+    choices=SOURCE_CHOICES,
     default=None,
     help="force a source instead of W&B's order (default: the run's job_source setting, else auto)",
 )
@@ -123,13 +125,15 @@ def panel_create(request_json: str) -> None:
         run = _active_run()
         _require_run(run, options, hint=START_A_RUN)
         notebook = find_notebook(get_ipython().user_ns, options["path"])
-        display({RESULT_MIME: _create(options, notebook, run, started_here=False).record}, raw=True)
+        record = _create(options, notebook, run, started_here=False).record
+        display({RESULT_MIME: record.to_json()}, raw=True)
     except JobError as err:
         display({ERROR_MIME: {"message": err.line}}, raw=True)
 
 
 def _panel_options(request_json: str) -> dict[str, Any]:
-    """The panel's request: the REST `POST jobs` body, whose `path` names the notebook."""
+    """The panel's request: the REST `POST jobs` body, whose `path` names the notebook, checked
+    by the one request builder before anything else happens."""
     try:
         options = json.loads(request_json)
     except ValueError as err:
@@ -138,6 +142,7 @@ def _panel_options(request_json: str) -> dict[str, Any]:
         raise JobError("The panel sent a request nested too deeply to read") from None
     if not isinstance(options, dict) or not options.get("path"):
         raise JobError("The panel sent no notebook path", hint="save the notebook and try again")
+    build_request(options)
     return options
 
 
@@ -156,9 +161,11 @@ def _create_from_magic(options: dict[str, Any]) -> None:
     if start_run:
         run = _start_offline_run(options)
     try:
-        result = _create({**options, "warnings": unsaved}, notebook, run, started_here=start_run)
+        result = _create(
+            options_in(options), notebook, run, started_here=start_run, store=options["store"], warnings=unsaved
+        )
     finally:
-        if start_run:
+        if start_run and run is not None:
             run.finish()
     print(_status_line(result, run))
     for warning in unsaved:
@@ -185,36 +192,33 @@ def _require_run(run: Run | None, options: Mapping[str, Any], hint: str) -> None
         _check_run_matches(options, run)
 
 
-def _create(options: Mapping[str, Any], notebook: Path, run: Run | None, *, started_here: bool) -> JobResult:
+def _create(
+    options: Mapping[str, Any],
+    notebook: Path,
+    run: Run | None,
+    *,
+    started_here: bool,
+    store: str | None = None,
+    warnings: tuple[str, ...] = (),
+) -> JobResult:
     """Call the core with the user's options over the run's defaults; it also publishes to the run."""
-    from .core import CreateRequest, create_job
+    from .core import create_job
 
     defaults = _run_defaults(run, started_here=started_here)
-
-    def pick(key: str) -> Any:
-        return options.get(key) or defaults.get(key)
-
-    request = CreateRequest(
-        path=notebook,
-        project=pick("project"),
-        entity=pick("entity"),
-        source=pick("source") or "auto",
-        name=pick("name"),
-        no_git=bool(pick("no_git")),
-        image=pick("image"),
-        dry_run=bool(options.get("dry_run")),
-        allow_secrets=bool(options.get("allow_secrets")),
-        strip_outputs=bool(options.get("strip_outputs")),
+    chosen = {key: options.get(key) or defaults.get(key) for key in _RUN_SETTINGS}
+    request = build_request(
+        {**options, **chosen, "path": str(notebook)},
         config=defaults.get("config"),
         summary=defaults.get("summary"),
-        store=options.get("store"),
-        warnings=tuple(options.get("warnings", ())) + tuple(defaults.get("warnings", ())),
-        include=tuple(options.get("include") or ()),
-        exclude=tuple(options.get("exclude") or ()),
-        max_file_mb=options.get("max_file_mb") or 1.0,
+        store=store,
+        warnings=[*warnings, *defaults.get("warnings", ())],
         inputs=defaults.get("inputs"),
     )
     return create_job(request, run=None if request.dry_run else run)
+
+
+# The options a run's settings give defaults for (`_run_defaults`).
+_RUN_SETTINGS = ("project", "entity", "source", "name", "no_git", "image")
 
 
 def _run_defaults(run: Run | None, *, started_here: bool) -> dict[str, Any]:
@@ -226,7 +230,7 @@ def _run_defaults(run: Run | None, *, started_here: bool) -> dict[str, Any]:
     if run is None:
         return {}
     settings = run.settings
-    defaults = {
+    defaults: dict[str, Any] = {
         "project": run.project,
         "entity": run.entity or None,
         "source": WANDB_SOURCE_NAMES.get(settings.job_source or ""),
@@ -274,38 +278,32 @@ def _start_offline_run(options: Mapping[str, Any]) -> Run:
     """An offline run to carry the artifacts, for users who have not started one."""
     import wandb
 
-    return wandb.init(project=options.get("project") or "uncategorized", entity=options.get("entity"), mode="offline")
+    return wandb.init(project=options.get("project") or DEFAULT_PROJECT, entity=options.get("entity"), mode="offline")
 
 
 def _status_line(result: JobResult, run: Run | None) -> str:
-    """One line saying what happened: created, unchanged, or what a dry run would do."""
-    ref = f"{result.record['name']}:{result.record['version']}"
-    if result.record.get("dry_run"):
-        verb = "Would create" if result.record.get("would_create") else "Unchanged, already stored as"
-        return f"Dry run: {verb} {ref}; nothing was stored or logged."
-    verb = "Created" if result.created else "Unchanged, already stored as"
+    """What happened, and what became of the run's artifacts."""
+    from .report import status_line
+
     if run is None:
         logged = ""
     elif result.published:
-        logged = f"; code and job artifacts logged to run {run.id}"
+        logged = f"code and job artifacts logged to run {run.id}"
     else:
-        logged = f"; already logged to run {run.id}"
-    return f"{verb} {ref}{logged}."
+        logged = f"already logged to run {run.id}"
+    return status_line(result.record, result.created, logged)
 
 
 def _print_jobs(store: str | None) -> None:
     """`--list`: the stored jobs as a small text table, newest first."""
+    from .report import render_jobs
     from .store import JobStore
 
     jobs, total = JobStore.open_for_reading(store).list_jobs()
     if not jobs:
         print("No jobs yet. Create one with %wandb_job after wandb.init(...).")
         return
-    rows = [(job.name, f"v{job.latest_version}", str(job.versions), job.source_type, job.created_at) for job in jobs]
-    header = ("NAME", "LATEST", "VERSIONS", "SOURCE", "CREATED")
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    print(render_jobs(jobs))
     if total > len(jobs):
         print(f"... and {total - len(jobs)} more (jupyter jobs list --offset {len(jobs)})")
 
@@ -323,7 +321,7 @@ def _print_comparison(store: str | None, ref: str) -> None:
     from .report import render_comparison
     from .store import JobStore
 
-    print(render_comparison(compare_jobs(JobStore.open_for_reading(store), ref).to_json()))
+    print(render_comparison(compare_jobs(JobStore.open_for_reading(store), ref)))
 
 
 def _run_stored(store: str | None, ref: str, config: list[str]) -> None:
@@ -342,7 +340,7 @@ def _publish_stored(store: str | None, ref: str, entity: str | None, project: st
     print(publish_stored(JobStore.open_for_reading(store), ref, entity=entity, project=project).summary())
 
 
-def _display_record(record: dict[str, Any]) -> None:
+def _display_record(record: JobRecord) -> None:
     from .widget import JobWidget
 
     display(JobWidget(record))

@@ -4,7 +4,7 @@ The SDK composes a job name from its source and then sanitises it with
 `wandb.util.make_artifact_name_safe`; a name that differs by one character is a different job
 in W&B, so the rules here are W&B's, not ours. Besides the name we keep its parts (prefix,
 remote, path, ...) so the widget and the panel can show why the name came out as it did.
-This module is on the command line's fast path: standard library only.
+This module is on the command line's fast path: standard library (and msgspec) only.
 """
 
 from __future__ import annotations
@@ -13,18 +13,11 @@ import re
 from dataclasses import dataclass, field
 
 from .errors import JobError
+from .models import NamePart, Naming
 
 MAX_NAME_LENGTH = 128
 _UNSAFE_CHARS = re.compile(r"[^a-zA-Z0-9_\-.]")
 _TAG = re.compile(r"[a-zA-Z0-9_\-.]+")
-
-
-@dataclass(frozen=True)
-class NamePart:
-    """A piece of the raw name before sanitising, with what it stands for."""
-
-    text: str
-    role: str  # "prefix", "remote", "separator", "path", "artifact", "image", "user"
 
 
 @dataclass(frozen=True)
@@ -36,14 +29,15 @@ class JobName:
     parts: tuple[NamePart, ...]
     aliases: tuple[str, ...] = field(default=())
 
-    def to_json(self) -> dict[str, object]:
+    def describe(self) -> Naming:
+        """The rule and the parts, for the record: what the widget and the panel explain."""
         raw = "".join(p.text for p in self.parts)
-        return {
-            "rule": self.rule,
-            "parts": [{"text": p.text, "role": p.role} for p in self.parts],
-            "sanitised": _UNSAFE_CHARS.sub("_", raw) != raw,
-            "truncated": len(_UNSAFE_CHARS.sub("_", raw)) > MAX_NAME_LENGTH,
-        }
+        return Naming(
+            rule=self.rule,
+            parts=list(self.parts),
+            sanitised=_UNSAFE_CHARS.sub("_", raw) != raw,
+            truncated=len(_UNSAFE_CHARS.sub("_", raw)) > MAX_NAME_LENGTH,
+        )
 
 
 def make_safe(name: str) -> str:
@@ -81,7 +75,7 @@ def artifact_job_name(code_artifact: str, user_name: str | None = None) -> JobNa
 
 def image_job_name(image: str, user_name: str | None = None) -> JobName:
     """`job-<image-name>`; a well-formed `:tag` is removed and becomes a version alias."""
-    raw_name, aliases = image, ()
+    raw_name, aliases = image, tuple[str, ...]()
     if ":" in image:
         tag = image.split(":")[-1]
         if _TAG.fullmatch(tag):

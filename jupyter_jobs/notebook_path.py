@@ -160,8 +160,9 @@ class CellsRun:
 
     def record(self, result: ExecutionResult) -> None:
         """IPython `post_run_cell` callback."""
-        if result.info.store_history:
-            self._cells.append((time.time(), result.info.raw_cell))
+        info = result.info
+        if info is not None and info.store_history:
+            self._cells.append((time.time(), info.raw_cell))
 
     def unsaved(self, notebook: Path) -> int:
         """How many distinct cells ran after `notebook` was saved and are not in it."""

@@ -24,8 +24,6 @@ online run's upload starts at once and reads the store's files in place.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import shlex
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -43,6 +41,7 @@ if TYPE_CHECKING:
     from wandb import Run
 
     from .core import JobResult
+    from .models import JobRecord
     from .store import JobStore
 
 
@@ -51,51 +50,28 @@ def publish_to_run(run: Run, result: JobResult, code_digests: Mapping[str, str] 
 
     A version already logged to this run is not logged again: `%wandb_job` on an unchanged
     notebook then costs no artifact work at all. `code_digests` are the code files'
-    `upload_digests`, when the caller has them; wandb hashes the others itself.
+    `digest.upload_digests`, when the caller has them; wandb hashes the others itself.
     """
     wandb_compat.check_version(wandb.__version__)
     record = result.record
-    already = (run.id, record["name"], record["digest"])
+    already = (run.id, record.name, record.digest)
     if already in _PUBLISHED:
         return []
-    published: list[str] = []
-    code = record.get("code_artifact")
-    if code:
-        # The job's `source.artifact` names the code by this content alias, so it must resolve.
-        published += _log(
-            run, code["name"], "code", Path(code["path"]), code["files"], [code["alias"]], code_digests or {}
-        )
+    code = record.code_artifact
+    # The job's `source.artifact` names the code by this content alias, so it must resolve.
+    published = _log(run, code.name, "code", Path(code.path or ""), code.files, [code.alias], code_digests or {})
     # The content alias (the launch command's reference) and an image's tag, which wandb-core's
     # job builder adds too (even a tag like "v1" that the local store cannot hold).
     published += _log(
-        run,
-        record["name"],
-        "job",
-        Path(record["path"]),
-        record["files"],
-        record["artifact_aliases"],
-        {},
-        record.get("metadata"),
+        run, record.name, "job", Path(record.path or ""), record.files, record.artifact_aliases, {}, record.metadata
     )
-    _stop_sdk_job_builder(run, record["name"])
+    _stop_sdk_job_builder(run, record.name)
     _PUBLISHED.add(already)
     return published
 
 
 # (run id, job name, version digest) of what this process has logged.
 _PUBLISHED: set[tuple[str, str, str]] = set()
-
-
-def upload_digests(files: Mapping[str, bytes]) -> dict[str, str]:
-    """Each file's digest as wandb records it for an MD5 artifact (base64 of the MD5), from memory.
-
-    A caller holding the bytes can hash them on another thread, instead of wandb reading them
-    back and hashing them on the notebook's thread.
-    """
-    return {
-        name: base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode("ascii")
-        for name, data in files.items()
-    }
 
 
 def _log(
@@ -114,7 +90,7 @@ def _log(
     or versioned), so an online run's upload may read them in place ("immutable"); an offline
     run stages copies ("mutable") that travel with it to `wandb sync`.
     `metadata` is the job's declared inputs in wandb-core's shape (see inputs.py).
-    A file with a known digest (`upload_digests` of the bytes written) is added with it, as
+    A file with a known digest (`digest.upload_digests` of the bytes written) is added with it, as
     `add_file` does after hashing the file itself.
     """
     artifact = wandb_compat.internal_artifact(name, kind, metadata)
@@ -165,12 +141,8 @@ def publish_stored(store: JobStore, ref: str, *, entity: str | None = None, proj
     against its digest first, so a store changed by hand never reaches W&B.
     """
     stored = store.resolve(ref)
-    record = dict(stored.record)
+    record = stored.record  # its folders are this store's, wherever it has moved
     entity, project = _target(record, entity, project)
-    code = record.get("code_artifact")
-    if code:
-        record["code_artifact"] = {**code, "path": str(store.code_folder(code["digest"]))}
-    record["path"] = str(stored.path)
     online = _online()
     run = wandb.init(
         project=project,
@@ -187,7 +159,7 @@ def publish_stored(store: JobStore, ref: str, *, entity: str | None = None, proj
         entity = entity or run.entity or None
     finally:
         run.finish()
-    job = "/".join(part for part in (entity, project, f"{record['name']}:{content_alias(record)}") if part)
+    job = "/".join(part for part in (entity, project, f"{record.name}:{record.content_alias}") if part)
     sync = None if online else _sync_command(run.settings.sync_dir, entity, project)
     return Published(job, run.id, online, tuple(references), sync)
 
@@ -198,28 +170,23 @@ def _online() -> bool:
     return settings.mode not in ("offline", "dryrun", "disabled") and wandb_compat.logged_in(settings)
 
 
-def content_alias(record: Mapping[str, Any]) -> str:
-    """The version's content alias, which names it the same in the store and in W&B."""
-    return next(alias for alias in record["artifact_aliases"] if alias.startswith("sha-"))
-
-
-def _target(record: Mapping[str, Any], entity: str | None, project: str | None) -> tuple[str | None, str]:
+def _target(record: JobRecord, entity: str | None, project: str | None) -> tuple[str | None, str]:
     """The entity and project to publish to; an artifact job's code reference fixes them.
 
     The job names its code as `wandb-artifact://<entity>/<project>/...`, so the code must land
     there: another project (or another entity, when the reference names one) would leave the
     job pointing at code that is not where it says.
     """
-    project = project or record["project"]
-    entity = entity or record.get("entity") or resolve_entity(None)
-    source = record["spec"].get("source", {})
+    project = project or record.project
+    entity = entity or record.entity or resolve_entity(None)
+    source = record.spec.get("source", {})
     reference = source.get("artifact", "") if isinstance(source, dict) else ""
     if reference.startswith("wandb-artifact://"):
         ref_entity, ref_project = reference.removeprefix("wandb-artifact://").split("/")[:2]
         if ref_project != project or (ref_entity and entity and ref_entity != entity):
             where = f"{ref_entity or '<any entity>'}/{ref_project}"
             raise JobError(
-                f"{record['name']} refers to its code in {where}, not in {entity or '<entity>'}/{project}",
+                f"{record.name} refers to its code in {where}, not in {entity or '<entity>'}/{project}",
                 hint=f"publish it to {where}, or create the job again with --project {project}"
                 + (f" --entity {entity}" if entity else ""),
             )
@@ -276,7 +243,7 @@ def launch_stored(
     check_config_overrides(stored.record, overrides)
     entity, project = _target(stored.record, entity, project)
     published = None
-    job = f"{entity}/{project}/{stored.record['name']}:{content_alias(stored.record)}" if entity else None
+    job = f"{entity}/{project}/{stored.record.name}:{stored.record.content_alias}" if entity else None
     if job is None or not _w_and_b_has(job):
         published = publish_stored(store, ref, entity=entity, project=project)
         job = published.job

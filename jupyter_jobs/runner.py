@@ -13,63 +13,25 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from .errors import JobError
 from .inputs import check_config_overrides, check_file_overrides, split_key
-from .store import JobStore, utc_now
+from .models import JobRecord, RunOutcome, utc_now
+from .store import JobStore
 
 LOG_FILE = "output.log"
 # Linux refuses an environment string over 128 KiB (MAX_ARG_STRLEN); WANDB_CONFIG is one.
 MAX_CONFIG_BYTES = 100_000
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    job: str
-    exit_code: int
-    workdir: Path
-    log: Path
-    run_dir: Path | None
-    overrides: dict[str, Any]
-    started_at: str
-    seconds: float
-    not_recorded: str | None = None  # why the store could not keep the run (a read-only store)
-    file_overrides: dict[str, Any] = field(default_factory=dict)  # config file path -> nested overrides
-
-    def to_json(self) -> dict[str, Any]:
-        """What the store keeps of the run (and `run --json` prints, with `not_recorded` if set)."""
-        facts = {
-            "job": self.job,
-            "exit_code": self.exit_code,
-            "started_at": self.started_at,
-            "seconds": self.seconds,
-            "overrides": self.overrides,
-            "workdir": str(self.workdir),
-            "log": str(self.log),
-            "run_dir": str(self.run_dir) if self.run_dir else None,
-        }
-        facts |= {"file_overrides": self.file_overrides} if self.file_overrides else {}
-        return facts | ({"not_recorded": self.not_recorded} if self.not_recorded else {})
-
-    def summary(self) -> str:
-        status = "finished" if self.exit_code == 0 else f"failed with exit code {self.exit_code}"
-        lines = [f"{self.job} {status} in {self.seconds:.1f} s.", f"Output: {self.log}"]
-        if self.run_dir:
-            lines.append(
-                f"Offline W&B run: {self.run_dir} (upload it with `wandb sync {shlex.quote(str(self.run_dir))}`)"
-            )
-        if self.not_recorded:
-            lines.append(f"Not recorded in the store: {self.not_recorded}")
-        return "\n".join(lines)
 
 
 def parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
@@ -110,8 +72,13 @@ def run_job(
     overrides: Mapping[str, Any],
     workdir: Path | None = None,
     file_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    timeout: float | None = None,
 ) -> RunOutcome:
-    """Run the job, then keep the outcome in the store (`jupyter jobs show` lists it)."""
+    """Run the job, then keep the outcome in the store (`jupyter jobs show` lists it).
+
+    A run still going after `timeout` seconds is killed; its outcome says so (the exit code of
+    a killed process, and a last line in its log).
+    """
     stored = store.resolve(ref)
     record = stored.record
     file_overrides = dict(file_overrides or {})
@@ -124,39 +91,43 @@ def run_job(
     environment = _launch_environment(record, overrides, file_overrides, folder)
     with log.open("wb") as output:
         try:
-            completed = subprocess.run(
-                [sys.executable, record["code_artifact"]["entrypoint"]],
+            exit_code = subprocess.run(
+                [sys.executable, record.code_artifact.entrypoint],
                 cwd=folder,
                 env=environment,
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 check=False,
-            )
+                timeout=timeout,
+            ).returncode
         except OSError as err:
             raise JobError(f"The job could not be started: {err.strerror or err}", hint=f"its log is {log}") from None
+        except subprocess.TimeoutExpired:  # subprocess.run has killed it
+            output.write(f"\njupyter-jobs: stopped after the run timeout of {timeout} s\n".encode())
+            exit_code = -signal.SIGKILL
     outcome = RunOutcome(
-        f"{record['name']}:{stored.label}",
-        completed.returncode,
-        folder,
-        log,
-        _newest_run_dir(folder),
-        dict(overrides),
-        started_at,
-        round(time.monotonic() - start, 3),
+        job=record.ref,
+        exit_code=exit_code,
+        workdir=str(folder),
+        log=str(log),
+        run_dir=_newest_run_dir(folder),
+        overrides=dict(overrides),
+        started_at=started_at,
+        seconds=round(time.monotonic() - start, 3),
         file_overrides=file_overrides,
     )
     try:
-        store.record_run(stored.name, outcome.to_json())
+        store.record_run(stored.name, outcome)
     except JobError as err:  # the run happened; a read-only store only cannot remember it
-        return replace(outcome, not_recorded=err.line)
+        return msgspec.structs.replace(outcome, not_recorded=err.line)
     return outcome
 
 
-def _materialise(store: JobStore, record: Mapping[str, Any], workdir: Path | None) -> Path:
+def _materialise(store: JobStore, record: JobRecord, workdir: Path | None) -> Path:
     """Copy the job's code out of this store (wherever it has moved), checked against its
     digest first: code changed after it was stored is never run."""
-    files = store.code_files(record["code_artifact"]["digest"])
-    folder = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix=f"{record['name'][:40]}-"))
+    files = store.code_files(record.code_artifact.digest)
+    folder = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix=f"{record.name[:40]}-"))
     folder.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         target = folder / name
@@ -179,7 +150,7 @@ PARENT_RUN_VARIABLES = ("WANDB_SERVICE", "WANDB_RUN_ID")
 
 
 def _launch_environment(
-    record: Mapping[str, Any],
+    record: JobRecord,
     overrides: Mapping[str, Any],
     file_overrides: Mapping[str, Mapping[str, Any]],
     folder: Path,
@@ -189,14 +160,14 @@ def _launch_environment(
         **inherited,
         "WANDB_MODE": "offline",
         "WANDB_DIR": str(folder),
-        "WANDB_PROJECT": record["project"],
+        "WANDB_PROJECT": record.project,
         "WANDB_LAUNCH": "true",
         "WANDB_CONFIG": json.dumps(dict(overrides)),
     }
     if file_overrides:
         env["WANDB_LAUNCH_FILE_OVERRIDES"] = json.dumps(dict(file_overrides))
-    if record.get("entity"):
-        env["WANDB_ENTITY"] = record["entity"]
+    if record.entity:
+        env["WANDB_ENTITY"] = record.entity
     if len(env["WANDB_CONFIG"]) > MAX_CONFIG_BYTES:
         raise JobError(
             f"The config overrides are too large to pass to the job ({len(env['WANDB_CONFIG']):,} characters)",
@@ -205,6 +176,6 @@ def _launch_environment(
     return env
 
 
-def _newest_run_dir(folder: Path) -> Path | None:
+def _newest_run_dir(folder: Path) -> str | None:
     runs = sorted((folder / "wandb").glob("offline-run-*"), key=lambda p: p.stat().st_mtime)
-    return runs[-1] if runs else None
+    return str(runs[-1]) if runs else None

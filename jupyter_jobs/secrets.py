@@ -341,6 +341,8 @@ def _output_findings(export: ExportResult, notebook_text: str | bytes | None) ->
     from .notebook import code_cell_outputs, read_notebook
 
     notebook = export.notebook if notebook_text is None else read_notebook(notebook_text, export.source_name)
+    if notebook is None:  # a script has no outputs
+        return
     for number, block in code_cell_outputs(notebook):
         for kind, line in _block_findings(block):
             yield SecretFinding(kind, number, line, "output")
@@ -356,7 +358,7 @@ def _block_findings(block: bytes) -> tuple[tuple[str, int], ...]:
     if found is None:
         found = tuple((kind, line) for line, kind in _text_kinds(outputs_text(block), printed=True))
         if len(_OUTPUT_FINDINGS) >= _OUTPUT_FINDINGS_MAX:  # drop the least recently used; pop, not
-            _OUTPUT_FINDINGS.pop(next(iter(_OUTPUT_FINDINGS), None), None)  # del: a thread may be first
+            _OUTPUT_FINDINGS.pop(next(iter(_OUTPUT_FINDINGS), key), None)  # del: a thread may be first
     _OUTPUT_FINDINGS[key] = found  # re-inserted: now the most recently used
     return found
 

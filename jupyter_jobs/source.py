@@ -21,15 +21,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from .errors import JobError
+from .models import SourceCheck as Check
+from .models import SourceChoice, SourceType
 
 if TYPE_CHECKING:
     import git
 
-SourceChoice = Literal["auto", "git", "artifact", "image"]
-SOURCE_TYPES = {"git": "repo", "artifact": "artifact", "image": "image"}
+SOURCE_TYPES: dict[str, SourceType] = {"git": "repo", "artifact": "artifact", "image": "image"}
 GIT_REMOTE = "origin"
 
 # The remotes W&B Launch fetches (wandb.sdk.launch.git_reference._validate_uri): https://, ssh://
@@ -50,18 +51,6 @@ _SSH_GIT_USER = "git"
 
 
 @dataclass(frozen=True)
-class Check:
-    """One of W&B's three source checks and what came of it."""
-
-    check: str  # "git", "artifact", "image"
-    outcome: str  # "won", "passed", "failed", "skipped"
-    reason: str
-
-    def to_json(self) -> dict[str, str]:
-        return {"check": self.check, "outcome": self.outcome, "reason": self.reason}
-
-
-@dataclass(frozen=True)
 class GitFacts:
     """What a git-sourced job records: where the code is and at which commit."""
 
@@ -75,7 +64,7 @@ class GitFacts:
 
 @dataclass(frozen=True)
 class SourceDecision:
-    source_type: str  # "repo", "artifact", "image"
+    source_type: SourceType
     checks: tuple[Check, ...]
     git: GitFacts | None = None
     image: str | None = None

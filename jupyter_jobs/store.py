@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import difflib
 import errno
-import hashlib
 import json
 import os
 import re
@@ -35,8 +34,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
-from .errors import JobError
+import msgspec
+
+from .digest import content_digest, digest_of_hashes, file_hashes
+from .errors import JobError, NotFound, StoreUnavailable
+from .models import JobRecord, JobSummary, RunOutcome, decode_record, encode, utc_now
 
 try:
     import fcntl
@@ -101,54 +105,12 @@ class StoredJob:
     aliases: tuple[str, ...]
     created_at: str
     path: Path
-    record: dict
+    record: JobRecord
 
     @property
     def label(self) -> str:
         """The version as W&B writes it: "v3"."""
         return f"v{self.version}"
-
-
-@dataclass(frozen=True)
-class JobSummary:
-    """One row per job name for list views, read from the `jobs` table without any record."""
-
-    name: str
-    latest_version: int
-    versions: int
-    aliases: tuple[str, ...]
-    source_type: str
-    created_at: str
-
-    def to_json(self) -> dict[str, object]:
-        """The list row every surface shows (CLI --json, REST); versions labelled as W&B does."""
-        return {
-            "name": self.name,
-            "version": f"v{self.latest_version}",
-            "versions": self.versions,
-            "aliases": list(self.aliases),
-            "source_type": self.source_type,
-            "created_at": self.created_at,
-        }
-
-
-def content_digest(files: Mapping[str, bytes]) -> str:
-    """sha256 over the sorted (file name, sha256 of content) pairs: equal files, equal digest."""
-    return digest_of_hashes(file_hashes(files))
-
-
-def file_hashes(files: Mapping[str, bytes]) -> dict[str, str]:
-    """Each file's sha256: computed once by a caller, then shared by the digest and the manifest
-    (a notebook copy with large outputs costs tens of milliseconds per pass)."""
-    return {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
-
-
-def digest_of_hashes(hashes: Mapping[str, str]) -> str:
-    """`content_digest` from the files' sha256s."""
-    outer = hashlib.sha256()
-    for name in sorted(hashes):
-        outer.update(f"{name}\0{hashes[name]}\n".encode())
-    return outer.hexdigest()
 
 
 class JobStore:
@@ -254,7 +216,7 @@ class JobStore:
         return digest, folder
 
     def add_version(
-        self, name: str, files: Mapping[str, bytes], record: Mapping, aliases: Sequence[str] = ()
+        self, name: str, files: Mapping[str, bytes], record: JobRecord, aliases: Sequence[str] = ()
     ) -> tuple[StoredJob, bool]:
         """Store `files` as the next version of `name`, or reuse the version with that digest.
 
@@ -285,7 +247,7 @@ class JobStore:
             return self._load(conn, name, version)
 
     def _commit_new_version(
-        self, name: str, digest: str, staging: Path, record: Mapping, wanted_aliases: list[str]
+        self, name: str, digest: str, staging: Path, record: JobRecord, wanted_aliases: list[str]
     ) -> tuple[StoredJob, bool]:
         """Under the write lock: pick the number, rename the staged files into place, index."""
         with self._write_transaction() as conn:
@@ -297,20 +259,15 @@ class JobStore:
             version = _next_version(conn, name)
             created_at = utc_now()
             target = self._version_dir(name, version)
-            stored_record = {
-                **record,
-                "name": name,
-                "version": f"v{version}",
-                "digest": digest,
-                "path": str(target),
-                "created_at": created_at,
-            }
-            stored_record.pop("aliases", None)  # aliases move; the index holds the current ones
-            _write_file(staging / RECORD_FILE, _json_bytes(stored_record))
+            # Aliases move, so the index holds the current ones and the stored record none.
+            stored_record = record.stored_as(
+                name=name, version=version, aliases=[], digest=digest, path=str(target), created_at=created_at
+            )
+            _write_file(staging / RECORD_FILE, _json_bytes(stored_record.to_json()))
             _fsync_dir(staging)
             conn.execute(
                 "INSERT INTO versions VALUES (?, ?, ?, ?, ?)",
-                (name, version, digest, created_at, json.dumps(stored_record)),
+                (name, version, digest, created_at, encode(stored_record).decode()),
             )
             _point_aliases(conn, name, version, wanted_aliases)
             _touch_summary(conn, name, version, created=True)
@@ -350,7 +307,7 @@ class JobStore:
         os.rename(folder, trash / "x")
         shutil.rmtree(trash)
 
-    def record_run(self, name: str, run: Mapping[str, object]) -> Path:
+    def record_run(self, name: str, run: RunOutcome) -> Path:
         """Keep what a local run of job `name` did, as one JSON file under runs/<name>/ named
         by when it was recorded; staged under tmp/ and renamed into place, like a version."""
         _validate_name(name)
@@ -358,7 +315,7 @@ class JobStore:
         # two writers' names apart.
         file_name = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}-{os.urandom(4).hex()}.json"
         with self._store_errors(), self._staging_lock(exclusive=False):
-            staging = self._stage({file_name: _json_bytes(dict(run))})
+            staging = self._stage({file_name: _json_bytes(run.to_json())})
             folder = self._runs / name
             folder.mkdir(parents=True, exist_ok=True)
             os.rename(staging / file_name, folder / file_name)
@@ -368,7 +325,7 @@ class JobStore:
 
     # ----------------------------------------------------------------------------- reads
 
-    def runs(self, name: str, limit: int = 10) -> list[dict]:
+    def runs(self, name: str, limit: int = 10) -> list[RunOutcome]:
         """The newest `limit` local runs of job `name`, newest first; an unknown job is an error."""
         _validate_name(name)
         with self._read_connection() as conn:
@@ -378,8 +335,8 @@ class JobStore:
         runs = []
         for path in newest:
             try:
-                runs.append(json.loads(path.read_bytes()))
-            except (OSError, ValueError):  # files land whole, so only a damaged disk gets here
+                runs.append(msgspec.json.decode(path.read_bytes(), type=RunOutcome))
+            except (OSError, msgspec.DecodeError):  # files land whole, so only a damaged disk gets here
                 raise JobError(
                     f"The record of a run of {name} is damaged: {path}",
                     hint="`jupyter jobs check --repair` removes it",
@@ -427,9 +384,9 @@ class JobStore:
         return [
             JobSummary(
                 name=name,
-                latest_version=latest,
+                version=f"v{latest}",
                 versions=count,
-                aliases=tuple(aliases.split(",")) if aliases else (),
+                aliases=aliases.split(",") if aliases else [],
                 source_type=source_type,
                 created_at=created_at,
             )
@@ -455,12 +412,12 @@ class JobStore:
             if conn.execute("SELECT 1 FROM versions WHERE name = ? AND version = ?", (name, version)).fetchone():
                 return version
             latest = _alias_target(conn, name, "latest")
-            raise JobError(f"Job '{name}' has no version {selector}", hint=f"its latest version is v{latest}")
-        version = _alias_target(conn, name, selector)
-        if version is None:
+            raise NotFound(f"Job '{name}' has no version {selector}", hint=f"its latest version is v{latest}")
+        aliased = _alias_target(conn, name, selector)
+        if aliased is None:
             known = [row[0] for row in conn.execute("SELECT alias FROM aliases WHERE name = ? ORDER BY alias", (name,))]
-            raise JobError(f"Job '{name}' has no alias '{selector}'", hint=f"its aliases are: {', '.join(known)}")
-        return version
+            raise NotFound(f"Job '{name}' has no alias '{selector}'", hint=f"its aliases are: {', '.join(known)}")
+        return aliased
 
     def _require_job(self, conn: sqlite3.Connection, name: str) -> None:
         """Raise a JobError naming similar jobs when `name` has no versions."""
@@ -473,7 +430,7 @@ class JobStore:
             if close
             else "`jupyter jobs list` shows the jobs it holds"
         )
-        raise JobError(f"No job named '{name}' in the job store at {self.root}", hint=hint)
+        raise NotFound(f"No job named '{name}' in the job store at {self.root}", hint=hint)
 
     def _load(self, conn: sqlite3.Connection, name: str, version: int) -> StoredJob:
         """Build a StoredJob from its index row, with the current aliases and folder."""
@@ -487,18 +444,19 @@ class JobStore:
             )
         )
         path = self._version_dir(name, version)
-        record = {
-            **json.loads(record_json),
-            "name": name,
-            "version": f"v{version}",
-            "aliases": list(aliases),
-            "digest": digest,
-            "path": str(path),
-            "created_at": created_at,
-        }
-        code = record.get("code_artifact")
-        if isinstance(code, dict) and DIGEST_PATTERN.fullmatch(str(code.get("digest"))):
-            record["code_artifact"] = {**code, "path": str(self._code_dir(code["digest"]))}
+        stored = decode_record(record_json)
+        code_digest = stored.code_artifact.digest
+        # Computed from the root, like the version's folder, so a moved store keeps working.
+        code_path = str(self._code_dir(code_digest)) if DIGEST_PATTERN.fullmatch(code_digest) else None
+        record = stored.stored_as(
+            name=name,
+            version=version,
+            aliases=list(aliases),
+            digest=digest,
+            path=str(path),
+            created_at=created_at,
+            code_path=code_path,
+        )
         return StoredJob(name, version, digest, aliases, created_at, path, record)
 
     def _version_with_digest(self, name: str, digest: str) -> int | None:
@@ -654,7 +612,7 @@ class JobStore:
             if (name, version) in indexed:
                 continue
             record = _whole_version_record(folder, name, version)
-            if record is not None and _version_by_digest(conn, name, record["digest"]) is None:
+            if record is not None and _version_by_digest(conn, name, record.digest) is None:
                 problems.append(
                     f"jobs/{name}/{folder.name}: a whole version the index lacks (a lost index or an interrupted"
                     " write): indexed again"
@@ -877,10 +835,10 @@ class JobStore:
                 raise self._unwritable(str(err)) from err
             damaged = any(word in str(err).lower() for word in DAMAGED_SQLITE_WORDS)
             hint = REPAIR_HINT if damaged else STORE_HINT
-            raise JobError(f"The job store index at {self._index} cannot be used: {err}", hint=hint) from err
+            raise StoreUnavailable(f"The job store index at {self._index} cannot be used: {err}", hint=hint) from err
 
-    def _unwritable(self, reason: str) -> JobError:
-        return JobError(f"The job store at {self.root} is not writable: {reason}", hint=STORE_HINT)
+    def _unwritable(self, reason: str) -> StoreUnavailable:
+        return StoreUnavailable(f"The job store at {self.root} is not writable: {reason}", hint=STORE_HINT)
 
     def _full(self, reason: str) -> JobError:
         return JobError(
@@ -990,7 +948,8 @@ def _version_facts(conn: sqlite3.Connection, name: str, version: int) -> tuple[s
 
 def _next_touch(conn: sqlite3.Connection) -> int:
     """A global counter ordering the list by last create-or-reuse, immune to clock steps."""
-    return conn.execute("SELECT coalesce(max(touched), 0) + 1 FROM jobs").fetchone()[0]
+    touch: int = conn.execute("SELECT coalesce(max(touched), 0) + 1 FROM jobs").fetchone()[0]
+    return touch
 
 
 def _check_summaries(conn: sqlite3.Connection, repair: bool) -> list[str]:
@@ -1035,7 +994,7 @@ def _rebuild_summary(conn: sqlite3.Connection, name: str) -> None:
     if newest is not None and _alias_target(conn, name, "latest") is None:
         _point_aliases(conn, name, newest, ["latest"])
     latest = _alias_target(conn, name, "latest")
-    created_at, source_type = _version_facts(conn, name, latest) if count else ("", "")
+    created_at, source_type = _version_facts(conn, name, latest) if latest is not None else ("", "")
     previous = conn.execute("SELECT next_version, touched FROM jobs WHERE name = ?", (name,)).fetchone()
     next_version = max(previous[0] if previous else 0, -1 if newest is None else newest + 1)
     touched = previous[1] if previous else _next_touch(conn)
@@ -1045,32 +1004,27 @@ def _rebuild_summary(conn: sqlite3.Connection, name: str) -> None:
     )
 
 
-def _whole_version_record(folder: Path, name: str, version: int) -> dict | None:
+def _whole_version_record(folder: Path, name: str, version: int) -> JobRecord | None:
     """The record of a version folder that is whole (its record.json names this job and
     version, and its files match the digest it records), else None."""
     try:
-        record = json.loads((folder / RECORD_FILE).read_bytes())
-    except (OSError, ValueError):
+        record = decode_record((folder / RECORD_FILE).read_bytes())
+    except (OSError, msgspec.DecodeError):
         return None
-    if not isinstance(record, dict) or (record.get("name"), record.get("version")) != (name, f"v{version}"):
+    if (record.name, record.version) != (name, f"v{version}"):
         return None
-    if not isinstance(record.get("digest"), str) or not isinstance(record.get("created_at"), str):
-        return None
-    return record if _folder_digest(folder, skip=RECORD_FILE) == record["digest"] else None
+    return record if _folder_digest(folder, skip=RECORD_FILE) == record.digest else None
 
 
-def _index_version(conn: sqlite3.Connection, name: str, version: int, record: Mapping) -> None:
+def _index_version(conn: sqlite3.Connection, name: str, version: int, record: JobRecord) -> None:
     """Index a whole version folder again from its record.json, with the aliases it was made
     with; `latest` goes to the job's newest version and its summary row is rebuilt."""
     conn.execute(
         "INSERT INTO versions VALUES (?, ?, ?, ?, ?)",
-        (name, version, record["digest"], record["created_at"], json.dumps(dict(record))),
+        (name, version, record.digest, record.created_at, encode(record).decode()),
     )
-    kept = record.get("artifact_aliases")
-    aliases = [a for a in kept if isinstance(a, str)] if isinstance(kept, list) else []
-    _point_aliases(
-        conn, name, version, [a for a in aliases if NAME_PATTERN.fullmatch(a) and not VERSION_PATTERN.fullmatch(a)]
-    )
+    aliases = [a for a in record.artifact_aliases if NAME_PATTERN.fullmatch(a) and not VERSION_PATTERN.fullmatch(a)]
+    _point_aliases(conn, name, version, aliases)
     newest = conn.execute(
         "SELECT version FROM versions WHERE name = ? ORDER BY created_at DESC, version DESC LIMIT 1", (name,)
     ).fetchone()[0]
@@ -1078,7 +1032,7 @@ def _index_version(conn: sqlite3.Connection, name: str, version: int, record: Ma
     _rebuild_summary(conn, name)
 
 
-def _code_digests(conn: sqlite3.Connection, *, with_versions: bool = False) -> Iterator:
+def _code_digests(conn: sqlite3.Connection, *, with_versions: bool = False) -> Iterator[Any]:
     """The code digest of every version (or (name, version, digest) with `with_versions`)."""
     rows = conn.execute(
         "SELECT name, version, json_extract(record_json, '$.code_artifact.digest') FROM versions ORDER BY name, version"
@@ -1147,8 +1101,3 @@ def _fsync_dir(folder: Path) -> None:
 def _json_bytes(value: object) -> bytes:
     """Stable, readable JSON: people open record.json and manifests by hand."""
     return json.dumps(value, indent=2, sort_keys=True).encode()
-
-
-def utc_now() -> str:
-    """ISO 8601 UTC with a Z, e.g. 2026-11-24T10:48:14.123Z, as the job record expects."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

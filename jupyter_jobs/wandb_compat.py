@@ -42,7 +42,7 @@ from collections.abc import Mapping, Sequence
 from importlib.abc import MetaPathFinder
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import JobError
 from .inputs import ConfigFile, JobInputs, Selection, check_relative_path, split_key
@@ -111,7 +111,7 @@ def add_file(artifact: Artifact, name: str, path: str, digest: str | None, *, co
     The digest is used only for an MD5 manifest (every internal artifact, in every supported
     release); `_add_local_file` is what `add_file` calls after hashing the file itself.
     """
-    policy = "mutable" if copy else "immutable"
+    policy: Literal["mutable", "immutable"] = "mutable" if copy else "immutable"
     if digest is not None and getattr(artifact, "digest_algorithm", "MANIFEST_MD5") == "MANIFEST_MD5":
         artifact._add_local_file(name, path, digest=digest, policy=policy)
     else:

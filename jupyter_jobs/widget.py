@@ -1,11 +1,12 @@
-"""What was created, and why: a view over one job record (a plain dict, see ARCHITECTURE).
+"""What was created, and why: a view over one job record (`models.JobRecord`), and nothing else.
 
 The same record is rendered three ways, from the same small section functions: an ipywidgets
 box for live notebooks (collapsible requirements and files, a copyable launch command), HTML
 for front ends without the widget manager (nbconvert, GitHub, a saved notebook reopened
 later) and plain text for terminal IPython and logs. `JobWidget` carries all three in its MIME
 bundle so every front end shows something readable. All record text is escaped: names, keys
-and warnings come from user code and git remotes.
+and warnings come from user code and git remotes. The view renders the record it is given and
+reads nothing else (the exported script with its rewrites marked is `jupyter jobs show --script`).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ import ipywidgets as widgets
 import traitlets
 
 from . import report
+from .inputs import InputRow, input_rows
 from .local_code import size_text
-from .report import input_rows, type_rows
+from .models import JobRecord, type_rows
 
 ROLE_COLORS = {
     "prefix": "var(--jp-layout-color3, #bdbdbd)",
@@ -44,17 +46,16 @@ MUTED = "var(--jp-ui-font-color2, #616161)"
 BORDER = "var(--jp-border-color2, #e0e0e0)"
 WARN_TEXT = "var(--jp-warn-color0, #bf360c)"
 WARN_BACK = "var(--jp-warn-color3, #fff3e0)"
-SCRIPT_TITLE = "Exported script (rewritten lines marked)"
 
 
 class JobWidget(widgets.VBox):
     """The job record as a widget; set `record` to show another job."""
 
-    record = traitlets.Dict()
+    record = traitlets.Instance(JobRecord)
 
-    def __init__(self, record: Mapping[str, Any]) -> None:
+    def __init__(self, record: JobRecord) -> None:
         super().__init__()
-        self.record = dict(record)
+        self.record = record
 
     @traitlets.observe("record")
     def _show(self, change: dict[str, Any]) -> None:
@@ -66,33 +67,32 @@ class JobWidget(widgets.VBox):
         return {**bundle, "text/plain": render_text(self.record), "text/html": render_html(self.record)}
 
 
-def render_html(record: Mapping[str, Any]) -> str:
+def render_html(job: JobRecord) -> str:
     """The whole record as one self-contained HTML fragment (inline styles, theme-aware)."""
+    record = job.to_json()
+    inputs = input_rows(job)
     collapsible = "".join(
         f"<details><summary style='cursor:pointer'>{_e(title)}</summary>{body}</details>"
         for title, body in _collapsible_sections(record)
     )
     commands = "".join(f"{_heading(label)}{_code_block(command)}" for label, command in _commands(record))
-    return _frame("".join(_sections(record)) + collapsible + commands)
+    return _frame("".join(_sections(record, inputs)) + collapsible + commands)
 
 
-def render_text(record: Mapping[str, Any]) -> str:
+def render_text(record: JobRecord) -> str:
     """The record as plain text (the command line's report), saying so when nothing was created."""
-    dry = "Dry run: nothing was created.\n" if record.get("dry_run") else ""
-    return dry + report.render_text(dict(record))
+    dry = "Dry run: nothing was created.\n" if record.dry_run else ""
+    return dry + report.render_text(record)
 
 
-def _widget_children(record: Mapping[str, Any]) -> tuple[widgets.Widget, ...]:
+def _widget_children(job: JobRecord) -> tuple[widgets.Widget, ...]:
     """Sections as HTML widgets, the long lists in an Accordion, the commands in copyable text boxes."""
-    sections = [widgets.HTML(_frame(section)) for section in _sections(record)]
+    record = job.to_json()
+    sections = [widgets.HTML(_frame(section)) for section in _sections(record, input_rows(job))]
     collapsible = list(_collapsible_sections(record))
-    script_view = widgets.HTML()
     accordion = widgets.Accordion(
-        children=[*(widgets.HTML(_frame(body)) for _, body in collapsible), script_view],
-        titles=(*(title for title, _ in collapsible), SCRIPT_TITLE),
-    )
-    accordion.observe(
-        lambda change: _fill_script(script_view, record, change["new"] == len(collapsible)), names="selected_index"
+        children=[widgets.HTML(_frame(body)) for _, body in collapsible],
+        titles=tuple(title for title, _ in collapsible),
     )
     commands = [
         widgets.Text(
@@ -106,22 +106,15 @@ def _widget_children(record: Mapping[str, Any]) -> tuple[widgets.Widget, ...]:
     return (*sections, accordion, *commands)
 
 
-def _fill_script(view: widgets.HTML, record: Mapping[str, Any], opened: bool) -> None:
-    """The exported script is re-derived from the store only when the user opens its section."""
-    if opened and not view.value:
-        script = report.annotated_script(dict(record))
-        view.value = _frame(_code_block(script if script is not None else "(a dry run stores no code)"))
-
-
 def _commands(record: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(label, command) for launching the job on W&B and for running it on this machine."""
     labelled = [("Launch on W&B", record.get("launch_command")), ("Run here", record.get("run_command"))]
     return [(label, command) for label, command in labelled if command]
 
 
-def _sections(record: Mapping[str, Any]) -> list[str]:
+def _sections(record: Mapping[str, Any], inputs: list[InputRow]) -> list[str]:
     """The always-visible parts of the view, in reading order."""
-    sections = [_header(record), _naming(record), _decision(record), _source(record), _types(record)]
+    sections = [_header(record), _naming(record), _decision(record), _source(record), _types(record, inputs)]
     if record.get("warnings"):
         sections.append(_warnings(record["warnings"]))
     return sections
@@ -215,9 +208,8 @@ def _source_facts(record: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(label, str(value)) for label, value in facts if value]
 
 
-def _types(record: Mapping[str, Any]) -> str:
+def _types(record: Mapping[str, Any], rows: list[InputRow]) -> str:
     """Inputs (config keys a launch may override, with defaults) and outputs (summary keys)."""
-    rows = input_rows(record)
     files = any(row.source for row in rows)
     inputs = "".join(
         f"<tr>{_cell(row.source or 'wandb.config', mono=True) if files else ''}{_cell(row.key, mono=True)}"

@@ -274,7 +274,7 @@ def test_create_job_from_the_active_run(page: Any, lab: Lab) -> None:
         shutil.copyfile(shot, REPO_ROOT / "docs" / "panel.png")
 
     stored = JobStore.open(lab.store).resolve(TRAIN_JOB)
-    assert stored.record["source_type"] == "artifact"
+    assert stored.record.source_type == "artifact"
     assert (stored.path / "wandb-job.json").is_file()
 
 
@@ -434,7 +434,7 @@ def test_notebook_without_a_run_offers_the_saved_file(page: Any, lab: Lab) -> No
     expect(details.locator(".jp-JobsPanel-status")).to_have_text("Job created")
     expect(error).to_have_count(0)
     expect(panel.locator(".jp-JobsPanel-job", has_text=PLAIN_JOB)).to_be_visible()
-    assert JobStore.open(lab.store).resolve(PLAIN_JOB).record["notebook"].endswith("plain.ipynb")
+    assert JobStore.open(lab.store).resolve(PLAIN_JOB).record.notebook.endswith("plain.ipynb")
     screenshot(page, "panel-from-file.png")
 
 
@@ -462,7 +462,7 @@ def test_secrets_block_until_allowed(page: Any, lab: Lab) -> None:
     details = panel.locator(".jp-JobsPanel-details")
     expect(details.locator(".jp-JobsPanel-jobName")).to_have_text(SECRET_JOB, timeout=SLOW)
     expect(details.locator(".jp-JobsPanel-warning").first).to_contain_text("secret allowed")
-    assert JobStore.open(lab.store).resolve(SECRET_JOB).record["name"] == SECRET_JOB
+    assert JobStore.open(lab.store).resolve(SECRET_JOB).record.name == SECRET_JOB
 
 
 def test_secret_printed_in_an_output_is_left_out_by_stripping_outputs(page: Any, lab: Lab) -> None:
@@ -484,7 +484,7 @@ def test_secret_printed_in_an_output_is_left_out_by_stripping_outputs(page: Any,
     details = panel.locator(".jp-JobsPanel-details")
     expect(details.locator(".jp-JobsPanel-jobName")).to_have_text(PRINTED_JOB, timeout=SLOW)
     expect(error).to_have_count(0)
-    record = JobStore.open(lab.store).resolve(PRINTED_JOB).record
+    record = JobStore.open(lab.store).resolve(PRINTED_JOB).record.to_json()
     saved = json.loads((lab.root / "printed.ipynb").read_text())
     assert "WANDB_API_KEY=" in "".join(saved["cells"][0]["outputs"][0]["text"])  # the user's notebook keeps it
     stored = json.loads((Path(record["code_artifact"]["path"]) / "printed.ipynb").read_text())

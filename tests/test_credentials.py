@@ -16,6 +16,7 @@ from hypothesis import assume, example, given
 from hypothesis import strategies as st
 from wandb.sdk.lib.gitlib import remote_url_without_password
 
+from jupyter_jobs.models import decode_record
 from jupyter_jobs.source import decide_source, strip_credentials
 from jupyter_jobs.widget import render_html, render_text
 
@@ -179,4 +180,5 @@ def test_the_token_reaches_no_store_file_output_or_widget(
     assert all(o.returncode == 0 for o in outputs), [o.stderr for o in outputs]
     assert not any(TOKEN in o.stdout + o.stderr for o in outputs)
     assert not [p for p in store_dir.rglob("*") if p.is_file() and TOKEN.encode() in p.read_bytes()]
-    assert TOKEN not in render_html(record) + render_text(record)
+    job = decode_record(created.stdout)
+    assert TOKEN not in render_html(job) + render_text(job)

@@ -69,19 +69,19 @@ def test_the_runs_entity_comes_before_wandb_entity(write_notebook, store_dir: Pa
     monkeypatch.setenv("WANDB_ENTITY", "team-env")
     run = wandb.init(project="job_example", entity="team-run", mode="offline")
     try:
-        result = _create({"store": str(store_dir)}, write_notebook(), run, started_here=False)
+        result = _create({}, write_notebook(), run, started_here=False, store=str(store_dir))
     finally:
         run.finish()
-    assert result.record["entity"] == "team-run"
-    assert result.record["spec"]["source"]["artifact"].startswith("wandb-artifact://team-run/job_example/")
+    assert result.record.entity == "team-run"
+    assert result.record.spec["source"]["artifact"].startswith("wandb-artifact://team-run/job_example/")
 
 
 def test_entity_is_named_only_where_it_matters(git_repo, write_notebook, store_dir: Path) -> None:
     """Image jobs carry no code reference: no warning about the entity."""
     result = create_job(CreateRequest(path=write_notebook(), project="p", image="wandb/x:v1", store=store_dir))
-    assert result.record["source_type"] == "image"
-    assert NO_ENTITY_WARNING not in result.record["warnings"]
-    assert result.record["launch_command"].startswith("wandb launch --job <entity>/p/job-wandb_x:sha-")
+    assert result.record.source_type == "image"
+    assert NO_ENTITY_WARNING not in result.record.warnings
+    assert result.record.launch_command.startswith("wandb launch --job <entity>/p/job-wandb_x:sha-")
 
 
 def test_online_and_logged_in_the_accounts_default_entity(write_notebook, store_dir: Path) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from tornado.httpclient import HTTPClientError, HTTPResponse
 
+from jupyter_jobs.models import RunOutcome, utc_now
 from jupyter_jobs.store import JobStore
 
 from .conftest import TRAIN_CELLS, git, notebook_json
@@ -79,7 +80,7 @@ async def test_create_then_list_and_show(api: Any, train_notebook: Path, store: 
         "epochs": {"wb_type": "number"},
     }
     stored = JobStore.open(store).resolve(JOB_NAME)
-    assert stored.record["digest"] == record["digest"]
+    assert stored.record.digest == record["digest"]
     assert (stored.path / "wandb-job.json").is_file()
 
     status, listing = await api("jobs")
@@ -213,9 +214,9 @@ async def test_secret_in_an_output_blocks_until_outputs_are_stripped(api: Any, j
         ({"path": "train.ipynb", "allow_secrets": 1}, "'allow_secrets' must be a boolean"),
         ({"path": "train.ipynb", "strip_outputs": "yes"}, "'strip_outputs' must be a boolean"),
         ({"path": "train.ipynb", "project": ["p"]}, "'project' must be a string"),
-        ({"path": "train.ipynb", "include": "*.txt"}, "'include' must be a list of strings"),
+        ({"path": "train.ipynb", "include": "*.txt"}, "'include' must be a list"),
         ({"path": "train.ipynb", "max_file_mb": "2"}, "'max_file_mb' must be a number"),
-        ({"path": "train.ipynb", "script": "import os"}, "Unknown field(s) script"),
+        ({"path": "train.ipynb", "script": "import os"}, "Unknown field 'script'"),
         ({"path": "train.ipynb", "source": "docker"}, "'source' must be one of auto, git, artifact, image"),
         ({"path": "notes.txt"}, "not a notebook"),
     ],
@@ -304,7 +305,7 @@ async def test_run_a_job_on_the_server(api: Any, train_notebook: Path, store: Pa
     refused = await api("jobs", JOB_NAME, "runs", method="POST", body={"config": ["lr=1"]})
     assert refused[0] == 400 and "no config key lr" in refused[1]["message"]
     assert (await api("jobs", JOB_NAME, "runs", method="POST", body={"config": "lr=1"}))[1]["message"] == (
-        "'config' must be a list of strings."
+        "'config' must be a list"
     )
 
 
@@ -330,13 +331,26 @@ async def test_local_runs_of_a_job(api: Any, train_notebook: Path, store: Path) 
     await api("jobs", method="POST", body={"path": "train.ipynb", "project": "job_example"})
     assert await api("jobs", JOB_NAME, "runs") == (200, {"job": JOB_NAME, "runs": []})
     opened = JobStore.open(store)
-    for exit_code in (0, 2):
-        opened.record_run(JOB_NAME, {"job": f"{JOB_NAME}:v0", "exit_code": exit_code})
+    runs = [
+        RunOutcome(
+            job=f"{JOB_NAME}:v0",
+            exit_code=exit_code,
+            started_at=utc_now(),
+            seconds=1.5,
+            overrides={},
+            workdir="/w",
+            log="/w/output.log",
+            run_dir=None,
+        )
+        for exit_code in (0, 2)
+    ]
+    for run in runs:
+        opened.record_run(JOB_NAME, run)
 
     status, reply = await api("jobs", JOB_NAME, "runs", params={"limit": "1"})
 
     assert status == 200
-    assert reply == {"job": JOB_NAME, "runs": [{"job": f"{JOB_NAME}:v0", "exit_code": 2}]}
+    assert reply == {"job": JOB_NAME, "runs": [runs[1].to_json()]}
     assert (await api("jobs", "job-nothing-here", "runs"))[0] == 404
     assert (await api("jobs", JOB_NAME, "runs", params={"limit": "0"}))[0] == 400
 
@@ -433,4 +447,38 @@ async def test_publish_and_launch_a_version_to_w_and_b(
     assert (item["id"], item["spec"]["job"]) == (launched["item_id"], published["job"])
     assert item["spec"]["overrides"]["run_config"] == {"learning_rate": 0.5}
     refused = await api("jobs", JOB_NAME, "launch", method="POST", body={"config": []})
-    assert refused == (400, {"message": "'queue' is required: the W&B Launch queue to put the job on."})
+    assert refused == (400, {"message": "'queue' is required"})
+
+
+class TestRunsTurnedOff:
+    """`c.JupyterJobs.allow_runs = False`: the server lists and shows jobs but runs none."""
+
+    @pytest.fixture
+    def jp_server_config(self) -> dict[str, Any]:
+        return {"ServerApp": {"jpserver_extensions": {"jupyter_jobs": True}}, "JupyterJobs": {"allow_runs": False}}
+
+    async def test_a_run_is_refused_with_a_403(self, api: Any, train_notebook: Path, store: Path) -> None:
+        assert (await api("jobs", method="POST", body={"path": "train.ipynb", "project": "job_example"}))[0] == 201
+
+        status, reply = await api("jobs", JOB_NAME, "runs", method="POST", body={})
+
+        assert status == 403 and "turned off" in reply["message"]
+        assert (await api("jobs", JOB_NAME, "runs"))[1]["runs"] == []
+
+
+class TestRunTimeout:
+    """`c.JupyterJobs.run_timeout`: a run that takes longer is stopped, and says so."""
+
+    @pytest.fixture
+    def jp_server_config(self) -> dict[str, Any]:
+        return {"ServerApp": {"jpserver_extensions": {"jupyter_jobs": True}}, "JupyterJobs": {"run_timeout": 1.0}}
+
+    async def test_a_slow_run_is_stopped(self, api: Any, jp_root_dir: Path, store: Path) -> None:
+        (jp_root_dir / "slow.ipynb").write_text(notebook_json("import time", "time.sleep(60)"))
+        status, record = await api("jobs", method="POST", body={"path": "slow.ipynb", "name": "slow"})
+        assert status == 201, record
+
+        status, outcome = await api("jobs", "slow", "runs", method="POST", body={}, request_timeout=60)
+
+        assert status == 201 and outcome["exit_code"] != 0 and outcome["seconds"] < 30
+        assert "stopped after the run timeout of 1.0 s" in Path(outcome["log"]).read_text()

@@ -32,10 +32,10 @@ from typing import Any
 
 import pytest
 
-from jupyter_jobs.publish import content_alias
 from jupyter_jobs.store import JobStore
 
 from .conftest import EXAMPLE_NOTEBOOKS, REPO_ROOT, git, run_cli
+from .helpers import content_alias
 from .test_local_code import LAYOUTS, Layout, create_args, lay_out
 from .test_magic import execute, offline_logs
 from .wandb_server import API_KEY, WandbServer

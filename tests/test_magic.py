@@ -84,7 +84,7 @@ def stored_jobs(store_dir: Path) -> int:
 
 
 def stored_record(store_dir: Path, name: str = "job-source-job_example-train.ipynb") -> dict[str, Any]:
-    return JobStore.open(store_dir).resolve(name).record
+    return JobStore.open(store_dir).resolve(name).record.to_json()
 
 
 # ------------------------------------------------------------------ the magic in real kernels
@@ -199,7 +199,7 @@ def test_offline_run_option_starts_a_run_for_the_job(
     assert "code and job artifacts logged to run" in text(outputs[1])
     assert text(outputs[2]) == "active run: None\n"  # the magic finished the run it started
     stored = JobStore.open(store_dir).resolve("job-source-job_example-train.ipynb")
-    assert stored.record["project"] == "job_example"
+    assert stored.record.project == "job_example"
     (log,) = offline_logs()
     assert [a.type for a in wandb_log.artifacts(log.parent)] == ["code", "job"]
 
@@ -220,7 +220,7 @@ def test_run_settings_are_honoured_as_wandb_would(
 
     execute(notebook)
 
-    record = JobStore.open(store_dir).resolve("my-notebook-job").record
+    record = JobStore.open(store_dir).resolve("my-notebook-job").record.to_json()
     assert record["source_type"] == "artifact"
     assert record["decision"][0]["outcome"] == "failed" and "disable_git" in record["decision"][0]["reason"]
 
@@ -285,7 +285,7 @@ def test_compare_and_run_stored_jobs(tmp_path: Path, kernel_env: Callable[[str],
     assert "is the first version of its job" in text(outputs[2]) and outputs[2][0]["name"] == "stderr"
     assert text(outputs[3]).startswith(f"{name}:v0 finished in ")
     assert "no config key x" in text(outputs[4]) and outputs[4][0]["name"] == "stderr"
-    assert [run["job"] for run in JobStore.open(store_dir).runs(name)] == [f"{name}:v0"]
+    assert [run.job for run in JobStore.open(store_dir).runs(name)] == [f"{name}:v0"]
 
 
 @pytest.mark.kernel

@@ -65,7 +65,7 @@ def test_long_names_keep_63_and_63_characters() -> None:
     name = naming.git_job_name("https://github.com/acme/ml.git", path)
     assert len(name.name) == 128 and name.name[63:65] == ".."
     assert name.name == make_artifact_name_safe(f"job-https://github.com/acme/ml.git_{path}")
-    assert name.to_json()["truncated"] is True
+    assert name.describe().to_json()["truncated"] is True
 
 
 def test_user_given_name_wins_and_is_sanitised() -> None:

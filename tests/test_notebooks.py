@@ -45,7 +45,7 @@ def copy_example(name: str, folder: Path) -> Path:
 
 
 def job_in_store(store_dir: Path, name: str) -> dict[str, Any]:
-    return JobStore.open(store_dir).resolve(name).record
+    return JobStore.open(store_dir).resolve(name).record.to_json()
 
 
 def assert_types(record: dict[str, Any]) -> None:

@@ -17,9 +17,11 @@ from wandb.proto import wandb_internal_pb2 as pb
 from jupyter_jobs import wandb_compat
 from jupyter_jobs.core import CreateRequest, JobResult, create_job
 from jupyter_jobs.errors import JobError
+from jupyter_jobs.models import CodeArtifact
 from jupyter_jobs.publish import publish_to_run
 
 from . import wandb_log
+from .helpers import sample_record
 
 
 def logged_artifacts(path: Path) -> list[pb.ArtifactRecord]:
@@ -59,21 +61,23 @@ def hand_made_result(artifact_aliases: list[str], folder: Path) -> JobResult:
         (folder / sub).mkdir(parents=True, exist_ok=True)
         for name, content in files.items():
             (folder / sub / name).write_bytes(content)
-    record = {
-        "name": "job-source-job_example-train.ipynb",
-        "version": "v2",
-        "digest": "feedface" * 8,
-        "path": str(folder / "job"),
-        "files": sorted(job_files),
-        "aliases": ["latest", "sha-feedfacefeedface"],
-        "artifact_aliases": artifact_aliases,
-        "code_artifact": {
-            "name": "source-job_example-train.ipynb",
-            "alias": "sha-0123456789abcdef",
-            "path": str(folder / "code"),
-            "files": sorted(code_files),
-        },
-    }
+    record = sample_record(
+        name="job-source-job_example-train.ipynb",
+        version="v2",
+        digest="feedface" * 8,
+        path=str(folder / "job"),
+        files=sorted(job_files),
+        aliases=["latest", "sha-feedfacefeedface"],
+        artifact_aliases=artifact_aliases,
+        code_artifact=CodeArtifact(
+            name="source-job_example-train.ipynb",
+            digest="0123456789abcdef" * 4,
+            alias="sha-0123456789abcdef",
+            path=str(folder / "code"),
+            files=sorted(code_files),
+            entrypoint="train.py",
+        ),
+    )
     return JobResult(record, True, None, code_files, job_files)
 
 
@@ -172,13 +176,13 @@ def test_create_job_with_a_run_publishes_what_it_stored(
         run=run,
     )
     code, job = logged_artifacts(finished_log(run))
-    assert code.name == result.record["code_artifact"]["name"] == "source-job_example-train.ipynb"
+    assert code.name == result.record.code_artifact.name == "source-job_example-train.ipynb"
     assert manifest_paths(code) == sorted(result.code_files) == ["train.ipynb", "train.py"]
-    assert job.name == result.record["name"] == "job-source-job_example-train.ipynb"
-    assert manifest_paths(job) == sorted(result.record["files"])
+    assert job.name == result.record.name == "job-source-job_example-train.ipynb"
+    assert manifest_paths(job) == sorted(result.record.files)
     spec = json.loads(result.job_files["wandb-job.json"])
-    assert spec["source"]["artifact"].endswith(f"/{code.name}:{result.record['code_artifact']['alias']}")
-    assert result.record["code_artifact"]["alias"] in code.aliases
+    assert spec["source"]["artifact"].endswith(f"/{code.name}:{result.record.code_artifact.alias}")
+    assert result.record.code_artifact.alias in code.aliases
 
 
 @pytest.mark.parametrize("version", ["0.19.11", "0.21.4"])
@@ -214,7 +218,7 @@ def test_code_digests_hashed_from_memory_are_the_ones_wandb_computes_from_the_fi
         CreateRequest(path=write_notebook("train.ipynb"), project=run.project, store=store_dir), run=run
     )
     code, job = logged_artifacts(finished_log(run))
-    code_dir, job_dir = Path(result.record["code_artifact"]["path"]), Path(result.record["path"])
+    code_dir, job_dir = Path(result.record.code_artifact.path), Path(result.record.path)
     for artifact, folder in ((code, code_dir), (job, job_dir)):
         assert {entry.path: entry.digest for entry in artifact.manifest.contents} == {
             entry.path: md5_file_b64(folder / entry.path) for entry in artifact.manifest.contents

@@ -68,10 +68,10 @@ def assert_python_entrypoint(sdk_spec: dict[str, Any], our_spec: dict[str, Any])
 def test_code_artifact_job_matches_the_sdk(write_notebook, store_dir: Path, tmp_path: Path) -> None:
     path = write_notebook("canonical_job_example.ipynb")
     result = ours(path, store_dir, entity="acme")
-    code = result.record["code_artifact"]
+    code = result.record.code_artifact.to_json()
     builder = sdk_build(
         tmp_path / "files",
-        {"python": result.record["runtime"], "codePathLocal": code["entrypoint"], "codePath": code["entrypoint"]},
+        {"python": result.record.runtime, "codePathLocal": code["entrypoint"], "codePath": code["entrypoint"]},
         result.job_files["requirements.frozen.txt"],
     )
     builder._logged_code_artifact = {"id": "QXJ0aWZhY3Q6MQ==", "name": code["name"]}
@@ -83,7 +83,7 @@ def test_code_artifact_job_matches_the_sdk(write_notebook, store_dir: Path, tmp_
     assert_python_entrypoint(sdk_spec, our_spec)
     assert our_spec == sdk_spec
     assert list(our_spec) == list(sdk_spec) and list(our_spec["source"]) == list(sdk_spec["source"])
-    assert artifact.name == result.record["name"] == "job-source-job_example-canonical_job_example.ipynb"
+    assert artifact.name == result.record.name == "job-source-job_example-canonical_job_example.ipynb"
     assert artifact.type == "job"
     assert set(theirs) == set(result.job_files)
     assert theirs["requirements.frozen.txt"] == result.job_files["requirements.frozen.txt"]
@@ -103,7 +103,7 @@ def test_git_job_matches_the_sdk(git_repo, write_notebook, store_dir: Path, tmp_
     builder = sdk_build(
         tmp_path / "files",
         {
-            "python": result.record["runtime"],
+            "python": result.record.runtime,
             # the remote as we record it: all user info goes (the SDK would keep `user:@`)
             "git": {"remote": "https://github.com/acme/ml.git", "commit": commit},
             "root": str(repo),
@@ -118,7 +118,7 @@ def test_git_job_matches_the_sdk(git_repo, write_notebook, store_dir: Path, tmp_
     sdk_spec, our_spec = json.loads(theirs["wandb-job.json"]), json.loads(result.job_files["wandb-job.json"])
     assert_python_entrypoint(sdk_spec, our_spec)
     assert jobspec.spec_bytes(sdk_spec) == result.job_files["wandb-job.json"]  # byte for byte
-    assert artifact.name == result.record["name"]
+    assert artifact.name == result.record.name
     assert set(theirs) == set(result.job_files) == {"wandb-job.json", "requirements.frozen.txt", "diff.patch"}
     assert "tok3n" not in result.job_files["wandb-job.json"].decode()
 
@@ -128,21 +128,21 @@ def test_image_job_matches_the_sdk(write_notebook, store_dir: Path, tmp_path: Pa
     result = ours(write_notebook(), store_dir, image=image)
     builder = sdk_build(
         tmp_path / "files",
-        {"python": result.record["runtime"], "docker": image},
+        {"python": result.record.runtime, "docker": image},
         result.job_files["requirements.frozen.txt"],
     )
     artifact = builder.build(api=None)
     assert built_files(artifact)["wandb-job.json"] == result.job_files["wandb-job.json"]
-    assert artifact.name == result.record["name"]
-    assert [a for a in result.record["artifact_aliases"] if not a.startswith("sha-")] == builder._aliases
+    assert artifact.name == result.record.name
+    assert [a for a in result.record.artifact_aliases if not a.startswith("sha-")] == builder._aliases
 
 
 def test_user_name_matches_the_sdks_job_name_setting(write_notebook, store_dir: Path, tmp_path: Path) -> None:
     result = ours(write_notebook(), store_dir, image="wandb/x:v2", name="my-trainer")
     builder = sdk_build(
         tmp_path / "files",
-        {"python": result.record["runtime"], "docker": "wandb/x:v2"},
+        {"python": result.record.runtime, "docker": "wandb/x:v2"},
         result.job_files["requirements.frozen.txt"],
         job_name="my-trainer",
     )
-    assert builder.build(api=None).name == result.record["name"] == "my-trainer"
+    assert builder.build(api=None).name == result.record.name == "my-trainer"

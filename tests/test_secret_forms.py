@@ -203,5 +203,5 @@ def test_secrets_in_diff_patch_refuse_a_git_job(git_repo, write_notebook, store_
     assert "uncommitted changes" in str(refused.value) and OPENAI_KEY[:12] not in str(refused.value)
     assert not [p for p in store_dir.rglob("*") if p.is_file() and OPENAI_KEY[:16].encode() in p.read_bytes()]
     (repo / "settings.py").write_text("DEBUG = False\n")  # an ordinary change travels as before
-    record = create_job(CreateRequest(path=path, project="p", store=store_dir)).record
+    record = create_job(CreateRequest(path=path, project="p", store=store_dir)).record.to_json()
     assert "diff.patch" in record["files"]

@@ -15,8 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from jupyter_jobs.digest import content_digest
 from jupyter_jobs.errors import JobError
-from jupyter_jobs.store import JobStore, content_digest
+from jupyter_jobs.models import JobRecord
+from jupyter_jobs.store import JobStore
+
+from .helpers import sample_outcome, sample_record
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -28,8 +32,8 @@ def job_files(text: str) -> dict[str, bytes]:
     }
 
 
-def record(source_type: str = "artifact") -> dict:
-    return {"source_type": source_type, "entrypoint": ["python", "train.py"], "dry_run": False}
+def record(source_type: str = "artifact", **fields: object) -> JobRecord:
+    return sample_record(source_type, **fields)
 
 
 @pytest.fixture
@@ -100,26 +104,24 @@ def test_version_folder_holds_the_files_and_the_record(store: JobStore) -> None:
 
 
 def test_record_is_filled_in_by_the_store(store: JobStore) -> None:
-    stored, _ = store.add_version(
-        "job-a", job_files("one"), {**record(), "name": "wrong", "aliases": ["stale"]}, ["tag1"]
-    )
-    assert stored.record["name"] == "job-a"
-    assert stored.record["version"] == "v0"
-    assert stored.record["aliases"] == ["latest", "tag1"]
-    assert stored.record["digest"] == stored.digest
-    assert stored.record["path"] == str(stored.path)
-    assert stored.record["created_at"] == stored.created_at
+    stored, _ = store.add_version("job-a", job_files("one"), record(name="wrong", aliases=["stale"]), ["tag1"])
+    assert stored.record.name == "job-a"
+    assert stored.record.version == "v0"
+    assert stored.record.aliases == ["latest", "tag1"]
+    assert stored.record.digest == stored.digest
+    assert stored.record.path == str(stored.path)
+    assert stored.record.created_at == stored.created_at
     assert stored.created_at.endswith("Z") and "T" in stored.created_at
-    assert stored.record["entrypoint"] == ["python", "train.py"]
+    assert stored.record.entrypoint == ["python", "train.py"]
 
 
 def test_digest_ignores_the_record_and_the_order_of_files(store: JobStore) -> None:
     files = job_files("one")
     reversed_files = dict(reversed(list(files.items())))
-    first, _ = store.add_version("job-a", files, {**record(), "warnings": ["a"]})
-    second, created = store.add_version("job-a", reversed_files, {**record(), "warnings": ["b"]})
+    first, _ = store.add_version("job-a", files, record(warnings=["a"]))
+    second, created = store.add_version("job-a", reversed_files, record(warnings=["b"]))
     assert (second.version, created) == (first.version, False)
-    assert second.record["warnings"] == ["a"]  # the stored version keeps its own record
+    assert second.record.warnings == ["a"]  # the stored version keeps its own record
 
 
 def test_versions_lists_newest_first(store: JobStore) -> None:
@@ -246,9 +248,9 @@ def test_list_is_newest_first_with_one_row_per_job(store: JobStore) -> None:
     assert total == 3
     assert [j.name for j in jobs] == ["job-a", "job-c", "job-b"]
     first = jobs[0]
-    assert (first.latest_version, first.versions, first.aliases, first.source_type) == (1, 2, ("latest",), "artifact")
+    assert (first.version, first.versions, first.aliases, first.source_type) == ("v1", 2, ["latest"], "artifact")
     assert first.created_at == store.resolve("job-a").created_at
-    assert jobs[2].aliases == ("latest", "main") and jobs[2].source_type == "repo"
+    assert jobs[2].aliases == ["latest", "main"] and jobs[2].source_type == "repo"
 
 
 def test_reusing_a_version_moves_the_job_to_the_top(store: JobStore) -> None:
@@ -370,7 +372,7 @@ def test_repair_drops_a_tampered_version_and_moves_latest_back(store: JobStore) 
     with pytest.raises(JobError, match="no alias 'gpu'"):
         store.resolve("job-a:gpu")
     jobs, _ = store.list_jobs()
-    assert (jobs[0].latest_version, jobs[0].versions) == (0, 1)
+    assert (jobs[0].version, jobs[0].versions) == ("v0", 1)
     # version numbers are never reused: new content after the repair is v2
     assert store.add_version("job-a", job_files("three"), record())[0].label == "v2"
 
@@ -440,9 +442,9 @@ def test_check_repairs_a_dangling_alias(store: JobStore) -> None:
 def test_runs_are_kept_newest_first_and_staged_like_versions(store: JobStore) -> None:
     store.add_version("job-a", job_files("one"), record())
     for exit_code in (0, 1, 2):
-        store.record_run("job-a", {"exit_code": exit_code})
-    assert [run["exit_code"] for run in store.runs("job-a")] == [2, 1, 0]
-    assert [run["exit_code"] for run in store.runs("job-a", limit=2)] == [2, 1]
+        store.record_run("job-a", sample_outcome(exit_code))
+    assert [run.exit_code for run in store.runs("job-a")] == [2, 1, 0]
+    assert [run.exit_code for run in store.runs("job-a", limit=2)] == [2, 1]
     with pytest.raises(JobError, match="No job named 'job-never-run'"):
         store.runs("job-never-run")
     assert [p.name for p in (store.root / "tmp").iterdir()] == [".lock"]
@@ -498,11 +500,12 @@ MOUNT_CHILD = textwrap.dedent("""
     import json, sys
     from jupyter_jobs.errors import JobError
     from jupyter_jobs.store import JobStore
+    from tests.helpers import sample_record
     root, size = sys.argv[1], int(sys.argv[2])
     outcome = {}
     try:
         store = JobStore.open(root)
-        store.add_version("job-a", {"wandb-job.json": b"x" * size}, {"source_type": "image"})
+        store.add_version("job-a", {"wandb-job.json": b"x" * size}, sample_record("image"))
         outcome["stored"] = True
     except JobError as err:
         outcome["error"] = str(err)
@@ -515,13 +518,14 @@ READ_CHILD = textwrap.dedent("""
     from jupyter_jobs.cli import main
     from jupyter_jobs.errors import JobError
     from jupyter_jobs.store import JobStore
+    from tests.helpers import sample_outcome
     store = JobStore.open_for_reading(sys.argv[1])
     jobs, total = store.list_jobs()
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         status = main(["list", "--store", sys.argv[1], "--json"])
     try:
-        store.record_run("job-a", {"exit_code": 0})
+        store.record_run("job-a", sample_outcome(0))
         recorded = "recorded"
     except JobError as err:
         recorded = err.message

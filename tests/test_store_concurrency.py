@@ -12,8 +12,10 @@ import textwrap
 import time
 from pathlib import Path
 
+from jupyter_jobs.digest import content_digest
+from jupyter_jobs.store import JobStore
 
-from jupyter_jobs.store import JobStore, content_digest
+from .helpers import sample_record
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -23,6 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 WRITER = textwrap.dedent("""
     import json, sys
     from jupyter_jobs.store import JobStore
+    from tests.helpers import sample_record
     root, name, ids = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
     print("ready", flush=True)
     sys.stdin.readline()
@@ -30,7 +33,7 @@ WRITER = textwrap.dedent("""
     for content_id in ids:
         files = {"wandb-job.json": ("content " + content_id).encode(),
                  "requirements.frozen.txt": b"wandb==0.31.0\\n"}
-        stored, created = store.add_version(name, files, {"source_type": "artifact"})
+        stored, created = store.add_version(name, files, sample_record())
         print(json.dumps([content_id, stored.version, created]), flush=True)
 """)
 
@@ -39,6 +42,7 @@ WRITER = textwrap.dedent("""
 ENDLESS_WRITER = textwrap.dedent("""
     import os, random, sys
     from jupyter_jobs.store import JobStore
+    from tests.helpers import sample_record
     store = JobStore.open(sys.argv[1])
     print("ready", flush=True)
     while True:
@@ -46,7 +50,7 @@ ENDLESS_WRITER = textwrap.dedent("""
         body = os.urandom(64) if random.random() < 0.66 else b"repeat %d" % random.randrange(5)
         store.put_code_artifact({"train.py": body, "train.ipynb": b"{}"})
         store.add_version(name, {"wandb-job.json": body, "diff.patch": os.urandom(4096)},
-                          {"source_type": "artifact"}, ["tag%d" % random.randrange(3)])
+                          sample_record(), ["tag%d" % random.randrange(3)])
 """)
 
 
@@ -163,7 +167,7 @@ def test_writers_killed_at_random_moments_never_leave_a_visible_half_version(tmp
     assert total >= 1 and all(job.versions >= 1 for job in jobs)
     # the store keeps working after all that: new content gets the next number
     existing = len(store.versions("job-a")) if any(j.name == "job-a" for j in jobs) else 0
-    stored, created = store.add_version("job-a", {"wandb-job.json": b"after the crashes"}, {"source_type": "artifact"})
+    stored, created = store.add_version("job-a", {"wandb-job.json": b"after the crashes"}, sample_record())
     assert (stored.version, created) == (existing, True)
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from jupyter_jobs.core import CreateRequest, create_job
 from jupyter_jobs.errors import JobError
+from jupyter_jobs.models import JobRecord
 from jupyter_jobs.store import JobStore
 
 from .conftest import TRAIN_CELLS, run_cli
@@ -22,7 +23,7 @@ from .conftest import TRAIN_CELLS, run_cli
 NAME = "job-source-p-train.ipynb"
 
 
-def create(path: Path, store: Path, **options: object) -> dict:
+def create(path: Path, store: Path, **options: object) -> JobRecord:
     return create_job(CreateRequest(path=path, project="p", no_git=True, store=store, **options)).record
 
 
@@ -88,7 +89,7 @@ def test_a_lost_or_damaged_index_is_rebuilt_and_no_version_is_lost(
     assert run_cli("check", "--store", str(filled_store)).stdout.strip() == "The store is consistent."
     assert JobStore.open_for_reading(filled_store).resolve("job-acme_trainer:gpu").label == "v0"
     # numbering goes on after the newest version folder
-    assert create(write_notebook("train.ipynb", "print('new')"), filled_store)["version"] == "v2"
+    assert create(write_notebook("train.ipynb", "print('new')"), filled_store).version == "v2"
 
 
 def test_repair_never_removes_a_whole_version_it_cannot_index(filled_store: Path) -> None:
@@ -106,7 +107,7 @@ def test_repair_never_removes_a_whole_version_it_cannot_index(filled_store: Path
 
 def test_check_reports_missing_and_unused_code(filled_store: Path) -> None:
     stored = JobStore.open_for_reading(filled_store).resolve(NAME)
-    code = Path(stored.record["code_artifact"]["path"])
+    code = Path(stored.record.code_artifact.path)
     shutil.rmtree(code)
     (filled_store / "code" / ("a" * 64)).mkdir()
     (filled_store / "code" / ("a" * 64) / ".manifest.json").write_text("{}")
@@ -134,12 +135,12 @@ def test_a_moved_or_copied_store_runs_its_jobs(filled_store: Path, tmp_path: Pat
     assert ran.returncode == 0, ran.stderr
     assert json.loads(ran.stdout)["exit_code"] == 0
     shown = JobStore.open_for_reading(elsewhere).resolve(NAME).record
-    assert shown["code_artifact"]["path"].startswith(str(elsewhere))
+    assert str(shown.code_artifact.path).startswith(str(elsewhere))
     assert run_cli("check", "--store", str(elsewhere)).returncode == 0
 
 
 def test_tampered_code_is_refused(filled_store: Path, tmp_path: Path) -> None:
-    code = Path(JobStore.open_for_reading(filled_store).resolve(NAME).record["code_artifact"]["path"])
+    code = Path(JobStore.open_for_reading(filled_store).resolve(NAME).record.code_artifact.path)
     (code / "train.py").write_text("open('/tmp/pwned', 'w')\n")
     workdir = tmp_path / "work"
 

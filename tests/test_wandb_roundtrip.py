@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_jobs.publish import content_alias
 from jupyter_jobs.store import JobStore
 
 from .conftest import git, run_cli
+from .helpers import content_alias
 from .test_magic import INIT, SETUP, TRAIN, execute, text, write
 from .wandb_server import WandbServer
 
@@ -54,7 +54,7 @@ def create_from_cli(notebook: Path, *options: str) -> None:
 
 def stored(store_dir: Path) -> tuple[dict, dict[str, bytes], dict[str, bytes]]:
     """The stored job's record, its files and its code artifact's files, read from the store."""
-    record = JobStore.open_for_reading(store_dir).resolve(JOB).record
+    record = JobStore.open_for_reading(store_dir).resolve(JOB).record.to_json()
     code = record["code_artifact"]
     return record, folder_bytes(Path(record["path"]), record["files"]), folder_bytes(Path(code["path"]), code["files"])
 
@@ -190,7 +190,7 @@ def test_a_script_run_in_a_git_repository_with_job_creation_on_gives_exactly_one
     mode = {"WANDB_DISABLE_JOB_CREATION": "false"} if online else {"WANDB_API_KEY": "", "WANDB_MODE": "offline"}
     env = {**os.environ, **mode}
     subprocess.run([sys.executable, "train.py"], cwd=root, env=env, check=True, capture_output=True, timeout=240)
-    record = JobStore.open_for_reading(store_dir).resolve("job-source-job_example-train.py").record
+    record = JobStore.open_for_reading(store_dir).resolve("job-source-job_example-train.py").record.to_json()
     if not online:
         (run_dir,) = Path(os.environ["WANDB_DIR"]).glob("wandb/offline-run-*")
         wandb_sync(run_dir, job_creation=True, cwd=root)

@@ -1,0 +1,63 @@
+"""Helpers every test module shares (fixtures live in conftest.py and use these)."""
+
+from __future__ import annotations
+
+import msgspec
+
+from jupyter_jobs.models import CodeArtifact, JobRecord, NamePart, Naming, RunOutcome, SourceCheck, utc_now
+
+
+def sample_record(source_type: str = "artifact", **fields: object) -> JobRecord:
+    """A small but complete job record, for store tests that need no real notebook."""
+    values: dict[str, object] = {
+        "name": "job-a",
+        "version": "",
+        "aliases": [],
+        "digest": "",
+        "created_at": "",
+        "path": None,
+        "source_type": source_type,
+        "decision": [SourceCheck("artifact", "won", "a test")],
+        "naming": Naming(rule="the name you gave", parts=[NamePart("job-a", "user")], sanitised=False, truncated=False),
+        "spec": {},
+        "files": ["wandb-job.json"],
+        "code_artifact": CodeArtifact(name="source-x", digest="", alias="", files=[], entrypoint="train.py"),
+        "git": None,
+        "image": None,
+        "entrypoint": ["python", "train.py"],
+        "runtime": "3.11.7",
+        "input_types": {},
+        "output_types": {},
+        "config": {},
+        "requirements": [],
+        "warnings": [],
+        "rewrites": [],
+        "project": "p",
+        "entity": None,
+        "notebook": "train.ipynb",
+        "dry_run": False,
+        "artifact_aliases": [],
+        "launch_command": "",
+        "run_command": "",
+        **fields,
+    }
+    return JobRecord(**values)  # type: ignore[arg-type]
+
+
+def sample_outcome(exit_code: int) -> RunOutcome:
+    """A local run's outcome as the runner records it, for store tests that run nothing."""
+    return RunOutcome(
+        job="job-a:v0",
+        exit_code=exit_code,
+        started_at=utc_now(),
+        seconds=1.0,
+        overrides={},
+        workdir="/work",
+        log="/work/output.log",
+        run_dir=None,
+    )
+
+
+def content_alias(record: dict[str, object]) -> str:
+    """The content alias of a record read as JSON (`--json`, REST)."""
+    return msgspec.convert(record, JobRecord).content_alias
