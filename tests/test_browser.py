@@ -516,7 +516,7 @@ def test_include_and_exclude_fields_and_the_carried_files(page: Any, lab: Lab) -
     expect(carried.nth(1)).to_have_text("prompts/a.txt --include prompts/*.txt")
     widen_side_panel(page)
     screenshot(page, "panel-carried.png")
-    record = JobStore.open(lab.store).resolve("job-source-job_example-carry.ipynb").record
+    record = JobStore.open(lab.store).resolve("job-source-job_example-carry.ipynb").record.to_json()
     assert [item["path"] for item in record["code_artifact"]["included"]] == ["carry_helper.py", "prompts/a.txt"]
 
 
