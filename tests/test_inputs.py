@@ -102,7 +102,7 @@ def test_a_notebook_declaring_inputs_makes_a_job_with_them(project: Path, kernel
     outputs = execute(project / "train.ipynb")
     assert "Created" in text(outputs[4]), text(outputs[4])
 
-    record = JobStore.open(store_dir).resolve(NAME).record
+    record = JobStore.open(store_dir).resolve(NAME).record.to_json()
     assert_declared_metadata(record["metadata"])
     assert record["spec"]["input_types"] == EMPTY_TYPED_DICT  # wandb-job.json types no config then
     assert "config.yaml" in record["code_artifact"]["files"]

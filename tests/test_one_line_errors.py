@@ -13,6 +13,7 @@ from jupyter_jobs.core import CreateRequest, create_job
 from jupyter_jobs.store import JobStore
 
 from .conftest import REPO_ROOT, TRAIN_CELLS, run_cli
+from .helpers import sample_outcome
 from .test_store import run_in_mount_namespace
 
 CHECK_CHILD = """
@@ -30,7 +31,7 @@ print(json.dumps(outcome))
 
 def stored_job(folder: Path, write_notebook) -> str:
     path = write_notebook("train.ipynb", *TRAIN_CELLS)
-    return create_job(CreateRequest(path=path, project="p", no_git=True, store=folder)).record["name"]
+    return create_job(CreateRequest(path=path, project="p", no_git=True, store=folder)).record.name
 
 
 def test_a_store_path_that_is_a_file_is_not_an_empty_store(tmp_path: Path) -> None:
@@ -61,7 +62,7 @@ def test_an_empty_index_is_called_empty_not_schema_version_0(tmp_path: Path, wri
 def test_a_damaged_run_record_is_named_and_repaired(tmp_path: Path, write_notebook) -> None:
     store = tmp_path / "store"
     name = stored_job(store, write_notebook)
-    JobStore.open(store).record_run(name, {"job": f"{name}:v0", "exit_code": 0})
+    JobStore.open(store).record_run(name, sample_outcome(0))
     [record] = (store / "runs" / name).glob("*.json")
     record.write_text('{"job": ')
 
