@@ -94,7 +94,7 @@ def test_printed_commands_are_shell_quoted(tmp_path: Path, write_notebook) -> No
     path = write_notebook("train.ipynb", *TRAIN_CELLS)
     record = create_job(
         CreateRequest(path=path, project="my project", entity=hostile, no_git=True, dry_run=True)
-    ).record
+    ).record.to_json()
 
     words = shlex.split(record["launch_command"])
 
