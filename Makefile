@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint-js bench bench-smoke clean
+SHELL := /bin/bash
+
+.PHONY: demo test test-fast lint lint-js bench bench-smoke clean
 
 $(STAMP): pyproject.toml js/package.json
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +22,19 @@ $(STAMP): pyproject.toml js/package.json
 demo: $(STAMP)
 	$(BIN)/python notebooks/demo.py
 
-## Set up (Python, the lab extension, Chromium), then lint the extension and run every test.
-test: $(STAMP) /usr/bin/chromium lint-js
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+## Set up (Python, the lab extension, Chromium), check types and format, then run every test:
+## the kernel and server tests two at a time (pytest-xdist), the browser tests one by one.
+test: $(STAMP) /usr/bin/chromium lint lint-js
+	@start=$$(date +%s); \
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 -m "not browser" && \
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m browser; \
+	status=$$?; echo "test suite: $$(( $$(date +%s) - start )) s"; exit $$status
+
+## Python checks: ruff lint, ruff format, mypy (strict on the core modules; settings in pyproject.toml).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 ## ESLint and Prettier on js/ (the JupyterLab extension template's settings, in js/package.json).
 lint-js: $(STAMP)

@@ -48,7 +48,9 @@ def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[objec
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
     print(f"\n## {title}")
     for index, row in enumerate(cells):
-        line = "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+        line = "  ".join(
+            cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=False))
+        )
         print(line.rstrip())
         if index == 0:
             print("  ".join("-" * w for w in widths))
@@ -85,7 +87,8 @@ _CELL_SOURCES = (
     "import random\nsamples_{i} = [random.random() for _ in range(100)]\nconfig_{i} = {{'epochs': {i} % 7}}",
     "class Model{i}:\n    def __init__(self):\n        self.weights = [0.0] * 8\n\n"
     "    def forward(self, x):\n        return [w * x for w in self.weights]\n\nModel{i}().forward(2)",
-    "for epoch in range(3):\n    loss = 1.0 / (epoch + 1)\n    if loss < 0.5:\n        print(f'epoch {{epoch}}: {{loss:.3f}}')",
+    "for epoch in range(3):\n    loss = 1.0 / (epoch + 1)\n"
+    "    if loss < 0.5:\n        print(f'epoch {{epoch}}: {{loss:.3f}}')",
 )
 # Every MAGIC_EVERY-th code cell starts with one of these IPython constructs.
 _MAGICS = (

@@ -20,6 +20,7 @@ folder or repository is ever taken, and nothing from `.git`, virtual environment
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.util
 import os
 import posixpath
@@ -236,7 +237,7 @@ class _Collector:
         namespace = None
         for root in self.roots:
             spec = _finder(root).find_spec(top)
-            if spec is None or not self._allowed(Path(spec.origin or spec.submodule_search_locations[0])):
+            if spec is None or not self._allowed(Path(spec.origin or (spec.submodule_search_locations or [""])[0])):
                 continue
             if spec.origin is not None:
                 return spec, root
@@ -273,7 +274,7 @@ class _Collector:
             root,
             spec.name,
             file.name == "__init__.py",
-            lambda line, name=relative: f"{name}, line {line}",
+            functools.partial(_line_label, relative),
         )
         try:
             return [(source, 0, _Uses(source, _parse(source)))]
@@ -407,8 +408,8 @@ class _Uses(ast.NodeVisitor):
         for statement in node.body:
             self.visit(statement)
         self.guarded -= guards
-        for statement in [*node.handlers, *node.orelse, *node.finalbody]:
-            self.visit(statement)
+        for part in [*node.handlers, *node.orelse, *node.finalbody]:
+            self.visit(part)
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
@@ -427,7 +428,12 @@ class _Uses(ast.NodeVisitor):
         if name in ("import_module", "__import__") and isinstance(argument, ast.Constant):
             if isinstance(argument.value, str):
                 self._imported(argument.value, (), node.lineno)
-        elif name in ("insert", "append") and _is_sys_path(function) and node.args:
+        elif (
+            name in ("insert", "append")
+            and isinstance(function, ast.Attribute)
+            and _is_sys_path(function)
+            and node.args
+        ):
             path = self._path_of(node.args[-1])
             if path is not None:
                 self.import_paths.append(path)
@@ -584,7 +590,7 @@ def _chunk_uses(script: _Source, text: str, constants: Mapping[str, tuple[str, s
         except (SyntaxError, ValueError, RecursionError):
             return None
         if len(_CHUNK_USES) >= _CHUNK_USES_MAX:
-            _CHUNK_USES.pop(next(iter(_CHUNK_USES), None), None)
+            _CHUNK_USES.pop(next(iter(_CHUNK_USES), key), None)
     _CHUNK_USES[key] = uses  # re-inserted: now the most recently used
     return uses
 
@@ -681,3 +687,13 @@ def _spec(patterns: Sequence[str]) -> GitIgnoreSpec:
 
 def _unique(folders: list[Path]) -> list[Path]:
     return list(dict.fromkeys(folder.resolve() for folder in folders))
+
+
+def _line_label(name: str, line: int) -> str:
+    """Where in a carried module a read or import was found, e.g. `helper.py, line 3`."""
+    return f"{name}, line {line}"
+
+
+def _is_sys_path_call(function: ast.expr) -> bool:
+    """Whether a call's function is `sys.path.insert` / `sys.path.append`."""
+    return isinstance(function, ast.Attribute) and _is_sys_path(function)

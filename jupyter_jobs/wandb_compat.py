@@ -235,7 +235,7 @@ def _wrap(module: ModuleType) -> None:
         publish(arguments, run)
         _note(module, arguments, run)
 
-    publish_and_note._jupyter_jobs = True  # type: ignore[attr-defined]
+    publish_and_note._jupyter_jobs = True
     module._publish_job_input = publish_and_note
 
 

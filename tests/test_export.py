@@ -426,7 +426,7 @@ def test_line_origins_map_script_lines_back_to_cells() -> None:
     result = export("a = 1", "\n\nfor i in range(2):\n    !echo \\\n        $i\nb = 2")
     lines = result.script.splitlines()
     assert len(result.line_origins) == len(lines)
-    origin_of = {line.strip(): origin for line, origin in zip(lines, result.line_origins)}
+    origin_of = {line.strip(): origin for line, origin in zip(lines, result.line_origins, strict=False)}
     assert origin_of["a = 1"] == (1, 1)
     assert origin_of["for i in range(2):"] == (2, 3)
     (shell_origin,) = [origin for line, origin in origin_of.items() if line.startswith('subprocess.run(f"echo')]
@@ -576,11 +576,14 @@ def test_launch_converter_hazards_name_each_construct_and_cell() -> None:
     hazards = launch_converter_hazards(export_notebook_text(text, "train.ipynb"))
     assert hazards == [
         "cell 2, line 2: indented shell line `!echo $i` becomes a get_ipython() call, which fails under plain python",
-        "cell 3, line 1: %pip command `%pip install torch` becomes a get_ipython() call, which fails under plain python",
+        "cell 3, line 1: %pip command `%pip install torch` becomes a get_ipython() call,"
+        " which fails under plain python",
         "cell 4, line 1: cell magic %%capture `%%capture` becomes a get_ipython() call, which fails under plain python",
-        "cell 5, line 1: captured shell output `files = !ls` becomes a get_ipython() call, which fails under plain python",
+        "cell 5, line 1: captured shell output `files = !ls` becomes a get_ipython() call,"
+        " which fails under plain python",
         "cell 6: top-level await is a syntax error in a script",
-        "cell 7, line 1: `!wget https://example.com/data.zip` is dropped by the converter, so the command never runs in the job",
+        "cell 7, line 1: `!wget https://example.com/data.zip` is dropped by the converter,"
+        " so the command never runs in the job",
     ]
 
 

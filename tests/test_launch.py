@@ -268,7 +268,9 @@ def test_the_git_example_run_in_its_repository_gives_a_job_launch_runs_without_i
     execute(notebook)
     (log,) = offline_logs()
     sync(server, log.parent, tmp_path)
-    record = JobStore.open_for_reading(store_dir).resolve("job-source-job_example-git_job_example.ipynb").record.to_json()
+    record = (
+        JobStore.open_for_reading(store_dir).resolve("job-source-job_example-git_job_example.ipynb").record.to_json()
+    )
     assert record["entity"] is None and record["source_type"] == "artifact"
     job = f"{AGENT_ENTITY}/{PROJECT}/{record['name']}:{content_alias(record)}"
 

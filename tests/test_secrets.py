@@ -90,41 +90,51 @@ INTRO = new_markdown_cell("# Training\nRun the cells in order.")
 FOUND = [
     (
         "wandb-login-kwarg",
-        ["import wandb\nwandb.login(key='%s')" % WANDB_KEY],
+        [f"import wandb\nwandb.login(key='{WANDB_KEY}')"],
         WANDB_KEY,
         ("W&B API key", 2, 2, "code"),
     ),
-    ("wandb-login-positional", ['wandb.login("%s")' % WANDB_KEY], WANDB_KEY, ("W&B API key", 2, 1, "code")),
-    ("wandb-cli-login", ["!pip install wandb\n!wandb login %s" % WANDB_KEY], WANDB_KEY, ("W&B API key", 2, 2, "code")),
+    ("wandb-login-positional", [f'wandb.login("{WANDB_KEY}")'], WANDB_KEY, ("W&B API key", 2, 1, "code")),
+    (
+        "wandb-cli-login",
+        [f"!pip install wandb\n!wandb login {WANDB_KEY}"],
+        WANDB_KEY,
+        ("W&B API key", 2, 2, "code"),
+    ),
     (
         "wandb-environ",
-        ['import os\nos.environ["WANDB_API_KEY"] = "%s"' % WANDB_KEY],
+        [f'import os\nos.environ["WANDB_API_KEY"] = "{WANDB_KEY}"'],
         WANDB_KEY,
         ("W&B API key", 2, 2, "code"),
     ),
-    ("wandb-percent-env", ["%%env WANDB_API_KEY=%s" % WANDB_KEY], WANDB_KEY, ("W&B API key", 2, 1, "code")),
+    ("wandb-percent-env", [f"%env WANDB_API_KEY={WANDB_KEY}"], WANDB_KEY, ("W&B API key", 2, 1, "code")),
     (
         "wandb-v1-key",
-        ["import wandb", 'wandb.login(key="%s")' % WANDB_V1_KEY],
+        ["import wandb", f'wandb.login(key="{WANDB_V1_KEY}")'],
         WANDB_V1_KEY,
         ("W&B API key", 3, 1, "code"),
     ),
-    ("wandb-local-key", ["WANDB_API_KEY = '%s'" % WANDB_LOCAL_KEY], WANDB_LOCAL_KEY, ("W&B API key", 2, 1, "code")),
+    (
+        "wandb-local-key",
+        [f"WANDB_API_KEY = '{WANDB_LOCAL_KEY}'"],
+        WANDB_LOCAL_KEY,
+        ("W&B API key", 2, 1, "code"),
+    ),
     (
         "aws-key-id",
-        ["s3 = boto3.client(\n    's3',\n    aws_access_key_id='%s',\n)" % AWS_KEY_ID],
+        [f"s3 = boto3.client(\n    's3',\n    aws_access_key_id='{AWS_KEY_ID}',\n)"],
         AWS_KEY_ID,
         ("AWS access key ID", 2, 3, "code"),
     ),
     (
         "aws-secret-kwarg",
-        ["s3 = boto3.client('s3', aws_secret_access_key=\"%s\")" % AWS_SECRET],
+        [f"s3 = boto3.client('s3', aws_secret_access_key=\"{AWS_SECRET}\")"],
         AWS_SECRET,
         ("AWS secret access key", 2, 1, "code"),
     ),
     (
         "aws-secret-environ",
-        ["os.environ['AWS_SECRET_ACCESS_KEY'] = '%s'" % AWS_SECRET],
+        [f"os.environ['AWS_SECRET_ACCESS_KEY'] = '{AWS_SECRET}'"],
         AWS_SECRET,
         ("AWS secret access key", 2, 1, "code"),
     ),
@@ -132,121 +142,127 @@ FOUND = [
         "gcp-service-account",
         [
             'info = {\n    "type": "service_account",\n    "project_id": "acme-ml",\n'
-            '    "private_key": "-----BEGIN PRIVATE KEY-----\\n%s\\n-----END PRIVATE KEY-----\\n",\n}' % PEM_BODY
+            f'    "private_key": "-----BEGIN PRIVATE KEY-----\\n{PEM_BODY}\\n-----END PRIVATE KEY-----\\n",\n}}'
         ],
         PEM_BODY,
         ("private key block", 2, 4, "code"),
     ),
     (
         "encrypted-pem",
-        ["KEY = '''\n-----BEGIN ENCRYPTED PRIVATE KEY-----\n%s\n'''" % PEM_BODY],
+        [f"KEY = '''\n-----BEGIN ENCRYPTED PRIVATE KEY-----\n{PEM_BODY}\n'''"],
         PEM_BODY,
         ("private key block", 2, 2, "code"),
     ),
     (
         "openai-project-key",
-        ['client = OpenAI(api_key="%s")' % OPENAI_PROJECT_KEY],
+        [f'client = OpenAI(api_key="{OPENAI_PROJECT_KEY}")'],
         OPENAI_PROJECT_KEY,
         ("OpenAI API key", 2, 1, "code"),
     ),
     (
         "openai-percent-env",
-        ["%%env OPENAI_API_KEY=%s" % OPENAI_LEGACY_KEY],
+        [f"%env OPENAI_API_KEY={OPENAI_LEGACY_KEY}"],
         OPENAI_LEGACY_KEY,
         ("OpenAI API key", 2, 1, "code"),
     ),
     (
         "openai-legacy-key",
-        ["openai.api_key = '%s'" % OPENAI_LEGACY_KEY],
+        [f"openai.api_key = '{OPENAI_LEGACY_KEY}'"],
         OPENAI_LEGACY_KEY,
         ("OpenAI API key", 2, 1, "code"),
     ),
     (
         "anthropic-key",
-        ["client = anthropic.Anthropic(\n    api_key='%s'\n)" % ANTHROPIC_KEY],
+        [f"client = anthropic.Anthropic(\n    api_key='{ANTHROPIC_KEY}'\n)"],
         ANTHROPIC_KEY,
         ("Anthropic API key", 2, 2, "code"),
     ),
     (
         "hugging-face-login",
-        ['from huggingface_hub import login\nlogin(token="%s")' % HF_TOKEN],
+        [f'from huggingface_hub import login\nlogin(token="{HF_TOKEN}")'],
         HF_TOKEN,
         ("Hugging Face token", 2, 2, "code"),
     ),
-    ("hugging-face-env", ["%%env HF_TOKEN=%s" % HF_TOKEN], HF_TOKEN, ("Hugging Face token", 2, 1, "code")),
-    ("github-classic", ["gh = Github('%s')" % GITHUB_CLASSIC], GITHUB_CLASSIC, ("GitHub token", 2, 1, "code")),
-    ("github-fine-grained", ['GH = "%s"' % GITHUB_FINE_GRAINED], GITHUB_FINE_GRAINED, ("GitHub token", 2, 1, "code")),
-    ("slack", ["client = WebClient(token='%s')" % SLACK_TOKEN], SLACK_TOKEN, ("Slack token", 2, 1, "code")),
-    ("stripe", ['stripe.api_key = "%s"' % STRIPE_KEY], STRIPE_KEY, ("Stripe secret key", 2, 1, "code")),
-    ("google-api-key", ["genai.configure(key='%s')" % GOOGLE_KEY], GOOGLE_KEY, ("Google API key", 2, 1, "code")),
-    ("jwt", ["headers = {}\nbearer = '%s'" % JWT], JWT, ("JSON Web Token", 2, 2, "code")),
-    ("password", ['password = "%s"' % PASSWORD], PASSWORD, ("password assigned to a literal", 2, 1, "code")),
+    ("hugging-face-env", [f"%env HF_TOKEN={HF_TOKEN}"], HF_TOKEN, ("Hugging Face token", 2, 1, "code")),
+    ("github-classic", [f"gh = Github('{GITHUB_CLASSIC}')"], GITHUB_CLASSIC, ("GitHub token", 2, 1, "code")),
+    (
+        "github-fine-grained",
+        [f'GH = "{GITHUB_FINE_GRAINED}"'],
+        GITHUB_FINE_GRAINED,
+        ("GitHub token", 2, 1, "code"),
+    ),
+    ("slack", [f"client = WebClient(token='{SLACK_TOKEN}')"], SLACK_TOKEN, ("Slack token", 2, 1, "code")),
+    ("stripe", [f'stripe.api_key = "{STRIPE_KEY}"'], STRIPE_KEY, ("Stripe secret key", 2, 1, "code")),
+    ("google-api-key", [f"genai.configure(key='{GOOGLE_KEY}')"], GOOGLE_KEY, ("Google API key", 2, 1, "code")),
+    ("jwt", [f"headers = {{}}\nbearer = '{JWT}'"], JWT, ("JSON Web Token", 2, 2, "code")),
+    ("password", [f'password = "{PASSWORD}"'], PASSWORD, ("password assigned to a literal", 2, 1, "code")),
     (
         "password-kwarg",
-        ["conn = psycopg2.connect(host='db', user='ml', password='%s')" % DB_PASSWORD],
+        [f"conn = psycopg2.connect(host='db', user='ml', password='{DB_PASSWORD}')"],
         DB_PASSWORD,
         ("password assigned to a literal", 2, 1, "code"),
     ),
     (
         "api-key-annotated",
-        ["class Config:\n    api_key: str = '%s'" % GENERIC_KEY],
+        [f"class Config:\n    api_key: str = '{GENERIC_KEY}'"],
         GENERIC_KEY,
         ("API key assigned to a literal", 2, 2, "code"),
     ),
     (
         "token-dict-entry",
-        ['headers = {"token": "%s"}' % GENERIC_KEY],
+        [f'headers = {{"token": "{GENERIC_KEY}"}}'],
         GENERIC_KEY,
         ("token assigned to a literal", 2, 1, "code"),
     ),
     (
         "oauth-client-secret",
         [
-            "flow = Flow.from_client_config({'client_id': '%s.apps.example.com', 'client_secret': '%s'})"
-            % (shaped("", 12, string.digits), GENERIC_KEY)
+            "flow = Flow.from_client_config({{'client_id': '{}.apps.example.com', 'client_secret': '{}'}})".format(
+                shaped("", 12, string.digits), GENERIC_KEY
+            )
         ],
         GENERIC_KEY,
         ("secret assigned to a literal", 2, 1, "code"),
     ),
     (
         "client-secret",
-        ["CLIENT_SECRET = '%s'" % GENERIC_KEY],
+        [f"CLIENT_SECRET = '{GENERIC_KEY}'"],
         GENERIC_KEY,
         ("secret assigned to a literal", 2, 1, "code"),
     ),
     (
         "environ-token",
-        ["os.environ['MY_SERVICE_TOKEN'] = '%s'" % GENERIC_KEY],
+        [f"os.environ['MY_SERVICE_TOKEN'] = '{GENERIC_KEY}'"],
         GENERIC_KEY,
         ("token assigned to a literal", 2, 1, "code"),
     ),
     (
         "environ-setdefault-key",
-        ['os.environ.setdefault("COHERE_KEY", "%s")' % GENERIC_KEY],
+        [f'os.environ.setdefault("COHERE_KEY", "{GENERIC_KEY}")'],
         GENERIC_KEY,
         ("key assigned to a literal", 2, 1, "code"),
     ),
     (
         "environ-get-default",
-        ["token = os.environ.get('GITLAB_TOKEN', '%s')" % GENERIC_KEY],
+        [f"token = os.environ.get('GITLAB_TOKEN', '{GENERIC_KEY}')"],
         GENERIC_KEY,
         ("token assigned to a literal", 2, 1, "code"),
     ),
     (
         "shell-export",
-        ["%%%%bash\nexport DB_PASSWORD=%s\npsql" % DB_PASSWORD],
+        [f"%%bash\nexport DB_PASSWORD={DB_PASSWORD}\npsql"],
         DB_PASSWORD,
         ("password assigned to a literal", 2, 2, "code"),
     ),
     (
         "password-in-url",
-        ["engine = create_engine('postgresql://ml:%s@db:5432/runs')" % DB_PASSWORD],
+        [f"engine = create_engine('postgresql://ml:{DB_PASSWORD}@db:5432/runs')"],
         DB_PASSWORD,
         ("password in a URL", 2, 1, "code"),
     ),
     (
         "output-stream",
-        [printed("print(client.api_key)", "%s\n" % OPENAI_PROJECT_KEY)],
+        [printed("print(client.api_key)", f"{OPENAI_PROJECT_KEY}\n")],
         OPENAI_PROJECT_KEY,
         ("OpenAI API key", 2, 1, "output"),
     ),
@@ -255,7 +271,7 @@ FOUND = [
         [
             printed(
                 "!cat ~/.aws/credentials",
-                "[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n" % (AWS_KEY_ID, AWS_SECRET),
+                f"[default]\naws_access_key_id = {AWS_KEY_ID}\naws_secret_access_key = {AWS_SECRET}\n",
             )
         ],
         AWS_SECRET,
@@ -263,7 +279,7 @@ FOUND = [
     ),
     (
         "output-env-dump",
-        [printed("!env | sort", "HOME=/root\nWANDB_API_KEY=%s\nPATH=/usr/bin\n" % WANDB_KEY)],
+        [printed("!env | sort", f"HOME=/root\nWANDB_API_KEY={WANDB_KEY}\nPATH=/usr/bin\n")],
         WANDB_KEY,
         ("W&B API key", 2, 2, "output"),
     ),
@@ -275,7 +291,7 @@ FOUND = [
                 outputs=[
                     new_output(
                         "execute_result",
-                        data={"text/plain": "{'HOME': '/root',\n 'WANDB_API_KEY': '%s'}" % WANDB_KEY},
+                        data={"text/plain": f"{{'HOME': '/root',\n 'WANDB_API_KEY': '{WANDB_KEY}'}}"},
                         execution_count=1,
                     )
                 ],
@@ -307,7 +323,7 @@ FOUND = [
                         "error",
                         ename="HTTPError",
                         evalue="401 Unauthorized",
-                        traceback=["\x1b[0;31mHTTPError\x1b[0m: 401 for url: https://hf.co/api?token=%s" % HF_TOKEN],
+                        traceback=[f"\x1b[0;31mHTTPError\x1b[0m: 401 for url: https://hf.co/api?token={HF_TOKEN}"],
                     )
                 ],
             )
@@ -338,13 +354,13 @@ def test_no_message_holds_the_secret(cells: list[str], secret: str) -> None:
 
 
 LOOK_ALIKES = [
-    ("git-commit", "commit = '%s'" % WANDB_KEY),
-    ("sha", 'sha = "%s"' % WANDB_KEY),
-    ("head-sha", "HEAD_SHA = '%s'" % WANDB_KEY),
-    ("commit-in-wandb-config", "run = wandb.init(project='p', config={'commit': '%s'})" % WANDB_KEY),
-    ("dataset-md5", "dataset_md5 = '%s'" % shaped("", 32, HEX)),
-    ("sha256-digest", 'EXPECTED_SHA256 = "%s"' % shaped("", 64, HEX)),
-    ("checksum-dict", "files = {'train.csv': {'checksum': '%s'}}" % shaped("", 64, HEX)),
+    ("git-commit", f"commit = '{WANDB_KEY}'"),
+    ("sha", f'sha = "{WANDB_KEY}"'),
+    ("head-sha", f"HEAD_SHA = '{WANDB_KEY}'"),
+    ("commit-in-wandb-config", f"run = wandb.init(project='p', config={{'commit': '{WANDB_KEY}'}})"),
+    ("dataset-md5", "dataset_md5 = '{}'".format(shaped("", 32, HEX))),
+    ("sha256-digest", 'EXPECTED_SHA256 = "{}"'.format(shaped("", 64, HEX))),
+    ("checksum-dict", "files = {{'train.csv': {{'checksum': '{}'}}}}".format(shaped("", 64, HEX))),
     ("uuid-run-id", "run_id = '5f0e6b4a-1c2d-4e5f-8a9b-0c1d2e3f4a5b'"),
     ("uuid-call", "run_uuid = str(uuid.uuid4())"),
     ("placeholder-angle", "api_key = '<your-api-key>'"),
@@ -372,8 +388,8 @@ LOOK_ALIKES = [
     ("secret-name", "secret_name = 'prod/db-password'"),
     ("key-column", "df = df.sort_values(key='created_at')"),
     ("sort-key-constant", "CACHE_KEY = 'v2_model_cache'"),
-    ("private-key-id", "info = {'private_key_id': '%s'}" % WANDB_KEY),
-    ("public-key", "PUBLIC_KEY = '-----BEGIN PUBLIC KEY-----\\n%s\\n-----END PUBLIC KEY-----'" % PEM_BODY),
+    ("private-key-id", f"info = {{'private_key_id': '{WANDB_KEY}'}}"),
+    ("public-key", f"PUBLIC_KEY = '-----BEGIN PUBLIC KEY-----\\n{PEM_BODY}\\n-----END PUBLIC KEY-----'"),
     ("plain-remote", "REMOTE = 'https://github.com/acme/ml.git'"),
     ("hf-hub-call", "path = hf_hub_download(repo_id='gpt2', filename='config.json')"),
     ("env-project", "%env WANDB_PROJECT=job_example"),
