@@ -145,9 +145,18 @@ def kernel_env(monkeypatch: pytest.MonkeyPatch, store_dir: Path) -> Callable[[st
 
 @pytest.fixture
 def wandb_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[WandbServer]:
-    """The W&B server stand-in on 127.0.0.1, which this process and its children are logged in to."""
+    """The W&B server stand-in on 127.0.0.1, which this process and its children are logged in to.
+
+    wandb reads the environment once per process (`wandb.setup()`), so a run started in this
+    process before would keep its server: wandb is torn down before (to read the stand-in's)
+    and after (so that no later test inherits a server that is gone).
+    """
+    import wandb
+
+    wandb.teardown()
     with WandbServer() as server:
         monkeypatch.setenv("WANDB_BASE_URL", server.url)
         monkeypatch.setenv("WANDB_API_KEY", API_KEY)
         monkeypatch.delenv("WANDB_MODE", raising=False)
         yield server
+        wandb.teardown()

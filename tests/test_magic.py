@@ -320,6 +320,7 @@ def test_help_documents_the_options(kernel_env: Callable[[str], None]) -> None:
         "--show REF",
         "--compare REF",
         "--run REF",
+        "--publish REF",
         "--config KEY=VALUE",
         "--store PATH",
     ):
