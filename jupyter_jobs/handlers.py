@@ -219,12 +219,12 @@ class JobToWandbHandler(_JobsHandler):
 
             if action == "publish":
                 asked = checked_as(json_object(body), PublishRequest)
-                return publish_stored(self.store(), _ref(name, asked.ref), entity=asked.entity, project=asked.project)
+                where = {"entity": asked.entity, "project": asked.project}
+                return publish_stored(self.store(), _ref(name, asked.ref), **where).to_json()
             launch = checked_as(json_object(body), LaunchRequest)
             where = {"entity": launch.entity, "project": launch.project}
-            return launch_stored(
-                self.store(), _ref(name, launch.ref), launch.queue, parse_overrides(launch.config), **where
-            )
+            overrides = parse_overrides(launch.config)
+            return launch_stored(self.store(), _ref(name, launch.ref), launch.queue, overrides, **where).to_json()
 
         await self.answer(to_wandb, status=201)
 

@@ -436,6 +436,7 @@ async def test_publish_and_launch_a_version_to_w_and_b(
 
     status, published = await api("jobs", JOB_NAME, "publish", method="POST", body={}, request_timeout=240)
     assert status == 201, published
+    assert published["summary"].startswith("Published ")  # the panel shows it as it is
     assert published["online"] and published["job"].startswith(f"local-entity/job_example/{JOB_NAME}:sha-")
     assert [a.name for a in wandb_server.committed()] == ["source-job_example-train.ipynb", JOB_NAME]
 
