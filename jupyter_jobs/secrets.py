@@ -159,10 +159,15 @@ _MAY_HOLD_KEYWORD = re.compile(
     rf"|[=!]=\s{{0,40}}\w{{0,40}}?{_KEYWORD_WORD}"
 )
 _QUOTES = ("'", '"', "`")
-# Where following values through the code can find more than the lines do: a call or an
-# assignment that hands a name (not a literal) on, or a literal split in pieces.
+# Where following values through the code can find more than the lines do, so that the syntax
+# tree (a second or more on a large notebook) is walked only then: a secret-sounding name, a
+# login call or an environment variable handed a name rather than a literal, or literals
+# joined (`"a" + "b"`, `"a" "b"`).
 _MAY_FLOW = re.compile(
-    r"""login\s*\(|environ|=\s*[A-Za-z_(]|:\s*[A-Za-z_(]|['"]\s+[rRbBuU]?['"]|['"]\s*\+\s*[rRbBuU]?['"]"""
+    r"""(?:key|token|passw\w*|pwd|secret|auth\w*|cred\w*)['"]?\]?\s*[=:]\s*(?![\s'"\d]|None\b|True\b|False\b)[A-Za-z_(]"""
+    r"""|login\s*\(\s*(?:\w+\s*=\s*)?[A-Za-z_]|environ\[[^\]\n]+\]\s*=\s*[A-Za-z_(]|(?:setdefault|putenv)\s*\("""
+    r"""|['"]\s*\+\s*[rRbBuU]?['"]|['"](?:[ \t]+|[ \t]*\n[ \t]*)[rRbBuU]?['"][^'"\n,)]""",
+    re.IGNORECASE,
 )
 _DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+")
 _NAME_PARTS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
