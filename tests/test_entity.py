@@ -72,6 +72,7 @@ def test_the_runs_entity_comes_before_wandb_entity(write_notebook, store_dir: Pa
         result = _create({}, write_notebook(), run, started_here=False, store=str(store_dir))
     finally:
         run.finish()
+        wandb.teardown()  # stops wandb-core and unsets WANDB_SERVICE, which later child processes would join
     assert result.record.entity == "team-run"
     assert result.record.spec["source"]["artifact"].startswith("wandb-artifact://team-run/job_example/")
 
