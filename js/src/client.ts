@@ -202,7 +202,7 @@ function parseMime<T>(value: unknown): T {
 }
 
 /** JSON with every non-ASCII character escaped, so it can sit in Python source as is. */
-export function asciiJSON(value: unknown): string {
+function asciiJSON(value: unknown): string {
   return JSON.stringify(value).replace(
     /[\u007f-\uffff]/g,
     c => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')
@@ -210,6 +210,6 @@ export function asciiJSON(value: unknown): string {
 }
 
 /** A single-quoted Python string literal for ASCII text without line breaks. */
-export function pythonStringLiteral(text: string): string {
+function pythonStringLiteral(text: string): string {
   return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }

@@ -29,24 +29,42 @@ export interface IDecisionStep {
   reason: string;
 }
 
+/** What a piece of a job name stands for. */
+export type NameRole =
+  'prefix' | 'remote' | 'separator' | 'path' | 'artifact' | 'image' | 'user';
+
 export interface INamePart {
   text: string;
-  role: 'prefix' | 'remote' | 'path' | 'artifact' | 'image' | 'user';
+  role: NameRole;
 }
 
 export interface INaming {
   rule: string;
   parts: INamePart[];
+  sanitised: boolean;
   truncated: boolean;
 }
 
 export interface ICodeArtifact {
   name: string;
   digest: string;
+  /** `sha-…`: the version the job's `source.artifact` names. */
+  alias: string;
   files: string[];
-  path: string;
+  /** The script's file name inside the artifact. */
+  entrypoint: string;
   /** The local modules and files carried beside the script, and why each is there. */
-  included?: IIncludedFile[];
+  included: IIncludedFile[];
+  /** Its store folder; null for a dry run. */
+  path: string | null;
+}
+
+/** Where a git-sourced job's code is. */
+export interface IGitSource {
+  remote: string;
+  commit: string;
+  entrypoint: string;
+  root: string;
 }
 
 export interface IIncludedFile {
@@ -77,32 +95,47 @@ export interface IWBType {
   [key: string]: unknown;
 }
 
-/** The job record: what `create_job` returns and what the store keeps per version. */
+/**
+ * The job record: what `create_job` returns and what the store keeps per version
+ * (`JobRecord` in jupyter_jobs/models.py; tests/test_ts_types.py keeps the two alike).
+ */
 export interface IJobRecord {
   name: string;
   version: string;
   aliases: string[];
   digest: string;
   created_at: string;
-  path: string;
+  /** The version's store folder; null for a dry run. */
+  path: string | null;
   source_type: SourceType;
   decision: IDecisionStep[];
   naming: INaming;
   spec: Record<string, unknown>;
   files: string[];
-  code_artifact: ICodeArtifact | null;
-  entrypoint: string[] | string;
+  code_artifact: ICodeArtifact;
+  git: IGitSource | null;
+  image: string | null;
+  entrypoint: string[] | null;
   runtime: string;
-  input_types: IWBType | null;
-  output_types: IWBType | null;
+  input_types: IWBType;
+  output_types: IWBType;
+  config: Record<string, unknown>;
   requirements: string[];
   warnings: string[];
   rewrites: IRewrite[];
-  project: string | null;
+  project: string;
   entity: string | null;
   notebook: string;
-  launch_command: string;
   dry_run: boolean;
+  /** Dry runs only: whether the content would be a new version. */
+  would_create: boolean | null;
+  /** The job artifact's metadata: the inputs a run declared, if any. */
+  metadata: Record<string, unknown> | null;
+  /** The declared config files' input values, by path. */
+  config_files: Record<string, unknown> | null;
+  artifact_aliases: string[];
+  launch_command: string;
+  run_command: string;
 }
 
 /** One line of `GET jupyter-jobs/jobs`. */
@@ -128,8 +161,13 @@ export interface IJobRun {
   started_at: string;
   seconds: number;
   overrides: Record<string, unknown>;
+  workdir: string;
   log: string;
   run_dir: string | null;
+  /** Why the store could not keep the run (a read-only store). */
+  not_recorded: string | null;
+  /** Config file path → nested overrides. */
+  file_overrides: Record<string, unknown>;
 }
 
 /** What W&B got (`POST jobs/<name>/publish` and `.../launch`); `summary` says it in words. */
@@ -139,13 +177,19 @@ export interface IWandbOutcome {
   summary: string;
 }
 
+/** One part that differs, as a unified diff from the older version to the newer. */
+export interface IChange {
+  part: string;
+  diff: string;
+}
+
 /** What changed from one version to another (`GET jobs/<name>/compare`). */
 export interface IComparison {
   /** `name:vN` of the older and of the newer version. */
   before: string;
   after: string;
-  /** The parts that differ, each as a unified diff. */
-  changes: { part: string; diff: string }[];
+  /** The parts that differ. */
+  changes: IChange[];
 }
 
 export interface IJobRuns {

@@ -427,7 +427,7 @@ function TypeTable(props: {
 }
 
 /** Flatten a typed dict into `(dotted key, type)` rows; nested dicts become dotted keys. */
-export function typeRows(
+function typeRows(
   type: IWBType | null | undefined,
   prefix = ''
 ): [string, string][] {
@@ -445,7 +445,7 @@ export function typeRows(
 }
 
 /** A short, Python-ish label for a W&B type-registry JSON type. */
-export function typeLabel(type: IWBType | null | undefined): string {
+function typeLabel(type: IWBType | null | undefined): string {
   if (!type) {
     return 'unknown';
   }
