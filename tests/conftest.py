@@ -127,11 +127,6 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
 
 
 @pytest.fixture
-def cli() -> Iterator[Callable[..., subprocess.CompletedProcess[str]]]:
-    yield run_cli
-
-
-@pytest.fixture
 def kernel_env(monkeypatch: pytest.MonkeyPatch, store_dir: Path) -> Callable[[str], None]:
     """Kernels import this checkout, use the test's store, and know their notebook by name."""
     monkeypatch.setenv("PYTHONPATH", str(REPO_ROOT))
