@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 SHELL := /bin/bash
 
-.PHONY: demo test test-fast lint lint-js bench bench-smoke clean
+.PHONY: demo test test-fast lint lint-js test-js bench bench-smoke clean
 
 $(STAMP): pyproject.toml js/package.json
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ demo: $(STAMP)
 
 ## Set up (Python, the lab extension, Chromium), check types and format, then run every test:
 ## the kernel and server tests two at a time (pytest-xdist), the browser tests one by one.
-test: $(STAMP) /usr/bin/chromium lint lint-js
+test: $(STAMP) /usr/bin/chromium lint lint-js test-js
 	@start=$$(date +%s); \
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 -m "not browser" && \
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m browser; \
@@ -35,6 +35,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+## The panel's unit tests (vitest): its model, and its W&B type helpers on the cases Python runs too.
+test-js: $(STAMP)
+	cd js && npm run --silent test
 
 ## ESLint and Prettier on js/ (the JupyterLab extension template's settings, in js/package.json).
 lint-js: $(STAMP)

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+
+import { JobsClient, JobsError } from '../client';
+import { JobsModel } from '../model';
+import { IJobList, IJobRecord, IJobRun } from '../tokens';
+
+/** A client answering as the server would, from fixed replies (the model is what is tested). */
+function clientWith(
+  replies: Partial<Record<keyof JobsClient, unknown>>
+): JobsClient {
+  const client: Record<string, unknown> = {};
+  for (const [name, reply] of Object.entries(replies)) {
+    client[name] = async () => {
+      if (reply instanceof Error) {
+        throw reply;
+      }
+      return reply;
+    };
+  }
+  return client as unknown as JobsClient;
+}
+
+const RECORD = {
+  name: 'job-a',
+  version: 'v1',
+  dry_run: false
+} as IJobRecord;
+
+describe('JobsModel', () => {
+  it('lists the jobs the server has, and says why when it cannot', async () => {
+    const list: IJobList = { jobs: [], total: 3 };
+    const model = new JobsModel(clientWith({ listJobs: list }));
+    await model.refreshJobs();
+    expect(model.state.total).toBe(3);
+    expect(model.state.listError).toBeNull();
+
+    const failing = new JobsModel(
+      clientWith({
+        listJobs: new JobsError('The Jupyter server did not answer')
+      })
+    );
+    await failing.refreshJobs();
+    expect(failing.state.listError).toBe('The Jupyter server did not answer');
+  });
+
+  it('shows an opened job with its runs and what changed since the version before', async () => {
+    const runs: IJobRun[] = [];
+    const model = new JobsModel(
+      clientWith({
+        getJob: RECORD,
+        getRuns: { job: 'job-a', runs },
+        compareJob: { before: 'job-a:v0', after: 'job-a:v1', changes: [] }
+      })
+    );
+    const changed = new Promise(resolve => {
+      model.stateChanged.connect((_, state) => {
+        if (state.comparison && state.runs) {
+          resolve(state);
+        }
+      });
+    });
+    await model.openJob('job-a');
+    await changed;
+    expect(model.state.record?.name).toBe('job-a');
+    expect(model.state.origin).toBe('store');
+    expect(model.state.comparison?.before).toBe('job-a:v0');
+    expect(model.state.busy).toBeNull();
+  });
+
+  it('reports a failed run with where its output went', async () => {
+    const model = new JobsModel(
+      clientWith({
+        runJob: { job: 'job-a:v1', exit_code: 2, log: '/w/output.log' },
+        getRuns: { job: 'job-a', runs: [] }
+      })
+    );
+    await model.runJob(RECORD, 'lr=0.1');
+    expect(model.state.error?.message).toBe(
+      'job-a:v1 failed with exit code 2; its output: /w/output.log'
+    );
+  });
+});
