@@ -44,10 +44,10 @@ def sample_record(source_type: str = "artifact", **fields: object) -> JobRecord:
     return JobRecord(**values)  # type: ignore[arg-type]
 
 
-def sample_outcome(exit_code: int) -> RunOutcome:
+def sample_outcome(exit_code: int, job: str = "job-a:v0") -> RunOutcome:
     """A local run's outcome as the runner records it, for store tests that run nothing."""
     return RunOutcome(
-        job="job-a:v0",
+        job=job,
         exit_code=exit_code,
         started_at=utc_now(),
         seconds=1.0,

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from tornado.httpclient import HTTPClientError, HTTPResponse
 
-from jupyter_jobs.models import RunOutcome, utc_now
 from jupyter_jobs.store import JobStore
 
 from .conftest import TRAIN_CELLS, git, notebook_json
+from .helpers import sample_outcome
 from .test_credentials import REMOTE_FORMS, TOKEN, repo_with_remote
 from .wandb_server import WandbServer
 
@@ -331,19 +331,7 @@ async def test_local_runs_of_a_job(api: Any, train_notebook: Path, store: Path) 
     await api("jobs", method="POST", body={"path": "train.ipynb", "project": "job_example"})
     assert await api("jobs", JOB_NAME, "runs") == (200, {"job": JOB_NAME, "runs": []})
     opened = JobStore.open(store)
-    runs = [
-        RunOutcome(
-            job=f"{JOB_NAME}:v0",
-            exit_code=exit_code,
-            started_at=utc_now(),
-            seconds=1.5,
-            overrides={},
-            workdir="/w",
-            log="/w/output.log",
-            run_dir=None,
-        )
-        for exit_code in (0, 2)
-    ]
+    runs = [sample_outcome(exit_code, job=f"{JOB_NAME}:v0") for exit_code in (0, 2)]
     for run in runs:
         opened.record_run(JOB_NAME, run)
 
