@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import subprocess
+
 import msgspec
 
 from jupyter_jobs.models import CodeArtifact, JobRecord, NamePart, Naming, RunOutcome, SourceCheck, utc_now
@@ -61,3 +65,14 @@ def sample_outcome(exit_code: int, job: str = "job-a:v0") -> RunOutcome:
 def content_alias(record: dict[str, object]) -> str:
     """The content alias of a record read as JSON (`--json`, REST)."""
     return msgspec.convert(record, JobRecord).content_alias
+
+
+def run_cli_here(*args: str) -> subprocess.CompletedProcess[str]:
+    """`jupyter jobs ARGS` run in this process: what `run_cli` proves, minus a Python start-up
+    (other modules' tests run the real console script in its own process)."""
+    from jupyter_jobs.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return subprocess.CompletedProcess(["jupyter-jobs", *args], code, out.getvalue(), err.getvalue())

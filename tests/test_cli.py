@@ -1,4 +1,5 @@
-"""The command line as a user runs it: real processes, a real store, offline."""
+"""The command line as a user runs it: its `main` in this process, a real store, offline
+(the console script in its own process is run by the entity, credentials and launch tests)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from . import wandb_log
-from .conftest import TRAIN_CELLS, git, notebook_json, run_cli
+from .conftest import TRAIN_CELLS, git, notebook_json
+from .helpers import run_cli_here as run_cli
 
 NAME = "job-source-job_example-canonical_job_example.ipynb"
 
