@@ -426,6 +426,7 @@ async def test_publish_and_launch_a_version_to_w_and_b(
     assert status == 201, published
     assert published["summary"].startswith("Published ")  # the panel shows it as it is
     assert published["online"] and published["job"].startswith(f"local-entity/job_example/{JOB_NAME}:sha-")
+    assert published["summary"] == f"Published {published['job']} to W&B (run {published['run_id']})."
     assert [a.name for a in wandb_server.committed()] == ["source-job_example-train.ipynb", JOB_NAME]
 
     body = {"queue": "gpu", "config": ["learning_rate=0.5"]}
