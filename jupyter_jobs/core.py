@@ -75,7 +75,7 @@ def create_job(request: CreateRequest, run: Any = None) -> JobResult:
     path = _existing_file(request.path)
     image = request.image or os.environ.get("WANDB_DOCKER")
     project = request.project or DEFAULT_PROJECT
-    entity = resolve_entity(request.entity)
+    entity = resolve_entity(request.entity, ask_server=not getattr(run, "offline", False))
     # git runs in its own processes: ask it while this thread does all that does not depend on it.
     with ThreadPoolExecutor(max_workers=2) as pool:
         checking = pool.submit(

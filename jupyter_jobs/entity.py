@@ -25,8 +25,11 @@ NO_ENTITY_WARNING = (
 )
 
 
-def resolve_entity(given: str | None) -> str | None:
-    """`given` (--entity, else the run's) wins; then WANDB_ENTITY, wandb's settings, the login."""
+def resolve_entity(given: str | None, *, ask_server: bool = True) -> str | None:
+    """`given` (--entity, else the run's) wins; then WANDB_ENTITY, wandb's settings, the login.
+
+    `ask_server=False` for a job made beside an offline run: the user chose not to reach W&B
+    (maybe has no network), so no call may hold the notebook up."""
     if given:
         return given
     if os.environ.get("WANDB_ENTITY"):
@@ -34,7 +37,7 @@ def resolve_entity(given: str | None) -> str | None:
     if not _wandb_may_know():
         return None
     settings = wandb_compat.current_settings()
-    return settings.entity or _logged_in_default(settings)
+    return settings.entity or (_logged_in_default(settings) if ask_server else None)
 
 
 def reference(entity: str | None, project: str, name: str, alias: str) -> str:

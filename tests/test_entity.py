@@ -99,3 +99,16 @@ def test_online_and_logged_in_the_accounts_default_entity(write_notebook, store_
         offline = run_cli(*args, env={**environment, "WANDB_MODE": "offline"})
         assert json.loads(offline.stdout)["entity"] is None  # offline: W&B is not asked
         assert server.operations().count("GetDefaultEntity") == 1
+
+
+def test_an_offline_run_never_asks_w_and_b(write_notebook, store_dir: Path, wandb_server) -> None:
+    """Logged in but running offline (`wandb.init(mode="offline")`, maybe with no network): the
+    job is made without a call to the server, so no timeout can hold the notebook up."""
+    run = wandb.init(project="job_example", mode="offline")
+    try:
+        result = _create({}, write_notebook(), run, started_here=False, store=str(store_dir))
+    finally:
+        run.finish()
+    assert result.record.entity is None
+    assert NO_ENTITY_WARNING in result.record.warnings
+    assert "GetDefaultEntity" not in wandb_server.operations()
