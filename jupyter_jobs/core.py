@@ -16,10 +16,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from . import jobspec, naming
 from .digest import content_digest, digest_of_hashes, file_hashes, upload_digests
 from .entity import NO_ENTITY_WARNING, reference, resolve_entity
 from .errors import JobError, NotFound
+from .inputs import input_rows
 from .models import (
     DEFAULT_PROJECT,
     CodeArtifact,
@@ -326,7 +329,7 @@ def _record(
     # project) is shell-quoted: the commands are there to be copied into a shell.
     in_project = f"{facts.project}/{facts.job_name.name}:{content_alias}"
     job = shlex.quote(f"{facts.entity}/{in_project}") if facts.entity else f"<entity>/{shlex.quote(in_project)}"
-    return JobRecord(
+    record = JobRecord(
         name=facts.job_name.name,
         version=version,
         aliases=aliases,
@@ -370,6 +373,8 @@ def _record(
         launch_command=f"wandb launch --job {job} --queue <queue>",
         run_command=f"jupyter jobs run {shlex.quote(facts.job_name.name + ':' + content_alias)}",
     )
+    # Every key a launch may override, typed, with its default and rule: the panel's Run form.
+    return msgspec.structs.replace(record, inputs=[row.to_json() for row in input_rows(record)])
 
 
 def _git_source(decision: SourceDecision) -> GitSource | None:

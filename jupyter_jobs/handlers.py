@@ -157,8 +157,8 @@ class JobHandler(_JobsHandler):
 
 class JobRunsHandler(_JobsHandler):
     """`GET jobs/<name>/runs?limit=`: the job's local runs (`jupyter jobs run`), newest first.
-    `POST jobs/<name>/runs` with `{"ref"?, "config"?: ["KEY=VALUE", ...]}` runs the job on this
-    server as `jupyter jobs run` does (unless `allow_runs` is off), and answers when it has
+    `POST jobs/<name>/runs` with `{"ref"?, "config"?: ["KEY=VALUE", ...], "files"?: ["PATH:KEY=VALUE"]}`
+    runs the job on this server as `jupyter jobs run` does (unless `allow_runs` is off), and answers when it has
     finished (or `run_timeout` stopped it), with its outcome."""
 
     @tornado.web.authenticated
@@ -175,13 +175,17 @@ class JobRunsHandler(_JobsHandler):
         body = self.request.body
 
         def run() -> Record:
-            from .runner import parse_overrides, run_job
+            from .runner import parse_file_overrides, parse_overrides, run_job
 
             if not self.app.allow_runs:
                 raise Forbidden("Running jobs is turned off on this server", hint="run it with `jupyter jobs run`")
             request = checked_as(json_object(body), RunRequest)
             return run_job(
-                self.store(), _ref(name, request.ref), parse_overrides(request.config), timeout=self.app.run_timeout
+                self.store(),
+                _ref(name, request.ref),
+                parse_overrides(request.config),
+                file_overrides=parse_file_overrides(request.files),
+                timeout=self.app.run_timeout,
             )
 
         await self.answer(run, status=201)

@@ -272,19 +272,6 @@ def describe(rule: Mapping[str, Any]) -> str:
     return ", ".join(words)
 
 
-def constraints(schema: Mapping[str, Any] | None, prefix: Key = ()) -> dict[str, str]:
-    """`describe` for every property of a schema, by dotted key (nested objects flattened)."""
-    found: dict[str, str] = {}
-    for key, rule in ((schema or {}).get("properties") or {}).items():
-        if not isinstance(rule, Mapping):
-            continue
-        if rule.get("type") == "object" or "properties" in rule:
-            found.update(constraints(rule, (*prefix, key)))
-        elif describe(rule):
-            found[".".join((*prefix, key))] = describe(rule)
-    return found
-
-
 def load_schema(path: str) -> dict[str, Any]:
     """A JSON Schema file for `--schema`, checked against W&B's meta-schema for Launch inputs."""
     from jsonschema import Draft202012Validator
@@ -359,12 +346,30 @@ class InputRow:
     source: str | None
     key: str  # dotted
     type: str
-    default: str  # the value as text, "" when unknown
-    allowed: str  # the schema's constraints in words, "" without a schema
+    value: Any  # the default (the run's config or the file's value); MISSING when unknown
+    rule: Mapping[str, Any] | None  # the schema's property for the key, when it says anything
+
+    @property
+    def default(self) -> str:
+        return "" if self.value is MISSING else repr(self.value)
+
+    @property
+    def allowed(self) -> str:
+        """The rule in words, "" without one."""
+        return describe(self.rule) if self.rule else ""
+
+    def to_json(self) -> dict[str, Any]:
+        """What the panel's Run form is made from: typed fields, defaults and ranges."""
+        facts = {"source": self.source, "key": self.key, "type": self.type, "allowed": self.allowed}
+        facts |= {"default": self.value} if self.value is not MISSING else {}
+        return facts | ({"rule": dict(self.rule)} if self.rule else {})
+
+
+MISSING = object()
 
 
 def input_rows(record: JobRecord) -> list[InputRow]:
-    """The job's inputs with defaults and the declared schemas' constraints, config keys first."""
+    """The job's inputs with defaults and the declared schemas' rules, config keys first."""
     from .models import type_rows
 
     declared = schemas(record)
@@ -376,24 +381,27 @@ def input_rows(record: JobRecord) -> list[InputRow]:
         (path, types, files.get(path) or {}, (declared.get(FILES) or {}).get(path))
         for path, types in file_types(record).items()
     ]
-    rows = []
-    for source, types, values, schema in sources:
-        allowed = constraints(schema)
-        rows += [
-            InputRow(source, key, kind, default_text(values, key), allowed.get(key, ""))
-            for key, kind in type_rows(types)
-        ]
-    return rows
+    return [
+        InputRow(source, key, kind, value_at(values, key), rule_for(schema, key))
+        for source, types, values, schema in sources
+        for key, kind in type_rows(types)
+    ]
 
 
-def default_text(values: Mapping[str, Any], dotted_key: str) -> str:
-    """The value at `a.b.c` as text; empty when it is not there."""
+def value_at(values: Mapping[str, Any], dotted_key: str) -> Any:
+    """The value at `a.b.c`; MISSING when it is not there."""
     value: Any = values
     for part in dotted_key.split("."):
         if not isinstance(value, Mapping) or part not in value:
-            return ""
+            return MISSING
         value = value[part]
-    return repr(value)
+    return value
+
+
+def rule_for(schema: Mapping[str, Any] | None, dotted_key: str) -> Mapping[str, Any] | None:
+    """The schema's property for a dotted key (nested objects followed), if it says anything."""
+    rule = _property(schema, split_key(dotted_key))
+    return rule if rule and describe(rule) else None
 
 
 def input_line(row: InputRow) -> str:

@@ -158,6 +158,8 @@ class JobRecord(Record, frozen=True, kw_only=True):
     would_create: bool | None = None  # dry runs only: whether the content would be a new version
     metadata: dict[str, Any] | None = None  # the job artifact's metadata: declared inputs (inputs.py), if any
     config_files: dict[str, Any] | None = None  # declared config files' input values, by path
+    # Every key a launch may override (inputs.InputRow.to_json): the panel's Run form is made from it.
+    inputs: list[dict[str, Any]] | None = None
     artifact_aliases: list[str]  # what the job artifact gets on W&B (content alias, image tag)
     launch_command: str
     run_command: str
@@ -357,10 +359,12 @@ CREATE_OPTION_NAMES: tuple[str, ...] = CreateOptions.__struct_fields__
 
 
 class RunRequest(Record, frozen=True, forbid_unknown_fields=True):
-    """What `POST jobs/<name>/runs` takes: the version or alias to run, `KEY=VALUE` overrides."""
+    """What `POST jobs/<name>/runs` takes: the version or alias to run, `KEY=VALUE` overrides
+    and `PATH:KEY=VALUE` overrides of declared config files."""
 
     ref: str | None = None
     config: list[str] = msgspec.field(default_factory=list)
+    files: list[str] = msgspec.field(default_factory=list)
 
 
 class PublishRequest(Record, frozen=True, forbid_unknown_fields=True):

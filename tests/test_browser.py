@@ -555,3 +555,59 @@ def test_publish_and_launch_from_the_panel_say_what_w_and_b_needs(page: Any, lab
     expect(panel.locator(".jp-JobsPanel-error")).to_contain_text("Launching needs W&B", timeout=SLOW)
     widen_side_panel(page)
     screenshot(page, "panel-publish.png")
+
+
+def test_the_run_form_follows_the_declared_inputs_and_their_schema(page: Any, lab: Lab) -> None:
+    """A job whose inputs were declared with schemas: the Run form has one typed field per input
+    (ranges, choices, defaults); a value the schema refuses is a one-line error, and a good run
+    reaches the config file the script reads."""
+    from .test_inputs import CONFIG_SCHEMA, CONFIG_YAML, DECLARE, FILE_SCHEMA, LOOP, TRAIN
+
+    folder = lab.root / "declared"
+    folder.mkdir(exist_ok=True)
+    (folder / "config.yaml").write_text(CONFIG_YAML)
+    (folder / "train.ipynb").write_text(notebook_json(TRAIN, DECLARE, LOOP))
+    (folder / "schema.json").write_text(json.dumps(CONFIG_SCHEMA))
+    (folder / "file-schema.json").write_text(json.dumps(FILE_SCHEMA))
+    options = ["--include-key", "learning_rate", "--include-key", "optimizer", "--exclude-key", "optimizer.eps"]
+    options += ["--schema", str(folder / "schema.json"), "--input-file", "config.yaml"]
+    options += ["--include-key", "config.yaml:training", "--schema", f"config.yaml:{folder / 'file-schema.json'}"]
+    job = "job-source-inputs-train.ipynb"
+    created = run_cli(
+        "create", str(folder / "train.ipynb"), "--project", "inputs", "--no-git", "--store", str(lab.store), *options
+    )
+    assert created.returncode == 0, created.stderr
+
+    panel = open_stored_job(page, lab, job, "inputs")
+    details = panel.locator(".jp-JobsPanel-details")
+    expect(details.locator(".jp-JobsPanel-inputs")).to_contain_text("integer, 1 <= x", timeout=SLOW)
+    rate = details.get_by_label("learning_rate", exact=True)
+    expect(rate).to_have_attribute("type", "number")
+    expect(rate).to_have_attribute("max", "1")
+    expect(rate).to_have_attribute("placeholder", "0.01")
+    epochs = details.get_by_label("config.yaml: training.epochs", exact=True)
+    expect(epochs).to_have_attribute("step", "1")
+    expect(epochs).to_have_attribute("placeholder", "4")
+    optimizer = details.get_by_label("optimizer.name", exact=True)
+    expect(optimizer.locator("option")).to_have_text(['default "adam"', "adam", "sgd"])
+
+    rate.fill("2")
+    details.get_by_role("button", name="Run", exact=True).click()
+    error = panel.locator(".jp-JobsPanel-error[role='alert']")
+    expect(error).to_contain_text("config key learning_rate=2 breaks the schema's 'maximum' rule", timeout=SLOW)
+    assert "\n" not in error.inner_text().strip()
+    assert JobStore.open(lab.store).runs(job) == []
+
+    rate.fill("0.5")
+    epochs.fill("2")
+    optimizer.select_option("sgd")
+    details.get_by_role("button", name="Run", exact=True).click()
+    newest = details.locator(".jp-JobsPanel-run").first
+    expect(newest).to_contain_text("ok", timeout=SLOW)
+    expect(newest).to_contain_text('config.yaml:{"training":{"epochs":2}}')
+    (run,) = JobStore.open(lab.store).runs(job)
+    assert run.overrides == {"learning_rate": 0.5, "optimizer": {"name": "sgd", "eps": 1e-08}}
+    assert run.file_overrides == {"config.yaml": {"training": {"epochs": 2}}}
+    assert "epochs from file 2 lr 0.5" in Path(run.log).read_text()
+    widen_side_panel(page)
+    screenshot(page, "panel-inputs.png")

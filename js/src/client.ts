@@ -16,6 +16,7 @@ import {
   IJobRecord,
   IJobRun,
   IJobRuns,
+  IRunOverrides,
   IWandbOutcome,
   RESULT_MIME
 } from './tokens';
@@ -68,13 +69,22 @@ export class JobsClient {
   }
 
   /**
-   * Run a job version on the server as `jupyter jobs run` does (`config`: `KEY=VALUE` overrides);
-   * the answer comes when the run has finished.
+   * Run a job version on the server as `jupyter jobs run` does (`config`: `KEY=VALUE` overrides,
+   * `files`: `PATH:KEY=VALUE` overrides of declared config files); the answer comes when the run
+   * has finished.
    */
-  runJob(name: string, ref: string, config: string[]): Promise<IJobRun> {
+  runJob(
+    name: string,
+    ref: string,
+    overrides: IRunOverrides
+  ): Promise<IJobRun> {
     return this.request<IJobRun>(`jobs/${encodeURIComponent(name)}/runs`, {
       method: 'POST',
-      body: JSON.stringify({ ref, config })
+      body: JSON.stringify({
+        ref,
+        config: overrides.config,
+        files: overrides.files
+      })
     });
   }
 

@@ -13,7 +13,8 @@ import {
   ICreateRequest,
   IJobRecord,
   IJobRun,
-  IJobSummary
+  IJobSummary,
+  IRunOverrides
 } from './tokens';
 
 /** Where the record on display came from. */
@@ -121,13 +122,12 @@ export class JobsModel {
   }
 
   /**
-   * Run the shown version on the server with `config` (`KEY=VALUE` words), then list its runs;
-   * a failed run is reported with where its output went.
+   * Run the shown version on the server with `overrides` (`KEY=VALUE`, `PATH:KEY=VALUE`), then
+   * list its runs; a failed run is reported with where its output went.
    */
-  async runJob(record: IJobRecord, config: string): Promise<void> {
+  async runJob(record: IJobRecord, overrides: IRunOverrides): Promise<void> {
     const label = `${record.name}:${record.version}`;
     await this.run(`Running ${label} on this server…`, async () => {
-      const overrides = config.split(/\s+/).filter(Boolean);
       const outcome = await this.client.runJob(
         record.name,
         record.version,

@@ -50,7 +50,7 @@ export class JobsPanel extends ReactWidget {
         onInclude={include => model.setInclude(include)}
         onExclude={exclude => model.setExclude(exclude)}
         onOpen={name => void model.openJob(name)}
-        onRun={(record, config) => void model.runJob(record, config)}
+        onRun={(record, overrides) => void model.runJob(record, overrides)}
         onWandb={(record, queue) => void model.toWandb(record, queue)}
         onRefresh={() => void model.refreshJobs()}
         onCopy={text => Clipboard.copyToSystem(text)}

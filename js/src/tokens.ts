@@ -133,9 +133,36 @@ export interface IJobRecord {
   metadata: Record<string, unknown> | null;
   /** The declared config files' input values, by path. */
   config_files: Record<string, unknown> | null;
+  /** Every key a launch may override, typed, with its default and schema rule. */
+  inputs: IInputRow[] | null;
   artifact_aliases: string[];
   launch_command: string;
   run_command: string;
+}
+
+/** One input of a job: a `wandb.config` key (`source` null) or a key of a declared config file. */
+export interface IInputRow {
+  source: string | null;
+  key: string;
+  type: string;
+  default?: unknown;
+  /** The schema's rule in words, e.g. `integer, 1 <= x <= 10`; empty without one. */
+  allowed: string;
+  rule?: {
+    type?: string;
+    minimum?: number;
+    maximum?: number;
+    exclusiveMinimum?: number;
+    exclusiveMaximum?: number;
+    enum?: (string | number)[];
+    description?: string;
+  };
+}
+
+/** Overrides for a local run: `KEY=VALUE` for wandb.config, `PATH:KEY=VALUE` for config files. */
+export interface IRunOverrides {
+  config: string[];
+  files: string[];
 }
 
 /** One line of `GET jupyter-jobs/jobs`. */

@@ -74,7 +74,7 @@ describe('JobsModel', () => {
         getRuns: { job: 'job-a', runs: [] }
       })
     );
-    await model.runJob(RECORD, 'lr=0.1');
+    await model.runJob(RECORD, { config: ['lr=0.1'], files: [] });
     expect(model.state.error?.message).toBe(
       'job-a:v1 failed with exit code 2; its output: /w/output.log'
     );

@@ -10,9 +10,11 @@ import {
   IDecisionStep,
   IJobRecord,
   IJobRun,
+  IRunOverrides,
   IWBType
 } from '../tokens';
 import { typeRows } from '../wbtypes';
+import { InputsRunForm, InputsTable } from './Inputs';
 
 export interface IJobDetailsProps {
   record: IJobRecord;
@@ -24,7 +26,7 @@ export interface IJobDetailsProps {
   created: boolean;
   onCopy: (text: string) => void;
   /** Run this version on the server with `KEY=VALUE` config overrides. */
-  onRun: (config: string) => void;
+  onRun: (overrides: IRunOverrides) => void;
   /** Put this version into W&B; with a queue, also on that W&B Launch queue. */
   onWandb: (queue?: string) => void;
   /** What W&B got from the last Publish or Launch, in words. */
@@ -84,7 +86,11 @@ export function JobDetails(props: IJobDetailsProps): JSX.Element {
         <code>{entrypoint}</code>
       </Field>
       <Field label="Inputs (config)">
-        <TypeTable type={record.input_types} empty="No config keys" />
+        {record.inputs ? (
+          <InputsTable rows={record.inputs} />
+        ) : (
+          <TypeTable type={record.input_types} empty="No config keys" />
+        )}
       </Field>
       <Field label="Outputs (summary)">
         <TypeTable type={record.output_types} empty="No summary keys" />
@@ -155,11 +161,20 @@ export function JobDetails(props: IJobDetailsProps): JSX.Element {
       {props.comparison && <Changes comparison={props.comparison} />}
       {!record.dry_run && (
         <Field label="Local runs">
-          <RunForm
-            keys={typeRows(record.input_types).map(([key]) => key)}
-            busy={props.busy}
-            onRun={props.onRun}
-          />
+          {record.metadata && record.inputs ? (
+            <InputsRunForm
+              record={record}
+              rows={record.inputs}
+              busy={props.busy}
+              onRun={props.onRun}
+            />
+          ) : (
+            <RunForm
+              keys={typeRows(record.input_types).map(([key]) => key)}
+              busy={props.busy}
+              onRun={props.onRun}
+            />
+          )}
           <Runs runs={props.runs} />
         </Field>
       )}
@@ -257,7 +272,7 @@ function diffMark(line: string): string {
 function RunForm(props: {
   keys: string[];
   busy: boolean;
-  onRun: (config: string) => void;
+  onRun: (overrides: IRunOverrides) => void;
 }): JSX.Element {
   const [config, setConfig] = React.useState('');
   return (
@@ -275,7 +290,12 @@ function RunForm(props: {
       />
       <button
         className="jp-Button jp-mod-styled jp-mod-accept jp-JobsPanel-runButton"
-        onClick={() => props.onRun(config)}
+        onClick={() =>
+          props.onRun({
+            config: config.split(/\s+/).filter(Boolean),
+            files: []
+          })
+        }
         disabled={props.busy}
         title="Run this version on the Jupyter server with offline W&B, as jupyter jobs run does"
       >
@@ -347,6 +367,16 @@ function Runs(props: { runs: IJobRun[] | null }): JSX.Element {
               <code>
                 {Object.entries(run.overrides)
                   .map(([key, value]) => `${key}=${JSON.stringify(value)}`)
+                  .join(' ')}
+              </code>
+            </>
+          )}
+          {Object.keys(run.file_overrides ?? {}).length > 0 && (
+            <>
+              {' · '}
+              <code>
+                {Object.entries(run.file_overrides)
+                  .map(([path, value]) => `${path}:${JSON.stringify(value)}`)
                   .join(' ')}
               </code>
             </>

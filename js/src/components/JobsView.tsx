@@ -5,7 +5,7 @@
 import * as React from 'react';
 
 import { IPanelState } from '../model';
-import { IJobRecord } from '../tokens';
+import { IJobRecord, IRunOverrides } from '../tokens';
 import { JobDetails } from './JobDetails';
 import { JobList } from './JobList';
 
@@ -19,7 +19,7 @@ export interface IJobsViewProps {
   onInclude: (patterns: string) => void;
   onExclude: (patterns: string) => void;
   onOpen: (name: string) => void;
-  onRun: (record: IJobRecord, config: string) => void;
+  onRun: (record: IJobRecord, overrides: IRunOverrides) => void;
   onWandb: (record: IJobRecord, queue?: string) => void;
   onRefresh: () => void;
   onCopy: (text: string) => void;
@@ -103,7 +103,7 @@ export function JobsView(props: IJobsViewProps): JSX.Element {
           comparison={state.comparison}
           created={state.origin === 'created'}
           onCopy={props.onCopy}
-          onRun={config => props.onRun(state.record!, config)}
+          onRun={overrides => props.onRun(state.record!, overrides)}
           onWandb={queue => props.onWandb(state.record!, queue)}
           wandb={state.wandb}
           busy={busy}
