@@ -13,8 +13,9 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from .errors import JobError
 from .models import SOURCE_CHOICES
@@ -22,14 +23,33 @@ from .models import SOURCE_CHOICES
 EXIT_USER_ERROR = 1
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose usage errors are one JSON object when the command line asks for `--json`."""
+
+    def __init__(self, *args: Any, json_errors: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.json_errors = json_errors
+
+    def error(self, message: str) -> NoReturn:
+        if self.json_errors:
+            _print_json({"message": f"{self.prog}: {message}"})
+            sys.exit(2)
+        super().error(message)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    as_json = "--json" in argv
+    args = _parser(as_json).parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
     except JobError as error:
-        print(f"error: {error.line}", file=sys.stderr)
+        # With --json, stdout holds one JSON object whatever happened; its shape is the REST API's.
+        if as_json:
+            _print_json({"message": error.line})
+        else:
+            print(f"error: {error.line}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -41,12 +61,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="jupyter jobs", description="Turn notebooks into W&B Launch jobs and manage the local job store."
+def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = _Parser(
+        prog="jupyter jobs",
+        description="Turn notebooks into W&B Launch jobs and manage the local job store.",
+        json_errors=json_errors,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.set_defaults(handler=lambda _args: _help(parser))
-    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    commands = parser.add_subparsers(
+        title="commands", metavar="COMMAND", parser_class=partial(_Parser, json_errors=json_errors)
+    )
     _add_create(commands)
     _add_list(commands)
     _add_show(commands)
@@ -115,8 +142,8 @@ def _add_create(commands: Any) -> None:
 
 def _add_list(commands: Any) -> None:
     listing = commands.add_parser("list", help="list the jobs in the store, newest first")
-    listing.add_argument("--limit", type=int, default=50)
-    listing.add_argument("--offset", type=int, default=0)
+    listing.add_argument("--limit", type=int, default=50, metavar="N", help="show at most N jobs (50)")
+    listing.add_argument("--offset", type=int, default=0, metavar="N", help="skip the N newest jobs (0)")
     _common(listing)
     listing.set_defaults(handler=_list)
 
@@ -147,8 +174,8 @@ def _add_run(commands: Any) -> None:
 
 def _add_runs(commands: Any) -> None:
     runs = commands.add_parser("runs", help="list a job's local runs, newest first")
-    runs.add_argument("name", help="the job's NAME")
-    runs.add_argument("--limit", type=int, default=10)
+    runs.add_argument("ref", help="NAME (all its runs), NAME:vN or NAME:ALIAS (the runs of that version)")
+    runs.add_argument("--limit", type=int, default=10, metavar="N", help="show at most N runs (10)")
     _common(runs)
     runs.set_defaults(handler=_runs)
 
@@ -216,7 +243,11 @@ def _list(args: argparse.Namespace) -> int:
         _print_json(JobList(jobs=jobs, total=total).to_json())
         return 0
     if not jobs:
-        print("No jobs yet. Create one with: jupyter jobs create NOTEBOOK.ipynb")
+        print(
+            f"No jobs from offset {args.offset}: the store has {total} (use a smaller --offset)"
+            if total
+            else "No jobs yet. Create one with: jupyter jobs create NOTEBOOK.ipynb"
+        )
         return 0
     from .report import render_jobs
 
@@ -264,13 +295,20 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _runs(args: argparse.Namespace) -> int:
-    from .store import JobStore
+    from .store import MAX_INTEGER, JobStore
 
-    runs = JobStore.open_for_reading(args.store).runs(args.name, limit=args.limit)
+    store = JobStore.open_for_reading(args.store)
+    name, _, selector = args.ref.partition(":")
+    if selector:
+        # The runs of one version: its record names it, and each run names the version it ran.
+        version = store.resolve(args.ref).record.ref
+        runs = [run for run in store.runs(name, limit=MAX_INTEGER) if run.job == version][: args.limit]
+    else:
+        runs = store.runs(name, limit=args.limit)
     if args.json:
         from .models import JobRuns
 
-        _print_json(JobRuns(job=args.name, runs=runs).to_json())
+        _print_json(JobRuns(job=args.ref, runs=runs).to_json())
     else:
         from .report import render_runs
 

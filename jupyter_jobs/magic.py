@@ -9,13 +9,15 @@ line: printed by the magic, sent as structured data to the panel.
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from IPython import get_ipython
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.error import UsageError
+from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 
 from .errors import JobError
@@ -96,7 +98,7 @@ def wandb_job(line: str) -> None:
     `%wandb_job --run job-source-my_project-train.ipynb --config learning_rate=0.1`,
     `%wandb_job --publish job-source-my_project-train.ipynb:latest`.
     """
-    args = parse_argstring(wandb_job, line)
+    args = _parse_line(line)
     try:
         if args.list:
             _print_jobs(args.store)
@@ -112,6 +114,16 @@ def wandb_job(line: str) -> None:
             _create_from_magic(vars(args))
     except JobError as err:
         print(err.line, file=sys.stderr)
+
+
+def _parse_line(line: str) -> Any:
+    """The options as a shell would split them (quotes removed: `--name 'my job'`), which
+    IPython's own `parse_argstring` does not do."""
+    try:
+        argv = shlex.split(line)
+    except ValueError as err:
+        raise UsageError(f"%wandb_job options cannot be read: {err}") from None
+    return wandb_job.parser.parse_args(argv)  # type: ignore[attr-defined]
 
 
 def panel_create(request_json: str) -> None:

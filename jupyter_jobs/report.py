@@ -17,6 +17,10 @@ from .models import Comparison, JobRecord, JobSummary, RunOutcome, type_rows
 
 MAX_REQUIREMENTS_SHOWN = 8
 UNCHANGED = "Unchanged, already stored as"
+NAMING_NOTES = {
+    "sanitised": " · characters outside [A-Za-z0-9_.-] became _",
+    "truncated": " · shortened to 128 characters (first 63 .. last 63), as W&B does",
+}
 
 
 def status_line(record: JobRecord, created: bool, logged: str = "") -> str:
@@ -24,15 +28,29 @@ def status_line(record: JobRecord, created: bool, logged: str = "") -> str:
     `logged` says what became of the run's artifacts (the magic's case)."""
     if record.dry_run:
         verb = "Would create" if record.would_create else UNCHANGED
-        return f"Dry run: {verb} {record.ref}; nothing was stored or logged."
-    return f"{'Created' if created else UNCHANGED} {record.ref}{'; ' + logged if logged else ''}."
+        return f"Dry run: {verb} {record.ref}; nothing was stored or logged.{_renamed(record)}"
+    return f"{'Created' if created else UNCHANGED} {record.ref}{'; ' + logged if logged else ''}.{_renamed(record)}"
+
+
+def _renamed(record: JobRecord) -> str:
+    """A name the user gave that W&B's rule changed: said where they look first, so the job
+    they go looking for under their name is found under its real one."""
+    given = [part.text for part in record.naming.parts if part.role == "user"]
+    if not given or given[0] == record.name:
+        return ""
+    return f" The name you gave, {given[0]!r}, became {record.name}{naming_notes(record).replace(' · ', '; ')}."
+
+
+def naming_notes(record: JobRecord) -> str:
+    """What W&B's rule did to the name (made safe, shortened), if anything."""
+    return "".join(note for flag, note in NAMING_NOTES.items() if getattr(record.naming, flag))
 
 
 def render_text(record: JobRecord) -> str:
     """Everything a user needs to trust the job, readable in a terminal."""
     lines = [
         f"Job        {record.ref}" + (f"  [{', '.join(record.aliases)}]" if record.aliases else ""),
-        f"Named by   {record.naming.rule}",
+        f"Named by   {record.naming.rule}{naming_notes(record)}",
         f"Source     {record.source_type} — {record.source_details()}",
     ]
     lines += [f"  {c.check:<9}{c.outcome:<8}{c.reason}" for c in record.decision]

@@ -150,7 +150,10 @@ class JobStore:
     def _make_layout(self) -> None:
         """The store's folders and lock file, made where missing."""
         for folder in (self.root, self._jobs, self._code, self._tmp):
-            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except FileNotFoundError as err:  # a place where no folder can be made, like /proc/x
+                raise self._unwritable(f"cannot make {folder}: {err.strerror}") from err
         # SQLite says only "unable to open database file" on a read-only disk; opening our
         # lock file for writing fails first, with the real reason (EROFS, EACCES...).
         os.close(os.open(self._tmp / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644))

@@ -33,10 +33,6 @@ ROLE_COLORS = {
     "separator": "transparent",
 }
 OUTCOME_MARKS = {"won": "✔ won", "passed": "· passed", "failed": "✘ failed", "skipped": "– skipped"}
-NAMING_NOTES = {
-    "sanitised": " · characters outside [A-Za-z0-9_.-] became _",
-    "truncated": " · shortened to 128 characters (first 63 .. last 63), as W&B does",
-}
 SOURCE_LABELS = {"repo": "git repository", "artifact": "code artifact", "image": "docker image"}
 
 FONT = "var(--jp-ui-font-family, system-ui, sans-serif)"
@@ -165,7 +161,7 @@ def _naming(record: Mapping[str, Any]) -> str:
         f"<span style='background:{ROLE_COLORS.get(role, 'transparent')};padding:0 4px'>{_e(role)}</span>"
         for role in dict.fromkeys(part["role"] for part in naming["parts"])
     )
-    notes = [note for flag, note in NAMING_NOTES.items() if naming.get(flag)]
+    notes = [note for flag, note in report.NAMING_NOTES.items() if naming.get(flag)]
     return (
         f"{_heading('Name')}<div>rule {_mono(naming['rule'])}{_e(''.join(notes))}</div>"
         f"<div style='font-family:{MONO};word-break:break-all'>{parts}</div>"

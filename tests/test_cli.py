@@ -305,3 +305,88 @@ def test_check_reports_and_repairs_the_store(write_notebook, store_dir: Path) ->
     assert found.returncode == 1 and record["name"] in found.stdout
     assert run_cli("check", "--repair", "--store", str(store_dir)).returncode == 0
     assert run_cli("check", "--store", str(store_dir)).returncode == 0
+
+
+def test_a_store_where_no_folder_can_be_made_is_one_line(write_notebook) -> None:
+    path = write_notebook("canonical_job_example.ipynb")
+    result = run_cli("create", str(path), "--no-git", "--store", "/proc/nope")
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.startswith("error: The job store at /proc/nope is not writable: cannot make /proc/nope")
+    assert result.stderr.count("\n") == 1
+
+
+def test_json_errors_are_json(store_dir: Path) -> None:
+    missing = run_cli("show", "job-a", "--store", str(store_dir), "--json")
+    assert missing.returncode == 1 and missing.stderr == ""
+    assert json.loads(missing.stdout)["message"].startswith("No job named 'job-a'")
+
+
+def test_usage_errors_with_json_are_json(capsys: pytest.CaptureFixture[str]) -> None:
+    from jupyter_jobs.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["list", "--json", "--limit", "many"])
+    out, err = capsys.readouterr()
+    assert "invalid int value: 'many'" in json.loads(out)["message"] and err == ""
+
+
+def test_offset_past_the_end_is_not_an_empty_store(write_notebook, store_dir: Path) -> None:
+    create(write_notebook("canonical_job_example.ipynb"), store_dir)
+    past = run_cli("list", "--store", str(store_dir), "--offset", "100")
+    assert past.returncode == 0
+    assert past.stdout == "No jobs from offset 100: the store has 1 (use a smaller --offset)\n"
+
+
+def test_runs_of_one_version(write_notebook, store_dir: Path) -> None:
+    path = write_notebook("canonical_job_example.ipynb", "print('v0')")
+    create(path, store_dir)
+    run_cli("run", f"{NAME}:v0", "--store", str(store_dir))
+    path.write_text(notebook_json("print('v1')"))
+    create(path, store_dir)
+    run_cli("run", NAME, "--store", str(store_dir))
+
+    def versions_run(ref: str) -> list[str]:
+        return [
+            run["job"] for run in json.loads(run_cli("runs", ref, "--store", str(store_dir), "--json").stdout)["runs"]
+        ]
+
+    assert versions_run(NAME) == [f"{NAME}:v1", f"{NAME}:v0"]
+    assert versions_run(f"{NAME}:v0") == [f"{NAME}:v0"]
+    assert versions_run(f"{NAME}:latest") == [f"{NAME}:v1"]
+    text = run_cli("runs", f"{NAME}:v0", "--store", str(store_dir)).stdout
+    assert " v0 " in text and " v1 " not in text
+    missing = run_cli("runs", f"{NAME}:v7", "--store", str(store_dir))
+    assert missing.returncode == 1 and "has no version v7" in missing.stderr
+
+
+def test_version_and_help_for_every_option(capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from jupyter_jobs import __version__
+    from jupyter_jobs.cli import _parser, main
+
+    with pytest.raises(SystemExit) as shown:
+        main(["--version"])
+    assert shown.value.code == 0 and capsys.readouterr().out == f"jupyter jobs {__version__}\n"
+    parser = _parser()
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    undocumented = [
+        f"{name} {action.dest}"
+        for name, command in commands.choices.items()
+        for action in command._actions
+        if not action.help
+    ]
+    assert undocumented == [] and len(commands.choices) >= 9
+
+
+def test_sanitised_name_is_said(write_notebook, store_dir: Path) -> None:
+    path = write_notebook("canonical_job_example.ipynb")
+    result = run_cli("create", str(path), "--no-git", "--store", str(store_dir), "--name", "my trainer!")
+    first, _, rest = result.stdout.partition("\n")
+    assert first == (
+        "Created my_trainer_:v0. The name you gave, 'my trainer!', became my_trainer_;"
+        " characters outside [A-Za-z0-9_.-] became _."
+    )
+    assert "Named by   the name you gave · characters outside [A-Za-z0-9_.-] became _" in rest
+    plain = run_cli("create", str(path), "--no-git", "--store", str(store_dir), "--name", "my-trainer")
+    assert "The name you gave" not in plain.stdout and "became _" not in plain.stdout

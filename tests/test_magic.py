@@ -605,3 +605,26 @@ def test_a_cell_that_only_runs_the_magic_is_no_unsaved_edit(tmp_path: Path) -> N
     for code in ("%wandb_job", "%wandb_job --dry-run\n"):
         cells.record(SimpleNamespace(info=SimpleNamespace(store_history=True, raw_cell=code)))
     assert cells.unsaved(notebook) == 0
+
+
+@pytest.mark.kernel
+def test_options_parse_like_a_shell_and_a_changed_name_is_said(
+    tmp_path: Path, kernel_env: Callable[[str], None], store_dir: Path
+) -> None:
+    kernel_env("train.ipynb")
+    (tmp_path / "notes.txt").write_text("carried")
+    notebook = write(
+        tmp_path / "train.ipynb",
+        SETUP,
+        "%wandb_job --offline-run --name 'my-trainer' --include '*.txt'",
+        '%wandb_job --offline-run --name "it\'s mine"',
+    )
+
+    outputs = execute(notebook)
+
+    assert text(outputs[1]).startswith("Created my-trainer:v0;")
+    assert "The name you gave" not in text(outputs[1])  # kept as given, so nothing to say
+    carried = [item.path for item in JobStore.open(store_dir).resolve("my-trainer").record.code_artifact.included]
+    assert carried == ["notes.txt"]
+    assert text(outputs[2]).startswith("Created it_s_mine:v0;")
+    assert 'The name you gave, "it\'s mine", became it_s_mine; characters outside' in text(outputs[2])
