@@ -72,7 +72,9 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.set_defaults(handler=lambda _args: _help(parser))
     commands = parser.add_subparsers(
-        title="commands", metavar="COMMAND", parser_class=partial(_Parser, json_errors=json_errors)
+        title="commands",
+        metavar="COMMAND",
+        parser_class=partial(_Parser, json_errors=json_errors),  # type: ignore[call-overload]  # typeshed wants a class
     )
     _add_create(commands)
     _add_list(commands)

@@ -123,7 +123,7 @@ def _parse_line(line: str) -> Any:
         argv = shlex.split(line)
     except ValueError as err:
         raise UsageError(f"%wandb_job options cannot be read: {err}") from None
-    return wandb_job.parser.parse_args(argv)  # type: ignore[attr-defined]
+    return wandb_job.parser.parse_args(argv)
 
 
 def panel_create(request_json: str) -> None:
