@@ -63,11 +63,14 @@ class _CodeArtifact:
     hashes: dict[str, str]  # each file's sha256, hashed once and handed to the store
     script_name: str
     included: tuple[Included, ...]  # the local modules and files beside the script, and why
+    identity: str  # the digest with the notebook copy counted without its outputs
 
     @property
     def alias(self) -> str:
-        """A version alias derived from the content, so the job's reference is exact offline."""
-        return f"sha-{self.digest[:16]}"
+        """A version alias derived from the code, so the job's reference is exact offline. It
+        ignores the notebook's outputs: the job refers to it, and outputs alone must not make a
+        new job version (the code folder itself is named by all its bytes, outputs included)."""
+        return f"sha-{self.identity[:16]}"
 
 
 def create_job(request: CreateRequest, run: Any = None) -> JobResult:
@@ -216,10 +219,24 @@ def _code_artifact(
             raise JobError(f"The config file {config_file.path} has the name of the job's code", hint="rename it")
         files[config_file.path] = config_file.content
     hashes = {**file_hashes(files), **notebook_hashes}
+    identity = dict(hashes)
     if notebook is not None:
         files[path.name] = notebook
+        identity[path.name] = _code_only_hash(notebook, path.name)
     name = naming.code_artifact_name(project, path.name)
-    return _CodeArtifact(name, digest_of_hashes(hashes), files, hashes, script_name, local.included)
+    return _CodeArtifact(
+        name, digest_of_hashes(hashes), files, hashes, script_name, local.included, digest_of_hashes(identity)
+    )
+
+
+def _code_only_hash(notebook: bytes, name: str) -> str:
+    """The sha256 of the notebook copy without outputs and execution counts: what decides the
+    job's version, so re-running a cell (new outputs, same code) finds the version there is."""
+    import hashlib
+
+    from .notebook import strip_outputs
+
+    return hashlib.sha256(strip_outputs(notebook, name)).hexdigest()
 
 
 def _name_and_source(

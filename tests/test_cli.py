@@ -390,3 +390,30 @@ def test_sanitised_name_is_said(write_notebook, store_dir: Path) -> None:
     assert "Named by   the name you gave · characters outside [A-Za-z0-9_.-] became _" in rest
     plain = run_cli("create", str(path), "--no-git", "--store", str(store_dir), "--name", "my-trainer")
     assert "The name you gave" not in plain.stdout and "became _" not in plain.stdout
+
+
+def with_output(path: Path, text: str, count: int = 1) -> None:
+    """The notebook as a re-run leaves it: the first cell's outputs and execution count changed."""
+    notebook = json.loads(path.read_text())
+    cell = notebook["cells"][0]
+    cell["execution_count"] = count
+    cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": text}]
+    path.write_text(json.dumps(notebook))
+
+
+def test_outputs_alone_make_no_new_version_but_are_stored_and_scanned(write_notebook, store_dir: Path) -> None:
+    path = write_notebook("canonical_job_example.ipynb")
+    with_output(path, "loss 0.5\n")
+    first = json.loads(create(path, store_dir).stdout)
+    with_output(path, "loss 0.25\n", count=7)
+    again = create(path, store_dir)
+    assert json.loads(again.stdout)["version"] == first["version"] == "v0"
+    stored = Path(first["code_artifact"]["path"]) / "canonical_job_example.ipynb"
+    assert "loss 0.5" in stored.read_text()  # the version keeps the copy it was made from, outputs included
+
+    with_output(path, "WANDB_API_KEY=0123456789abcdef0123456789abcdef01234567\n")
+    refused = run_cli("create", str(path), "--project", "job_example", "--no-git", "--store", str(store_dir))
+    assert refused.returncode == 1 and "WANDB_API_KEY" not in refused.stderr and "output" in refused.stderr
+
+    path.write_text(notebook_json(*TRAIN_CELLS, "print('more')"))
+    assert json.loads(create(path, store_dir).stdout)["version"] == "v1"  # the code decides

@@ -90,7 +90,11 @@ export class JobsModel {
     await this.run(
       `Saving ${basename(path)}…`,
       async () => {
-        await panel.context.save();
+        // Only unsaved changes are saved: a save rewrites the file, which dirties a clean git
+        // checkout (and its job then carries a diff.patch) for nothing.
+        if (panel.context.model.dirty) {
+          await panel.context.save();
+        }
         const kernel = panel.sessionContext.session?.kernel ?? null;
         if (!kernel) {
           throw new JobsError(NO_KERNEL_MESSAGE, true);
