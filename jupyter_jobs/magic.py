@@ -21,7 +21,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 
 from .errors import JobError
-from .models import DEFAULT_PROJECT, SOURCE_CHOICES, JobRecord, build_request, options_in
+from .models import DEFAULT_PROJECT, RESULT_MIME, SOURCE_CHOICES, JobRecord, build_request, options_in
 from .notebook_path import CellsRun, find_notebook
 
 if TYPE_CHECKING:
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
     from .core import JobResult
 
-RESULT_MIME = "application/vnd.jupyter-jobs.result+json"
 ERROR_MIME = "application/vnd.jupyter-jobs.error+json"
 # W&B's `job_source` setting spells the git source "repo"; our requests say "git".
 WANDB_SOURCE_NAMES = {"repo": "git", "artifact": "artifact", "image": "image"}

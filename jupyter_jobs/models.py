@@ -36,6 +36,9 @@ NameRole = Literal["prefix", "remote", "separator", "path", "artifact", "image",
 #: The `--source` choices of every surface, W&B's order after "auto".
 SOURCE_CHOICES: tuple[SourceChoice, ...] = ("auto", "git", "artifact", "image")
 DEFAULT_PROJECT = "uncategorized"
+#: MIME type of a job record in a display bundle: the panel reads it from its kernel call, and the
+#: lab extension renders it in saved notebooks, where no widget model survives a reopen.
+RESULT_MIME = "application/vnd.jupyter-jobs.result+json"
 
 #: W&B type-registry JSON, e.g. `{"wb_type": "number"}` (the panel's `IWBType`).
 WBType = Annotated[dict[str, Any], msgspec.Meta(title="WBType")]

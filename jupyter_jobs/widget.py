@@ -21,15 +21,17 @@ import traitlets
 from . import report
 from .inputs import InputRow, input_rows
 from .local_code import size_text
-from .models import JobRecord, type_rows
+from .models import RESULT_MIME, JobRecord, type_rows
 
+# Name parts and warnings are marked by coloured underlines and borders, never by coloured text or
+# backgrounds: the text keeps the theme's font colour, which meets WCAG AA in light and dark themes.
 ROLE_COLORS = {
-    "prefix": "var(--jp-layout-color3, #bdbdbd)",
-    "remote": "var(--jp-brand-color3, #bbdefb)",
-    "path": "var(--jp-success-color3, #c8e6c9)",
-    "artifact": "var(--jp-accent-color3, #b2dfdb)",
-    "image": "var(--jp-warn-color3, #ffe0b2)",
-    "user": "var(--jp-error-color3, #ffcdd2)",
+    "prefix": "var(--jp-border-color1, #bdbdbd)",
+    "remote": "var(--jp-brand-color1, #1976d2)",
+    "path": "var(--jp-success-color1, #388e3c)",
+    "artifact": "var(--jp-accent-color1, #00796b)",
+    "image": "var(--jp-warn-color1, #f57c00)",
+    "user": "var(--jp-error-color1, #d32f2f)",
     "separator": "transparent",
 }
 OUTCOME_MARKS = {"won": "✔ won", "passed": "· passed", "failed": "✘ failed", "skipped": "– skipped"}
@@ -40,8 +42,8 @@ MONO = "var(--jp-code-font-family, monospace)"
 TEXT = "var(--jp-ui-font-color1, #212121)"
 MUTED = "var(--jp-ui-font-color2, #616161)"
 BORDER = "var(--jp-border-color2, #e0e0e0)"
-WARN_TEXT = "var(--jp-warn-color0, #bf360c)"
-WARN_BACK = "var(--jp-warn-color3, #fff3e0)"
+WARN_MARK = "var(--jp-warn-color1, #f57c00)"
+PANEL_BACK = "var(--jp-layout-color2, #eeeeee)"
 
 
 class JobWidget(widgets.VBox):
@@ -58,9 +60,19 @@ class JobWidget(widgets.VBox):
         self.children = _widget_children(change["new"])
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        """The widget view, plus HTML and text for front ends that cannot show widgets."""
+        """The widget view, the record itself, and HTML and text for front ends without widgets.
+
+        JupyterLab renders the record with the lab extension (ranked above the widget view), so a
+        reopened notebook shows the job although the widget's model is gone; front ends without
+        the extension (VS Code, Colab, classic) show the widget; nbconvert and GitHub the HTML.
+        """
         bundle = super()._repr_mimebundle_(**kwargs) or {}
-        return {**bundle, "text/plain": render_text(self.record), "text/html": render_html(self.record)}
+        return {
+            **bundle,
+            RESULT_MIME: self.record.to_json(),
+            "text/plain": render_text(self.record),
+            "text/html": render_html(self.record),
+        }
 
 
 def render_html(job: JobRecord) -> str:
@@ -138,7 +150,12 @@ def _collapsible_sections(record: Mapping[str, Any]) -> Iterator[tuple[str, str]
 def _header(record: Mapping[str, Any]) -> str:
     """Name and version first: what the user will type to launch it."""
     aliases = ", ".join(a for a in record.get("aliases", []) if a != record.get("version"))
-    dry = f"<div style='color:{WARN_TEXT}'>Dry run: nothing was created.</div>" if record.get("dry_run") else ""
+    dry = (
+        f"<div style='font-weight:bold;border-left:4px solid {WARN_MARK};padding-left:6px'>"
+        "Dry run: nothing was created.</div>"
+        if record.get("dry_run")
+        else ""
+    )
     where = "/".join(part for part in (record.get("entity"), record.get("project")) if part)
     return (
         f"<div style='font-size:1.2em;font-weight:bold'>{_mono(record['name'])}"
@@ -153,12 +170,11 @@ def _naming(record: Mapping[str, Any]) -> str:
     """The naming rule, and the name split into the parts that rule put together."""
     naming = record["naming"]
     parts = "".join(
-        f"<span title='{_e(part['role'])}' style='background:{ROLE_COLORS.get(part['role'], 'transparent')};"
-        f"padding:0 2px;border-radius:2px'>{_e(part['text'])}</span>"
+        f"<span title='{_e(part['role'])}' style='{_underline(part['role'])};padding:0 1px'>{_e(part['text'])}</span>"
         for part in naming["parts"]
     )
     legend = " ".join(
-        f"<span style='background:{ROLE_COLORS.get(role, 'transparent')};padding:0 4px'>{_e(role)}</span>"
+        f"<span style='{_underline(role)};margin-right:4px'>{_e(role)}</span>"
         for role in dict.fromkeys(part["role"] for part in naming["parts"])
     )
     notes = [note for flag, note in report.NAMING_NOTES.items() if naming.get(flag)]
@@ -172,7 +188,7 @@ def _naming(record: Mapping[str, Any]) -> str:
 def _decision(record: Mapping[str, Any]) -> str:
     """W&B's three source checks in order: which one won, and why the others did not."""
     rows = "".join(
-        f"<tr style='{'font-weight:bold' if d['outcome'] == 'won' else f'color:{MUTED}'}'>"
+        f"<tr style='{'font-weight:bold' if d['outcome'] == 'won' else ''}'>"
         f"{_cell(d['check'])}{_cell(OUTCOME_MARKS.get(d['outcome'], d['outcome']))}{_cell(d['reason'])}</tr>"
         for d in record.get("decision", [])
     )
@@ -228,9 +244,13 @@ def _warnings(warnings: list[str]) -> str:
     """Warnings stand out: each one is something the launched job may do differently."""
     items = "".join(f"<li>{_e(warning)}</li>" for warning in warnings)
     return (
-        f"<div style='background:{WARN_BACK};color:{WARN_TEXT};border-left:4px solid {WARN_TEXT};"
+        f"<div style='background:{PANEL_BACK};color:{TEXT};border-left:4px solid {WARN_MARK};"
         f"padding:4px 8px;margin-top:8px'><b>Warnings</b><ul style='margin:0'>{items}</ul></div>"
     )
+
+
+def _underline(role: str) -> str:
+    return f"border-bottom:3px solid {ROLE_COLORS.get(role, 'transparent')}"
 
 
 def _frame(body: str) -> str:
@@ -254,7 +274,7 @@ def _cell(text: str, mono: bool = False) -> str:
 
 def _code_block(text: str) -> str:
     return (
-        f"<pre style='font-family:{MONO};background:var(--jp-layout-color2, #f5f5f5);padding:4px 8px;"
+        f"<pre style='font-family:{MONO};background:{PANEL_BACK};padding:4px 8px;"
         f"user-select:all;white-space:pre-wrap;word-break:break-all;margin:2px 0'>{_e(text)}</pre>"
     )
 

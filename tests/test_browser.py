@@ -22,10 +22,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
+import nbformat
 import pytest
+from nbformat.sign import NotebookNotary
 
 from jupyter_jobs.errors import JobError
 from jupyter_jobs.store import JobStore
+from jupyter_jobs.widget import JobWidget
 
 from .conftest import REPO_ROOT, notebook_json, run_cli
 
@@ -611,3 +615,119 @@ def test_the_run_form_follows_the_declared_inputs_and_their_schema(page: Any, la
     assert "epochs from file 2 lr 0.5" in Path(run.log).read_text()
     widen_side_panel(page)
     screenshot(page, "panel-inputs.png")
+
+
+# WCAG 2 contrast of every visible text under `selector`: its colour composited over the
+# backgrounds behind it (walking up to the first opaque one), as the reader sees it.
+CONTRAST_JS = """(selector) => {
+    const parse = c => {
+        const m = c.match(/rgba?\\(([^)]+)\\)/);
+        if (!m) { throw new Error('unreadable colour ' + c); }
+        const p = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number);
+        return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+    };
+    const over = (top, bottom) => [0, 1, 2].map(i => top[i] * top[3] + bottom[i] * (1 - top[3])).concat([1]);
+    const background = el => {
+        const layers = [];
+        for (let e = el; e; e = e.parentElement) {
+            const c = parse(getComputedStyle(e).backgroundColor);
+            if (c[3] > 0) { layers.push(c); if (c[3] >= 1) { break; } }
+        }
+        return layers.reverse().reduce((below, layer) => over(layer, below), [255, 255, 255, 1]);
+    };
+    const lum = c => c.slice(0, 3).map(v => {
+        v /= 255;
+        return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    }).reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+    const results = [];
+    for (const root of document.querySelectorAll(selector)) {
+        for (const el of [root, ...root.querySelectorAll('*')]) {
+            const text = [...el.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent).join('').trim();
+            if (!text || el.getClientRects().length === 0) { continue; }
+            const bg = background(el);
+            const fg = over(parse(getComputedStyle(el).color), bg);
+            const [light, dark] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+            results.push({text: text.slice(0, 40), cls: String(el.className), title: el.title,
+                          ratio: (light + 0.05) / (dark + 0.05)});
+        }
+    }
+    return results;
+}"""
+RECORD_OUTPUT = ".jp-OutputArea-output.jp-JobsPanel-record"
+WARNING = "notebook.ipynb reads data.csv, which the job does not carry"
+
+
+def write_saved_job_notebook(lab: Lab, name: str) -> None:
+    """A notebook as `%wandb_job` leaves it once saved: the widget's display bundle (whose
+    model lives only in the kernel that made it), then the HTML copy alone, as nbconvert and
+    GitHub show it. Signed, as JupyterLab signs what its user saved: the outputs are trusted."""
+    create_through_rest(lab, "train.ipynb", "job_example")
+    record = JobStore.open_for_reading(lab.store).resolve(TRAIN_JOB).record
+    record = msgspec.structs.replace(record, warnings=[WARNING])
+    bundle = JobWidget(record)._repr_mimebundle_()
+    outputs = [
+        nbformat.v4.new_output("display_data", data=bundle),
+        nbformat.v4.new_output("display_data", data={"text/html": bundle["text/html"]}),
+    ]
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("%wandb_job", outputs=outputs, execution_count=2)],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
+    NotebookNotary().sign(notebook)
+    nbformat.write(notebook, lab.root / name)
+
+
+def test_reopened_notebook_shows_the_job_without_its_widget_model(page: Any, lab: Lab) -> None:
+    write_saved_job_notebook(lab, "reopened.ipynb")
+
+    page.goto(lab.page_url("reopened.ipynb", "reopened"))
+
+    record = page.locator(RECORD_OUTPUT)
+    expect(record.locator(".jp-JobsPanel-jobName")).to_have_text(TRAIN_JOB, timeout=SLOW)
+    expect(record.locator(".jp-JobsPanel-warning")).to_have_text(WARNING)
+    expect(record.locator(".jp-JobsPanel-launch pre")).to_contain_text("wandb launch")
+    # The record won over the widget view: no "Error displaying widget: model not found".
+    outputs = page.locator(".jp-OutputArea-output")
+    expect(outputs).to_have_count(2)
+    expect(page.locator(".jp-Notebook")).not_to_contain_text("Error displaying widget")
+    expect(page.locator(".jp-Notebook")).not_to_contain_text("model not found")
+    screenshot(page, "notebook-reopened.png")
+
+
+def test_text_meets_wcag_aa_in_light_and_dark_themes(page: Any, lab: Lab) -> None:
+    """Name parts, warnings and badges (and every other text) of the notebook view, its HTML
+    copy and the panel: contrast measured from the computed colours, at least 4.5:1."""
+    write_saved_job_notebook(lab, "contrast.ipynb")
+    page.goto(lab.page_url("contrast.ipynb", "contrast"))
+    expect(page.locator(RECORD_OUTPUT).locator(".jp-JobsPanel-jobName")).to_have_text(TRAIN_JOB, timeout=SLOW)
+    page.locator("#jp-main-dock-panel .lm-TabBar-tab", has_text="contrast.ipynb").click()
+    panel = open_panel(page)
+    panel.locator(".jp-JobsPanel-job", has_text=TRAIN_JOB).click()
+    expect(panel.locator(".jp-JobsPanel-details .jp-JobsPanel-jobName")).to_have_text(TRAIN_JOB)
+    views = {
+        "notebook view": RECORD_OUTPUT,
+        "HTML copy": ".jp-OutputArea-output.jp-RenderedHTMLCommon",
+        "panel": PANEL,
+    }
+    try:
+        for theme, light in (("JupyterLab Light", "true"), ("JupyterLab Dark", "false")):
+            page.evaluate(f"() => window.jupyterapp.commands.execute('apputils:change-theme', {{theme: '{theme}'}})")
+            page.wait_for_selector(f"body[data-jp-theme-light='{light}']", state="attached")
+            page.wait_for_selector("#jupyterlab-splash", state="detached")
+            screenshot(page, f"contrast-{light}.png")
+            for view, selector in views.items():
+                texts = page.evaluate(CONTRAST_JS, selector)
+                low = [t for t in texts if t["ratio"] < 4.5]
+                assert not low, f"{theme}, {view}: below 4.5:1: {low}"
+                classes = " ".join(t["cls"] for t in texts)
+                if view != "HTML copy":
+                    for part in ("namePart", "version", "sourceType", "outcome"):
+                        assert f"jp-JobsPanel-{part}" in classes, f"{theme}, {view}: no {part} measured"
+                else:
+                    assert any(t["title"] == "artifact" for t in texts), f"{theme}: no name part measured"
+                    assert any(WARNING in t["text"] or t["text"] == "Warnings" for t in texts)
+            warnings = [t for t in page.evaluate(CONTRAST_JS, RECORD_OUTPUT) if "warning" in t["cls"]]
+            assert warnings and min(t["ratio"] for t in warnings) >= 4.5
+    finally:
+        page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
+        page.wait_for_selector("body[data-jp-theme-light='true']", state="attached")

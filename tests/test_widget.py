@@ -13,7 +13,7 @@ import ipywidgets as widgets
 import pytest
 
 from jupyter_jobs.core import CreateRequest, create_job
-from jupyter_jobs.models import JobRecord
+from jupyter_jobs.models import RESULT_MIME, JobRecord
 from jupyter_jobs.widget import JobWidget, render_html, render_text
 
 from .conftest import notebook_json
@@ -99,6 +99,8 @@ def test_widget_carries_the_view_and_both_fallbacks(make_record: Callable[..., J
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == view.model_id
     assert bundle["text/plain"] == render_text(record)
     assert bundle["text/html"] == render_html(record)
+    # The record itself, which the lab extension renders without a kernel once the model is gone.
+    assert bundle[RESULT_MIME] == record.to_json()
     accordion = next(child for child in view.children if isinstance(child, widgets.Accordion))
     assert accordion.titles[0] == f"Requirements ({len(record.requirements)} from pip installs in the notebook)"
     assert accordion.titles[1] == f"Files ({len(record.files) + len(record.code_artifact.files)})"

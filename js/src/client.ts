@@ -207,7 +207,7 @@ export class JobsClient {
 }
 
 /** A MIME bundle value may arrive as a JSON object or as its serialised text. */
-function parseMime<T>(value: unknown): T {
+export function parseMime<T>(value: unknown): T {
   return (typeof value === 'string' ? JSON.parse(value) : value) as T;
 }
 

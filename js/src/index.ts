@@ -14,12 +14,14 @@ import {
   INotebookTracker,
   NotebookPanel
 } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ToolbarButton } from '@jupyterlab/ui-components';
 import { IDisposable } from '@lumino/disposable';
 
 import { jobsIcon } from './icons';
 import { JobsModel } from './model';
 import { JobsPanel } from './panel';
+import { recordRendererFactory } from './record';
 import { CommandIDs } from './tokens';
 
 const plugin: JupyterFrontEndPlugin<void> = {
@@ -27,13 +29,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description: 'Turn the active notebook into a W&B Launch job.',
   autoStart: true,
   requires: [ILabShell, INotebookTracker],
-  optional: [ICommandPalette],
+  optional: [ICommandPalette, IRenderMimeRegistry],
   activate: (
     app: JupyterFrontEnd,
     shell: ILabShell,
     tracker: INotebookTracker,
-    palette: ICommandPalette | null
+    palette: ICommandPalette | null,
+    rendermime: IRenderMimeRegistry | null
   ): void => {
+    // Job outputs in notebooks render from the record, with or without a kernel.
+    rendermime?.addFactory(recordRendererFactory);
     const model = new JobsModel();
     const panel = new JobsPanel(model, tracker);
     shell.add(panel, 'left', { rank: 1000 });

@@ -25,10 +25,10 @@ export interface IJobDetailsProps {
   /** Whether the record was just created (rather than opened from the store). */
   created: boolean;
   onCopy: (text: string) => void;
-  /** Run this version on the server with `KEY=VALUE` config overrides. */
-  onRun: (overrides: IRunOverrides) => void;
-  /** Put this version into W&B; with a queue, also on that W&B Launch queue. */
-  onWandb: (queue?: string) => void;
+  /** Run this version on the server with config overrides (absent in a notebook output). */
+  onRun?: (overrides: IRunOverrides) => void;
+  /** Put this version into W&B; with a queue, also on that W&B Launch queue (absent in a notebook output). */
+  onWandb?: (queue?: string) => void;
   /** What W&B got from the last Publish or Launch, in words. */
   wandb: string | null;
   /** Whether an action is under way (the Run button waits for it). */
@@ -159,7 +159,7 @@ export function JobDetails(props: IJobDetailsProps): JSX.Element {
         </ul>
       )}
       {props.comparison && <Changes comparison={props.comparison} />}
-      {!record.dry_run && (
+      {!record.dry_run && props.onRun && (
         <Field label="Local runs">
           {record.metadata && record.inputs ? (
             <InputsRunForm
@@ -178,7 +178,7 @@ export function JobDetails(props: IJobDetailsProps): JSX.Element {
           <Runs runs={props.runs} />
         </Field>
       )}
-      {!record.dry_run && (
+      {!record.dry_run && props.onWandb && (
         <Field label="W&B">
           <WandbForm busy={props.busy} onWandb={props.onWandb} />
           {props.wandb && (

@@ -1,0 +1,57 @@
+/**
+ * The job record as a notebook output: `%wandb_job` displays the record under `RESULT_MIME`
+ * beside its widget, and this renderer shows it with the panel's own `JobDetails`. It needs
+ * no kernel and no widget model, so a saved notebook reopened later still shows the job.
+ */
+import { Clipboard, ReactWidget } from '@jupyterlab/apputils';
+import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
+import { MessageLoop } from '@lumino/messaging';
+import { Widget } from '@lumino/widgets';
+import * as React from 'react';
+
+import { parseMime } from './client';
+import { JobDetails } from './components/JobDetails';
+import { IJobRecord, RESULT_MIME } from './tokens';
+
+/**
+ * Below the ipywidgets view's rank (-10): JupyterLab picks the lowest rank, so the record
+ * wins over a widget view whose model is gone after a reopen. The renderer is safe (React
+ * text only), so untrusted notebooks show it too.
+ */
+export const RECORD_RANK = -20;
+
+export const recordRendererFactory: IRenderMime.IRendererFactory = {
+  safe: true,
+  mimeTypes: [RESULT_MIME],
+  defaultRank: RECORD_RANK,
+  createRenderer: options => new RecordRenderer(options.mimeType)
+};
+
+class RecordRenderer extends ReactWidget implements IRenderMime.IRenderer {
+  private record: IJobRecord | null = null;
+
+  constructor(private readonly mimeType: string) {
+    super();
+    this.addClass('jp-JobsPanel-record');
+  }
+
+  async renderModel(model: IRenderMime.IMimeModel): Promise<void> {
+    this.record = parseMime<IJobRecord>(model.data[this.mimeType]);
+    MessageLoop.sendMessage(this, Widget.Msg.UpdateRequest);
+    await this.renderPromise;
+  }
+
+  protected render(): JSX.Element | null {
+    return this.record ? (
+      <JobDetails
+        record={this.record}
+        runs={null}
+        comparison={null}
+        created={false}
+        onCopy={text => Clipboard.copyToSystem(text)}
+        wandb={null}
+        busy={false}
+      />
+    ) : null;
+  }
+}
