@@ -475,7 +475,9 @@ def run_in_kernel(connection_file: Path, code: str) -> str:
     """Execute `code` in an already running kernel; what it printed."""
     client = BlockingKernelClient(connection_file=str(connection_file))
     client.load_connection_file()
-    client.start_channels()
+    # No heartbeat: on a loaded machine a late beat reads as "Kernel died before replying to
+    # kernel_info"; the kernel_info reply itself says the kernel is up.
+    client.start_channels(hb=False)
     printed: list[str] = []
     try:
         client.wait_for_ready(timeout=120)
