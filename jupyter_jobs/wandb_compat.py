@@ -9,23 +9,28 @@ checked here and nowhere else. The public API (`wandb.init`, `wandb.run`, `run.l
 What differs inside the supported range (see `SUPPORTED` and README "Supported versions"):
 
 - `InternalArtifact` (`wandb.sdk.artifacts._internal_artifact`) exists in every supported
-  release (wandb 0.19 and older lack it). It also sanitises names, which the job names we make
+  release (wandb 0.19.11 lacks it). It also sanitises names, which the job names we make
   (already `make_artifact_name_safe`) never trigger.
-- Digest algorithms arrived in wandb 0.23-0.31 (`Artifact.digest_algorithm`, xxh128 as an
-  option). Before, every manifest was MD5; internal artifacts stay MD5 in every release, so a
-  digest we computed ourselves (base64 MD5) is handed over only when the artifact says MD5.
-- `run.settings.disable_job_creation` is True by default in every supported release (it was
-  False up to wandb 0.19), so wandb-core's own job builder runs only when a user turns it on;
+- Digest algorithms arrived in wandb 0.29 (`Artifact.digest_algorithm`, xxh128 as an option).
+  Before, every manifest was MD5; internal artifacts stay MD5 in every release, so a digest we
+  computed ourselves (base64 MD5) is handed over only when the artifact says MD5.
+- `run.settings.disable_job_creation` is True by default in every supported release (False in
+  wandb 0.19.11), so wandb-core's own job builder runs only when a user turns it on;
   `declare_job_use` makes it stand down either way.
-- A run started with `mode="disabled"` has no interface to wandb-core in 0.31 (`_interface`
-  None) and a no-op one in older releases; either way nothing is recorded for it.
+- The run's channel to wandb-core, through which the use-artifact record goes, is
+  `run._backend.interface` in wandb 0.22.0 and `run._interface` from 0.22.1 on. A run started
+  with `mode="disabled"` has neither, and nothing to record.
 - Job inputs (`wandb.sdk.launch.inputs`: `internal._publish_job_input`, `ConfigTmpDir`,
   `files._read_config_file` / `_update_dict` / `_write_config_file`) keep their shape in every
   supported release; `watch_job_inputs` notes declarations, `apply_file_override` writes a
   config-file override as Launch does.
-- `TypeRegistry` (`wandb.sdk.data_types._dtypes`) and the `UseArtifactRecord` protobuf have the
-  same shape in every supported release; `wandb.proto.wandb_internal_pb2` picks the generated
-  code that matches the installed protobuf (wandb pins its own protobuf range per release).
+- `TypeRegistry` (`wandb.sdk.data_types._dtypes`), `Artifact._add_local_file(..., digest=)`
+  and the `UseArtifactRecord` protobuf have the same shape in every supported release;
+  `wandb.proto.wandb_internal_pb2` picks the generated code that matches the installed
+  protobuf (wandb pins its own protobuf range per release).
+
+"Every supported release" was checked on 0.22.0-0.22.3 and the last release of each minor up
+to 0.31.0; CI runs the W&B-facing tests on the oldest and the newest (noxfile.py).
 
 wandb is imported inside the functions: `jupyter jobs list` must not pay for importing it.
 """
@@ -50,9 +55,15 @@ from .inputs import ConfigFile, JobInputs, Selection, check_relative_path, split
 if TYPE_CHECKING:
     from wandb import Artifact, Run
 
-# The oldest supported release, and the newest one CI tests (the nox matrix runs both).
-OLDEST = (0, 22)
-NEWEST_TESTED = (0, 31)
+# The oldest supported release and the newest tested one: noxfile.py runs the W&B-facing tests on each.
+TESTED_RELEASES = ("0.22.0", "0.31.0")
+
+
+def _major_minor(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", version)[:2])
+
+
+OLDEST, NEWEST_TESTED = (_major_minor(release) for release in TESTED_RELEASES)
 SUPPORTED = f"wandb >={OLDEST[0]}.{OLDEST[1]}"
 TESTED = f"wandb {OLDEST[0]}.{OLDEST[1]} to {NEWEST_TESTED[0]}.{NEWEST_TESTED[1]}"
 
@@ -68,7 +79,7 @@ def check_version(version: str) -> None:
     environment that was forced. A newer release is allowed, since most releases keep the few
     internals we use: the warning says what was tested so a failure can be traced to it.
     """
-    major_minor = tuple(int(part) for part in re.findall(r"\d+", version)[:2])
+    major_minor = _major_minor(version)
     if major_minor < OLDEST:
         raise JobError(
             f"jupyter-jobs needs {SUPPORTED}, found wandb {version}",
@@ -126,9 +137,10 @@ def declare_job_use(run: Run, job_name: str) -> None:
     """
     from wandb.proto import wandb_internal_pb2 as pb
 
-    interface = getattr(run, "_interface", None)
-    if interface is None or run.settings.mode == "disabled":
+    if run.settings.mode == "disabled":
         return
+    # The run's channel to wandb-core: `run._interface` from wandb 0.22.1, `run._backend.interface` in 0.22.0.
+    interface = run._interface if hasattr(run, "_interface") else run._backend.interface
     interface._publish_use_artifact(pb.UseArtifactRecord(type="job", name=job_name))
 
 

@@ -191,6 +191,7 @@ def test_user_mistakes_get_one_line(tmp_path: Path, store_dir: Path, setup, args
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.wandb_facing
 def test_run_a_stored_job_with_an_override(write_notebook, store_dir: Path, tmp_path: Path) -> None:
     path = write_notebook("canonical_job_example.ipynb")
     assert create(path, store_dir).returncode == 0

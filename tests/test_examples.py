@@ -16,6 +16,8 @@ from jupyter_jobs.export import export_path
 from . import wandb_log
 from .conftest import EXAMPLE_NOTEBOOKS, run_cli
 
+pytestmark = pytest.mark.wandb_facing
+
 NOTEBOOKS = sorted(EXAMPLE_NOTEBOOKS.glob("*.ipynb"))
 
 

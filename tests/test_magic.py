@@ -119,6 +119,7 @@ def test_untitled_notebook_that_was_never_saved_is_explained(
 
 
 @pytest.mark.kernel
+@pytest.mark.wandb_facing
 def test_same_notebook_twice_is_the_same_version_and_a_saved_change_is_the_next(
     tmp_path: Path, kernel_env: Callable[[str], None], store_dir: Path
 ) -> None:
@@ -183,6 +184,7 @@ def test_dry_run_shows_the_job_and_creates_nothing(
 
 
 @pytest.mark.kernel
+@pytest.mark.wandb_facing
 def test_offline_run_option_starts_a_run_for_the_job(
     tmp_path: Path, kernel_env: Callable[[str], None], store_dir: Path
 ) -> None:
@@ -205,6 +207,7 @@ def test_offline_run_option_starts_a_run_for_the_job(
 
 
 @pytest.mark.kernel
+@pytest.mark.wandb_facing
 def test_run_settings_are_honoured_as_wandb_would(
     git_repo: Callable[..., Path], kernel_env: Callable[[str], None], store_dir: Path
 ) -> None:

@@ -60,6 +60,7 @@ def test_image_job_names(image: str, expected: str, aliases: tuple[str, ...]) ->
     assert (name.name, name.aliases) == (expected, aliases)
 
 
+@pytest.mark.wandb_facing
 def test_long_names_keep_63_and_63_characters() -> None:
     path = "deeply/nested/" * 20 + "train.ipynb"
     name = naming.git_job_name("https://github.com/acme/ml.git", path)
@@ -80,6 +81,7 @@ def test_user_name_that_sanitises_to_nothing_is_refused(bad: str) -> None:
         naming.image_job_name("img", user_name=bad)
 
 
+@pytest.mark.wandb_facing
 @given(st.text(max_size=400))
 def test_our_sanitiser_is_wandbs(raw: str) -> None:
     assert naming.make_safe(raw) == make_artifact_name_safe(raw)

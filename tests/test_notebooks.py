@@ -20,7 +20,7 @@ from . import wandb_log
 from .conftest import EXAMPLE_NOTEBOOKS, git
 from .test_magic import execute, offline_logs
 
-pytestmark = pytest.mark.kernel
+pytestmark = [pytest.mark.kernel, pytest.mark.wandb_facing]
 
 REMOTE = "https://github.com/acme/ml.git"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"

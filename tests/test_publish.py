@@ -14,14 +14,14 @@ import pytest
 import wandb
 from wandb.proto import wandb_internal_pb2 as pb
 
-from jupyter_jobs import wandb_compat
 from jupyter_jobs.core import CreateRequest, JobResult, create_job
-from jupyter_jobs.errors import JobError
 from jupyter_jobs.models import CodeArtifact
 from jupyter_jobs.publish import publish_to_run
 
 from . import wandb_log
 from .helpers import sample_record
+
+pytestmark = pytest.mark.wandb_facing
 
 
 def logged_artifacts(path: Path) -> list[pb.ArtifactRecord]:
@@ -183,29 +183,6 @@ def test_create_job_with_a_run_publishes_what_it_stored(
     spec = json.loads(result.job_files["wandb-job.json"])
     assert spec["source"]["artifact"].endswith(f"/{code.name}:{result.record.code_artifact.alias}")
     assert result.record.code_artifact.alias in code.aliases
-
-
-@pytest.mark.parametrize("version", ["0.19.11", "0.21.4"])
-def test_wandb_older_than_supported_is_refused_with_the_fix(version: str) -> None:
-    with pytest.raises(JobError) as error:
-        wandb_compat.check_version(version)
-    assert str(error.value) == f'jupyter-jobs needs wandb >=0.22, found wandb {version} (pip install "wandb>=0.22")'
-
-
-@pytest.mark.parametrize("version", ["0.32.0", "1.0.0rc1"])
-def test_wandb_newer_than_tested_is_allowed_with_a_warning_naming_the_tested_range(version: str) -> None:
-    with pytest.warns(wandb_compat.UntestedWandbWarning) as caught:
-        wandb_compat.check_version(version)
-    assert str(caught[0].message) == (
-        f"jupyter-jobs is tested with wandb 0.22 to 0.31; wandb {version} is newer. "
-        'If creating or logging a job fails, pip install "wandb<0.32"'
-    )
-
-
-@pytest.mark.parametrize("version", ["0.22.0", "0.25.1", "0.31.0", "0.31.1rc2"])
-def test_tested_wandb_versions_pass_silently(version: str, recwarn: pytest.WarningsRecorder) -> None:
-    wandb_compat.check_version(version)
-    assert not recwarn.list
 
 
 def test_code_digests_hashed_from_memory_are_the_ones_wandb_computes_from_the_files(

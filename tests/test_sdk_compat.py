@@ -9,6 +9,7 @@ logged artifact (`wandb-artifact://_id/<id>`), which offline does not exist.
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 import types
@@ -22,6 +23,8 @@ from jupyter_jobs import jobspec
 from jupyter_jobs.core import CreateRequest, create_job
 
 from .conftest import git
+
+pytestmark = pytest.mark.wandb_facing
 
 CONFIG = {"learning_rate": 0.01, "epochs": 10, "layers": [64, 32], "optimizer": {"name": "adam", "beta": 0.9}}
 SUMMARY = {"loss": 0.25, "accuracy": 0.9, "best_epoch": 7}  # the SDK is given it sorted, as we type it
@@ -40,9 +43,14 @@ def sdk_build(files_dir: Path, metadata: dict[str, Any], requirements: bytes, **
         _jupyter=False,
         _colab=False,
         x_jupyter_root=None,
+        files_dir=str(files_dir),
     )
     vars(run_settings).update(settings)
-    builder = JobBuilder(run_settings, files_dir=str(files_dir))  # type: ignore[arg-type]
+    # wandb 0.22.0 and 0.22.1 read the files dir from the settings; later releases take it as an argument.
+    if "files_dir" in inspect.signature(JobBuilder).parameters:
+        builder = JobBuilder(run_settings, files_dir=str(files_dir))  # type: ignore[arg-type]
+    else:
+        builder = JobBuilder(run_settings)  # type: ignore[arg-type]
     builder.set_config(CONFIG)
     builder.set_summary(dict(sorted(SUMMARY.items())))
     return builder
