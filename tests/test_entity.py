@@ -21,6 +21,8 @@ from jupyter_jobs.magic import _create
 from .conftest import run_cli
 from .wandb_server import API_KEY, WandbServer
 
+pytestmark = pytest.mark.wandb_facing
+
 AGENT_ENTITY = "launch-agent-team"  # the entity of a Launch agent that would run the job
 
 # (case, --entity, WANDB_ENTITY, entity in wandb's settings file, expected entity)

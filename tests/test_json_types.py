@@ -20,6 +20,8 @@ from jupyter_jobs.json_types import NotJsonNative, type_json
 
 from .conftest import REPO_ROOT, notebook_json
 
+pytestmark = pytest.mark.wandb_facing
+
 # Short keys and strings, so that dicts share keys and lists mix types: the merging rules
 # (unions, typed dicts with missing keys, lists of lists, strings iterated as lists) are hit.
 keys = st.sampled_from(["a", "b", "c", "lr", ""])

@@ -1,8 +1,8 @@
 """A stand-in for W&B's server, for tests only: the real `wandb` SDK and wandb-core talk to it.
 
 No W&B server can run here, so this one answers, on 127.0.0.1 and a random port, the GraphQL
-operations, uploads, downloads and file stream that wandb 0.31 (the Python SDK and wandb-core)
-calls for a run, its artifacts, `wandb sync`, fetching an artifact (`Api().artifact`, which W&B
+operations, uploads, downloads and file stream that wandb 0.31 and 0.22 (the Python SDK and
+wandb-core) call for a run, its artifacts, `wandb sync`, fetching an artifact (`Api().artifact`, which W&B
 Launch's job loader uses) and the launch queue (`wandb launch --queue`). Point `WANDB_BASE_URL`
 at `server.url` with any 40-character API key. It keeps what it is sent (runs, artifacts and
 their files, queue items) so a test can read what W&B would hold, and records every call.
@@ -28,6 +28,40 @@ from urllib.parse import unquote, urlsplit
 
 API_KEY = "local" + "0" * 35  # wandb checks the length (40), not the value
 OPERATION = re.compile(r"\b(?:query|mutation)\s+(\w+)")
+# The parts of W&B's GraphQL schema that wandb asks about (`__type(name: ...)`) before it relies
+# on them: wandb 0.22's wandb-core for `CreateArtifactInput`, its Python sender (`wandb sync`) for
+# the rest. Each type's field names, as a current W&B server has them.
+INTROSPECTION = re.compile(r'(\w+)\s*:\s*__type\s*\(\s*name\s*:\s*(?:"(\w+)"|\$(\w+))\s*\)')
+SCHEMA = {
+    "Query": ["viewer", "project", "serverInfo"],
+    "Mutation": ["upsertBucket", "createRunFiles", "createArtifact", "createArtifactFiles", "commitArtifact"],
+    "ServerInfo": [],
+    "ServerSettings": ["serverMessages"],
+    "Artifact": ["id", "digest", "state", "aliases", "versionIndex", "ttlIsInherited", "ttlDurationSeconds"],
+    "CreateArtifactInput": [
+        "entityName",
+        "projectName",
+        "runName",
+        "artifactTypeName",
+        "artifactCollectionName",
+        "artifactCollectionNames",
+        "digest",
+        "digestAlgorithm",
+        "description",
+        "labels",
+        "aliases",
+        "tags",
+        "metadata",
+        "historyStep",
+        "enableDigestDeduplication",
+        "distributedID",
+        "clientID",
+        "sequenceClientID",
+        "ttlDurationSeconds",
+        "clientMutationId",
+    ],
+    "CreateArtifactFileSpecInput": ["artifactID", "name", "md5", "mimetype", "artifactManifestID", "uploadPartsInput"],
+}
 
 
 @dataclass
@@ -126,6 +160,15 @@ class WandbServer:
 
     # --- GraphQL -----------------------------------------------------------------------------
 
+    def introspect(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """Answer `alias: __type(name: ...)` queries from `SCHEMA` (a type it lacks is null)."""
+        answer: dict[str, Any] = {}
+        for alias, literal, variable in INTROSPECTION.findall(query):
+            name = literal or variables.get(variable, "")
+            fields = [{"name": field} for field in SCHEMA.get(name, [])]
+            answer[alias] = {"name": name, "fields": fields, "inputFields": fields} if name in SCHEMA else None
+        return answer
+
     def graphql(self, operation: str, variables: dict[str, Any]) -> dict[str, Any] | None:
         """The `data` answer to one operation."""
         handler: Callable[[dict[str, Any]], Any] | None = getattr(self, f"_op_{operation}", None)
@@ -207,7 +250,8 @@ class WandbServer:
         return {"entity": {"organization": None}}
 
     def _op_CreateArtifact(self, v: dict[str, Any]) -> dict[str, Any]:
-        spec = v["input"]
+        # wandb-core sends one `input`; wandb 0.22's Python sender (`wandb sync`) sends its fields.
+        spec = v["input"] if "input" in v else {**v, "artifactCollectionName": v["artifactCollectionNames"][0]}
         entity, project = spec.get("entityName") or self.entity, spec.get("projectName") or "uncategorized"
         name = spec["artifactCollectionName"]
         same = [a for a in self.artifacts.values() if (a.entity, a.project, a.name) == (entity, project, name)]
@@ -266,11 +310,13 @@ class WandbServer:
 
     def _op_CreateArtifactFiles(self, v: dict[str, Any]) -> dict[str, Any]:
         edges = []
-        for spec in v["input"]["artifactFiles"]:
+        files = v["input"]["artifactFiles"] if "input" in v else v["artifactFiles"]  # wandb 0.22: no `input`
+        for spec in files:
             artifact_id, name = spec["artifactID"], spec["name"]
             edges.append(
                 {
                     "node": {
+                        "displayName": name,  # wandb 0.22's Python sender reads the files by it
                         "storagePath": f"{artifact_id}/{name}",
                         "uploadUrl": f"{self.url}/storage/artifact/{artifact_id}/{name}",
                         "uploadHeaders": [],
@@ -493,7 +539,11 @@ def _handler(server: WandbServer) -> type[BaseHTTPRequestHandler]:
                 operation = item.get("operationName") or (match.group(1) if match else "?")
                 variables = item.get("variables") or {}
                 server.calls.append(Call("POST", path, operation, variables, body))
-                answers.append({"data": server.graphql(operation, variables)})
+                query = item.get("query", "")
+                if "__type" in query:
+                    answers.append({"data": server.introspect(query, variables)})
+                else:
+                    answers.append({"data": server.graphql(operation, variables)})
             yield json.dumps(answers if isinstance(request, list) else answers[0]).encode()
 
         def do_PUT(self) -> None:
