@@ -24,8 +24,6 @@ from .helpers import content_alias
 from .test_magic import INIT, SETUP, TRAIN, execute, text, write
 from .wandb_server import WandbServer
 
-pytestmark = pytest.mark.wandb_facing
-
 JOB = "job-source-job_example-train.ipynb"
 CODE = "source-job_example-train.ipynb"
 

@@ -540,7 +540,7 @@ def _handler(server: WandbServer) -> type[BaseHTTPRequestHandler]:
                 variables = item.get("variables") or {}
                 server.calls.append(Call("POST", path, operation, variables, body))
                 query = item.get("query", "")
-                if "__type" in query:
+                if INTROSPECTION.search(query):
                     answers.append({"data": server.introspect(query, variables)})
                 else:
                     answers.append({"data": server.graphql(operation, variables)})
