@@ -140,7 +140,7 @@ def declare_job_use(run: Run, job_name: str) -> None:
     if run.settings.mode == "disabled":
         return
     # The run's channel to wandb-core: `run._interface` from wandb 0.22.1, `run._backend.interface` in 0.22.0.
-    interface = run._interface if hasattr(run, "_interface") else run._backend.interface
+    interface: Any = run._interface if hasattr(run, "_interface") else run._backend.interface
     interface._publish_use_artifact(pb.UseArtifactRecord(type="job", name=job_name))
 
 
