@@ -83,6 +83,7 @@ def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
     _add_runs(commands)
     _add_compare(commands)
     _add_check(commands)
+    _add_delete(commands)
     _add_publish(commands)
     _add_launch(commands)
     return parser
@@ -195,6 +196,14 @@ def _add_check(commands: Any) -> None:
     check.add_argument("--repair", action="store_true", help="repair what is found")
     _common(check)
     check.set_defaults(handler=_check)
+
+
+def _add_delete(commands: Any) -> None:
+    delete = commands.add_parser("delete", help="delete a job (with its runs) or one version from the store")
+    delete.add_argument("ref", help="NAME: the whole job; NAME:vN or NAME:ALIAS: that version only")
+    delete.add_argument("--yes", action="store_true", help="delete without asking (needed when not at a terminal)")
+    _common(delete)
+    delete.set_defaults(handler=_delete)
 
 
 def _add_publish(commands: Any) -> None:
@@ -350,6 +359,35 @@ def _check(args: argparse.Namespace) -> int:
     if unused:
         print(f"Code no version uses (kept; a create may be under way): {', '.join(unused)}")
     return 0 if not problems or args.repair else EXIT_USER_ERROR
+
+
+def _delete(args: argparse.Namespace) -> int:
+    from .store import JobStore
+
+    store = JobStore.open(args.store)
+    if not args.yes and not _confirmed(store, args.ref):
+        print("Nothing deleted.", file=sys.stderr)
+        return EXIT_USER_ERROR
+    deleted = store.delete(args.ref)
+    if args.json:
+        _print_json({"deleted": deleted})
+    else:
+        print(f"Deleted {', '.join(deleted)}")
+    return 0
+
+
+def _confirmed(store: Any, ref: str) -> bool:
+    """Ask at a terminal what the delete would remove; elsewhere only --yes deletes."""
+    if not sys.stdin.isatty():
+        raise JobError(f"Deleting {ref} needs a yes", hint="add --yes to delete without asking")
+    stored = store.resolve(ref)
+    what = (
+        f"{stored.name}:{stored.label}"
+        if ":" in ref
+        else f"{stored.name}, all {len(store.versions(stored.name))} versions and its runs"
+    )
+    print(f"Delete {what}? [y/N] ", end="", file=sys.stderr, flush=True)
+    return sys.stdin.readline().strip().lower() in {"y", "yes"}
 
 
 def _publish(args: argparse.Namespace) -> int:

@@ -147,12 +147,22 @@ class JobListHandler(_JobsHandler):
 
 
 class JobHandler(_JobsHandler):
-    """`GET jobs/<name>?ref=<version|alias>`: one job version's record."""
+    """`GET jobs/<name>?ref=<version|alias>`: one job version's record. `DELETE jobs/<name>`
+    deletes the job and its runs; with `?ref=`, that version only (the panel asks first)."""
 
     @tornado.web.authenticated
     async def get(self, name: str) -> None:
         ref = self.get_query_argument("ref", None)
         await self.answer(lambda: self.store().resolve(_ref(name, ref)).record)
+
+    @tornado.web.authenticated
+    async def delete(self, name: str) -> None:
+        from .store import JobStore
+
+        ref = self.get_query_argument("ref", None)
+        # An empty `?ref=` is a bad reference, never the whole job.
+        target = name if ref is None else f"{name}:{ref}"
+        await self.answer(lambda: {"deleted": JobStore.open(self.app.store).delete(target)})
 
 
 class JobRunsHandler(_JobsHandler):

@@ -356,6 +356,46 @@ class JobStore:
                 return f"v{existing}", False
             return f"v{_next_version(conn, name)}", True
 
+    def delete(self, ref: str) -> list[str]:
+        """Delete a whole job ("name") or one version ("name:v2", "name:<alias>"); returns the
+        deleted versions ("name:vN"), oldest first.
+
+        One index transaction, like a write: the folders (and a whole job's runs) are renamed
+        under tmp/ before the commit, so a kill leaves at most indexed versions without
+        folders, which `check --repair` drops (finishing the delete), never a whole version
+        folder without its row, which it would index again. `latest` falls back to the newest
+        version left, and version numbers are never reused.
+        """
+        name, selector = _parse_ref(ref)
+        with self._store_errors(), self._staging_lock(exclusive=False), self._write_transaction() as conn:
+            self._require_job(conn, name)
+            versions = (
+                [self._select_version(conn, name, selector)]
+                if ":" in ref
+                else [row[0] for row in conn.execute("SELECT version FROM versions WHERE name = ?", (name,))]
+            )
+            folders = {self._version_dir(name, version): version for version in sorted(versions)}
+            if ":" not in ref:
+                folders[self._runs / name] = -1
+            trash = Path(tempfile.mkdtemp(prefix="trash-", dir=self._tmp))
+            moved: list[Path] = []
+            try:
+                for folder in folders:
+                    if folder.exists():
+                        os.rename(folder, trash / str(len(moved)))
+                        moved.append(folder)
+                for version in versions:
+                    conn.execute("DELETE FROM versions WHERE name = ? AND version = ?", (name, version))
+                _rebuild_summary(conn, name)
+                conn.execute("COMMIT")
+            except BaseException:
+                for index, folder in enumerate(moved):
+                    os.rename(trash / str(index), folder)
+                trash.rmdir()
+                raise
+            shutil.rmtree(trash, ignore_errors=True)
+        return [f"{name}:v{version}" for version in sorted(versions)]
+
     def resolve(self, ref: str) -> StoredJob:
         """Find "name", "name:latest", "name:v3" or "name:<alias>"; unknown → JobError."""
         name, selector = _parse_ref(ref)

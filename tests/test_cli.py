@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -418,3 +419,53 @@ def test_outputs_alone_make_no_new_version_but_are_stored_and_scanned(write_note
 
     path.write_text(notebook_json(*TRAIN_CELLS, "print('more')"))
     assert json.loads(create(path, store_dir).stdout)["version"] == "v1"  # the code decides
+
+
+class _Terminal(io.StringIO):
+    """What a user types at a terminal (the confirmation prompt asks only there)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_delete_a_version_then_the_job(write_notebook, store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from jupyter_jobs.store import JobStore
+
+    from .helpers import sample_outcome
+
+    path = write_notebook("canonical_job_example.ipynb")
+    for extra in ("", "print('v1')", "print('v2')"):
+        path.write_text(notebook_json(*TRAIN_CELLS, *([extra] if extra else [])))
+        assert create(path, store_dir).returncode == 0
+    JobStore.open(store_dir).record_run(NAME, sample_outcome(0, job=f"{NAME}:v2"))
+
+    refused = run_cli("delete", f"{NAME}:v2", "--store", str(store_dir))  # not a terminal, no --yes
+    assert (
+        refused.returncode == 1
+        and refused.stderr == f"error: Deleting {NAME}:v2 needs a yes (add --yes to delete without asking)\n"
+    )
+    monkeypatch.setattr("sys.stdin", _Terminal("n\n"))
+    declined = run_cli("delete", f"{NAME}:latest", "--store", str(store_dir))
+    assert declined.returncode == 1 and f"Delete {NAME}:v2? [y/N]" in declined.stderr
+    assert json.loads(run_cli("show", NAME, "--store", str(store_dir), "--json").stdout)["version"] == "v2"
+
+    monkeypatch.setattr("sys.stdin", _Terminal("y\n"))
+    deleted = run_cli("delete", f"{NAME}:latest", "--store", str(store_dir))
+    assert deleted.returncode == 0 and deleted.stdout == f"Deleted {NAME}:v2\n"
+    latest = json.loads(run_cli("show", NAME, "--store", str(store_dir), "--json").stdout)
+    assert latest["version"] == "v1" and "latest" in latest["aliases"]  # latest falls back
+    assert not (store_dir / "jobs" / NAME / "v2").exists()
+    assert run_cli("show", f"{NAME}:v2", "--store", str(store_dir)).returncode == 1
+    assert json.loads(run_cli("list", "--store", str(store_dir), "--json").stdout)["jobs"][0]["versions"] == 2
+    assert run_cli("check", "--store", str(store_dir)).stdout.startswith("The store is consistent.\n")
+
+    whole = run_cli("delete", NAME, "--yes", "--json", "--store", str(store_dir))
+    assert json.loads(whole.stdout) == {"deleted": [f"{NAME}:v0", f"{NAME}:v1"]}
+    assert json.loads(run_cli("list", "--store", str(store_dir), "--json").stdout)["total"] == 0
+    assert not (store_dir / "jobs" / NAME / "v0").exists() and not (store_dir / "runs" / NAME).exists()
+    # Code no version uses stays (a create may be about to use it); `check` names it.
+    assert run_cli("check", "--store", str(store_dir)).stdout.startswith("The store is consistent.\n")
+    # Version numbers are never reused: the next version of the name is v3.
+    assert json.loads(create(path, store_dir).stdout)["version"] == "v3"
+    missing = run_cli("delete", "job-nope", "--yes", "--store", str(store_dir))
+    assert missing.returncode == 1 and "No job named 'job-nope'" in missing.stderr

@@ -472,3 +472,22 @@ class TestRunTimeout:
 
         assert status == 201 and outcome["exit_code"] != 0 and outcome["seconds"] < 30
         assert "stopped after the run timeout of 1.0 s" in Path(outcome["log"]).read_text()
+
+
+async def test_delete_a_version_then_the_job(api: Any, train_notebook: Path, store: Path) -> None:
+    await api("jobs", method="POST", body={"path": "train.ipynb", "project": "job_example"})
+    train_notebook.write_text(notebook_json(TRAIN_CELLS[0].replace("0.01", "0.02"), TRAIN_CELLS[1]))
+    await api("jobs", method="POST", body={"path": "train.ipynb", "project": "job_example"})
+
+    assert await api("jobs", JOB_NAME, method="DELETE", params={"ref": "v1"}) == (200, {"deleted": [f"{JOB_NAME}:v1"]})
+
+    status, latest = await api("jobs", JOB_NAME)
+    assert status == 200 and latest["version"] == "v0" and "latest" in latest["aliases"]
+    assert (await api("jobs", JOB_NAME, params={"ref": "v1"}))[0] == 404
+    assert await api("jobs", JOB_NAME, method="DELETE") == (200, {"deleted": [f"{JOB_NAME}:v0"]})
+    assert stored_names(store) == [] and not (store / "jobs" / JOB_NAME / "v0").exists()
+    status, reply = await api("jobs", JOB_NAME, method="DELETE")
+    assert status == 404 and reply["message"].startswith(f"No job named '{JOB_NAME}'")
+    await api("jobs", method="POST", body={"path": "train.ipynb", "project": "job_example"})
+    assert (await api("jobs", JOB_NAME, method="DELETE", params={"ref": ""}))[0] == 400  # not the whole job
+    assert stored_names(store) == [JOB_NAME]
