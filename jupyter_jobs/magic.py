@@ -131,6 +131,7 @@ def panel_create(request_json: str) -> None:
     The panel runs this in the notebook's kernel so the active run is used, and reads the
     record (or the error message) from the display message: no text scraping.
     """
+    run = None
     try:
         options = _panel_options(request_json)
         run = _active_run()
@@ -139,7 +140,9 @@ def panel_create(request_json: str) -> None:
         record = _create(options, notebook, run, started_here=False).record
         display({RESULT_MIME: record.to_json()}, raw=True)
     except JobError as err:
-        display({ERROR_MIME: {"message": err.line}}, raw=True)
+        # Only a missing run is what creating from the saved file (no run needed) gets past;
+        # any other mistake (secrets, a bad notebook) it would meet the same way.
+        display({ERROR_MIME: {"message": err.line, "saved_file_helps": run is None}}, raw=True)
 
 
 def _panel_options(request_json: str) -> dict[str, Any]:

@@ -453,6 +453,8 @@ def test_secrets_block_until_allowed(page: Any, lab: Lab) -> None:
     fallback.click()
 
     expect(error).to_contain_text("Secrets found: cell 1, line 1", timeout=SLOW)
+    expect(error).to_contain_text("tick Allow secrets")  # the panel's checkbox, not the CLI's option
+    expect(error).not_to_contain_text("--allow-secrets")
     expect(fallback).to_have_count(0)
     assert "Tr0ub4dor" not in error.inner_text()
     with pytest.raises(JobError, match="No job named"):
@@ -466,7 +468,45 @@ def test_secrets_block_until_allowed(page: Any, lab: Lab) -> None:
     details = panel.locator(".jp-JobsPanel-details")
     expect(details.locator(".jp-JobsPanel-jobName")).to_have_text(SECRET_JOB, timeout=SLOW)
     expect(details.locator(".jp-JobsPanel-warning").first).to_contain_text("secret allowed")
+    expect(panel.get_by_label("Allow secrets")).not_to_be_checked()  # allowed for that create only
     assert JobStore.open(lab.store).resolve(SECRET_JOB).record.name == SECRET_JOB
+
+
+def test_two_notebooks_one_after_the_other_share_nothing(page: Any, lab: Lab) -> None:
+    (lab.root / "second.ipynb").write_text(notebook_json("z = 3"))
+    open_notebook(page, lab, "secret.ipynb", "two-notebooks")
+    panel = open_panel(page)
+    error = panel.locator(".jp-JobsPanel-error[role='alert']")
+    notebook_label = panel.locator(".jp-JobsPanel-notebook code")
+    panel.get_by_role("button", name="Create job").click()
+    expect(error).to_contain_text("No active W&B run", timeout=SLOW)
+    error.get_by_role("button", name="Create from saved file (no run)").click()
+    expect(error).to_contain_text("Secrets found", timeout=SLOW)
+    panel.get_by_label("Allow secrets").check()
+    panel.get_by_label("Strip outputs").check()
+    panel.get_by_label("Include", exact=True).fill("*.yaml")
+
+    page.evaluate(
+        "async () => { await window.jupyterapp.commands.execute('docmanager:open', {path: 'second.ipynb'}); }"
+    )
+
+    expect(notebook_label).to_have_text("second.ipynb", timeout=SLOW)
+    expect(error).to_have_count(0)  # secret.ipynb's error is not shown under second.ipynb
+    expect(panel.locator(".jp-JobsPanel-details")).to_have_count(0)
+    expect(panel.get_by_label("Allow secrets")).not_to_be_checked()
+    expect(panel.get_by_label("Strip outputs")).not_to_be_checked()
+    expect(panel.get_by_label("Include", exact=True)).to_have_value("")
+
+    page.evaluate(
+        "async () => { await window.jupyterapp.serviceManager.contents.rename('second.ipynb', 'renamed.ipynb'); }"
+    )
+    expect(notebook_label).to_have_text("renamed.ipynb", timeout=SLOW)
+
+    page.locator("#jp-main-dock-panel .lm-TabBar-tab", has_text="secret.ipynb").click()
+    expect(notebook_label).to_have_text("secret.ipynb", timeout=SLOW)
+    expect(panel.get_by_label("Strip outputs")).to_be_checked()  # its own options come back
+    expect(panel.get_by_label("Include", exact=True)).to_have_value("*.yaml")
+    expect(panel.get_by_label("Allow secrets")).not_to_be_checked()  # never carried over
 
 
 def test_secret_printed_in_an_output_is_left_out_by_stripping_outputs(page: Any, lab: Lab) -> None:
@@ -510,7 +550,7 @@ def test_include_and_exclude_fields_and_the_carried_files(page: Any, lab: Lab) -
     run_all_cells(page)
     panel = open_panel(page)
 
-    panel.get_by_label("Include").fill("prompts/*.txt")
+    panel.get_by_label("Include", exact=True).fill("prompts/*.txt")
     panel.get_by_label("Exclude").fill("b.txt")
     panel.get_by_role("button", name="Create job").click()
 

@@ -403,7 +403,8 @@ def test_panel_gets_errors_as_structured_output(tmp_path: Path, kernel_env: Call
             "metadata": {},
             "data": {
                 ERROR_MIME: {
-                    "message": "No active W&B run (start one in this notebook with run = wandb.init(project=...))"
+                    "message": "No active W&B run (start one in this notebook with run = wandb.init(project=...))",
+                    "saved_file_helps": True,  # creating from the saved file needs no run
                 }
             },
         }
@@ -419,8 +420,22 @@ def test_panel_gets_a_deeply_nested_request_as_a_one_line_error(
     outputs = execute(notebook, f"import jupyter_jobs.magic as _jj; _jj.panel_create({request!r})")
 
     assert [output["data"] for output in outputs[0]] == [
-        {ERROR_MIME: {"message": "The panel sent a request nested too deeply to read"}}
+        {ERROR_MIME: {"message": "The panel sent a request nested too deeply to read", "saved_file_helps": True}}
     ]
+
+
+@pytest.mark.kernel
+def test_panel_is_not_sent_to_the_saved_file_for_a_secret(tmp_path: Path, kernel_env: Callable[[str], None]) -> None:
+    kernel_env("train.ipynb")
+    secret = "WANDB_API_KEY = '0123456789abcdef0123456789abcdef01234567'"
+    notebook = write(tmp_path / "train.ipynb", SETUP, INIT, secret)
+    request = json.dumps({"path": str(notebook)})
+
+    outputs = execute(notebook, SETUP, INIT, f"import jupyter_jobs.magic as _jj; _jj.panel_create({request!r})")
+
+    (error,) = [output["data"][ERROR_MIME] for output in outputs[2]]
+    assert "cell 3" in error["message"] and "--allow-secrets" in error["message"]  # the panel words it its way
+    assert error["saved_file_helps"] is False  # the saved file holds the same secret
 
 
 # ------------------------------------------------------------------ finding the notebook

@@ -140,6 +140,7 @@ export class JobsClient {
     });
     let record: IJobRecord | null = null;
     let failure: string | null = null;
+    let fallback = true;
     future.onIOPub = (msg: KernelMessage.IIOPubMessage): void => {
       if (
         KernelMessage.isDisplayDataMsg(msg) ||
@@ -149,9 +150,13 @@ export class JobsClient {
         if (RESULT_MIME in data) {
           record = parseMime<IJobRecord>(data[RESULT_MIME]);
         } else if (ERROR_MIME in data) {
+          const error = parseMime<{
+            message: string;
+            saved_file_helps?: boolean;
+          }>(data[ERROR_MIME]);
           failure =
-            parseMime<{ message: string }>(data[ERROR_MIME]).message ??
-            'The kernel reported an error without a message.';
+            error.message ?? 'The kernel reported an error without a message.';
+          fallback = error.saved_file_helps ?? true;
         }
       } else if (KernelMessage.isErrorMsg(msg)) {
         failure = `${msg.content.ename}: ${msg.content.evalue}`;
@@ -167,7 +172,7 @@ export class JobsClient {
       future.dispose();
     }
     if (failure !== null) {
-      throw new JobsError(failure, true);
+      throw new JobsError(failure, fallback);
     }
     if (record === null) {
       throw new JobsError(

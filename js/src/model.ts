@@ -59,6 +59,39 @@ export class JobsModel {
     return this._stateChanged;
   }
 
+  /**
+   * The panel now serves the notebook at `path` (another tab, or a rename): what was shown or
+   * chosen for another notebook goes, and this one's own options come back. Allow secrets is
+   * never carried over: it is a decision about one notebook's findings.
+   */
+  setNotebook(path: string | null): void {
+    if (path === this._notebook) {
+      return;
+    }
+    if (this._notebook !== null) {
+      const { stripOutputs, include, exclude } = this._state;
+      this._options.set(this._notebook, { stripOutputs, include, exclude });
+    }
+    this._notebook = path;
+    this.update({
+      ...NOTEBOOK_DEFAULTS,
+      ...(path === null ? {} : this._options.get(path)),
+      record: null,
+      origin: null,
+      runs: null,
+      comparison: null,
+      wandb: null,
+      error: null
+    });
+  }
+
+  /** The same notebook under a new name keeps its state. */
+  notebookRenamed(oldPath: string, newPath: string): void {
+    if (this._notebook === oldPath) {
+      this._notebook = newPath;
+    }
+  }
+
   setAllowSecrets(allow: boolean): void {
     this.update({ allowSecrets: allow });
   }
@@ -100,7 +133,12 @@ export class JobsModel {
           throw new JobsError(NO_KERNEL_MESSAGE, true);
         }
         this.update({
-          busy: `Creating the job in the kernel of ${basename(path)}…`
+          busy:
+            kernel.status === 'busy'
+              ? `Waiting for the running cell in ${basename(path)} to finish: the kernel ` +
+                'runs one request at a time, and creates the job after it (interrupt the ' +
+                'kernel to stop that cell)'
+              : `Creating the job in the kernel of ${basename(path)}…`
         });
         const record = await this.client.createInKernel(
           kernel,
@@ -196,6 +234,8 @@ export class JobsModel {
     this.update({
       record,
       origin,
+      // Allowing secrets answers one create's findings; the next create is judged afresh.
+      allowSecrets: origin === 'created' ? false : this._state.allowSecrets,
       error: null,
       runs: null,
       comparison: null,
@@ -232,7 +272,10 @@ export class JobsModel {
   }
 
   private fail(message: string, fallbackPath: string | null = null): void {
-    this.update({ error: { message, fallbackPath }, busy: null });
+    this.update({
+      error: { message: panelWords(message), fallbackPath },
+      busy: null
+    });
   }
 
   /** Run one action with a busy message; its `JobsError` becomes the panel's error. */
@@ -268,12 +311,33 @@ export class JobsModel {
     jobs: [],
     total: 0,
     listError: null,
-    allowSecrets: false,
-    stripOutputs: false,
-    include: '',
-    exclude: ''
+    ...NOTEBOOK_DEFAULTS
   };
   private _stateChanged = new Signal<this, IPanelState>(this);
+  private _notebook: string | null = null;
+  /** Each notebook's Strip outputs, Include and Exclude, kept while another is shown. */
+  private _options = new Map<string, Partial<IPanelState>>();
+}
+
+/** The options a notebook starts with. */
+const NOTEBOOK_DEFAULTS = {
+  allowSecrets: false,
+  stripOutputs: false,
+  include: '',
+  exclude: ''
+};
+
+/** The command line's option names in a message, as the panel's own controls. */
+const PANEL_WORDS: [RegExp, string][] = [
+  [/(pass |use )?--allow-secrets/g, 'tick Allow secrets'],
+  [/(pass |use )?--strip-outputs/g, 'tick Strip outputs']
+];
+
+export function panelWords(message: string): string {
+  return PANEL_WORDS.reduce(
+    (text, [option, words]) => text.replace(option, words),
+    message
+  );
 }
 
 /** `*.yaml, data/` → `["*.yaml", "data/"]`: the patterns a field holds. */

@@ -1,5 +1,6 @@
 /** The side-panel widget: wires `JobsModel` and the notebook tracker to `JobsView`. */
 import { Clipboard, ReactWidget } from '@jupyterlab/apputils';
+import { DocumentRegistry } from '@jupyterlab/docregistry';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { Message } from '@lumino/messaging';
 import * as React from 'react';
@@ -20,14 +21,36 @@ export class JobsPanel extends ReactWidget {
     this.title.icon = jobsIcon;
     this.title.caption = 'W&B Jobs';
     model.stateChanged.connect(this.update, this);
-    tracker.currentChanged.connect(this.update, this);
+    tracker.currentChanged.connect(this._notebookChanged, this);
+    this._notebookChanged();
   }
 
   dispose(): void {
     this.model.stateChanged.disconnect(this.update, this);
-    this.tracker.currentChanged.disconnect(this.update, this);
+    this.tracker.currentChanged.disconnect(this._notebookChanged, this);
     super.dispose();
   }
+
+  /** Another notebook is current: the model shows its state, and follows its renames. */
+  private _notebookChanged(): void {
+    this._watched?.pathChanged.disconnect(this._renamed, this);
+    this._watched = this.tracker.currentWidget?.context ?? null;
+    this._watched?.pathChanged.connect(this._renamed, this);
+    this._path = this._watched?.path ?? null;
+    this.model.setNotebook(this._path);
+    this.update();
+  }
+
+  private _renamed(_context: DocumentRegistry.Context, path: string): void {
+    if (this._path !== null) {
+      this.model.notebookRenamed(this._path, path);
+    }
+    this._path = path;
+    this.update();
+  }
+
+  private _watched: DocumentRegistry.Context | null = null;
+  private _path: string | null = null;
 
   /** Keep the list current: jobs may have been created elsewhere (magic, command line). */
   protected onAfterShow(msg: Message): void {
@@ -40,7 +63,7 @@ export class JobsPanel extends ReactWidget {
     return (
       <JobsView
         state={model.state}
-        notebook={this.tracker.currentWidget?.context.path ?? null}
+        notebook={this._path}
         onCreate={() =>
           void model.createForNotebook(this.tracker.currentWidget)
         }

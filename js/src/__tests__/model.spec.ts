@@ -79,4 +79,59 @@ describe('JobsModel', () => {
       'job-a:v1 failed with exit code 2; its output: /w/output.log'
     );
   });
+
+  it('keeps each notebook to its own state: nothing shown or chosen for one leaks into the next', async () => {
+    const model = new JobsModel(
+      clientWith({
+        createFromFile: RECORD,
+        getRuns: { job: 'job-a', runs: [] },
+        compareJob: null,
+        listJobs: { jobs: [], total: 0 }
+      })
+    );
+    model.setNotebook('a.ipynb');
+    model.setAllowSecrets(true);
+    model.setStripOutputs(true);
+    model.setInclude('*.yaml');
+    await model.createFromSavedFile('a.ipynb');
+    expect(model.state.record?.name).toBe('job-a');
+    expect(model.state.allowSecrets).toBe(false); // one decision, for one create
+
+    model.setAllowSecrets(true);
+    model.setNotebook('b.ipynb');
+    expect(model.state.record).toBeNull();
+    expect(model.state.allowSecrets).toBe(false);
+    expect(model.state.stripOutputs).toBe(false);
+    expect(model.state.include).toBe('');
+
+    model.setNotebook('a.ipynb');
+    expect(model.state.stripOutputs).toBe(true); // a's own options come back
+    expect(model.state.include).toBe('*.yaml');
+    expect(model.state.allowSecrets).toBe(false);
+  });
+
+  it("keeps a renamed notebook's state", () => {
+    const model = new JobsModel(clientWith({}));
+    model.setNotebook('a.ipynb');
+    model.setInclude('*.yaml');
+    model.notebookRenamed('a.ipynb', 'b.ipynb');
+    model.setNotebook('b.ipynb');
+    expect(model.state.include).toBe('*.yaml');
+  });
+
+  it("shows a secrets error with the panel's own words and no saved-file offer", async () => {
+    const model = new JobsModel(
+      clientWith({
+        createFromFile: new JobsError(
+          'Secrets found: cell 2, line 1 (W&B API key) (read them from the environment, or pass --allow-secrets)'
+        )
+      })
+    );
+    await model.createFromSavedFile('a.ipynb');
+    expect(model.state.error).toEqual({
+      message:
+        'Secrets found: cell 2, line 1 (W&B API key) (read them from the environment, or tick Allow secrets)',
+      fallbackPath: null
+    });
+  });
 });

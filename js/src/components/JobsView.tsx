@@ -98,6 +98,8 @@ export function JobsView(props: IJobsViewProps): JSX.Element {
       )}
       {state.record && (
         <JobDetails
+          // One form per job version: what was typed for one is never run with another.
+          key={`${state.record.name}:${state.record.version}`}
           record={state.record}
           runs={state.runs}
           comparison={state.comparison}
