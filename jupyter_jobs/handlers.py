@@ -110,16 +110,20 @@ class _JobsHandler(ExtensionHandlerMixin, APIHandler):
 
 
 class JobListHandler(_JobsHandler):
-    """`GET jobs` lists the store, newest first; `POST jobs` creates a job from a saved file."""
+    """`GET jobs?limit=&offset=&search=` lists the store, newest first (with `search`, the jobs whose
+    name holds it, any case); `POST jobs` creates a job from a saved file."""
 
     @tornado.web.authenticated
     async def get(self) -> None:
         limit = self.get_query_argument("limit", "100")
         offset = self.get_query_argument("offset", "0")
+        search = self.get_query_argument("search", "")
 
         def listing() -> JobList:
             jobs, total = self.store().list_jobs(
-                limit=_int_argument(limit, "limit", 1, _MAX_LIMIT), offset=_int_argument(offset, "offset", 0, None)
+                limit=_int_argument(limit, "limit", 1, _MAX_LIMIT),
+                offset=_int_argument(offset, "offset", 0, None),
+                search=search,
             )
             return JobList(jobs=jobs, total=total)
 

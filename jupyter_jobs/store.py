@@ -404,8 +404,9 @@ class JobStore:
             version = self._select_version(conn, name, selector)
             return self._load(conn, name, version)
 
-    def list_jobs(self, limit: int = 50, offset: int = 0) -> tuple[list[JobSummary], int]:
-        """One page of jobs and the number of jobs, read from the `jobs` summary table only.
+    def list_jobs(self, limit: int = 50, offset: int = 0, search: str = "") -> tuple[list[JobSummary], int]:
+        """One page of jobs and the number of jobs, read from the `jobs` summary table only;
+        with `search`, only the jobs whose name holds it (any case).
 
         Newest first: the job whose `latest` moved most recently (a new version, or reuse of an
         old one when the user went back to earlier code) comes first. `created_at` is the
@@ -419,10 +420,13 @@ class JobStore:
                 "SELECT j.name, j.latest_version, j.versions, j.source_type, j.created_at,"
                 " (SELECT group_concat(alias, ',') FROM (SELECT alias FROM aliases a"
                 "   WHERE a.name = j.name AND a.version = j.latest_version ORDER BY alias))"
-                " FROM jobs j WHERE j.versions > 0 ORDER BY j.touched DESC LIMIT ? OFFSET ?",
-                (limit, offset),
+                " FROM jobs j WHERE j.versions > 0 AND instr(lower(j.name), lower(?)) > 0"
+                " ORDER BY j.touched DESC LIMIT ? OFFSET ?",
+                (search, limit, offset),
             ).fetchall()
-            total = conn.execute("SELECT count(*) FROM jobs WHERE versions > 0").fetchone()[0]
+            total = conn.execute(
+                "SELECT count(*) FROM jobs WHERE versions > 0 AND instr(lower(name), lower(?)) > 0", (search,)
+            ).fetchone()[0]
             conn.execute("COMMIT")
         return [
             JobSummary(

@@ -491,3 +491,16 @@ async def test_delete_a_version_then_the_job(api: Any, train_notebook: Path, sto
     await api("jobs", method="POST", body={"path": "train.ipynb", "project": "job_example"})
     assert (await api("jobs", JOB_NAME, method="DELETE", params={"ref": ""}))[0] == 400  # not the whole job
     assert stored_names(store) == [JOB_NAME]
+
+
+async def test_search_lists_the_jobs_whose_name_holds_the_text(api: Any, jp_root_dir: Path, store: Path) -> None:
+    for name in ("train.ipynb", "Evaluate.ipynb"):
+        (jp_root_dir / name).write_text(notebook_json(*TRAIN_CELLS))
+        await api("jobs", method="POST", body={"path": name, "project": "job_example"})
+
+    status, found = await api("jobs", params={"search": "EVAL"})
+
+    assert status == 200 and found["total"] == 1
+    assert [job["name"] for job in found["jobs"]] == ["job-source-job_example-Evaluate.ipynb"]
+    assert (await api("jobs", params={"search": "nothing-like-it"}))[1] == {"jobs": [], "total": 0}
+    assert (await api("jobs", params={"search": ""}))[1]["total"] == 2
