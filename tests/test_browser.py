@@ -771,3 +771,30 @@ def test_text_meets_wcag_aa_in_light_and_dark_themes(page: Any, lab: Lab) -> Non
     finally:
         page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
         page.wait_for_selector("body[data-jp-theme-light='true']", state="attached")
+
+
+def test_a_busy_kernel_is_waited_for_and_the_wait_can_be_cancelled(page: Any, lab: Lab) -> None:
+    (lab.root / "sleepy.ipynb").write_text(notebook_json("x = 1"))
+    open_notebook(page, lab, "sleepy.ipynb", "sleepy")
+    panel = open_panel(page)
+    page.evaluate(
+        """() => { window.jupyterapp.shell.currentWidget.sessionContext.session.kernel
+            .requestExecute({code: 'import time; time.sleep(6)'}); }"""
+    )
+    page.wait_for_function(
+        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'busy'"
+    )
+
+    panel.get_by_role("button", name="Create job").click()
+
+    busy = panel.locator(".jp-JobsPanel-busy")
+    expect(busy).to_contain_text("Waiting for the running cell in sleepy.ipynb to finish")
+    busy.get_by_role("button", name="Cancel").click()
+    expect(busy).to_have_count(0)
+    page.wait_for_function(
+        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
+        timeout=SLOW,
+    )
+    page.wait_for_timeout(1500)  # time for a request that should not have been sent
+    expect(panel.locator(".jp-JobsPanel-error")).to_have_count(0)  # not even "No active W&B run"
+    expect(panel.locator(".jp-JobsPanel-details")).to_have_count(0)

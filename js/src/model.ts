@@ -5,6 +5,7 @@
  * the server or the kernel goes through `JobsClient`.
  */
 import { NotebookPanel } from '@jupyterlab/notebook';
+import { Kernel } from '@jupyterlab/services';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { JobsClient, JobsError, NO_KERNEL_MESSAGE } from './client';
@@ -28,6 +29,8 @@ export interface IPanelError {
 
 export interface IPanelState {
   busy: string | null;
+  /** The busy wait can be cancelled (a kernel still running a cell). */
+  cancellable: boolean;
   record: IJobRecord | null;
   origin: RecordOrigin | null;
   /** The shown job's local runs; null while they load (or for a dry run, which stores nothing). */
@@ -132,13 +135,11 @@ export class JobsModel {
         if (!kernel) {
           throw new JobsError(NO_KERNEL_MESSAGE, true);
         }
+        if (kernel.status === 'busy' && !(await this.untilIdle(kernel, path))) {
+          return; // cancelled: nothing was sent to the kernel
+        }
         this.update({
-          busy:
-            kernel.status === 'busy'
-              ? `Waiting for the running cell in ${basename(path)} to finish: the kernel ` +
-                'runs one request at a time, and creates the job after it (interrupt the ' +
-                'kernel to stop that cell)'
-              : `Creating the job in the kernel of ${basename(path)}…`
+          busy: `Creating the job in the kernel of ${basename(path)}…`
         });
         const record = await this.client.createInKernel(
           kernel,
@@ -149,6 +150,40 @@ export class JobsModel {
       path
     );
     await this.refreshJobs();
+  }
+
+  /**
+   * Wait, cancellably, for the kernel to finish the cell it is running: a request sent now
+   * would queue behind that cell where nothing could take it back. True once it is idle.
+   */
+  private untilIdle(
+    kernel: Kernel.IKernelConnection,
+    path: string
+  ): Promise<boolean> {
+    this.update({
+      busy: `Waiting for the running cell in ${basename(path)} to finish: the job is created after it`,
+      cancellable: true
+    });
+    return new Promise(resolve => {
+      const onStatus = (_: unknown, status: Kernel.Status): void => {
+        if (status === 'idle') {
+          done(true);
+        }
+      };
+      const done = (idle: boolean): void => {
+        kernel.statusChanged.disconnect(onStatus);
+        this._cancelWait = null;
+        this.update({ cancellable: false });
+        resolve(idle);
+      };
+      kernel.statusChanged.connect(onStatus);
+      this._cancelWait = () => done(false);
+    });
+  }
+
+  /** Stop waiting for a busy kernel; the job is not created. */
+  cancelWaiting(): void {
+    this._cancelWait?.();
   }
 
   /** Create the job from the saved file through the server: no kernel, no run. */
@@ -302,6 +337,7 @@ export class JobsModel {
 
   private _state: IPanelState = {
     busy: null,
+    cancellable: false,
     record: null,
     origin: null,
     runs: null,
@@ -315,6 +351,7 @@ export class JobsModel {
   };
   private _stateChanged = new Signal<this, IPanelState>(this);
   private _notebook: string | null = null;
+  private _cancelWait: (() => void) | null = null;
   /** Each notebook's Strip outputs, Include and Exclude, kept while another is shown. */
   private _options = new Map<string, Partial<IPanelState>>();
 }

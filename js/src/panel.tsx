@@ -73,6 +73,7 @@ export class JobsPanel extends ReactWidget {
         onInclude={include => model.setInclude(include)}
         onExclude={exclude => model.setExclude(exclude)}
         onOpen={name => void model.openJob(name)}
+        onCancel={() => model.cancelWaiting()}
         onRun={(record, overrides) => void model.runJob(record, overrides)}
         onWandb={(record, queue) => void model.toWandb(record, queue)}
         onRefresh={() => void model.refreshJobs()}

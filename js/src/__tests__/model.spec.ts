@@ -1,3 +1,5 @@
+import { NotebookPanel } from '@jupyterlab/notebook';
+import { Signal } from '@lumino/signaling';
 import { describe, expect, it } from 'vitest';
 
 import { JobsClient, JobsError } from '../client';
@@ -133,5 +135,48 @@ describe('JobsModel', () => {
         'Secrets found: cell 2, line 1 (W&B API key) (read them from the environment, or tick Allow secrets)',
       fallbackPath: null
     });
+  });
+
+  it('waits for a busy kernel, cancellably, and sends nothing when cancelled', async () => {
+    const sent: string[] = [];
+    const client = clientWith({
+      listJobs: { jobs: [], total: 0 },
+      getRuns: { job: 'job-a', runs: [] },
+      compareJob: null
+    });
+    (client as unknown as Record<string, unknown>).createInKernel =
+      async () => {
+        sent.push('create');
+        return RECORD;
+      };
+    const kernel = {
+      status: 'busy',
+      statusChanged: new Signal<unknown, string>({})
+    };
+    const panel = {
+      context: { path: 'a.ipynb', model: { dirty: false } },
+      sessionContext: { session: { kernel } }
+    } as unknown as NotebookPanel;
+    const model = new JobsModel(client);
+
+    const cancelled = model.createForNotebook(panel);
+    await Promise.resolve();
+    expect(model.state.busy).toContain(
+      'Waiting for the running cell in a.ipynb'
+    );
+    expect(model.state.cancellable).toBe(true);
+    model.cancelWaiting();
+    await cancelled;
+    expect(sent).toEqual([]);
+    expect(model.state.busy).toBeNull();
+    expect(model.state.cancellable).toBe(false);
+
+    const created = model.createForNotebook(panel);
+    await Promise.resolve();
+    kernel.status = 'idle';
+    kernel.statusChanged.emit('idle');
+    await created;
+    expect(sent).toEqual(['create']);
+    expect(model.state.record?.name).toBe('job-a');
   });
 });

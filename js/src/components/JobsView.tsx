@@ -20,6 +20,8 @@ export interface IJobsViewProps {
   onExclude: (patterns: string) => void;
   onOpen: (name: string) => void;
   onRun: (record: IJobRecord, overrides: IRunOverrides) => void;
+  /** Stop waiting for a busy kernel. */
+  onCancel: () => void;
   onWandb: (record: IJobRecord, queue?: string) => void;
   onRefresh: () => void;
   onCopy: (text: string) => void;
@@ -79,6 +81,14 @@ export function JobsView(props: IJobsViewProps): JSX.Element {
       {busy && (
         <div className="jp-JobsPanel-busy" role="status">
           {state.busy}
+          {state.cancellable && (
+            <button
+              className="jp-Button jp-mod-styled jp-mod-reject jp-JobsPanel-cancel"
+              onClick={props.onCancel}
+            >
+              Cancel
+            </button>
+          )}
         </div>
       )}
       {state.error && (
