@@ -798,3 +798,41 @@ def test_a_busy_kernel_is_waited_for_and_the_wait_can_be_cancelled(page: Any, la
     page.wait_for_timeout(1500)  # time for a request that should not have been sent
     expect(panel.locator(".jp-JobsPanel-error")).to_have_count(0)  # not even "No active W&B run"
     expect(panel.locator(".jp-JobsPanel-details")).to_have_count(0)
+
+
+def test_search_the_list_and_delete_a_version_then_the_job(page: Any, lab: Lab) -> None:
+    (lab.root / "doomed.ipynb").write_text(notebook_json(TRAIN_SOURCE))
+    create_through_rest(lab, "doomed.ipynb", "doomed")
+    (lab.root / "doomed.ipynb").write_text(notebook_json(TRAIN_SOURCE + "\nprint('v1')"))
+    create_through_rest(lab, "doomed.ipynb", "doomed")
+    job = "job-source-doomed-doomed.ipynb"
+    open_notebook(page, lab, "train.ipynb", "delete")
+    panel = open_panel(page)
+
+    panel.get_by_label("Search jobs").fill("DOOMED")
+    jobs = panel.locator(".jp-JobsPanel-job")
+    expect(jobs).to_have_count(1)
+    expect(jobs).to_contain_text(job)
+    panel.get_by_label("Search jobs").fill("no-such-job")
+    expect(panel.locator(".jp-JobsPanel-list .jp-JobsPanel-empty")).to_have_text('No job name holds "no-such-job".')
+    panel.get_by_label("Search jobs").fill("doomed")
+    jobs.first.click()
+    expect(panel.locator(".jp-JobsPanel-details .jp-JobsPanel-version")).to_have_text("v1")
+
+    panel.get_by_role("button", name="Delete v1").click()
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog).to_contain_text(f"Delete version v1 of {job}? This cannot be undone.")
+    dialog.get_by_role("button", name="Cancel").click()
+    assert [s.label for s in JobStore.open(lab.store).versions(job)] == ["v1", "v0"]
+    panel.get_by_role("button", name="Delete v1").click()
+    page.locator(".jp-Dialog").get_by_role("button", name="Delete").click()
+    expect(jobs).to_contain_text("1 version ·")
+    assert [s.label for s in JobStore.open(lab.store).versions(job)] == ["v0"]
+
+    jobs.first.click()
+    expect(panel.locator(".jp-JobsPanel-details .jp-JobsPanel-version")).to_have_text("v0")
+    panel.get_by_role("button", name="Delete job").click()
+    page.locator(".jp-Dialog").get_by_role("button", name="Delete").click()
+    expect(jobs).to_have_count(0)
+    with pytest.raises(JobError):
+        JobStore.open(lab.store).resolve(job)

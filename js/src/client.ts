@@ -44,10 +44,19 @@ export class JobsClient {
     private readonly settings: ServerConnection.ISettings = ServerConnection.makeSettings()
   ) {}
 
-  /** The jobs in the store, newest first. */
-  listJobs(limit = 100, offset = 0): Promise<IJobList> {
-    const query = URLExt.objectToQueryString({ limit, offset });
+  /** The jobs in the store, newest first; with `search`, those whose name holds it. */
+  listJobs(limit = 100, offset = 0, search = ''): Promise<IJobList> {
+    const query = URLExt.objectToQueryString({ limit, offset, search });
     return this.request<IJobList>(`jobs${query}`, { method: 'GET' });
+  }
+
+  /** Delete a whole job (and its runs), or with `ref` that one version. */
+  deleteJob(name: string, ref?: string): Promise<{ deleted: string[] }> {
+    const query = ref ? URLExt.objectToQueryString({ ref }) : '';
+    return this.request<{ deleted: string[] }>(
+      `jobs/${encodeURIComponent(name)}${query}`,
+      { method: 'DELETE' }
+    );
   }
 
   /** The record of one job version (the latest unless `ref` names a version or alias). */

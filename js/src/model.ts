@@ -43,6 +43,8 @@ export interface IPanelState {
   jobs: IJobSummary[];
   total: number;
   listError: string | null;
+  /** The list's search text: only jobs whose name holds it are listed. */
+  search: string;
   allowSecrets: boolean;
   stripOutputs: boolean;
   /** The Include and Exclude fields as typed: patterns separated by spaces or commas. */
@@ -240,11 +242,26 @@ export class JobsModel {
   /** Reload the list of jobs in the store. */
   async refreshJobs(): Promise<void> {
     try {
-      const list = await this.client.listJobs();
+      const list = await this.client.listJobs(100, 0, this._state.search);
       this.update({ jobs: list.jobs, total: list.total, listError: null });
     } catch (error) {
       this.update({ listError: messageOf(error) });
     }
+  }
+
+  /** List only the jobs whose name holds `search`. */
+  async setSearch(search: string): Promise<void> {
+    this.update({ search });
+    await this.refreshJobs();
+  }
+
+  /** Delete the shown job, or with `ref` one version of it (the panel has asked first). */
+  async deleteJob(name: string, ref?: string): Promise<void> {
+    await this.run(`Deleting ${ref ? `${name}:${ref}` : name}…`, async () => {
+      await this.client.deleteJob(name, ref);
+      this.update({ record: null, origin: null, runs: null, comparison: null });
+      await this.refreshJobs();
+    });
   }
 
   /** Show a stored job's details. */
@@ -347,6 +364,7 @@ export class JobsModel {
     jobs: [],
     total: 0,
     listError: null,
+    search: '',
     ...NOTEBOOK_DEFAULTS
   };
   private _stateChanged = new Signal<this, IPanelState>(this);

@@ -1,5 +1,10 @@
 /** The side-panel widget: wires `JobsModel` and the notebook tracker to `JobsView`. */
-import { Clipboard, ReactWidget } from '@jupyterlab/apputils';
+import {
+  Clipboard,
+  Dialog,
+  ReactWidget,
+  showDialog
+} from '@jupyterlab/apputils';
 import { DocumentRegistry } from '@jupyterlab/docregistry';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { Message } from '@lumino/messaging';
@@ -58,6 +63,21 @@ export class JobsPanel extends ReactWidget {
     void this.model.refreshJobs();
   }
 
+  /** Ask before deleting: what goes, and that it cannot be undone. */
+  private async confirmDelete(name: string, ref?: string): Promise<void> {
+    const what = ref
+      ? `version ${ref} of ${name}`
+      : `${name}, all its versions and its runs`;
+    const answer = await showDialog({
+      title: 'Delete from the job store?',
+      body: `Delete ${what}? This cannot be undone.`,
+      buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Delete' })]
+    });
+    if (answer.button.accept) {
+      await this.model.deleteJob(name, ref);
+    }
+  }
+
   protected render(): JSX.Element {
     const model = this.model;
     return (
@@ -77,6 +97,8 @@ export class JobsPanel extends ReactWidget {
         onRun={(record, overrides) => void model.runJob(record, overrides)}
         onWandb={(record, queue) => void model.toWandb(record, queue)}
         onRefresh={() => void model.refreshJobs()}
+        onSearch={search => void model.setSearch(search)}
+        onDelete={(name, ref) => void this.confirmDelete(name, ref)}
         onCopy={text => Clipboard.copyToSystem(text)}
       />
     );

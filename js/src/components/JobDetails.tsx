@@ -29,6 +29,8 @@ export interface IJobDetailsProps {
   onRun?: (overrides: IRunOverrides) => void;
   /** Put this version into W&B; with a queue, also on that W&B Launch queue (absent in a notebook output). */
   onWandb?: (queue?: string) => void;
+  /** Delete the whole job, or with `ref` this version (absent in a notebook output). */
+  onDelete?: (ref?: string) => void;
   /** What W&B got from the last Publish or Launch, in words. */
   wandb: string | null;
   /** Whether an action is under way (the Run button waits for it). */
@@ -187,6 +189,26 @@ export function JobDetails(props: IJobDetailsProps): JSX.Element {
             </pre>
           )}
         </Field>
+      )}
+      {!record.dry_run && props.onDelete && (
+        <div className="jp-JobsPanel-runForm">
+          <button
+            className="jp-Button jp-mod-styled jp-mod-reject jp-JobsPanel-deleteVersion"
+            onClick={() => props.onDelete!(record.version)}
+            disabled={props.busy}
+            title="Delete this version from the store, as jupyter jobs delete NAME:VERSION does"
+          >
+            Delete {record.version}
+          </button>
+          <button
+            className="jp-Button jp-mod-styled jp-mod-reject jp-JobsPanel-deleteJob"
+            onClick={() => props.onDelete!()}
+            disabled={props.busy}
+            title="Delete the job, all its versions and its runs, as jupyter jobs delete NAME does"
+          >
+            Delete job
+          </button>
+        </div>
       )}
       <Field label="Launch command">
         <div className="jp-JobsPanel-launch">

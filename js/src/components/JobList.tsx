@@ -10,6 +10,8 @@ export interface IJobListProps {
   selected: string | null;
   onOpen: (name: string) => void;
   onRefresh: () => void;
+  search: string;
+  onSearch: (search: string) => void;
 }
 
 export function JobList(props: IJobListProps): JSX.Element {
@@ -25,10 +27,20 @@ export function JobList(props: IJobListProps): JSX.Element {
           Refresh
         </button>
       </div>
+      <input
+        className="jp-JobsPanel-search"
+        type="search"
+        aria-label="Search jobs"
+        placeholder="Search job names"
+        value={props.search}
+        onChange={event => props.onSearch(event.currentTarget.value)}
+      />
       {props.error && <div className="jp-JobsPanel-error">{props.error}</div>}
       {!props.error && props.jobs.length === 0 && (
         <div className="jp-JobsPanel-empty">
-          No jobs yet: create one from a notebook.
+          {props.search
+            ? `No job name holds "${props.search}".`
+            : 'No jobs yet: create one from a notebook.'}
         </div>
       )}
       <ul className="jp-JobsPanel-jobs">

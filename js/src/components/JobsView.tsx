@@ -24,6 +24,9 @@ export interface IJobsViewProps {
   onCancel: () => void;
   onWandb: (record: IJobRecord, queue?: string) => void;
   onRefresh: () => void;
+  onSearch: (search: string) => void;
+  /** Delete the job, or with `ref` one version (the panel asks first). */
+  onDelete: (name: string, ref?: string) => void;
   onCopy: (text: string) => void;
 }
 
@@ -117,6 +120,7 @@ export function JobsView(props: IJobsViewProps): JSX.Element {
           onCopy={props.onCopy}
           onRun={overrides => props.onRun(state.record!, overrides)}
           onWandb={queue => props.onWandb(state.record!, queue)}
+          onDelete={ref => props.onDelete(state.record!.name, ref)}
           wandb={state.wandb}
           busy={busy}
         />
@@ -128,6 +132,8 @@ export function JobsView(props: IJobsViewProps): JSX.Element {
         selected={state.record?.name ?? null}
         onOpen={props.onOpen}
         onRefresh={props.onRefresh}
+        search={state.search}
+        onSearch={props.onSearch}
       />
     </div>
   );
