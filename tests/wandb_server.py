@@ -28,6 +28,10 @@ from urllib.parse import unquote, urlsplit
 
 API_KEY = "local" + "0" * 35  # wandb checks the length (40), not the value
 OPERATION = re.compile(r"\b(?:query|mutation)\s+(\w+)")
+# Unnamed queries answered by the named operation that asks the same (wandb 0.22's key check
+# sends `query { viewer { id } }`).
+ANONYMOUS = re.compile(r"^\s*(?:query\s*)?\{\s*(\w+)")
+ANONYMOUS_OPERATIONS = {"viewer": "Viewer"}
 # The parts of W&B's GraphQL schema that wandb asks about (`__type(name: ...)`) before it relies
 # on them: wandb 0.22's wandb-core for `CreateArtifactInput`, its Python sender (`wandb sync`) for
 # the rest. Each type's field names, as a current W&B server has them.
@@ -104,6 +108,12 @@ class Artifact:
 
 def _md5_b64(data: bytes) -> str:
     return base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
+
+
+def _anonymous(item: dict[str, Any]) -> str:
+    """The operation an unnamed query stands for, by its first field; "?" when unknown."""
+    first = ANONYMOUS.match(item.get("query", ""))
+    return ANONYMOUS_OPERATIONS.get(first.group(1), "?") if first else "?"
 
 
 def _b64_id(kind: str, number: int) -> str:
@@ -536,7 +546,7 @@ def _handler(server: WandbServer) -> type[BaseHTTPRequestHandler]:
             answers = []
             for item in requests:
                 match = OPERATION.search(item.get("query", ""))
-                operation = item.get("operationName") or (match.group(1) if match else "?")
+                operation = item.get("operationName") or (match.group(1) if match else _anonymous(item))
                 variables = item.get("variables") or {}
                 server.calls.append(Call("POST", path, operation, variables, body))
                 query = item.get("query", "")
