@@ -302,7 +302,7 @@ def _run(args: argparse.Namespace) -> int:
         _print_json(outcome.to_json())
     else:
         print(outcome.summary())
-    return outcome.exit_code
+    return outcome.exit_code or 0
 
 
 def _runs(args: argparse.Namespace) -> int:

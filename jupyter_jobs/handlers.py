@@ -1,12 +1,13 @@
 """The server extension: REST API to list, show, compare, run, create and publish jobs without a kernel.
 
 `JupyterJobs` is a jupyter_server `ExtensionApp` whose settings (`c.JupyterJobs.store`,
-`c.JupyterJobs.allow_runs`, `c.JupyterJobs.run_timeout`) go in a server config. The handlers
+`c.JupyterJobs.allow_runs`, `c.JupyterJobs.run_timeout`, `c.JupyterJobs.runs_dir`,
+`c.JupyterJobs.max_runs`) go in a server config. The handlers
 translate HTTP into calls on `JobStore`, `create_job`, `compare_jobs`, `run_job`,
 `publish_stored` and `launch_stored` and back.
 They are a door into the server's file system, so they read nothing but notebooks and scripts
-inside the server's root directory and serve authenticated requests only. `POST runs` runs a
-stored job's code on the server, as `jupyter jobs run` does: the server's users can run code
+inside the server's root directory and serve authenticated requests only. `POST runs` starts a
+stored job's code on the server, as `jupyter jobs run` does, and answers at once: the server's users can run code
 there anyway, and `c.JupyterJobs.allow_runs = False` closes that door. Every `JobError` is
 answered in one place (`answer`), with the status its kind carries.
 """
@@ -23,7 +24,7 @@ import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.extension.handler import ExtensionHandlerMixin
-from traitlets import Bool, Float, Unicode
+from traitlets import Bool, Float, Int, Unicode
 
 from .errors import Forbidden, JobError, NotFound
 from .models import (
@@ -32,6 +33,7 @@ from .models import (
     LaunchRequest,
     PublishRequest,
     Record,
+    RunOutcome,
     RunRequest,
     build_request,
     checked_as,
@@ -41,6 +43,7 @@ from .models import (
 )
 
 if TYPE_CHECKING:
+    from .runner import PreparedRun
     from .store import JobStore
 
 _NOTEBOOK_SUFFIXES = (".ipynb", ".py")
@@ -67,6 +70,23 @@ class JupyterJobs(ExtensionApp):
         3600.0, config=True, help="Seconds a run started through the REST API may take before it is stopped."
     )
 
+    runs_dir = Unicode(
+        None,
+        allow_none=True,
+        config=True,
+        help="Folder for the runs' working folders (the newest 50 are kept); unset means "
+        "$JUPYTER_JOBS_RUNS, then the Jupyter data dir.",
+    )
+    max_runs = Int(4, config=True, help="Runs that may go on at once; more wait, queued.")
+
+    def initialize_settings(self) -> None:
+        from .server_runs import RunManager
+
+        self.runs = RunManager(self.max_runs, self.run_timeout)
+
+    async def stop_extension(self) -> None:
+        await self.runs.stop_all()
+
     def initialize_handlers(self) -> None:
         base = "jupyter-jobs/jobs"
         self.handlers.extend(
@@ -74,6 +94,7 @@ class JupyterJobs(ExtensionApp):
                 (base, JobListHandler),
                 (f"{base}/{_NAME}", JobHandler),
                 (f"{base}/{_NAME}/runs", JobRunsHandler),
+                (f"{base}/{_NAME}/runs/(?P<run_id>[^/]+)", JobRunHandler),
                 (f"{base}/{_NAME}/compare", JobCompareHandler),
                 (f"{base}/{_NAME}/(?P<action>publish|launch)", JobToWandbHandler),
             ]
@@ -87,11 +108,12 @@ class _JobsHandler(ExtensionHandlerMixin, APIHandler):
     def app(self) -> JupyterJobs:
         return self.extensionapp  # type: ignore[return-value]
 
-    async def answer(self, work: Callable[[], object], status: int = 200) -> None:
+    async def answer(self, work: Callable[[], object], status: int = 200, reply: bool = True) -> None:
         """Run `work` on a thread (store and export work touches the disk and imports wandb)
-        and reply with its record; a `JobError` becomes `{"message": ...}` with its status."""
+        and reply with its record (unless `reply` is off: the caller goes on); a `JobError`
+        becomes `{"message": ...}` with its status."""
         try:
-            reply = await asyncio.get_running_loop().run_in_executor(None, work)
+            result = await asyncio.get_running_loop().run_in_executor(None, work)
         except JobError as error:
             # Written directly rather than via HTTPError: tornado %-formats HTTPError messages
             # when it logs them, and user paths may contain "%".
@@ -100,7 +122,8 @@ class _JobsHandler(ExtensionHandlerMixin, APIHandler):
             self.finish(encode({"message": error.line}))
             return
         self.set_status(status)
-        self.finish(encode(reply))
+        if reply:
+            self.finish(encode(result))
 
     def store(self) -> JobStore:
         """The store to read (also where it cannot be written)."""
@@ -170,10 +193,10 @@ class JobHandler(_JobsHandler):
 
 
 class JobRunsHandler(_JobsHandler):
-    """`GET jobs/<name>/runs?limit=`: the job's local runs (`jupyter jobs run`), newest first.
-    `POST jobs/<name>/runs` with `{"ref"?, "config"?: ["KEY=VALUE", ...], "files"?: ["PATH:KEY=VALUE"]}`
-    runs the job on this server as `jupyter jobs run` does (unless `allow_runs` is off), and answers when it has
-    finished (or `run_timeout` stopped it), with its outcome."""
+    """`GET jobs/<name>/runs?limit=`: the job's runs (`jupyter jobs run` and the server's),
+    newest first. `POST jobs/<name>/runs` with `{"ref"?, "config"?: ["KEY=VALUE", ...], "files"?:
+    ["PATH:KEY=VALUE"]}` checks the overrides against the job's inputs, then answers at once (202)
+    with the queued run; it goes on in the server (`server_runs`) unless `allow_runs` is off."""
 
     @tornado.web.authenticated
     async def get(self, name: str) -> None:
@@ -187,22 +210,56 @@ class JobRunsHandler(_JobsHandler):
     @tornado.web.authenticated
     async def post(self, name: str) -> None:
         body = self.request.body
+        prepared: list[tuple[JobStore, PreparedRun]] = []
 
-        def run() -> Record:
-            from .runner import parse_file_overrides, parse_overrides, run_job
+        def prepare() -> None:
+            from .runner import parse_file_overrides, parse_overrides, prepare_run
 
             if not self.app.allow_runs:
                 raise Forbidden("Running jobs is turned off on this server", hint="run it with `jupyter jobs run`")
             request = checked_as(json_object(body), RunRequest)
-            return run_job(
-                self.store(),
-                _ref(name, request.ref),
-                parse_overrides(request.config),
-                file_overrides=parse_file_overrides(request.files),
-                timeout=self.app.run_timeout,
+            store = self.store()
+            prepared.append(
+                (
+                    store,
+                    prepare_run(
+                        store,
+                        _ref(name, request.ref),
+                        parse_overrides(request.config),
+                        file_overrides=parse_file_overrides(request.files),
+                        runs_dir=self.app.runs_dir,
+                    ),
+                )
             )
 
-        await self.answer(run, status=201)
+        await self.answer(prepare, reply=False)
+        if prepared:
+            store, run = prepared[0]
+            self.set_status(202)
+            self.finish(encode(await self.app.runs.start(store, run)))
+
+
+class JobRunHandler(_JobsHandler):
+    """`GET jobs/<name>/runs/<id>`: one run with the live tail of its log; `DELETE` cancels it
+    (a queued run never starts, a running one is stopped) and answers with how it ended."""
+
+    @tornado.web.authenticated
+    async def get(self, name: str, run_id: str) -> None:
+        await self.answer(lambda: _with_tail(self.store().run(name, run_id)))
+
+    @tornado.web.authenticated
+    async def delete(self, name: str, run_id: str) -> None:
+        await self.answer(lambda: self.store().run(name, run_id), reply=False)
+        if not self._finished:  # the run exists
+            await self.app.runs.cancel(run_id)
+            await self.answer(lambda: _with_tail(self.store().run(name, run_id)))
+
+
+def _with_tail(run: RunOutcome) -> RunOutcome:
+    """A run as the panel shows it: the log's last lines, read now (they change while it runs)."""
+    from .runner import log_tail
+
+    return msgspec.structs.replace(run, log_tail=log_tail(Path(run.log)))
 
 
 class JobCompareHandler(_JobsHandler):

@@ -199,8 +199,14 @@ def check_config_overrides(record: JobRecord, overrides: Mapping[str, Any]) -> N
             hint=f"known keys: {', '.join(known) if known else 'none (the job takes no config)'}",
         )
     schema = schemas(record).get(WANDB_CONFIG)
+    labels = dict(type_rows(config_types(record)))
     for key, value in overrides.items():
-        _check_value(schema, (key,), value, "config key")
+        _check_value(schema, (key,), value, "config key", _JSON_TYPES.get(labels.get(key, "")))
+
+
+# A key without a schema still has the type W&B recorded for its default; a value of another
+# type is refused by the same schema check (`learning_rate=abc` for a number).
+_JSON_TYPES = {"number": "number", "string": "string", "boolean": "boolean"}
 
 
 def check_file_overrides(record: JobRecord, overrides: Mapping[str, Mapping[str, Any]]) -> None:
@@ -221,12 +227,15 @@ def check_file_overrides(record: JobRecord, overrides: Mapping[str, Mapping[str,
             _check_value(schema, key, value, f"{path} key")
 
 
-def _check_value(schema: Mapping[str, Any] | None, key: Key, value: Any, label: str) -> None:
-    """One line naming the key and the schema rule the value breaks (type, enum, minimum, ...)."""
+def _check_value(
+    schema: Mapping[str, Any] | None, key: Key, value: Any, label: str, recorded_type: str | None = None
+) -> None:
+    """One line naming the key and the schema rule the value breaks (type, enum, minimum, ...);
+    without a schema rule, the JSON type of the key's recorded W&B type is the rule."""
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import best_match
 
-    rule = _property(schema, key)
+    rule = _property(schema, key) or ({"type": recorded_type} if recorded_type else None)
     if rule is None:
         return
     error = best_match(Draft202012Validator(_standard(rule)).iter_errors(value))

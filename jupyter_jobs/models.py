@@ -277,11 +277,15 @@ class JobList(Record, frozen=True):
     total: int
 
 
+RunStatus = Literal["queued", "running", "finished", "failed", "cancelled"]
+
+
 class RunOutcome(Record, frozen=True):
-    """One local run of a job version (`jupyter jobs run`), as the store keeps it."""
+    """One local run of a job version (`jupyter jobs run`, or `POST runs` on the server), as the
+    store keeps it; a server run is rewritten as it goes from queued to running to its end."""
 
     job: str  # "name:vN"
-    exit_code: int
+    exit_code: int | None  # None until the process has ended
     started_at: str  # `utc_now()`
     seconds: float
     overrides: dict[str, Any]
@@ -290,11 +294,20 @@ class RunOutcome(Record, frozen=True):
     run_dir: str | None
     not_recorded: str | None = None  # why the store could not keep the run (a read-only store)
     file_overrides: dict[str, Any] = msgspec.field(default_factory=dict)  # config file path -> nested overrides
+    id: str = ""  # the run's id in the store (`GET jobs/<name>/runs/<id>`)
+    status: RunStatus = "finished"
+    error: str | None = None  # why a failed or cancelled run ended, in one line
+    log_tail: list[str] = msgspec.field(default_factory=list)  # the log's last lines (failed runs; live on GET)
+    code: str = ""  # what ran: the exported script, and what Launch would run instead
 
     def summary(self) -> str:
         """How the run ended, where its output is, in a few lines."""
-        status = "finished" if self.exit_code == 0 else f"failed with exit code {self.exit_code}"
+        status = self.status if self.exit_code in (0, None) else f"{self.status} with exit code {self.exit_code}"
         lines = [f"{self.job} {status} in {self.seconds:.1f} s.", f"Output: {self.log}"]
+        if self.error:
+            lines.append(f"Error: {self.error}")
+        if self.code:
+            lines.append(f"Ran: {self.code}")
         if self.run_dir:
             lines.append(f"Offline W&B run: {self.run_dir} (upload it with `wandb sync {shlex.quote(self.run_dir)}`)")
         if self.not_recorded:

@@ -86,12 +86,13 @@ def render_runs(runs: Sequence[RunOutcome]) -> str:
     lines = ["Local runs (newest first)"]
     for run in runs:
         version = run.job.rpartition(":")[2]
-        status = "ok" if run.exit_code == 0 else f"exit {run.exit_code}"
         overrides = " ".join(f"{key}={json.dumps(value)}" for key, value in run.overrides.items())
         lines.append(
-            f"  {run.started_at}  {version:<4} {status:<7} {run.seconds:>7.1f} s  "
+            f"  {run.started_at}  {version:<4} {run.status:<9} {run.seconds:>7.1f} s  "
             f"{overrides or '(no overrides)'}  {run.log}"
         )
+        if run.error:
+            lines.append(f"      {run.error}")
     return "\n".join(lines)
 
 

@@ -53,6 +53,7 @@ RECORD_FILE = "record.json"
 MANIFEST_FILE = ".manifest.json"
 LOCK_FILE = ".lock"
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,128}")
+RUN_ID_PATTERN = re.compile(r"[0-9]{8}T[0-9]{12}Z-[0-9a-f]{8}")
 VERSION_PATTERN = re.compile(r"v(\d+)")
 STORE_HINT = "choose another with --store or JUPYTER_JOBS_STORE"
 REPAIR_HINT = "run `jupyter jobs check --repair` to rebuild it from the version folders"
@@ -312,11 +313,10 @@ class JobStore:
 
     def record_run(self, name: str, run: RunOutcome) -> Path:
         """Keep what a local run of job `name` did, as one JSON file under runs/<name>/ named
-        by when it was recorded; staged under tmp/ and renamed into place, like a version."""
+        by its id (when it started); staged under tmp/ and renamed into place, like a version,
+        so a run recorded again as it goes (queued, running, ended) is always read whole."""
         _validate_name(name)
-        # Microseconds order a job's runs (each is staged and fsynced first); the suffix keeps
-        # two writers' names apart.
-        file_name = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}-{os.urandom(4).hex()}.json"
+        file_name = f"{_checked_run_id(run.id) if run.id else new_run_id()}.json"
         with self._store_errors(), self._staging_lock(exclusive=False):
             staging = self._stage({file_name: _json_bytes(run.to_json())})
             folder = self._runs / name
@@ -345,6 +345,17 @@ class JobStore:
                     hint="`jupyter jobs check --repair` removes it",
                 ) from None
         return runs
+
+    def run(self, name: str, run_id: str) -> RunOutcome:
+        """One run of job `name` by its id."""
+        _validate_name(name)
+        path = self._runs / name / f"{_checked_run_id(run_id)}.json"
+        try:
+            return msgspec.json.decode(path.read_bytes(), type=RunOutcome)
+        except FileNotFoundError:
+            raise NotFound(f"{name} has no run {run_id}", hint=f"`jupyter jobs runs {name}` lists them") from None
+        except (OSError, msgspec.DecodeError):
+            raise JobError(f"The record of run {run_id} of {name} is damaged: {path}") from None
 
     def preview(self, name: str, files: Mapping[str, bytes]) -> tuple[str, bool]:
         """For --dry-run: the version label this content would get, and whether it is new."""
@@ -907,6 +918,17 @@ def store_location(override: str | Path | None) -> Path:
     from jupyter_core.paths import jupyter_data_dir  # lazy: only needed for the default
 
     return Path(jupyter_data_dir()) / "jupyter_jobs" / "store"
+
+
+def new_run_id() -> str:
+    """A run's id: microseconds order a job's runs; the suffix keeps two writers' ids apart."""
+    return f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}-{os.urandom(4).hex()}"
+
+
+def _checked_run_id(run_id: str) -> str:
+    if not RUN_ID_PATTERN.fullmatch(run_id):
+        raise NotFound(f"No run {run_id!r}", hint="run ids look like 20261129T054400123456Z-0a1b2c3d")
+    return run_id
 
 
 def _validate_name(name: str) -> None:

@@ -26,6 +26,7 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch:
     monkeypatch.setenv("WANDB_DIR", str(home))
     monkeypatch.setenv("WANDB_CONFIG_DIR", str(home / "wandb-config"))  # no settings files of the machine's
     monkeypatch.setenv("JUPYTER_JOBS_STORE", str(home / "store"))
+    monkeypatch.setenv("JUPYTER_JOBS_RUNS", str(home / "runs"))  # run folders, kept out of the real data dir
     # WANDB_SERVICE: left by a run an earlier test started in this process; children would attach to it.
     for name in (
         "WANDB_DOCKER",

@@ -59,6 +59,8 @@ def sample_outcome(exit_code: int, job: str = "job-a:v0") -> RunOutcome:
         workdir="/work",
         log="/work/output.log",
         run_dir=None,
+        status="finished" if exit_code == 0 else "failed",
+        error=None if exit_code == 0 else f"exit code {exit_code}",
     )
 
 

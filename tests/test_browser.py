@@ -143,6 +143,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         "WANDB_SILENT": "true",
         "WANDB_DIR": str(home),
         "JUPYTER_JOBS_STORE": str(store),
+        "JUPYTER_JOBS_RUNS": str(home / "runs"),
         "JUPYTERLAB_SETTINGS_DIR": str(home / "lab-settings"),
         "JUPYTERLAB_WORKSPACES_DIR": str(home / "lab-workspaces"),
     }
@@ -340,9 +341,9 @@ def test_local_runs_show_in_the_job_details(page: Any, lab: Lab, tmp_path: Path)
     panel = open_stored_job(page, lab, TRAIN_JOB, "runs")
 
     run = panel.locator(".jp-JobsPanel-details .jp-JobsPanel-run").first
-    expect(run).to_contain_text("ok", timeout=SLOW)
+    expect(run).to_contain_text("finished", timeout=SLOW)
     expect(run).to_contain_text("learning_rate=0.5")
-    expect(run).to_have_attribute("title", str(tmp_path / "run" / "output.log"))
+    expect(run).to_have_attribute("title", "the exported script train.py stored with the job")
     widen_side_panel(page)
     screenshot(page, "panel-runs.png")
 
@@ -358,12 +359,12 @@ def test_run_a_job_from_the_panel(page: Any, lab: Lab) -> None:
 
     newest = details.locator(".jp-JobsPanel-run").first
     expect(newest).to_contain_text("epochs=2 learning_rate=0.25", timeout=SLOW)  # keys as stored: sorted
-    expect(newest).to_contain_text("ok")
+    expect(newest.locator(".jp-JobsPanel-runStatus")).to_have_text("finished", timeout=SLOW)
     expect(panel.locator(".jp-JobsPanel-error")).to_have_count(0)
     (run,) = [
-        r for r in JobStore.open(lab.store).runs(TRAIN_JOB) if r["overrides"] == {"learning_rate": 0.25, "epochs": 2}
+        r for r in JobStore.open(lab.store).runs(TRAIN_JOB) if r.overrides == {"learning_rate": 0.25, "epochs": 2}
     ]
-    assert run["exit_code"] == 0 and Path(run["log"]).is_file()
+    assert run.exit_code == 0 and Path(run.log).is_file()
     widen_side_panel(page)
     screenshot(page, "panel-run.png")
 
@@ -376,11 +377,44 @@ def test_a_failed_run_is_reported_with_its_log(page: Any, lab: Lab) -> None:
 
     panel.locator(".jp-JobsPanel-details").get_by_role("button", name="Run", exact=True).click()
 
-    error = panel.locator(".jp-JobsPanel-error[role='alert']")
-    expect(error).to_contain_text(f"{job}:v0 failed with exit code 3; its output: ", timeout=SLOW)
-    expect(panel.locator(".jp-JobsPanel-run[data-exit-code='3']")).to_contain_text("exit 3")
-    log = error.inner_text().rsplit("its output: ", 1)[1].strip()
-    assert Path(log).read_text().startswith("starting")
+    run = panel.locator(".jp-JobsPanel-run[data-status='failed']")
+    expect(run.locator(".jp-JobsPanel-runError[role='alert']")).to_have_text("exit code 3: starting", timeout=SLOW)
+    expect(run).to_contain_text("failed (exit 3)")
+    expect(run.locator(".jp-JobsPanel-runLog")).to_contain_text("starting")
+    assert str(lab.store) not in panel.inner_text() and "output.log" not in panel.inner_text()  # no server path
+
+
+def test_a_run_goes_on_while_the_panel_stays_usable_and_another_is_cancelled(page: Any, lab: Lab) -> None:
+    """Issue 13: Run answers at once; the panel shows the run running, then finished, and can
+    cancel another while it goes on."""
+    (lab.root / "slow.ipynb").write_text(notebook_json("import time\nprint('epoch 1', flush=True)\ntime.sleep(6)"))
+    create_through_rest(lab, "slow.ipynb", "slow")
+    job = "job-source-slow-slow.ipynb"
+    panel = open_stored_job(page, lab, job, "slow")
+    details = panel.locator(".jp-JobsPanel-details")
+    run_button = details.get_by_role("button", name="Run", exact=True)
+
+    run_button.click()
+    first = details.locator(".jp-JobsPanel-run").first
+    expect(first.locator(".jp-JobsPanel-runStatus")).to_have_text("running", timeout=SLOW)
+    expect(first.locator(".jp-JobsPanel-runLog")).to_contain_text("epoch 1", timeout=SLOW)  # the live tail
+    expect(run_button).to_be_enabled()  # nothing waits for the run
+    panel.locator(".jp-JobsPanel-job", has_text=job).click()  # the list and details still answer
+    run_button.click()
+    second = details.locator(".jp-JobsPanel-run").first
+    expect(details.locator(".jp-JobsPanel-run")).to_have_count(2, timeout=SLOW)
+    expect(second.locator(".jp-JobsPanel-runStatus")).to_have_text(re.compile("queued|running"), timeout=SLOW)
+    widen_side_panel(page)
+    screenshot(page, "panel-run-going.png")
+    second.get_by_role("button", name="Cancel").click()
+
+    expect(second.locator(".jp-JobsPanel-runStatus")).to_have_text("cancelled", timeout=SLOW)
+    expect(second.locator(".jp-JobsPanel-runError")).to_have_text("cancelled on request")
+    older = details.locator(".jp-JobsPanel-run").nth(1)
+    expect(older.locator(".jp-JobsPanel-runStatus")).to_have_text("finished", timeout=SLOW)
+    runs = JobStore.open(lab.store).runs(job)
+    assert sorted(run.status for run in runs) == ["cancelled", "finished"]
+    screenshot(page, "panel-run-cancelled.png")
 
 
 def test_changes_from_the_version_before_show_as_a_diff(page: Any, lab: Lab) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -231,8 +232,9 @@ def test_runs_are_recorded_and_shown_newest_first(write_notebook, store_dir: Pat
     assert runs[1]["log"] == str(tmp_path / "a" / "output.log") and runs[0]["seconds"] > 0
     text = run_cli("show", NAME, "--store", str(store_dir)).stdout.splitlines()
     listed = text[text.index("Local runs (newest first)") + 1 :]
-    assert [line.split()[1:3] for line in listed] == [["v1", "exit"], ["v0", "ok"]]
-    assert "learning_rate=0.1" in listed[1] and "(no overrides)" in listed[0]
+    assert [line.split()[1:3] for line in listed[::2]] == [["v1", "failed"], ["v0", "finished"]]
+    assert listed[1] == "      exit code 3"  # a failed run says why, under its row
+    assert "learning_rate=0.1" in listed[2] and "(no overrides)" in listed[0]
 
 
 def test_a_job_never_run_says_how_to_run_it(write_notebook, store_dir: Path) -> None:
@@ -469,3 +471,22 @@ def test_delete_a_version_then_the_job(write_notebook, store_dir: Path, monkeypa
     assert json.loads(create(path, store_dir).stdout)["version"] == "v3"
     missing = run_cli("delete", "job-nope", "--yes", "--store", str(store_dir))
     assert missing.returncode == 1 and "No job named 'job-nope'" in missing.stderr
+
+
+def test_run_folders_go_to_the_runs_directory_and_old_ones_are_removed(
+    write_notebook, store_dir: Path, tmp_path: Path
+) -> None:
+    """Issue 13: run folders live under $JUPYTER_JOBS_RUNS, not the temp dir; the newest 50 are kept."""
+    runs = Path(os.environ["JUPYTER_JOBS_RUNS"])
+    for index in range(55):
+        (runs / f"old-{index:02}").mkdir(parents=True)
+        os.utime(runs / f"old-{index:02}", (1_000_000 + index, 1_000_000 + index))
+    assert create(write_notebook("canonical_job_example.ipynb", *TRAIN_CELLS), store_dir).returncode == 0
+
+    ran = run_cli("run", NAME, "--store", str(store_dir), "--json")
+
+    outcome = json.loads(ran.stdout)
+    assert ran.returncode == 0 and Path(outcome["workdir"]).parent == runs
+    kept = sorted(p.name for p in runs.iterdir() if p.name.startswith("old-"))
+    assert kept == [f"old-{index:02}" for index in range(6, 55)]  # 49 old ones and the new run: 50
+    assert outcome["code"] == "the exported script canonical_job_example.py stored with the job"

@@ -6,7 +6,11 @@ notebooks are real files in the server's root; the store is read back from disk.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import statistics
+import time
 from pathlib import Path
 from typing import Any
 
@@ -290,23 +294,70 @@ async def test_unknown_job_is_a_404(api: Any, train_notebook: Path, store: Path)
     assert reply["message"]
 
 
+async def wait_for_run(
+    api: Any, name: str, run_id: str, until: tuple[str, ...], seconds: float = 120
+) -> dict[str, Any]:
+    """Poll `GET runs/<id>` as the panel does until the run reaches one of `until`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        status, run = await api("jobs", name, "runs", run_id)
+        assert status == 200, run
+        if run["status"] in until or time.monotonic() > deadline:
+            return run
+        await asyncio.sleep(0.1)
+
+
 async def test_run_a_job_on_the_server(api: Any, train_notebook: Path, store: Path) -> None:
-    """The panel's Run: the job's exported script runs as `jupyter jobs run` runs it, and stays on record."""
+    """The panel's Run: answered at once with a queued run, which then runs the job's exported
+    script as `jupyter jobs run` runs it, and stays on record."""
     await api("jobs", method="POST", body={"path": "train.ipynb", "project": "job_example"})
 
-    status, outcome = await api(
-        "jobs", JOB_NAME, "runs", method="POST", body={"config": ["learning_rate=0.5"]}, request_timeout=240
-    )
+    status, queued = await api("jobs", JOB_NAME, "runs", method="POST", body={"config": ["learning_rate=0.5"]})
 
-    assert status == 201, outcome
-    assert outcome["exit_code"] == 0, Path(outcome["log"]).read_text()
+    assert status == 202, queued
+    assert (queued["status"], queued["exit_code"]) == ("queued", None)
+    assert queued["code"] == "the exported script train.py stored with the job"
+    outcome = await wait_for_run(api, JOB_NAME, queued["id"], ("finished", "failed"))
+    assert outcome["status"] == "finished" and outcome["exit_code"] == 0, outcome["log_tail"]
     assert (outcome["job"], outcome["overrides"]) == (f"{JOB_NAME}:v0", {"learning_rate": 0.5})
-    assert (await api("jobs", JOB_NAME, "runs"))[1]["runs"] == [outcome]
+    assert Path(outcome["workdir"]).parent == Path(os.environ["JUPYTER_JOBS_RUNS"])
+    listed = (await api("jobs", JOB_NAME, "runs"))[1]["runs"]
+    assert [(run["id"], run["status"]) for run in listed] == [(queued["id"], "finished")]
     refused = await api("jobs", JOB_NAME, "runs", method="POST", body={"config": ["lr=1"]})
     assert refused[0] == 400 and "no config key lr" in refused[1]["message"]
     assert (await api("jobs", JOB_NAME, "runs", method="POST", body={"config": "lr=1"}))[1]["message"] == (
         "'config' must be a list"
     )
+    assert (await api("jobs", JOB_NAME, "runs", "20261129T000000000000Z-00000000"))[0] == 404
+    assert (await api("jobs", JOB_NAME, "runs", "..%2Fx"))[0] == 404
+
+
+async def test_override_of_the_wrong_type_is_refused_before_anything_runs(
+    api: Any, train_notebook: Path, store: Path
+) -> None:
+    await api("jobs", method="POST", body={"path": "train.ipynb", "project": "job_example"})
+
+    status, reply = await api("jobs", JOB_NAME, "runs", method="POST", body={"config": ["learning_rate=abc"]})
+
+    assert status == 400 and "\n" not in reply["message"]
+    assert reply["message"].startswith('config key learning_rate="abc" breaks'), reply["message"]
+    assert "is not of type 'number'" in reply["message"]
+    assert (await api("jobs", JOB_NAME, "runs"))[1]["runs"] == []
+    assert not Path(os.environ["JUPYTER_JOBS_RUNS"]).exists() or not any(
+        Path(os.environ["JUPYTER_JOBS_RUNS"]).iterdir()
+    )
+
+
+async def test_a_failed_run_shows_its_error_and_last_lines(api: Any, jp_root_dir: Path, store: Path) -> None:
+    (jp_root_dir / "crash.ipynb").write_text(notebook_json("print('loading data')", "raise ValueError('bad shard 7')"))
+    await api("jobs", method="POST", body={"path": "crash.ipynb", "name": "crash"})
+
+    run_id = (await api("jobs", "crash", "runs", method="POST", body={}))[1]["id"]
+    run = await wait_for_run(api, "crash", run_id, ("finished", "failed"))
+
+    assert (run["status"], run["exit_code"]) == ("failed", 1)
+    assert run["error"] == "exit code 1: ValueError: bad shard 7"
+    assert "loading data" in run["log_tail"] and run["log_tail"][-1] == "ValueError: bad shard 7"
 
 
 async def test_compare_two_versions(api: Any, train_notebook: Path, store: Path) -> None:
@@ -456,22 +507,88 @@ class TestRunsTurnedOff:
         assert (await api("jobs", JOB_NAME, "runs"))[1]["runs"] == []
 
 
-class TestRunTimeout:
-    """`c.JupyterJobs.run_timeout`: a run that takes longer is stopped, and says so."""
+SLOW_CELLS = (
+    "import time",
+    "print('started', flush=True)\ntime.sleep(float(__import__('os').environ.get('SLOW', '60')))",
+)
+
+
+class TestRunLifecycle:
+    """Runs go on in the server: queued behind `max_runs`, running, then ended, stopped by the
+    run timeout or cancelled; each state is on record while the run goes on."""
 
     @pytest.fixture
     def jp_server_config(self) -> dict[str, Any]:
-        return {"ServerApp": {"jpserver_extensions": {"jupyter_jobs": True}}, "JupyterJobs": {"run_timeout": 1.0}}
+        settings = {"run_timeout": 3.0, "max_runs": 1}
+        return {"ServerApp": {"jpserver_extensions": {"jupyter_jobs": True}}, "JupyterJobs": settings}
 
-    async def test_a_slow_run_is_stopped(self, api: Any, jp_root_dir: Path, store: Path) -> None:
-        (jp_root_dir / "slow.ipynb").write_text(notebook_json("import time", "time.sleep(60)"))
-        status, record = await api("jobs", method="POST", body={"path": "slow.ipynb", "name": "slow"})
-        assert status == 201, record
+    async def test_queued_running_then_stopped_by_the_timeout(self, api: Any, jp_root_dir: Path, store: Path) -> None:
+        (jp_root_dir / "slow.ipynb").write_text(notebook_json(*SLOW_CELLS))
+        assert (await api("jobs", method="POST", body={"path": "slow.ipynb", "name": "slow"}))[0] == 201
 
-        status, outcome = await api("jobs", "slow", "runs", method="POST", body={}, request_timeout=60)
+        first = (await api("jobs", "slow", "runs", method="POST", body={}))[1]
+        second = (await api("jobs", "slow", "runs", method="POST", body={}))[1]
 
-        assert status == 201 and outcome["exit_code"] != 0 and outcome["seconds"] < 30
-        assert "stopped after the run timeout of 1.0 s" in Path(outcome["log"]).read_text()
+        running = await wait_for_run(api, "slow", first["id"], ("running",))
+        assert running["status"] == "running"
+        assert (await api("jobs", "slow", "runs", second["id"]))[1]["status"] == "queued"  # one slot
+        ended = await wait_for_run(api, "slow", first["id"], ("finished", "failed", "cancelled"), 60)
+        assert ended["status"] == "failed" and ended["error"] == "stopped after the run timeout of 3 s"
+        assert 3 <= ended["seconds"] < 15 and ended["log_tail"][0] == "started"
+        assert (await wait_for_run(api, "slow", second["id"], ("running",)))["status"] == "running"
+
+    async def test_cancel_a_running_and_a_queued_run(self, api: Any, jp_root_dir: Path, store: Path) -> None:
+        (jp_root_dir / "slow.ipynb").write_text(notebook_json(*SLOW_CELLS))
+        assert (await api("jobs", method="POST", body={"path": "slow.ipynb", "name": "slow"}))[0] == 201
+        first = (await api("jobs", "slow", "runs", method="POST", body={}))[1]
+        second = (await api("jobs", "slow", "runs", method="POST", body={}))[1]
+        await wait_for_run(api, "slow", first["id"], ("running",))
+
+        queued = await api("jobs", "slow", "runs", second["id"], method="DELETE")
+        running = await api("jobs", "slow", "runs", first["id"], method="DELETE")
+
+        assert queued[0] == 200 and queued[1]["status"] == "cancelled" and queued[1]["error"] == "cancelled on request"
+        assert running[0] == 200 and running[1]["status"] == "cancelled" and running[1]["seconds"] < 3
+        listed = (await api("jobs", "slow", "runs"))[1]["runs"]
+        assert [run["status"] for run in listed] == ["cancelled", "cancelled"]
+        again = await api("jobs", "slow", "runs", first["id"], method="DELETE")
+        assert again[1]["status"] == "cancelled"  # cancelling an ended run changes nothing
+
+
+class TestRunsUnderLoad:
+    """Issue 15: runs hold no thread of the server's request pool, so many concurrent runs of a
+    slow job leave listing and showing fast."""
+
+    @pytest.fixture
+    def jp_server_config(self) -> dict[str, Any]:
+        return {"ServerApp": {"jpserver_extensions": {"jupyter_jobs": True}}, "JupyterJobs": {"max_runs": 8}}
+
+    async def test_listing_stays_fast_while_many_runs_go_on(
+        self, api: Any, jp_root_dir: Path, store: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("SLOW", "8")  # the server's runs inherit its environment
+        (jp_root_dir / "slow.ipynb").write_text(notebook_json(*SLOW_CELLS))
+        assert (await api("jobs", method="POST", body={"path": "slow.ipynb", "name": "slow"}))[0] == 201
+
+        started = await asyncio.gather(*(api("jobs", "slow", "runs", method="POST", body={}) for _ in range(24)))
+        assert {status for status, _ in started} == {202}
+        await wait_for_run(api, "slow", started[0][1]["id"], ("running",))
+        timings = []
+        for _ in range(30):
+            begin = time.perf_counter()
+            listed, shown = await asyncio.gather(api("jobs"), api("jobs", "slow"))
+            timings.append(time.perf_counter() - begin)
+            assert listed[0] == 200 and shown[0] == 200
+            await asyncio.sleep(0.1)
+        runs = (await api("jobs", "slow", "runs", params={"limit": "100"}))[1]["runs"]
+        print(
+            f"list+show under 24 runs: median {statistics.median(timings) * 1000:.0f} ms, "
+            f"max {max(timings) * 1000:.0f} ms"
+        )
+
+        assert sum(run["status"] == "running" for run in runs) == 8  # the rest wait, queued
+        assert statistics.median(timings) < 0.1 and max(timings) < 0.5
+        await asyncio.gather(*(api("jobs", "slow", "runs", reply["id"], method="DELETE") for _, reply in started))
 
 
 async def test_delete_a_version_then_the_job(api: Any, train_notebook: Path, store: Path) -> None:

@@ -78,9 +78,9 @@ export class JobsClient {
   }
 
   /**
-   * Run a job version on the server as `jupyter jobs run` does (`config`: `KEY=VALUE` overrides,
-   * `files`: `PATH:KEY=VALUE` overrides of declared config files); the answer comes when the run
-   * has finished.
+   * Start a job version on the server as `jupyter jobs run` does (`config`: `KEY=VALUE`
+   * overrides, `files`: `PATH:KEY=VALUE` overrides of declared config files); the answer comes
+   * at once, with the queued run.
    */
   runJob(
     name: string,
@@ -95,6 +95,20 @@ export class JobsClient {
         files: overrides.files
       })
     });
+  }
+
+  /** One run, with the live tail of its log. */
+  getRun(name: string, id: string): Promise<IJobRun> {
+    return this.request<IJobRun>(this.runPath(name, id), { method: 'GET' });
+  }
+
+  /** Cancel a queued or running run; the answer says how it ended. */
+  cancelRun(name: string, id: string): Promise<IJobRun> {
+    return this.request<IJobRun>(this.runPath(name, id), { method: 'DELETE' });
+  }
+
+  private runPath(name: string, id: string): string {
+    return `jobs/${encodeURIComponent(name)}/runs/${encodeURIComponent(id)}`;
   }
 
   /**

@@ -33,7 +33,7 @@ export interface IPanelState {
   cancellable: boolean;
   record: IJobRecord | null;
   origin: RecordOrigin | null;
-  /** The shown job's local runs; null while they load (or for a dry run, which stores nothing). */
+  /** The shown job's runs; null while they load (or for a dry run, which stores nothing). */
   runs: IJobRun[] | null;
   /** What changed from the version before the shown one; null for a first version or a dry run. */
   comparison: IComparison | null;
@@ -201,24 +201,68 @@ export class JobsModel {
   }
 
   /**
-   * Run the shown version on the server with `overrides` (`KEY=VALUE`, `PATH:KEY=VALUE`), then
-   * list its runs; a failed run is reported with where its output went.
+   * Start the shown version on the server with `overrides` (`KEY=VALUE`, `PATH:KEY=VALUE`). The
+   * server answers at once; the panel stays usable and follows the run until it ends
+   * (`followRuns`).
    */
   async runJob(record: IJobRecord, overrides: IRunOverrides): Promise<void> {
     const label = `${record.name}:${record.version}`;
-    await this.run(`Running ${label} on this server…`, async () => {
-      const outcome = await this.client.runJob(
+    await this.run(`Starting ${label} on this server…`, async () => {
+      const queued = await this.client.runJob(
         record.name,
         record.version,
         overrides
       );
-      await this.loadRuns(record.name);
-      if (outcome.exit_code !== 0) {
-        throw new JobsError(
-          `${label} failed with exit code ${outcome.exit_code}; its output: ${outcome.log}`
-        );
-      }
+      this.update({ runs: [queued, ...(this._state.runs ?? [])] });
     });
+    void this.followRuns(record.name);
+  }
+
+  /** Cancel a queued or running run of the shown job. */
+  async cancelRun(run: IJobRun): Promise<void> {
+    const name = run.job.split(':')[0];
+    try {
+      this.replaceRun(await this.client.cancelRun(name, run.id));
+    } catch (error) {
+      this.fail(messageOf(error));
+    }
+  }
+
+  /**
+   * While the shown job has queued or running runs, fetch them (with their live log tails)
+   * every second; one loop per job, ended when the job is no longer shown.
+   */
+  private async followRuns(name: string): Promise<void> {
+    if (this._following.has(name)) {
+      return;
+    }
+    this._following.add(name);
+    try {
+      for (;;) {
+        const going = (this._state.runs ?? []).filter(isGoing);
+        if (this._state.record?.name !== name || going.length === 0) {
+          return;
+        }
+        await new Promise(resolve => setTimeout(resolve, FOLLOW_MS));
+        for (const run of going) {
+          const fresh = await this.client
+            .getRun(name, run.id)
+            .catch(() => null);
+          if (fresh && this._state.record?.name === name) {
+            this.replaceRun(fresh);
+          }
+        }
+      }
+    } finally {
+      this._following.delete(name);
+    }
+  }
+
+  private replaceRun(fresh: IJobRun): void {
+    const runs = (this._state.runs ?? []).map(run =>
+      run.id === fresh.id ? fresh : run
+    );
+    this.update({ runs });
   }
 
   /**
@@ -320,6 +364,7 @@ export class JobsModel {
       .catch((): IJobRun[] => []);
     if (this._state.record?.name === name) {
       this.update({ runs });
+      void this.followRuns(name);
     }
   }
 
@@ -372,6 +417,7 @@ export class JobsModel {
   private _cancelWait: (() => void) | null = null;
   /** Each notebook's Strip outputs, Include and Exclude, kept while another is shown. */
   private _options = new Map<string, Partial<IPanelState>>();
+  private _following = new Set<string>();
 }
 
 /** The options a notebook starts with. */
@@ -393,6 +439,14 @@ export function panelWords(message: string): string {
     (text, [option, words]) => text.replace(option, words),
     message
   );
+}
+
+/** How often a queued or running run is fetched again. */
+const FOLLOW_MS = 1000;
+
+/** Whether a run has yet to end. */
+export function isGoing(run: IJobRun): boolean {
+  return run.status === 'queued' || run.status === 'running';
 }
 
 /** `*.yaml, data/` → `["*.yaml", "data/"]`: the patterns a field holds. */

@@ -95,6 +95,7 @@ export class JobsPanel extends ReactWidget {
         onOpen={name => void model.openJob(name)}
         onCancel={() => model.cancelWaiting()}
         onRun={(record, overrides) => void model.runJob(record, overrides)}
+        onCancelRun={run => void model.cancelRun(run)}
         onWandb={(record, queue) => void model.toWandb(record, queue)}
         onRefresh={() => void model.refreshJobs()}
         onSearch={search => void model.setSearch(search)}

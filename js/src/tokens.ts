@@ -180,11 +180,16 @@ export interface IJobList {
   total: number;
 }
 
-/** One local run of a job (`jupyter jobs run`), newest first from `GET jobs/<name>/runs`. */
+/** Where a run is: queued behind other runs, running, or how it ended. */
+export type RunStatus =
+  'queued' | 'running' | 'finished' | 'failed' | 'cancelled';
+
+/** One run of a job (`jupyter jobs run` or the panel's Run), newest first from `GET jobs/<name>/runs`. */
 export interface IJobRun {
   /** `name:vN`: the version that ran. */
   job: string;
-  exit_code: number;
+  /** Null until the process has ended. */
+  exit_code: number | null;
   started_at: string;
   seconds: number;
   overrides: Record<string, unknown>;
@@ -195,6 +200,15 @@ export interface IJobRun {
   not_recorded: string | null;
   /** Config file path → nested overrides. */
   file_overrides: Record<string, unknown>;
+  /** The run's id: `GET`/`DELETE jobs/<name>/runs/<id>`. */
+  id: string;
+  status: RunStatus;
+  /** Why a failed or cancelled run ended, in one line. */
+  error: string | null;
+  /** The log's last lines (live from `GET runs/<id>`; kept for failed runs). */
+  log_tail: string[];
+  /** What ran: the exported script, and what Launch would run instead. */
+  code: string;
 }
 
 /** What W&B got (`POST jobs/<name>/publish` and `.../launch`); `summary` says it in words. */

@@ -69,17 +69,41 @@ describe('JobsModel', () => {
     expect(model.state.busy).toBeNull();
   });
 
-  it('reports a failed run with where its output went', async () => {
+  it('answers a Run at once, then follows the run until it has failed, with its error', async () => {
+    const run = {
+      id: 'r1',
+      job: 'job-a:v1',
+      status: 'queued',
+      exit_code: null,
+      error: null,
+      log_tail: []
+    } as unknown as IJobRun;
+    const failed = {
+      ...run,
+      status: 'failed',
+      exit_code: 2,
+      error: 'exit code 2: ValueError: bad shard',
+      log_tail: ['loading', 'ValueError: bad shard']
+    };
     const model = new JobsModel(
       clientWith({
-        runJob: { job: 'job-a:v1', exit_code: 2, log: '/w/output.log' },
-        getRuns: { job: 'job-a', runs: [] }
+        getJob: RECORD,
+        getRuns: { job: 'job-a', runs: [] },
+        compareJob: { before: 'job-a:v0', after: 'job-a:v1', changes: [] },
+        runJob: run,
+        getRun: failed
       })
     );
+    await model.openJob('job-a');
     await model.runJob(RECORD, { config: ['lr=0.1'], files: [] });
-    expect(model.state.error?.message).toBe(
-      'job-a:v1 failed with exit code 2; its output: /w/output.log'
+    expect(model.state.busy).toBeNull();
+    expect(model.state.runs?.[0].status).toBe('queued');
+    await new Promise(resolve => setTimeout(resolve, 1500));
+    expect(model.state.runs?.[0].status).toBe('failed');
+    expect(model.state.runs?.[0].error).toBe(
+      'exit code 2: ValueError: bad shard'
     );
+    expect(model.state.error).toBeNull();
   });
 
   it('keeps each notebook to its own state: nothing shown or chosen for one leaks into the next', async () => {

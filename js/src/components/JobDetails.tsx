@@ -27,6 +27,8 @@ export interface IJobDetailsProps {
   onCopy: (text: string) => void;
   /** Run this version on the server with config overrides (absent in a notebook output). */
   onRun?: (overrides: IRunOverrides) => void;
+  /** Cancel a queued or running run (absent in a notebook output). */
+  onCancelRun?: (run: IJobRun) => void;
   /** Put this version into W&B; with a queue, also on that W&B Launch queue (absent in a notebook output). */
   onWandb?: (queue?: string) => void;
   /** Delete the whole job, or with `ref` this version (absent in a notebook output). */
@@ -177,7 +179,7 @@ export function JobDetails(props: IJobDetailsProps): JSX.Element {
               onRun={props.onRun}
             />
           )}
-          <Runs runs={props.runs} />
+          <Runs runs={props.runs} onCancel={props.onCancelRun} />
         </Field>
       )}
       {!record.dry_run && props.onWandb && (
@@ -362,8 +364,15 @@ function WandbForm(props: {
   );
 }
 
-/** When each local run started, which version ran, how it ended and with what config. */
-function Runs(props: { runs: IJobRun[] | null }): JSX.Element {
+/**
+ * When each run started, which version ran, where it is (queued, running, finished, failed,
+ * cancelled) and with what config; a queued or running run can be cancelled and shows its
+ * log's last lines as they come, a failed one its error and last lines.
+ */
+function Runs(props: {
+  runs: IJobRun[] | null;
+  onCancel?: (run: IJobRun) => void;
+}): JSX.Element {
   if (props.runs === null) {
     return <span className="jp-JobsPanel-empty">Loading…</span>;
   }
@@ -374,15 +383,19 @@ function Runs(props: { runs: IJobRun[] | null }): JSX.Element {
     <ul className="jp-JobsPanel-runs">
       {props.runs.map(run => (
         <li
-          key={`${run.started_at}-${run.log}`}
+          key={run.id || `${run.started_at}-${run.log}`}
           className="jp-JobsPanel-run"
-          data-exit-code={run.exit_code}
-          title={run.log}
+          data-status={run.status}
+          data-exit-code={run.exit_code ?? ''}
+          title={run.code}
         >
           {run.started_at.replace('T', ' ').slice(0, 19)} UTC ·{' '}
           {run.job.split(':').pop()} ·{' '}
-          {run.exit_code === 0 ? 'ok' : `exit ${run.exit_code}`} ·{' '}
-          {run.seconds.toFixed(1)} s
+          <span className="jp-JobsPanel-runStatus">{run.status}</span>
+          {run.exit_code !== null &&
+            run.exit_code !== 0 &&
+            ` (exit ${run.exit_code})`}
+          {run.status !== 'queued' && ` · ${run.seconds.toFixed(1)} s`}
           {Object.keys(run.overrides).length > 0 && (
             <>
               {' · '}
@@ -403,11 +416,34 @@ function Runs(props: { runs: IJobRun[] | null }): JSX.Element {
               </code>
             </>
           )}
+          {props.onCancel &&
+            (run.status === 'queued' || run.status === 'running') && (
+              <button
+                className="jp-Button jp-mod-styled jp-mod-reject jp-JobsPanel-cancelRun"
+                onClick={() => props.onCancel?.(run)}
+                title="Stop this run"
+              >
+                Cancel
+              </button>
+            )}
+          {run.error && (
+            <div className="jp-JobsPanel-runError" role="alert">
+              {run.error}
+            </div>
+          )}
+          {run.log_tail.length > 0 && run.status !== 'finished' && (
+            <pre className="jp-JobsPanel-pre jp-JobsPanel-runLog">
+              {run.log_tail.slice(-LOG_LINES).join('\n')}
+            </pre>
+          )}
         </li>
       ))}
     </ul>
   );
 }
+
+/** How many of a run's last log lines the panel shows. */
+const LOG_LINES = 12;
 
 function Naming({ record }: { record: IJobRecord }): JSX.Element {
   const naming = record.naming;

@@ -5,7 +5,7 @@
 import * as React from 'react';
 
 import { IPanelState } from '../model';
-import { IJobRecord, IRunOverrides } from '../tokens';
+import { IJobRecord, IJobRun, IRunOverrides } from '../tokens';
 import { JobDetails } from './JobDetails';
 import { JobList } from './JobList';
 
@@ -22,6 +22,7 @@ export interface IJobsViewProps {
   onRun: (record: IJobRecord, overrides: IRunOverrides) => void;
   /** Stop waiting for a busy kernel. */
   onCancel: () => void;
+  onCancelRun: (run: IJobRun) => void;
   onWandb: (record: IJobRecord, queue?: string) => void;
   onRefresh: () => void;
   onSearch: (search: string) => void;
@@ -119,6 +120,7 @@ export function JobsView(props: IJobsViewProps): JSX.Element {
           created={state.origin === 'created'}
           onCopy={props.onCopy}
           onRun={overrides => props.onRun(state.record!, overrides)}
+          onCancelRun={props.onCancelRun}
           onWandb={queue => props.onWandb(state.record!, queue)}
           onDelete={ref => props.onDelete(state.record!.name, ref)}
           wandb={state.wandb}
