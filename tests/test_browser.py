@@ -681,7 +681,7 @@ def test_the_run_form_follows_the_declared_inputs_and_their_schema(page: Any, la
     optimizer.select_option("sgd")
     details.get_by_role("button", name="Run", exact=True).click()
     newest = details.locator(".jp-JobsPanel-run").first
-    expect(newest).to_contain_text("ok", timeout=SLOW)
+    expect(newest.locator(".jp-JobsPanel-runStatus")).to_have_text("finished", timeout=SLOW)
     expect(newest).to_contain_text('config.yaml:{"training":{"epochs":2}}')
     (run,) = JobStore.open(lab.store).runs(job)
     assert run.overrides == {"learning_rate": 0.5, "optimizer": {"name": "sgd", "eps": 1e-08}}
