@@ -30,6 +30,7 @@ from .errors import Forbidden, JobError, NotFound
 from .models import (
     JobList,
     JobRuns,
+    JobSummary,
     LaunchRequest,
     PublishRequest,
     Record,
@@ -96,6 +97,7 @@ class JupyterJobs(ExtensionApp):
                 (f"{base}/{_NAME}/runs", JobRunsHandler),
                 (f"{base}/{_NAME}/runs/(?P<run_id>[^/]+)", JobRunHandler),
                 (f"{base}/{_NAME}/compare", JobCompareHandler),
+                (f"{base}/{_NAME}/versions", JobVersionsHandler),
                 (f"{base}/{_NAME}/(?P<action>publish|launch)", JobToWandbHandler),
             ]
         )
@@ -260,6 +262,30 @@ def _with_tail(run: RunOutcome) -> RunOutcome:
     from .runner import log_tail
 
     return msgspec.structs.replace(run, log_tail=log_tail(Path(run.log)))
+
+
+class JobVersionsHandler(_JobsHandler):
+    """`GET jobs/<name>/versions`: every version of the job, newest first, with its aliases
+    (the panel's version picker), as list rows."""
+
+    @tornado.web.authenticated
+    async def get(self, name: str) -> None:
+        def versions() -> JobList:
+            stored = self.store().versions(name)
+            rows = [
+                JobSummary(
+                    name=name,
+                    version=version.label,
+                    versions=len(stored),
+                    aliases=list(version.aliases),
+                    source_type=version.record.source_type,
+                    created_at=version.created_at,
+                )
+                for version in stored
+            ]
+            return JobList(jobs=rows, total=len(rows))
+
+        await self.answer(versions)
 
 
 class JobCompareHandler(_JobsHandler):

@@ -870,3 +870,31 @@ def test_search_the_list_and_delete_a_version_then_the_job(page: Any, lab: Lab) 
     expect(jobs).to_have_count(0)
     with pytest.raises(JobError):
         JobStore.open(lab.store).resolve(job)
+
+
+def test_open_v0_of_a_three_version_job_and_compare_it_with_v2(page: Any, lab: Lab) -> None:
+    for rate in ("0.01", "0.02", "0.03"):
+        (lab.root / "versions.ipynb").write_text(notebook_json(TRAIN_SOURCE.replace("0.01", rate)))
+        create_through_rest(lab, "versions.ipynb", "versions")
+    job = "job-source-versions-versions.ipynb"
+    open_notebook(page, lab, "train.ipynb", "versions")
+    panel = open_panel(page)
+    panel.locator(".jp-JobsPanel-job", has_text=job).click()
+    details = panel.locator(".jp-JobsPanel-details")
+    picker = details.get_by_label("Version", exact=True)
+    expect(picker.locator("option")).to_have_text(
+        [re.compile(r"v2 \(.*latest.*\)"), re.compile(r"v1 \(sha-"), re.compile(r"v0 \(sha-")]
+    )
+
+    picker.select_option("v0")
+
+    expect(details.locator(".jp-JobsPanel-meta .jp-JobsPanel-version")).to_have_text("v0")
+    assert JobStore.open(lab.store).resolve(f"{job}:v0").record.version == "v0"
+    details.get_by_label("Compare with").select_option("v2")
+    changes = details.locator(".jp-JobsPanel-collapsible", has_text="Changes from v2")
+    expect(changes).to_be_visible()
+    changes.locator("summary").click()
+    expect(changes.locator(".jp-JobsPanel-diff[data-part='inputs']")).to_contain_text("learning_rate: number = 0.01")
+    expect(changes.locator(".jp-JobsPanel-diff[data-part='inputs']")).to_contain_text("learning_rate: number = 0.03")
+    widen_side_panel(page)
+    screenshot(page, "panel-versions.png")

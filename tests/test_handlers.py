@@ -621,3 +621,16 @@ async def test_search_lists_the_jobs_whose_name_holds_the_text(api: Any, jp_root
     assert [job["name"] for job in found["jobs"]] == ["job-source-job_example-Evaluate.ipynb"]
     assert (await api("jobs", params={"search": "nothing-like-it"}))[1] == {"jobs": [], "total": 0}
     assert (await api("jobs", params={"search": ""}))[1]["total"] == 2
+
+
+async def test_versions_of_a_job_newest_first_with_aliases(api: Any, train_notebook: Path, store: Path) -> None:
+    await api("jobs", method="POST", body={"path": "train.ipynb", "project": "job_example"})
+    train_notebook.write_text(notebook_json(TRAIN_CELLS[0].replace("0.01", "0.02"), TRAIN_CELLS[1]))
+    await api("jobs", method="POST", body={"path": "train.ipynb", "project": "job_example"})
+
+    status, reply = await api("jobs", JOB_NAME, "versions")
+
+    assert status == 200 and reply["total"] == 2
+    assert [row["version"] for row in reply["jobs"]] == ["v1", "v0"]
+    assert "latest" in reply["jobs"][0]["aliases"] and "latest" not in reply["jobs"][1]["aliases"]
+    assert (await api("jobs", "job-nope", "versions"))[0] == 404

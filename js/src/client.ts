@@ -50,6 +50,13 @@ export class JobsClient {
     return this.request<IJobList>(`jobs${query}`, { method: 'GET' });
   }
 
+  /** Every version of a job, newest first, with its aliases. */
+  listVersions(name: string): Promise<IJobList> {
+    return this.request<IJobList>(`jobs/${encodeURIComponent(name)}/versions`, {
+      method: 'GET'
+    });
+  }
+
   /** Delete a whole job (and its runs), or with `ref` that one version. */
   deleteJob(name: string, ref?: string): Promise<{ deleted: string[] }> {
     const query = ref ? URLExt.objectToQueryString({ ref }) : '';
@@ -127,8 +134,10 @@ export class JobsClient {
   }
 
   /** What changed from the version before `ref` to `ref`. */
-  compareJob(name: string, ref: string): Promise<IComparison> {
-    const query = URLExt.objectToQueryString({ ref });
+  compareJob(name: string, ref: string, before?: string): Promise<IComparison> {
+    const query = URLExt.objectToQueryString(
+      before ? { ref, before } : { ref }
+    );
     return this.request<IComparison>(
       `jobs/${encodeURIComponent(name)}/compare${query}`,
       { method: 'GET' }

@@ -37,6 +37,8 @@ export interface IPanelState {
   runs: IJobRun[] | null;
   /** What changed from the version before the shown one; null for a first version or a dry run. */
   comparison: IComparison | null;
+  /** The shown job's versions, newest first, with their aliases (the version picker). */
+  versions: IJobSummary[];
   error: IPanelError | null;
   /** What W&B got from the last Publish or Launch of the shown job, in words. */
   wandb: string | null;
@@ -293,6 +295,22 @@ export class JobsModel {
     }
   }
 
+  /** Show what changed from `before` to the shown version (any two versions). */
+  async compareWith(before: string): Promise<void> {
+    const shown = this._state.record;
+    if (!shown) {
+      return;
+    }
+    await this.run(`Comparing ${shown.version} with ${before}…`, async () => {
+      const comparison = await this.client.compareJob(
+        shown.name,
+        shown.version,
+        before
+      );
+      this.update({ comparison });
+    });
+  }
+
   /** List only the jobs whose name holds `search`. */
   async setSearch(search: string): Promise<void> {
     this.update({ search });
@@ -339,9 +357,21 @@ export class JobsModel {
     });
     if (!record.dry_run) {
       void this.loadRuns(record.name);
+      void this.loadVersions(record.name);
     }
     if (!record.dry_run && record.version !== 'v0') {
       void this.loadComparison(record.name, record.version);
+    }
+  }
+
+  /** Fetch the job's versions for the picker; a failure leaves only the shown one. */
+  private async loadVersions(name: string): Promise<void> {
+    const versions = await this.client
+      .listVersions(name)
+      .then(reply => reply.jobs)
+      .catch((): IJobSummary[] => []);
+    if (this._state.record?.name === name) {
+      this.update({ versions });
     }
   }
 
@@ -404,6 +434,7 @@ export class JobsModel {
     origin: null,
     runs: null,
     comparison: null,
+    versions: [],
     error: null,
     wandb: null,
     jobs: [],

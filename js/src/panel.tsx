@@ -92,13 +92,14 @@ export class JobsPanel extends ReactWidget {
         onStripOutputs={strip => model.setStripOutputs(strip)}
         onInclude={include => model.setInclude(include)}
         onExclude={exclude => model.setExclude(exclude)}
-        onOpen={name => void model.openJob(name)}
+        onOpen={(name, ref) => void model.openJob(name, ref)}
         onCancel={() => model.cancelWaiting()}
         onRun={(record, overrides) => void model.runJob(record, overrides)}
         onCancelRun={run => void model.cancelRun(run)}
         onWandb={(record, queue) => void model.toWandb(record, queue)}
         onRefresh={() => void model.refreshJobs()}
         onSearch={search => void model.setSearch(search)}
+        onCompare={before => void model.compareWith(before)}
         onDelete={(name, ref) => void this.confirmDelete(name, ref)}
         onCopy={text => Clipboard.copyToSystem(text)}
       />

@@ -10,11 +10,13 @@ import {
   IDecisionStep,
   IJobRecord,
   IJobRun,
+  IJobSummary,
   IRunOverrides,
   IWBType
 } from '../tokens';
 import { typeRows } from '../wbtypes';
 import { InputsRunForm, InputsTable } from './Inputs';
+import { VersionPicker } from './VersionPicker';
 
 export interface IJobDetailsProps {
   record: IJobRecord;
@@ -31,6 +33,11 @@ export interface IJobDetailsProps {
   onCancelRun?: (run: IJobRun) => void;
   /** Put this version into W&B; with a queue, also on that W&B Launch queue (absent in a notebook output). */
   onWandb?: (queue?: string) => void;
+  /** The job's versions with their aliases, and opening one (absent in a notebook output). */
+  versions?: IJobSummary[];
+  onVersion?: (version: string) => void;
+  /** Compare the shown version with another one. */
+  onCompare?: (before: string) => void;
   /** Delete the whole job, or with `ref` this version (absent in a notebook output). */
   onDelete?: (ref?: string) => void;
   /** What W&B got from the last Publish or Launch, in words. */
@@ -82,6 +89,15 @@ export function JobDetails(props: IJobDetailsProps): JSX.Element {
           {SOURCE_LABELS[record.source_type] ?? record.source_type}
         </span>
       </div>
+      {props.versions && props.versions.length > 1 && (
+        <VersionPicker
+          record={record}
+          versions={props.versions}
+          busy={props.busy}
+          onVersion={props.onVersion}
+          onCompare={props.onCompare}
+        />
+      )}
       <Naming record={record} />
       <Field label="Source decision">
         <Decision steps={record.decision} />

@@ -18,7 +18,7 @@ export interface IJobsViewProps {
   onStripOutputs: (strip: boolean) => void;
   onInclude: (patterns: string) => void;
   onExclude: (patterns: string) => void;
-  onOpen: (name: string) => void;
+  onOpen: (name: string, ref?: string) => void;
   onRun: (record: IJobRecord, overrides: IRunOverrides) => void;
   /** Stop waiting for a busy kernel. */
   onCancel: () => void;
@@ -26,6 +26,7 @@ export interface IJobsViewProps {
   onWandb: (record: IJobRecord, queue?: string) => void;
   onRefresh: () => void;
   onSearch: (search: string) => void;
+  onCompare: (before: string) => void;
   /** Delete the job, or with `ref` one version (the panel asks first). */
   onDelete: (name: string, ref?: string) => void;
   onCopy: (text: string) => void;
@@ -123,6 +124,9 @@ export function JobsView(props: IJobsViewProps): JSX.Element {
           onCancelRun={props.onCancelRun}
           onWandb={queue => props.onWandb(state.record!, queue)}
           onDelete={ref => props.onDelete(state.record!.name, ref)}
+          versions={state.versions}
+          onVersion={version => props.onOpen(state.record!.name, version)}
+          onCompare={props.onCompare}
           wandb={state.wandb}
           busy={busy}
         />
