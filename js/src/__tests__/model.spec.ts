@@ -6,20 +6,26 @@ import { JobsClient, JobsError } from '../client';
 import { JobsModel } from '../model';
 import { IJobList, IJobRecord, IJobRun } from '../tokens';
 
-/** A client answering as the server would, from fixed replies (the model is what is tested). */
+/**
+ * A client answering as the server would, from fixed replies (the model is what is tested).
+ * A request with no reply given fails, as a server that cannot answer it would.
+ */
 function clientWith(
   replies: Partial<Record<keyof JobsClient, unknown>>
 ): JobsClient {
-  const client: Record<string, unknown> = {};
-  for (const [name, reply] of Object.entries(replies)) {
-    client[name] = async () => {
-      if (reply instanceof Error) {
-        throw reply;
-      }
-      return reply;
-    };
-  }
-  return client as unknown as JobsClient;
+  const given: Record<string, unknown> = replies;
+  const answer = (name: string) => async () => {
+    const reply =
+      name in given ? given[name] : new JobsError(`no reply to ${name}`);
+    if (reply instanceof Error) {
+      throw reply;
+    }
+    return reply;
+  };
+  // A method a test sets on the client itself wins over the fixed replies.
+  return new Proxy({} as Record<string, unknown>, {
+    get: (target, name: string) => target[name] ?? answer(name)
+  }) as unknown as JobsClient;
 }
 
 const RECORD = {
