@@ -19,9 +19,9 @@ import {
 } from './tokens';
 
 /** Where the record on display came from. */
-export type RecordOrigin = 'created' | 'store';
+type RecordOrigin = 'created' | 'store';
 
-export interface IPanelError {
+interface IPanelError {
   message: string;
   /** The notebook to create from its saved file, when that way forward makes sense. */
   fallbackPath: string | null;
@@ -465,7 +465,7 @@ const PANEL_WORDS: [RegExp, string][] = [
   [/(pass |use )?--strip-outputs/g, 'tick Strip outputs']
 ];
 
-export function panelWords(message: string): string {
+function panelWords(message: string): string {
   return PANEL_WORDS.reduce(
     (text, [option, words]) => text.replace(option, words),
     message
@@ -476,7 +476,7 @@ export function panelWords(message: string): string {
 const FOLLOW_MS = 1000;
 
 /** Whether a run has yet to end. */
-export function isGoing(run: IJobRun): boolean {
+function isGoing(run: IJobRun): boolean {
   return run.status === 'queued' || run.status === 'running';
 }
 

@@ -18,7 +18,7 @@ import { IJobRecord, RESULT_MIME } from './tokens';
  * wins over a widget view whose model is gone after a reopen. The renderer is safe (React
  * text only), so untrusted notebooks show it too.
  */
-export const RECORD_RANK = -20;
+const RECORD_RANK = -20;
 
 export const recordRendererFactory: IRenderMime.IRendererFactory = {
   safe: true,

@@ -23,7 +23,7 @@ export function typeRows(
 }
 
 /** A short, Python-ish label for a W&B type-registry JSON type. */
-export function typeLabel(type: IWBType | null | undefined): string {
+function typeLabel(type: IWBType | null | undefined): string {
   if (!type || !type.wb_type) {
     return 'unknown';
   }

@@ -6,6 +6,7 @@
 import * as React from 'react';
 
 import { IInputRow, IJobRecord, IRunOverrides } from '../tokens';
+import { RunButton } from './RunForm';
 
 /** Keys with where they come from (wandb.config or a config file), type, default and rule. */
 export function InputsTable(props: { rows: IInputRow[] }): JSX.Element {
@@ -64,14 +65,10 @@ export function InputsRunForm(props: {
           />
         </label>
       ))}
-      <button
-        className="jp-Button jp-mod-styled jp-mod-accept jp-JobsPanel-runButton"
+      <RunButton
+        busy={props.busy}
         onClick={() => props.onRun(overrides(props.record, props.rows, values))}
-        disabled={props.busy}
-        title="Run this version on the Jupyter server with offline W&B, as jupyter jobs run does"
-      >
-        Run
-      </button>
+      />
     </div>
   );
 }

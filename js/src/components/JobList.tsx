@@ -3,7 +3,7 @@ import * as React from 'react';
 
 import { IJobSummary } from '../tokens';
 
-export interface IJobListProps {
+interface IJobListProps {
   jobs: IJobSummary[];
   total: number;
   error: string | null;

@@ -9,7 +9,7 @@ import { IJobRecord, IJobRun, IRunOverrides } from '../tokens';
 import { JobDetails } from './JobDetails';
 import { JobList } from './JobList';
 
-export interface IJobsViewProps {
+interface IJobsViewProps {
   state: IPanelState;
   notebook: string | null;
   onCreate: () => void;
