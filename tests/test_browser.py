@@ -898,3 +898,36 @@ def test_open_v0_of_a_three_version_job_and_compare_it_with_v2(page: Any, lab: L
     expect(changes.locator(".jp-JobsPanel-diff[data-part='inputs']")).to_contain_text("learning_rate: number = 0.03")
     widen_side_panel(page)
     screenshot(page, "panel-versions.png")
+
+
+def test_input_keys_stay_readable_in_the_narrow_panel(page: Any, lab: Lab) -> None:
+    """Issue 13: at the panel's default width the Inputs table's key column wrapped one letter per
+    line. Each key cell is one line high; a long key is cut with an ellipsis (its tooltip holds it
+    whole); the table scrolls sideways inside the panel instead of spilling out of it."""
+    long_key = "a_very_long_configuration_key_for_the_learning_rate_schedule"
+    source = TRAIN_SOURCE.replace('"epochs": 10', f'"epochs": 10, "{long_key}": "cosine"')
+    (lab.root / "narrow.ipynb").write_text(notebook_json(source))
+    create_through_rest(lab, "narrow.ipynb", "narrow")
+    panel = open_stored_job(page, lab, "job-source-narrow-narrow.ipynb", "narrow")
+    table = panel.locator(".jp-JobsPanel-details .jp-JobsPanel-inputs")
+    expect(table).to_contain_text("learning_rate", timeout=SLOW)
+
+    cells = table.locator("td.jp-JobsPanel-key").evaluate_all(
+        """cells => cells.map(cell => ({
+            key: cell.textContent, title: cell.title, height: cell.getBoundingClientRect().height,
+            line: parseFloat(getComputedStyle(cell).lineHeight) || 1.2 * parseFloat(getComputedStyle(cell).fontSize),
+            cut: cell.scrollWidth > cell.clientWidth}))"""
+    )
+    assert sorted(cell["key"] for cell in cells) == sorted([long_key, "epochs", "learning_rate"])
+    for cell in cells:
+        # One line of text plus the cell's padding and border: never two lines, let alone one a letter.
+        assert cell["height"] < 1.9 * cell["line"], f"{cell['key']} takes {cell['height']} px"
+        assert cell["title"] == cell["key"]
+    assert [cell["cut"] for cell in cells if cell["key"] == long_key] == [True]
+    assert not any(cell["cut"] for cell in cells if cell["key"] != long_key)
+    inside = panel.locator(".jp-JobsPanel-details .jp-JobsPanel-tableScroll").first.evaluate(
+        """box => box.getBoundingClientRect().right <= document.querySelector('#jupyter-jobs-panel')
+            .getBoundingClientRect().right + 0.5"""
+    )
+    assert inside, "the inputs table spills out of the panel"
+    screenshot(page, "panel-narrow-inputs.png")

@@ -14,32 +14,36 @@ export function InputsTable(props: { rows: IInputRow[] }): JSX.Element {
     return <span className="jp-JobsPanel-empty">No config keys</span>;
   }
   return (
-    <table className="jp-JobsPanel-table jp-JobsPanel-inputs">
-      <thead>
-        <tr>
-          <th>from</th>
-          <th>key</th>
-          <th>type</th>
-          <th>default</th>
-          <th>allowed</th>
-        </tr>
-      </thead>
-      <tbody>
-        {props.rows.map(row => (
-          <tr key={`${row.source}:${row.key}`}>
-            <td>{row.source ?? 'wandb.config'}</td>
-            <td>
-              <code>{row.key}</code>
-            </td>
-            <td>{row.type}</td>
-            <td>
-              <code>{'default' in row ? JSON.stringify(row.default) : ''}</code>
-            </td>
-            <td>{row.allowed}</td>
+    <div className="jp-JobsPanel-tableScroll">
+      <table className="jp-JobsPanel-table jp-JobsPanel-inputs">
+        <thead>
+          <tr>
+            <th>from</th>
+            <th>key</th>
+            <th>type</th>
+            <th>default</th>
+            <th>allowed</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {props.rows.map(row => (
+            <tr key={`${row.source}:${row.key}`}>
+              <td>{row.source ?? 'wandb.config'}</td>
+              <td className="jp-JobsPanel-key" title={row.key}>
+                <code>{row.key}</code>
+              </td>
+              <td>{row.type}</td>
+              <td>
+                <code>
+                  {'default' in row ? JSON.stringify(row.default) : ''}
+                </code>
+              </td>
+              <td>{row.allowed}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 

@@ -13,23 +13,25 @@ export function TypeTable(props: {
     return <span className="jp-JobsPanel-empty">{props.empty}</span>;
   }
   return (
-    <table className="jp-JobsPanel-table">
-      <thead>
-        <tr>
-          <th>key</th>
-          <th>type</th>
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map(([key, type]) => (
-          <tr key={key}>
-            <td>
-              <code>{key}</code>
-            </td>
-            <td>{type}</td>
+    <div className="jp-JobsPanel-tableScroll">
+      <table className="jp-JobsPanel-table">
+        <thead>
+          <tr>
+            <th>key</th>
+            <th>type</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {rows.map(([key, type]) => (
+            <tr key={key}>
+              <td className="jp-JobsPanel-key" title={key}>
+                <code>{key}</code>
+              </td>
+              <td>{type}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
