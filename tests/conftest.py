@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from .helpers import REPO_ROOT, TRAIN_CELLS, init_repo, write_notebook_file
 from .wandb_server import API_KEY, WandbServer
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE_NOTEBOOKS = REPO_ROOT / "notebooks"
 
 
 @pytest.fixture(autouse=True)
@@ -49,51 +43,12 @@ def store_dir(tmp_path: Path) -> Path:
     return tmp_path / "store"
 
 
-def notebook_json(*cells: str, language: str = "python") -> str:
-    """A minimal nbformat 4.5 notebook with one code cell per source string."""
-    return json.dumps(
-        {
-            "nbformat": 4,
-            "nbformat_minor": 5,
-            "metadata": {
-                "kernelspec": {"name": "python3", "display_name": "Python 3", "language": language},
-                "language_info": {"name": language},
-            },
-            "cells": [
-                {
-                    "cell_type": "code",
-                    "id": f"c{i}",
-                    "metadata": {},
-                    "execution_count": None,
-                    "outputs": [],
-                    "source": src,
-                }
-                for i, src in enumerate(cells)
-            ],
-        },
-        indent=1,
-    )
-
-
-TRAIN_CELLS = (
-    "import wandb\nrun = wandb.init(project='job_example', config={'learning_rate': 0.01, 'epochs': 10})",
-    "for epoch in range(run.config['epochs']):\n    run.log({'loss': 1.0 / (epoch + 1)})\nrun.finish()",
-)
-
-
 @pytest.fixture
 def write_notebook(tmp_path: Path) -> Callable[..., Path]:
     def write(name: str = "train.ipynb", *cells: str, folder: Path | None = None) -> Path:
-        path = (folder or tmp_path) / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(notebook_json(*(cells or TRAIN_CELLS)))
-        return path
+        return write_notebook_file((folder or tmp_path) / name, *(cells or TRAIN_CELLS))
 
     return write
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
 
 
 @pytest.fixture
@@ -101,30 +56,9 @@ def git_repo(tmp_path: Path) -> Callable[..., Path]:
     """A real repository; `remote=None` makes one without a remote, `commit=False` one without commits."""
 
     def make(remote: str | None = "https://github.com/acme/ml.git", commit: bool = True, name: str = "repo") -> Path:
-        root = tmp_path / name
-        root.mkdir()
-        git(root, "init", "-q", "-b", "main")
-        if remote:
-            git(root, "remote", "add", "origin", remote)
-        if commit:
-            (root / "README.md").write_text("# ml\n")
-            git(root, "add", "README.md")
-            git(root, "commit", "-q", "-m", "init")
-        return root
+        return init_repo(tmp_path / name, remote, commit)
 
     return make
-
-
-def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """The real command line in a real process, as a user runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "jupyter_jobs.cli", *args],
-        cwd=cwd,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
 
 
 @pytest.fixture

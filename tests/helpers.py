@@ -1,14 +1,244 @@
-"""Helpers every test module shares (fixtures live in conftest.py and use these)."""
+"""Helpers every test module shares: notebooks, git repositories, the command line, kernels,
+Jupyter servers and waiting. Fixtures live in conftest.py and use these."""
 
 from __future__ import annotations
 
 import contextlib
 import io
+import json
+import os
+import socket
 import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+from unittest import mock
 
 import msgspec
+import nbformat
+from nbclient import NotebookClient
 
 from jupyter_jobs.models import CodeArtifact, JobRecord, NamePart, Naming, RunOutcome, SourceCheck, utc_now
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_NOTEBOOKS = REPO_ROOT / "notebooks"
+TRAIN_CELLS = (
+    "import wandb\nrun = wandb.init(project='job_example', config={'learning_rate': 0.01, 'epochs': 10})",
+    "for epoch in range(run.config['epochs']):\n    run.log({'loss': 1.0 / (epoch + 1)})\nrun.finish()",
+)
+
+# ------------------------------------------------------------------ notebooks
+
+
+def new_notebook(*cells: str | Mapping[str, Any], language: str = "python", **metadata: Any) -> Any:
+    """An nbformat v4 notebook: a string is a code cell, anything else a cell as given. Cell ids
+    are numbered, so the same cells give the same file (and the same job version)."""
+    built = [
+        nbformat.v4.new_code_cell(cell, id=f"c{index}") if isinstance(cell, str) else nbformat.from_dict(cell)
+        for index, cell in enumerate(cells)
+    ]
+    kernelspec = {"name": "python3", "display_name": "Python 3", "language": language}
+    return nbformat.v4.new_notebook(
+        cells=built, metadata={"kernelspec": kernelspec, "language_info": {"name": language}, **metadata}
+    )
+
+
+def notebook_json(*cells: str | Mapping[str, Any], language: str = "python", **metadata: Any) -> str:
+    """The text of `new_notebook(...)`, as Jupyter saves it."""
+    return nbformat.writes(new_notebook(*cells, language=language, **metadata))
+
+
+def write_notebook_file(path: Path, *cells: str | Mapping[str, Any], language: str = "python") -> Path:
+    """`new_notebook(*cells)` saved at `path` (folders made); the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(notebook_json(*cells, language=language))
+    return path
+
+
+def printed(source: str, text: str) -> Any:
+    """A code cell whose output is `text` on stdout."""
+    return nbformat.v4.new_code_cell(source, outputs=[nbformat.v4.new_output("stream", name="stdout", text=text)])
+
+
+# ------------------------------------------------------------------ kernels
+
+
+def execute(path: Path, *cells: str) -> list[list[dict[str, Any]]]:
+    """Run `cells` (default: the notebook's own) in a real kernel started in the notebook's folder,
+    as Jupyter starts it; each code cell's outputs."""
+    notebook = nbformat.read(path, as_version=4) if not cells else new_notebook(*cells)
+    client = NotebookClient(
+        notebook, kernel_name="python3", timeout=240, resources={"metadata": {"path": str(path.parent)}}
+    )
+    client.execute()
+    return [cell.outputs for cell in notebook.cells if cell.cell_type == "code"]
+
+
+def text(outputs: list[dict[str, Any]]) -> str:
+    """What a user reads in a cell's output area (streams and plain-text representations)."""
+    parts = [output.get("text", "") or output.get("data", {}).get("text/plain", "") for output in outputs]
+    return "".join(parts)
+
+
+def offline_logs() -> list[Path]:
+    """The offline W&B runs' logs written so far under this test's WANDB_DIR."""
+    return sorted(Path(os.environ["WANDB_DIR"]).glob("wandb/offline-run-*/run-*.wandb"))
+
+
+# ------------------------------------------------------------------ git
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Real git in `cwd`; its stdout."""
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def init_repo(root: Path, remote: str | None = "https://github.com/acme/ml.git", commit: bool = True) -> Path:
+    """A real repository at `root`; `remote=None` has no remote, `commit=False` no commits."""
+    root.mkdir(parents=True, exist_ok=True)
+    git(root, "init", "-q", "-b", "main")
+    if remote:
+        git(root, "remote", "add", "origin", remote)
+    if commit:
+        (root / "README.md").write_text("# ml\n")
+        git(root, "add", "README.md")
+        git(root, "commit", "-q", "-m", "init")
+    return root
+
+
+# ------------------------------------------------------------------ the command line
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The real command line in a real process, as a user runs it: for what only a process shows
+    (exit status of the interpreter, settings wandb reads once per process, pipes, imports)."""
+    return subprocess.run(
+        [sys.executable, "-m", "jupyter_jobs.cli", *args],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+
+
+def run_cli_here(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`jupyter jobs ARGS` through the CLI's `main` in this process: what `run_cli` proves about
+    the command's words, status and output, minus a Python start-up."""
+    from jupyter_jobs.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        mock.patch.dict(os.environ, env or {}),
+        contextlib.chdir(cwd or Path.cwd()),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+    ):
+        code = main(list(args))
+    return subprocess.CompletedProcess(["jupyter-jobs", *args], code, out.getvalue(), err.getvalue())
+
+
+# ------------------------------------------------------------------ servers and waiting
+
+
+def wait_until(ready: Callable[[], bool], what: str, seconds: float = 120, every: float = 0.2) -> None:
+    """Poll `ready()` until it is true; fail saying `what` did not happen within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not ready():
+        assert time.monotonic() < deadline, f"{what} within {seconds:g} s"
+        time.sleep(every)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def port_answers(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+class JupyterServer:
+    """A running `jupyter server` or `jupyter lab` process on 127.0.0.1 and its REST API."""
+
+    def __init__(self, url: str, token: str, process: subprocess.Popen[bytes], log: Path) -> None:
+        self.url = url
+        self.token = token
+        self.process = process
+        self.log = log
+
+    def api(self, method: str, path: str, body: Any = None, timeout: float = 60) -> Any:
+        """Call `path` of the server's REST API with the token; the JSON reply."""
+        request = urllib.request.Request(
+            f"{self.url}/{path}?token={self.token}",
+            method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+        )
+        with urllib.request.urlopen(request, timeout=timeout) as reply:
+            return json.load(reply) if reply.status != 204 else None
+
+    def answers(self) -> bool:
+        """True once `api/status` answers; fails (with the log's tail) if the process has exited."""
+        assert self.process.poll() is None, f"jupyter exited with {self.process.returncode}:\n{self.tail()}"
+        try:
+            self.api("GET", "api/status", timeout=5)
+        except (urllib.error.URLError, OSError):
+            return False
+        return True
+
+    def tail(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
+
+
+@contextlib.contextmanager
+def jupyter_server(
+    root: Path,
+    log: Path,
+    *options: str,
+    app: str = "jupyter_server",
+    token: str = "jupyter-jobs-test",
+    env: Mapping[str, str] | None = None,
+) -> Iterator[JupyterServer]:
+    """A real `python -m APP` serving `root` on a free port, started, waited for and stopped."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        app,
+        "--no-browser",
+        f"--port={port}",
+        "--ServerApp.ip=127.0.0.1",
+        "--ServerApp.port_retries=0",
+        "--allow-root",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        *options,
+    ]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=root, env=dict(env or os.environ), stdout=out, stderr=subprocess.STDOUT)
+    server = JupyterServer(f"http://127.0.0.1:{port}", token, process, log)
+    try:
+        wait_until(server.answers, f"{app} answered (log: {log})")
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# ------------------------------------------------------------------ records
 
 
 def sample_record(source_type: str = "artifact", **fields: object) -> JobRecord:
@@ -67,14 +297,3 @@ def sample_outcome(exit_code: int, job: str = "job-a:v0") -> RunOutcome:
 def content_alias(record: dict[str, object]) -> str:
     """The content alias of a record read as JSON (`--json`, REST)."""
     return msgspec.convert(record, JobRecord).content_alias
-
-
-def run_cli_here(*args: str) -> subprocess.CompletedProcess[str]:
-    """`jupyter jobs ARGS` run in this process: what `run_cli` proves, minus a Python start-up
-    (other modules' tests run the real console script in its own process)."""
-    from jupyter_jobs.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(args))
-    return subprocess.CompletedProcess(["jupyter-jobs", *args], code, out.getvalue(), err.getvalue())

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,7 +21,7 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from jupyter_jobs.store import JobStore
 
-from .conftest import notebook_json, run_cli
+from .helpers import notebook_json, run_cli
 
 AWS_KEY_ID = "AKIA" + "Z7QW3RT5YU8IOPLK"  # built here so no scanner mistakes this file for a leak
 
@@ -28,11 +29,12 @@ AWS_KEY_ID = "AKIA" + "Z7QW3RT5YU8IOPLK"  # built here so no scanner mistakes th
 def with_damaged_output() -> str:
     """A notebook whose code is fine but whose one image output holds a raw tab, which JSON
     forbids in a string (as a broken editor or a bad merge leaves it)."""
-    notebook = json.loads(notebook_json("x = 1"))
-    notebook["cells"][0]["outputs"] = [
-        {"output_type": "display_data", "metadata": {}, "data": {"image/png": "iVBORw0KGgo+DAMAGE"}}
-    ]
-    return json.dumps(notebook, indent=1).replace("+DAMAGE", "\t")
+    image = nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo+DAMAGE"})
+    return notebook_json(nbformat.v4.new_code_cell("x = 1", outputs=[image])).replace("+DAMAGE", "\t")
+
+
+DAMAGED_LINE = next(number for number, line in enumerate(with_damaged_output().splitlines(), 1) if "\t" in line)
+DAMAGED = f"nb.ipynb is not valid JSON (line {DAMAGED_LINE}: invalid character)"
 
 
 @dataclass(frozen=True)
@@ -60,11 +62,11 @@ CASES = [
         {"source": "image", "image": "Bad_Image!!"},
     ),
     Case("secret", notebook_json(f"aws_access_key_id = '{AWS_KEY_ID}'"), "Secrets found: cell 1, line 1"),
-    Case("damaged-output", with_damaged_output(), "nb.ipynb is not valid JSON (line 25: invalid character)"),
+    Case("damaged-output", with_damaged_output(), DAMAGED),
     Case(
         "damaged-output-stripped",
         with_damaged_output(),
-        "nb.ipynb is not valid JSON (line 25: invalid character)",
+        DAMAGED,
         {"strip_outputs": True},
     ),
     Case(

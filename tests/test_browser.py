@@ -31,7 +31,7 @@ from jupyter_jobs.errors import JobError
 from jupyter_jobs.store import JobStore
 from jupyter_jobs.widget import JobWidget
 
-from .conftest import REPO_ROOT, notebook_json, run_cli
+from .helpers import REPO_ROOT, notebook_json, run_cli
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 expect = playwright_sync.expect

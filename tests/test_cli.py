@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from . import wandb_log
-from .conftest import TRAIN_CELLS, git, notebook_json
+from .helpers import TRAIN_CELLS, git, notebook_json
 from .helpers import run_cli_here as run_cli
 
 NAME = "job-source-job_example-canonical_job_example.ipynb"

@@ -21,7 +21,7 @@ from jupyter_jobs.models import decode_record
 from jupyter_jobs.source import decide_source, strip_credentials
 from jupyter_jobs.widget import render_html, render_text
 
-from .conftest import git, run_cli
+from .helpers import git, run_cli
 
 LOWER_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
 ALNUM = LOWER_ALNUM + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"

@@ -18,7 +18,7 @@ from jupyter_jobs.core import CreateRequest, create_job
 from jupyter_jobs.entity import NO_ENTITY_WARNING
 from jupyter_jobs.magic import _create
 
-from .conftest import run_cli
+from .helpers import run_cli
 from .wandb_server import API_KEY, WandbServer
 
 pytestmark = pytest.mark.wandb_facing

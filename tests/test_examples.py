@@ -14,7 +14,7 @@ import wandb
 from jupyter_jobs.export import export_path
 
 from . import wandb_log
-from .conftest import EXAMPLE_NOTEBOOKS, run_cli
+from .helpers import EXAMPLE_NOTEBOOKS, run_cli
 
 pytestmark = pytest.mark.wandb_facing
 

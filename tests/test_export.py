@@ -800,7 +800,7 @@ def test_line_by_line_fast_path_agrees_with_ipython_on_whole_cells(lines: list[s
 
 
 def test_annotation_of_a_rewrite_in_the_last_cell_is_kept() -> None:
-    from .conftest import notebook_json
+    from .helpers import notebook_json
 
     annotated = annotated_script(export_notebook_text(notebook_json("x = 1", "%wandb_job --dry-run"), "n.ipynb"))
     assert annotated.rstrip().endswith("dropped: %wandb_job --dry-run")

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from jupyter_jobs.core import CreateRequest, create_job
 from jupyter_jobs.errors import JobError
 
-from .conftest import TRAIN_CELLS, notebook_json
+from .helpers import TRAIN_CELLS, notebook_json
 
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
 

@@ -19,8 +19,7 @@ from tornado.httpclient import HTTPClientError, HTTPResponse
 
 from jupyter_jobs.store import JobStore
 
-from .conftest import TRAIN_CELLS, git, notebook_json
-from .helpers import sample_outcome
+from .helpers import TRAIN_CELLS, git, notebook_json, sample_outcome
 from .test_credentials import REMOTE_FORMS, TOKEN, repo_with_remote
 from .wandb_server import WandbServer
 

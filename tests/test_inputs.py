@@ -18,8 +18,7 @@ from jupyter_jobs.store import JobStore
 from jupyter_jobs.widget import render_html
 
 from . import wandb_log
-from .conftest import notebook_json, run_cli
-from .test_magic import execute, offline_logs, text
+from .helpers import execute, notebook_json, offline_logs, run_cli, text
 
 NAME = "job-source-job_example-train.ipynb"
 CONFIG_YAML = "model:\n  name: resnet\n  layers: 18\ntraining:\n  epochs: 4\n  batch_size: 32\n"

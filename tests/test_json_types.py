@@ -18,7 +18,7 @@ from wandb.sdk.data_types._dtypes import TypeRegistry
 from jupyter_jobs import jobspec
 from jupyter_jobs.json_types import NotJsonNative, type_json
 
-from .conftest import REPO_ROOT, notebook_json
+from .helpers import REPO_ROOT, notebook_json
 
 pytestmark = pytest.mark.wandb_facing
 

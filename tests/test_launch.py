@@ -34,10 +34,8 @@ import pytest
 
 from jupyter_jobs.store import JobStore
 
-from .conftest import EXAMPLE_NOTEBOOKS, REPO_ROOT, git, run_cli
-from .helpers import content_alias
+from .helpers import EXAMPLE_NOTEBOOKS, REPO_ROOT, content_alias, execute, git, offline_logs, run_cli
 from .test_local_code import LAYOUTS, Layout, create_args, lay_out
-from .test_magic import execute, offline_logs
 from .wandb_server import API_KEY, WandbServer
 
 AGENT_ENTITY = "launch-agent-team"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from . import wandb_log
-from .conftest import git, notebook_json, run_cli
+from .helpers import git, notebook_json, run_cli
 from .test_secrets import WANDB_V1_KEY
 
 INIT = "import wandb\nrun = wandb.init(project='p', config={'factor': 2})"

@@ -33,7 +33,7 @@ from jupyter_jobs.notebook_path import NOT_FOUND, find_notebook
 from jupyter_jobs.store import JobStore
 
 from . import wandb_log
-from .conftest import REPO_ROOT, git, run_cli
+from .helpers import REPO_ROOT, git, run_cli
 
 SETUP = "%load_ext jupyter_jobs\nimport wandb"
 INIT = "run = wandb.init(project='job_example', config={'learning_rate': 0.01, 'epochs': 2})"

@@ -17,8 +17,7 @@ import pytest
 from jupyter_jobs.store import JobStore
 
 from . import wandb_log
-from .conftest import EXAMPLE_NOTEBOOKS, git
-from .test_magic import execute, offline_logs
+from .helpers import EXAMPLE_NOTEBOOKS, execute, git, offline_logs
 
 pytestmark = [pytest.mark.kernel, pytest.mark.wandb_facing]
 

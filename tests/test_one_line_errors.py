@@ -12,8 +12,7 @@ from pathlib import Path
 from jupyter_jobs.core import CreateRequest, create_job
 from jupyter_jobs.store import JobStore
 
-from .conftest import REPO_ROOT, TRAIN_CELLS, run_cli
-from .helpers import sample_outcome
+from .helpers import REPO_ROOT, TRAIN_CELLS, run_cli, sample_outcome
 from .test_store import run_in_mount_namespace
 
 CHECK_CHILD = """

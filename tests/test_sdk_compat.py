@@ -22,7 +22,7 @@ from wandb.sdk.internal.job_builder import JobBuilder
 from jupyter_jobs import jobspec
 from jupyter_jobs.core import CreateRequest, create_job
 
-from .conftest import git
+from .helpers import git
 
 pytestmark = pytest.mark.wandb_facing
 

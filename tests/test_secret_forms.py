@@ -22,7 +22,7 @@ from jupyter_jobs.errors import JobError
 from jupyter_jobs.export import export_notebook_text
 from jupyter_jobs.secrets import scan
 
-from .conftest import git
+from .helpers import git
 
 _rng = random.Random(15)
 HEX = "0123456789abcdef"

@@ -10,7 +10,7 @@ import pytest
 from jupyter_jobs.errors import JobError
 from jupyter_jobs.source import decide_source, launch_can_fetch
 
-from .conftest import git
+from .helpers import git
 
 
 def outcomes(decision) -> dict[str, str]:

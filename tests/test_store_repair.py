@@ -18,7 +18,7 @@ from jupyter_jobs.errors import JobError
 from jupyter_jobs.models import JobRecord
 from jupyter_jobs.store import JobStore
 
-from .conftest import TRAIN_CELLS, run_cli
+from .helpers import TRAIN_CELLS, run_cli
 
 NAME = "job-source-p-train.ipynb"
 

@@ -14,7 +14,7 @@ from packaging.requirements import Requirement
 from jupyter_jobs import wandb_compat
 from jupyter_jobs.errors import JobError
 
-from .conftest import REPO_ROOT
+from .helpers import REPO_ROOT
 
 pytestmark = pytest.mark.wandb_facing
 

@@ -19,9 +19,8 @@ import pytest
 
 from jupyter_jobs.store import JobStore
 
-from .conftest import git, run_cli
-from .helpers import content_alias
-from .test_magic import INIT, SETUP, TRAIN, execute, text, write
+from .helpers import content_alias, execute, git, run_cli, text, write_notebook_file
+from .test_magic import INIT, SETUP, TRAIN
 from .wandb_server import WandbServer
 
 JOB = "job-source-job_example-train.ipynb"
@@ -66,7 +65,7 @@ def test_wandb_job_in_an_online_run_uploads_exactly_one_job_and_its_code(
 ) -> None:
     kernel_env("train.ipynb")
     init = INIT.replace(")", f", settings=wandb.Settings(disable_job_creation={not job_creation}))", 1)
-    notebook = write(tmp_path / "train.ipynb", SETUP, init, TRAIN, "%wandb_job", "run.finish()")
+    notebook = write_notebook_file(tmp_path / "train.ipynb", SETUP, init, TRAIN, "%wandb_job", "run.finish()")
 
     execute(notebook)
 
@@ -106,7 +105,7 @@ def test_wandb_sync_of_an_offline_run_uploads_exactly_one_job_and_its_code(
     kernel_env("train.ipynb")
     settings = f"settings=wandb.Settings(mode='offline', disable_job_creation={not run_job_creation})"
     init = INIT.replace(")", f", {settings})", 1)
-    execute(write(tmp_path / "train.ipynb", SETUP, init, TRAIN, "%wandb_job", "run.finish()"))
+    execute(write_notebook_file(tmp_path / "train.ipynb", SETUP, init, TRAIN, "%wandb_job", "run.finish()"))
     as_stored = stored(store_dir)
     (run_dir,) = Path(os.environ["WANDB_DIR"]).glob("wandb/offline-run-*")
     assert wandb_server.artifacts == {} and wandb_server.runs == {}  # offline: nothing reached W&B before the sync
@@ -258,7 +257,7 @@ def test_publish_from_the_magic_leaves_the_notebooks_run_alone(
     init = INIT.replace(")", ", mode='offline')", 1)
     cells = (SETUP, init, "%wandb_job", f"%wandb_job --publish {JOB}", "print('still active:', wandb.run.id == run.id)")
 
-    outputs = execute(write(tmp_path / "train.ipynb", *cells))
+    outputs = execute(write_notebook_file(tmp_path / "train.ipynb", *cells))
 
     assert text(outputs[3]).startswith(f"Published local-entity/job_example/{JOB}:sha-")
     assert text(outputs[4]) == "still active: True\n"

@@ -16,7 +16,7 @@ from jupyter_jobs.core import CreateRequest, create_job
 from jupyter_jobs.models import RESULT_MIME, JobRecord
 from jupyter_jobs.widget import JobWidget, render_html, render_text
 
-from .conftest import notebook_json
+from .helpers import notebook_json
 
 HOSTILE_KEY = "<script>alert('x')</script>"
 CONFIG = {"learning_rate": 0.01, "epochs": 10, "optimizer": {"momentum": 0.9}, HOSTILE_KEY: 1}
