@@ -5,7 +5,7 @@ Launch passes the reference's entity to the server as it is, so a placeholder su
 the job unlaunchable. The order is the user's word first, then what the run and wandb know:
 `--entity` (or the run's entity, which the magic passes the same way), `WANDB_ENTITY`, wandb's
 settings files, and, when online and logged in, the account's default entity. wandb is asked
-only when it has a settings file or credentials to read. With none known
+only when it has settings or credentials to read. With none known
 the reference leaves the entity empty (`wandb-artifact:///<project>/<name>:<alias>`), which
 Launch's parser accepts and fills with the launching agent's entity.
 """
@@ -46,19 +46,36 @@ def reference(entity: str | None, project: str, name: str, alias: str) -> str:
 
 
 def _wandb_may_know() -> bool:
-    """Whether wandb has a settings file or credentials to read. Without any, it knows no
+    """Whether wandb has settings or credentials to read. Without any, it knows no
     entity, and importing it (most of a store-only create's time) is skipped."""
     if os.environ.get("WANDB_API_KEY") or os.environ.get("WANDB_IDENTITY_TOKEN_FILE"):
         return True
     config_dir = os.environ.get("WANDB_CONFIG_DIR")
     roots = {Path.cwd(), Path(os.environ.get("WANDB_DIR") or Path.cwd())}
-    files = [
+    settings = [
         Path(config_dir, "settings") if config_dir else Path("~/.config/wandb/settings"),
         *(root / folder / "settings" for root in roots for folder in ("wandb", ".wandb")),
-        Path(os.environ.get("NETRC") or "~/.netrc"),
-        Path("~/_netrc"),
     ]
-    return any(file.expanduser().is_file() for file in files)
+    netrc = [Path(os.environ.get("NETRC") or "~/.netrc"), Path("~/_netrc")]
+    return any(file.expanduser().is_file() for file in netrc) or any(
+        _has_settings(file.expanduser()) for file in settings
+    )
+
+
+def _has_settings(file: Path) -> bool:
+    """Whether a wandb settings file sets anything: a bare `[default]` tells wandb nothing, so
+    it is not worth importing wandb to read it. A file configparser cannot read counts (wandb
+    may still make something of it)."""
+    if not file.is_file():
+        return False
+    import configparser
+
+    parser = configparser.ConfigParser()
+    try:
+        parser.read(file, encoding="utf-8")
+    except (configparser.Error, OSError, UnicodeDecodeError):
+        return True
+    return any(len(parser[section]) for section in parser)
 
 
 def _logged_in_default(settings: Any) -> str | None:

@@ -89,9 +89,11 @@ def test_anything_else_goes_to_type_registry(value: dict) -> None:
     assert jobspec.type_json(value) == registry(value)
 
 
-def test_a_store_only_create_never_imports_wandb(tmp_path: Path) -> None:
+@pytest.mark.parametrize("settings_file", [None, "[default]\n\n"], ids=["no settings file", "bare settings file"])
+def test_a_store_only_create_never_imports_wandb(tmp_path: Path, settings_file: str | None) -> None:
     """`jupyter jobs create --dry-run` (and a create that only stores) types its config without
-    wandb: checked on the modules the process imported, not on a timer."""
+    wandb: checked on the modules the process imported, not on a timer. A settings file that
+    sets nothing (a bare `[default]`) gives wandb nothing to say either."""
     notebook = tmp_path / "train.ipynb"
     notebook.write_text(
         notebook_json("import wandb\nrun = wandb.init(config={'lr': 0.1, 'layers': [64, 32], 'opt': {'name': 'adam'}})")
@@ -106,6 +108,9 @@ def test_a_store_only_create_never_imports_wandb(tmp_path: Path) -> None:
     # A user without wandb settings files or credentials: nothing for wandb to say about the entity.
     environment = {key: value for key, value in os.environ.items() if not key.startswith(("WANDB_", "NETRC"))}
     environment.update(PYTHONPATH=str(REPO_ROOT), HOME=str(tmp_path), WANDB_CONFIG_DIR=str(tmp_path / "config"))
+    if settings_file is not None:
+        (tmp_path / "config").mkdir()
+        (tmp_path / "config" / "settings").write_text(settings_file)
     for extra in (["--dry-run"], []):
         command = ["create", str(notebook), "--store", str(tmp_path / "store"), "--json", "--no-git", *extra]
         done = subprocess.run(
