@@ -8,24 +8,15 @@ the kernel starts there) and read the outputs a user would see. nbclient kernels
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 from jupyter_client import BlockingKernelClient
 from jupyter_client.manager import start_new_kernel
-from nbclient import NotebookClient
 
 from jupyter_jobs.errors import JobError
 from jupyter_jobs.magic import ERROR_MIME, RESULT_MIME
@@ -33,7 +24,7 @@ from jupyter_jobs.notebook_path import NOT_FOUND, find_notebook
 from jupyter_jobs.store import JobStore
 
 from . import wandb_log
-from .helpers import REPO_ROOT, git, run_cli
+from .helpers import REPO_ROOT, execute, git, jupyter_server, offline_logs, run_cli, text, write_notebook_file
 
 SETUP = "%load_ext jupyter_jobs\nimport wandb"
 INIT = "run = wandb.init(project='job_example', config={'learning_rate': 0.01, 'epochs': 2})"
@@ -41,38 +32,6 @@ TRAIN = "for epoch in range(run.config['epochs']):\n    run.log({'loss': 1.0 / (
 NO_RUN = (
     "No active W&B run (start one in this notebook with run = wandb.init(project=...), or use %wandb_job --offline-run)"
 )
-
-
-def write(path: Path, *cells: str) -> Path:
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell) for cell in cells])
-    notebook.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, path)
-    return path
-
-
-def execute(path: Path, *cells: str) -> list[list[dict[str, Any]]]:
-    """Run `cells` (default: the notebook's own) in a real kernel started in the notebook's folder."""
-    notebook = (
-        nbformat.read(path, as_version=4)
-        if not cells
-        else nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell) for cell in cells])
-    )
-    client = NotebookClient(
-        notebook, kernel_name="python3", timeout=240, resources={"metadata": {"path": str(path.parent)}}
-    )
-    client.execute()
-    return [cell.outputs for cell in notebook.cells if cell.cell_type == "code"]
-
-
-def text(outputs: list[dict[str, Any]]) -> str:
-    """What a user reads in a cell's output area (streams and plain-text representations)."""
-    parts = [output.get("text", "") or output.get("data", {}).get("text/plain", "") for output in outputs]
-    return "".join(parts)
-
-
-def offline_logs() -> list[Path]:
-    return sorted(Path(os.environ["WANDB_DIR"]).glob("wandb/offline-run-*/run-*.wandb"))
 
 
 def record_kinds(log: Path) -> list[str]:
@@ -95,7 +54,7 @@ def test_no_active_run_is_one_line_and_creates_nothing(
     tmp_path: Path, kernel_env: Callable[[str], None], store_dir: Path
 ) -> None:
     kernel_env("train.ipynb")
-    notebook = write(tmp_path / "train.ipynb", SETUP, "%wandb_job")
+    notebook = write_notebook_file(tmp_path / "train.ipynb", SETUP, "%wandb_job")
 
     outputs = execute(notebook)
 
@@ -130,7 +89,7 @@ def test_same_notebook_twice_is_the_same_version_and_a_saved_change_is_the_next(
         "nb.cells.insert(2, nbformat.v4.new_code_cell('print(\"a new cell\")'))\n"
         "nbformat.write(nb, 'train.ipynb')"
     )
-    notebook = write(
+    notebook = write_notebook_file(
         tmp_path / "train.ipynb", SETUP, INIT, TRAIN, "%wandb_job", "%wandb_job", edit_and_save, "%wandb_job"
     )
 
@@ -151,7 +110,7 @@ def test_code_that_ran_but_was_not_saved_is_warned_about(
     tmp_path: Path, kernel_env: Callable[[str], None], store_dir: Path
 ) -> None:
     kernel_env("train.ipynb")
-    notebook = write(tmp_path / "train.ipynb", SETUP, INIT, "run.log({'loss': 0.5})", "%wandb_job")
+    notebook = write_notebook_file(tmp_path / "train.ipynb", SETUP, INIT, "run.log({'loss': 0.5})", "%wandb_job")
 
     outputs = execute(notebook, SETUP, INIT, "run.log({'loss': 0.1, 'extra': 1})", "%wandb_job")  # edited, unsaved
 
@@ -169,7 +128,7 @@ def test_dry_run_shows_the_job_and_creates_nothing(
     tmp_path: Path, kernel_env: Callable[[str], None], store_dir: Path
 ) -> None:
     kernel_env("train.ipynb")
-    notebook = write(tmp_path / "train.ipynb", SETUP, INIT, TRAIN, "%wandb_job --dry-run")
+    notebook = write_notebook_file(tmp_path / "train.ipynb", SETUP, INIT, TRAIN, "%wandb_job --dry-run")
 
     outputs = execute(notebook)
 
@@ -189,7 +148,7 @@ def test_offline_run_option_starts_a_run_for_the_job(
     tmp_path: Path, kernel_env: Callable[[str], None], store_dir: Path
 ) -> None:
     kernel_env("train.ipynb")
-    notebook = write(
+    notebook = write_notebook_file(
         tmp_path / "train.ipynb",
         SETUP,
         "%wandb_job --offline-run --project job_example",
@@ -217,7 +176,7 @@ def test_run_settings_are_honoured_as_wandb_would(
         "run = wandb.init(project='job_example', config={'epochs': 2},"
         " settings=wandb.Settings(disable_git=True, job_name='my-notebook-job'))"
     )
-    notebook = write(root / "train.ipynb", SETUP, init, "%wandb_job")
+    notebook = write_notebook_file(root / "train.ipynb", SETUP, init, "%wandb_job")
     git(root, "add", "train.ipynb")
     git(root, "commit", "-q", "-m", "notebook")
 
@@ -231,7 +190,7 @@ def test_run_settings_are_honoured_as_wandb_would(
 @pytest.mark.kernel
 def test_another_project_than_the_runs_is_refused(tmp_path: Path, kernel_env: Callable[[str], None]) -> None:
     kernel_env("train.ipynb")
-    notebook = write(tmp_path / "train.ipynb", SETUP, INIT, "%wandb_job --project other")
+    notebook = write_notebook_file(tmp_path / "train.ipynb", SETUP, INIT, "%wandb_job --project other")
 
     outputs = execute(notebook)
 
@@ -244,7 +203,7 @@ def test_another_project_than_the_runs_is_refused(tmp_path: Path, kernel_env: Ca
 @pytest.mark.kernel
 def test_list_and_show_read_the_store(tmp_path: Path, kernel_env: Callable[[str], None]) -> None:
     kernel_env("train.ipynb")
-    notebook = write(
+    notebook = write_notebook_file(
         tmp_path / "train.ipynb",
         SETUP,
         INIT,
@@ -267,9 +226,9 @@ def test_list_and_show_read_the_store(tmp_path: Path, kernel_env: Callable[[str]
 
 @pytest.mark.kernel
 def test_compare_and_run_stored_jobs(tmp_path: Path, kernel_env: Callable[[str], None], store_dir: Path) -> None:
-    path = write(tmp_path / "train.ipynb", "x = 1")
+    path = write_notebook_file(tmp_path / "train.ipynb", "x = 1")
     assert run_cli("create", str(path), "--store", str(store_dir)).returncode == 0
-    write(tmp_path / "train.ipynb", "x = 2")
+    write_notebook_file(tmp_path / "train.ipynb", "x = 2")
     assert run_cli("create", str(path), "--store", str(store_dir)).returncode == 0
     name = "job-source-uncategorized-train.ipynb"
 
@@ -336,7 +295,7 @@ def test_help_documents_the_options(kernel_env: Callable[[str], None]) -> None:
 @pytest.mark.kernel
 def test_panel_gets_the_record_as_structured_output(tmp_path: Path, kernel_env: Callable[[str], None]) -> None:
     kernel_env("somewhere-else.ipynb")  # the panel's explicit path wins over every clue
-    notebook = write(tmp_path / "train.ipynb", SETUP, INIT)
+    notebook = write_notebook_file(tmp_path / "train.ipynb", SETUP, INIT)
     request = json.dumps({"path": str(notebook), "project": "job_example"})
 
     outputs = execute(notebook, SETUP, INIT, f"import jupyter_jobs.magic as _jj; _jj.panel_create({request!r})")
@@ -362,7 +321,7 @@ def test_magic_and_panel_carry_local_modules_with_include_and_exclude(
     (tmp_path / "prompts").mkdir()
     (tmp_path / "prompts" / "a.txt").write_text("a\n")
     (tmp_path / "prompts" / "b.txt").write_text("b\n")
-    notebook = write(
+    notebook = write_notebook_file(
         tmp_path / "train.ipynb",
         SETUP,
         INIT,
@@ -392,7 +351,7 @@ def test_magic_and_panel_carry_local_modules_with_include_and_exclude(
 
 @pytest.mark.kernel
 def test_panel_gets_errors_as_structured_output(tmp_path: Path, kernel_env: Callable[[str], None]) -> None:
-    notebook = write(tmp_path / "train.ipynb", SETUP)
+    notebook = write_notebook_file(tmp_path / "train.ipynb", SETUP)
     request = json.dumps({"path": str(notebook)})
 
     outputs = execute(notebook, f"import jupyter_jobs.magic as _jj; _jj.panel_create({request!r})")
@@ -414,7 +373,7 @@ def test_panel_gets_errors_as_structured_output(tmp_path: Path, kernel_env: Call
 def test_panel_gets_a_deeply_nested_request_as_a_one_line_error(
     tmp_path: Path, kernel_env: Callable[[str], None]
 ) -> None:
-    notebook = write(tmp_path / "train.ipynb", SETUP)
+    notebook = write_notebook_file(tmp_path / "train.ipynb", SETUP)
     request = "[" * 100_000 + "]" * 100_000
 
     outputs = execute(notebook, f"import jupyter_jobs.magic as _jj; _jj.panel_create({request!r})")
@@ -428,7 +387,7 @@ def test_panel_gets_a_deeply_nested_request_as_a_one_line_error(
 def test_panel_is_not_sent_to_the_saved_file_for_a_secret(tmp_path: Path, kernel_env: Callable[[str], None]) -> None:
     kernel_env("train.ipynb")
     secret = "WANDB_API_KEY = '0123456789abcdef0123456789abcdef01234567'"
-    notebook = write(tmp_path / "train.ipynb", SETUP, INIT, secret)
+    notebook = write_notebook_file(tmp_path / "train.ipynb", SETUP, INIT, secret)
     request = json.dumps({"path": str(notebook)})
 
     outputs = execute(notebook, SETUP, INIT, f"import jupyter_jobs.magic as _jj; _jj.panel_create({request!r})")
@@ -439,54 +398,6 @@ def test_panel_is_not_sent_to_the_saved_file_for_a_secret(tmp_path: Path, kernel
 
 
 # ------------------------------------------------------------------ finding the notebook
-
-TOKEN = "jupyter-jobs-test"
-
-
-@contextmanager
-def jupyter_server(root: Path) -> Iterator[Callable[..., Any]]:
-    """A real jupyter_server serving `root`; yields a function calling its REST API."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyter_server",
-            "--no-browser",
-            f"--port={port}",
-            "--ServerApp.ip=127.0.0.1",
-            "--allow-root",
-            f"--IdentityProvider.token={TOKEN}",
-            f"--ServerApp.root_dir={root}",
-            "--ServerApp.port_retries=0",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-    def api(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/{path}?token={TOKEN}",
-            method=method,
-            data=json.dumps(body).encode() if body is not None else None,
-        )
-        with urllib.request.urlopen(request, timeout=60) as reply:
-            return json.load(reply)
-
-    try:
-        while True:  # until it answers (or dies)
-            assert process.poll() is None, "jupyter_server exited"
-            try:
-                api("GET", "api/status")
-                break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.2)
-        yield api
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
 
 
 def run_in_kernel(connection_file: Path, code: str) -> str:
@@ -514,7 +425,7 @@ def run_in_kernel(connection_file: Path, code: str) -> str:
 @pytest.mark.kernel
 def test_a_notebook_renamed_in_jupyter_is_followed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "root"
-    write(root / "sub" / "train.ipynb", "print(1)")
+    write_notebook_file(root / "sub" / "train.ipynb", "print(1)")
     runtime = tmp_path / "runtime"
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(runtime))  # the kernel finds this server, and only it
     monkeypatch.setenv("PYTHONPATH", str(REPO_ROOT))
@@ -523,8 +434,8 @@ def test_a_notebook_renamed_in_jupyter_is_followed(tmp_path: Path, monkeypatch: 
         "print(__session__)\nprint(find_notebook(get_ipython().user_ns))"
     )
 
-    with jupyter_server(root) as api:
-        session = api(
+    with jupyter_server(root, tmp_path / "server.log") as server:
+        session = server.api(
             "POST",
             "api/sessions",
             {"path": "sub/train.ipynb", "name": "train.ipynb", "type": "notebook", "kernel": {"name": "python3"}},
@@ -532,8 +443,8 @@ def test_a_notebook_renamed_in_jupyter_is_followed(tmp_path: Path, monkeypatch: 
         connection_file = runtime / f"kernel-{session['kernel']['id']}.json"
         before = run_in_kernel(connection_file, find)
         # What JupyterLab does on "Rename Notebook": rename the file, then move the session.
-        api("PATCH", "api/contents/sub/train.ipynb", {"path": "sub/renamed.ipynb"})
-        api("PATCH", f"api/sessions/{session['id']}", {"path": "sub/renamed.ipynb", "name": "renamed.ipynb"})
+        server.api("PATCH", "api/contents/sub/train.ipynb", {"path": "sub/renamed.ipynb"})
+        server.api("PATCH", f"api/sessions/{session['id']}", {"path": "sub/renamed.ipynb", "name": "renamed.ipynb"})
         after = run_in_kernel(connection_file, find)
 
     assert before == f"{root}/sub/train.ipynb\n{root}/sub/train.ipynb\n"  # JupyterLab 4: the absolute path
@@ -542,11 +453,11 @@ def test_a_notebook_renamed_in_jupyter_is_followed(tmp_path: Path, monkeypatch: 
 
 @pytest.fixture
 def notebook_file(tmp_path: Path) -> Path:
-    return write(tmp_path / "project" / "train.ipynb", "print(1)")
+    return write_notebook_file(tmp_path / "project" / "train.ipynb", "print(1)")
 
 
 def test_explicit_path_wins(notebook_file: Path, tmp_path: Path) -> None:
-    other = write(tmp_path / "other.ipynb", "print(2)")
+    other = write_notebook_file(tmp_path / "other.ipynb", "print(2)")
     assert find_notebook({"__session__": str(other)}, str(notebook_file)) == notebook_file
 
 
@@ -633,7 +544,7 @@ def test_options_parse_like_a_shell_and_a_changed_name_is_said(
 ) -> None:
     kernel_env("train.ipynb")
     (tmp_path / "notes.txt").write_text("carried")
-    notebook = write(
+    notebook = write_notebook_file(
         tmp_path / "train.ipynb",
         SETUP,
         "%wandb_job --offline-run --name 'my-trainer' --include '*.txt'",
