@@ -731,20 +731,21 @@ RECORD_OUTPUT = ".jp-OutputArea-output.jp-JobsPanel-record"
 WARNING = "notebook.ipynb reads data.csv, which the job does not carry"
 
 
-def write_saved_job_notebook(lab: Lab, name: str) -> None:
-    """A notebook as `%wandb_job` leaves it once saved: the widget's display bundle (whose
-    model lives only in the kernel that made it), then the HTML copy alone, as nbconvert and
-    GitHub show it. Signed, as JupyterLab signs what its user saved: the outputs are trusted."""
+def write_saved_job_notebook(lab: Lab, name: str, html_copy: bool = False) -> None:
+    """A notebook as `%wandb_job` leaves it once saved: one output, the widget's display bundle
+    (whose model lives only in the kernel that made it). With `html_copy`, a second cell shows
+    the bundle's HTML copy alone, as nbconvert and GitHub show it, to measure it in JupyterLab's
+    themes. Signed, as JupyterLab signs what its user saved: the outputs are trusted."""
     create_through_rest(lab, "train.ipynb", "job_example")
     record = JobStore.open_for_reading(lab.store).resolve(TRAIN_JOB).record
     record = msgspec.structs.replace(record, warnings=[WARNING])
     bundle = JobWidget(record)._repr_mimebundle_()
-    outputs = [
-        nbformat.v4.new_output("display_data", data=bundle),
-        nbformat.v4.new_output("display_data", data={"text/html": bundle["text/html"]}),
-    ]
+    cells = [nbformat.v4.new_code_cell("%wandb_job", outputs=[nbformat.v4.new_output("display_data", data=bundle)])]
+    if html_copy:
+        copy = nbformat.v4.new_output("display_data", data={"text/html": bundle["text/html"]})
+        cells.append(nbformat.v4.new_code_cell("# the HTML copy, as nbconvert shows it", outputs=[copy]))
     notebook = nbformat.v4.new_notebook(
-        cells=[nbformat.v4.new_code_cell("%wandb_job", outputs=outputs, execution_count=2)],
+        cells=cells,
         metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
     )
     NotebookNotary().sign(notebook)
@@ -760,9 +761,9 @@ def test_reopened_notebook_shows_the_job_without_its_widget_model(page: Any, lab
     expect(record.locator(".jp-JobsPanel-jobName")).to_have_text(TRAIN_JOB, timeout=SLOW)
     expect(record.locator(".jp-JobsPanel-warning")).to_have_text(WARNING)
     expect(record.locator(".jp-JobsPanel-launch pre")).to_contain_text("wandb launch")
-    # The record won over the widget view: no "Error displaying widget: model not found".
-    outputs = page.locator(".jp-OutputArea-output")
-    expect(outputs).to_have_count(2)
+    # The record won over the widget view (no "Error displaying widget: model not found") and
+    # over the HTML copy: one view of the job.
+    expect(page.locator(".jp-OutputArea-output")).to_have_count(1)
     expect(page.locator(".jp-Notebook")).not_to_contain_text("Error displaying widget")
     expect(page.locator(".jp-Notebook")).not_to_contain_text("model not found")
     screenshot(page, "notebook-reopened.png")
@@ -771,7 +772,7 @@ def test_reopened_notebook_shows_the_job_without_its_widget_model(page: Any, lab
 def test_text_meets_wcag_aa_in_light_and_dark_themes(page: Any, lab: Lab) -> None:
     """Name parts, warnings and badges (and every other text) of the notebook view, its HTML
     copy and the panel: contrast measured from the computed colours, at least 4.5:1."""
-    write_saved_job_notebook(lab, "contrast.ipynb")
+    write_saved_job_notebook(lab, "contrast.ipynb", html_copy=True)
     page.goto(lab.page_url("contrast.ipynb", "contrast"))
     expect(page.locator(RECORD_OUTPUT).locator(".jp-JobsPanel-jobName")).to_have_text(TRAIN_JOB, timeout=SLOW)
     page.locator("#jp-main-dock-panel .lm-TabBar-tab", has_text="contrast.ipynb").click()
@@ -931,3 +932,44 @@ def test_input_keys_stay_readable_in_the_narrow_panel(page: Any, lab: Lab) -> No
     )
     assert inside, "the inputs table spills out of the panel"
     screenshot(page, "panel-narrow-inputs.png")
+
+
+ONCE_SOURCE = ("%load_ext jupyter_jobs\n" + TRAIN_SOURCE.replace("job_example", "once"), "%wandb_job")
+ONCE_JOB = "job-source-once-once.ipynb"
+
+
+def last_cell_outputs(page: Any) -> list[str]:
+    """What each output of the notebook's last cell is rendered as, in order: the job record
+    view, else the MIME type JupyterLab's own renderers note (stdout, text/html, ...), else its classes."""
+    cell = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell").last
+    return cell.locator(".jp-OutputArea-output").evaluate_all(
+        "nodes => nodes.map(n => n.classList.contains('jp-JobsPanel-record') ? 'job record'"
+        " : n.dataset.mimeType || n.className)"
+    )
+
+
+def test_a_job_output_shows_once_live_and_after_save_and_reopen(page: Any, lab: Lab) -> None:
+    """The real `%wandb_job` in a real kernel: its status line and one view of the job, live and
+    after the notebook is saved, its kernel shut down (the widget's model gone) and reopened."""
+    (lab.root / "once.ipynb").write_text(notebook_json(*ONCE_SOURCE))
+    open_notebook(page, lab, "once.ipynb", "once")
+    run_all_cells(page)
+    cell = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell").last
+    expect(cell.locator(RECORD_OUTPUT).locator(".jp-JobsPanel-jobName")).to_have_text(ONCE_JOB, timeout=SLOW)
+    one_view = ["application/vnd.jupyter.stdout", "job record"]
+    assert last_cell_outputs(page) == one_view
+    expect(cell.locator(".jp-OutputArea-output").first).to_have_text(re.compile(rf"^Created {ONCE_JOB}:v0; "))
+
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=SLOW)
+    (saved,) = [o for o in nbformat.read(lab.root / "once.ipynb", as_version=4).cells[-1].outputs if "data" in o]
+    assert "application/vnd.jupyter.widget-view+json" in saved["data"]  # the model it names is in that kernel only
+    page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
+    page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.sessionContext.session", timeout=SLOW)
+    page.goto(lab.page_url("once.ipynb", "once-reopened"))
+
+    cell = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell").last
+    expect(cell.locator(RECORD_OUTPUT).locator(".jp-JobsPanel-jobName")).to_have_text(ONCE_JOB, timeout=SLOW)
+    assert last_cell_outputs(page) == one_view
+    expect(page.locator(".jp-Notebook")).not_to_contain_text("Error displaying widget")
+    screenshot(page, "notebook-once-reopened.png")

@@ -559,3 +559,59 @@ def test_options_parse_like_a_shell_and_a_changed_name_is_said(
     assert carried == ["notes.txt"]
     assert text(outputs[2]).startswith("Created it_s_mine:v0;")
     assert 'The name you gave, "it\'s mine", became it_s_mine; characters outside' in text(outputs[2])
+
+
+# ------------------------------------------------------------------ one view in every front end
+
+WIDGET_VIEW = '<script type="application/vnd.jupyter.widget-view+json">'  # nbconvert's widget output
+
+
+def visible(page: str) -> str:
+    """An nbconvert page without its scripts (the saved widget state holds the widget's HTML)."""
+    return re.sub(r"<script.*?</script>", "", page, flags=re.S)
+
+
+@pytest.mark.kernel
+def test_the_saved_output_is_one_view_in_nbconvert_and_text_in_a_terminal(
+    tmp_path: Path, kernel_env: Callable[[str], None], store_dir: Path
+) -> None:
+    """`%wandb_job` leaves one display output; nbconvert shows it once (the HTML copy when, as in
+    a notebook JupyterLab saved, no widget state is kept; the widget when nbclient kept its
+    state), and a terminal IPython prints its text."""
+    from nbconvert import HTMLExporter
+
+    kernel_env("train.ipynb")
+    notebook = nbformat.read(write(tmp_path / "train.ipynb", SETUP, INIT, "%wandb_job"), as_version=4)
+    NotebookClient(
+        notebook, kernel_name="python3", timeout=240, resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    (shown,) = [output for output in notebook.cells[2].outputs if output["output_type"] == "display_data"]
+    assert {"text/html", "text/plain", RESULT_MIME, "application/vnd.jupyter.widget-view+json"} == set(shown["data"])
+    state = notebook.metadata.pop("widgets")
+
+    page = HTMLExporter().from_notebook_node(notebook)[0]
+    assert visible(page).count("Source checks (in W&amp;B order)") == 1  # the HTML copy, once
+    assert "Named by" not in page and WIDGET_VIEW not in page  # neither the text nor the widget
+
+    notebook.metadata["widgets"] = state
+    page = HTMLExporter().from_notebook_node(notebook)[0]
+    assert page.count(WIDGET_VIEW) == 1
+    assert "Source checks" not in visible(page) and "Named by" not in page
+
+    terminal = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "IPython",
+            "--no-banner",
+            "--colors=nocolor",
+            "-c",
+            "%load_ext jupyter_jobs\n%wandb_job --show job-source-job_example-train.ipynb",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=tmp_path,
+    )
+    assert terminal.stdout.count("Job        job-source-job_example-train.ipynb:v0") == 1, terminal.stderr
+    assert "<div" not in terminal.stdout and "VBox(" not in terminal.stdout
