@@ -44,6 +44,10 @@ if TYPE_CHECKING:
 
 __all__ = ["CreateRequest", "JobResult", "create_job"]
 
+# The code-only hash of notebook copies, by the copy's sha256; least recently used first.
+_CODE_ONLY_HASHES: dict[str, str] = {}
+_CODE_ONLY_HASHES_MAX = 64
+
 
 @dataclass(frozen=True)
 class JobResult:
@@ -147,9 +151,9 @@ def _notebook_copy(source: bytes, export: ExportResult, strip_outputs: bool) -> 
         return None
     if not strip_outputs:
         return source
-    from .notebook import strip_outputs as strip
+    from .notebook.strip import without_outputs
 
-    return strip(source, export.source_name)
+    return without_outputs(source)  # the export has read `source` strictly
 
 
 def _uncommitted_warnings(decision: SourceDecision, local: LocalCode) -> list[str]:
@@ -222,21 +226,27 @@ def _code_artifact(
     identity = dict(hashes)
     if notebook is not None:
         files[path.name] = notebook
-        identity[path.name] = _code_only_hash(notebook, path.name)
+        identity[path.name] = _code_only_hash(notebook, notebook_hashes[path.name])
     name = naming.code_artifact_name(project, path.name)
     return _CodeArtifact(
         name, digest_of_hashes(hashes), files, hashes, script_name, local.included, digest_of_hashes(identity)
     )
 
 
-def _code_only_hash(notebook: bytes, name: str) -> str:
+def _code_only_hash(notebook: bytes, sha256: str) -> str:
     """The sha256 of the notebook copy without outputs and execution counts: what decides the
-    job's version, so re-running a cell (new outputs, same code) finds the version there is."""
+    job's version, so re-running a cell (new outputs, same code) finds the version there is.
+    Remembered by the copy's own sha256 (`sha256`, hashed already): a warm kernel's repeated
+    `%wandb_job` on an unchanged notebook does not strip it again."""
     import hashlib
 
-    from .notebook import strip_outputs
+    from .notebook.strip import without_outputs
 
-    return hashlib.sha256(strip_outputs(notebook, name)).hexdigest()
+    found = _CODE_ONLY_HASHES.pop(sha256, None) or hashlib.sha256(without_outputs(notebook)).hexdigest()
+    if len(_CODE_ONLY_HASHES) >= _CODE_ONLY_HASHES_MAX:  # drop the least recently used
+        _CODE_ONLY_HASHES.pop(next(iter(_CODE_ONLY_HASHES), sha256), None)
+    _CODE_ONLY_HASHES[sha256] = found  # re-inserted: now the most recently used
+    return found
 
 
 def _name_and_source(

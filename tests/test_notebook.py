@@ -8,14 +8,18 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from jupyter_jobs.errors import JobError
 from jupyter_jobs.export import export_notebook_text
 from jupyter_jobs.notebook import code_cell_outputs, outputs_text, read_notebook, strip_outputs
+from jupyter_jobs.notebook.strip import without_outputs
 from jupyter_jobs.notebook_path import CellsRun
 from jupyter_jobs.secrets import scan
 
+CORPUS = Path(__file__).parent / "corpus"
 WANDB_KEY = "wandb_v1_" + "Q7xK2pL9" * 6  # built here so no scanner mistakes this file for a leak
 
 
@@ -84,6 +88,60 @@ def test_outputs_stay_undecoded_until_asked_for() -> None:
     blocks = list(code_cell_outputs(read))
     assert [(number, json.loads(block)) for number, block in blocks] == [(2, outputs)]
     assert outputs_text(blocks[0][1]) == "a\nb\n\nE\nv\nred\nshown"
+
+
+def _strip_by_full_decode(data: bytes) -> bytes:
+    """Strip as it was done before outputs were left undecoded: decode the whole document,
+    empty each code cell's outputs, write it as nbformat does."""
+    document = json.loads(data)
+    sheets = [document, *document.get("worksheets", [])] if isinstance(document, dict) else []
+    for sheet in sheets:
+        for cell in sheet.get("cells", []) if isinstance(sheet, dict) else []:
+            if isinstance(cell, dict) and cell.get("cell_type") == "code":
+                cell["outputs"] = []
+                cell.pop("prompt_number", None)
+                if "execution_count" in cell:
+                    cell["execution_count"] = None
+    return (json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode()
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
+    max_leaves=8,
+)
+_CELL = st.fixed_dictionaries(
+    {"cell_type": st.sampled_from(["code", "markdown", "raw"]), "source": st.text() | st.lists(st.text())},
+    optional={
+        "metadata": st.dictionaries(st.text(max_size=5), _JSON, max_size=3),
+        "outputs": st.lists(st.dictionaries(st.text(max_size=5), _JSON, max_size=3), max_size=2),
+        "execution_count": st.none() | st.integers(0, 99),
+        "prompt_number": st.integers(0, 99),
+        "id": st.text(max_size=8),
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    cells=st.lists(_CELL, max_size=4),
+    sheets=st.lists(st.lists(_CELL, max_size=3), max_size=2),
+    extra=st.dictionaries(st.sampled_from(["metadata", "nbformat", "nbformat_minor", "other"]), _JSON, max_size=3),
+)
+def test_strip_leaves_outputs_undecoded_and_writes_the_same_bytes(
+    cells: list[dict], sheets: list[list[dict]], extra: dict
+) -> None:
+    """`without_outputs` never decodes the outputs it drops; the bytes it writes (and hashes into
+    the job's version) are those of a full decode, for format 4 cells and format 3 worksheets."""
+    document = {**extra, "cells": cells, "worksheets": [{"cells": sheet} for sheet in sheets]}
+    data = json.dumps(document, indent=1).encode()
+    assert without_outputs(data) == _strip_by_full_decode(data)
+
+
+@pytest.mark.parametrize("path", sorted(CORPUS.glob("*.ipynb")), ids=lambda path: path.name)
+def test_strip_of_the_corpus_writes_the_same_bytes_as_a_full_decode(path: Path) -> None:
+    data = path.read_bytes()
+    assert strip_outputs(data, path.name) == _strip_by_full_decode(data)
 
 
 def test_strip_outputs_keeps_code_and_metadata() -> None:
