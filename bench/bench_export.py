@@ -1,8 +1,8 @@
 """Benchmark of notebook export (issue #7): ours against nbconvert, which W&B Launch uses.
 
 W&B Launch turns a notebook into a script with nbconvert's `PythonExporter` (a new exporter
-per conversion). We time `jupyter_jobs.export.export_path` and
-`nbconvert.PythonExporter().from_filename` side by side, alternating which goes first, on the
+per conversion). We time ours as `jupyter jobs create` exports (`read_source_bytes`, then
+`export_text`) and `nbconvert.PythonExporter().from_filename` side by side, alternating which goes first, on the
 example notebooks, the test corpus and a large synthetic notebook (2,000 code cells, ~50 MB of
 outputs with base64 PNGs, a magic in one cell of four). Both are warmed up first: import and
 first-call costs are `bench_startup.py`'s business. Peak memory is measured in a fresh
@@ -52,7 +52,7 @@ def ours(path: Path) -> object:
     from jupyter_jobs.export.ipython import clear_caches
 
     clear_caches()
-    return export.export_path(path)
+    return export.export_text(export.read_source_bytes(path), path.name)
 
 
 def nbconvert_export(path: Path) -> object:
@@ -130,9 +130,8 @@ def breakdown_table(large: Path, repeats: int) -> None:
     syntax error is reported with its cell). nbconvert does neither check on the code; what is
     left of ours is turning IPython syntax into Python and assembling the script.
     """
-    from jupyter_jobs import export
 
-    exported_cells = re.split(r"^# %% cell \d+$", export.export_path(large).script, flags=re.MULTILINE)
+    exported_cells = re.split(r"^# %% cell \d+$", ours(large).script, flags=re.MULTILINE)
     steps = {
         "nbconvert PythonExporter": partial(nbconvert_export, large),
         "ours (cold)": partial(ours, large),
@@ -152,9 +151,9 @@ def breakdown_table(large: Path, repeats: int) -> None:
 
 
 def _read_cells(path: Path) -> object:
-    from jupyter_jobs.notebook import read_notebook_file
+    from jupyter_jobs.notebook import read_notebook, read_source_bytes
 
-    return read_notebook_file(path)
+    return read_notebook(read_source_bytes(path), path.name)
 
 
 def _compile_each(cells: list[str]) -> None:

@@ -692,8 +692,3 @@ def _unique(folders: list[Path]) -> list[Path]:
 def _line_label(name: str, line: int) -> str:
     """Where in a carried module a read or import was found, e.g. `helper.py, line 3`."""
     return f"{name}, line {line}"
-
-
-def _is_sys_path_call(function: ast.expr) -> bool:
-    """Whether a call's function is `sys.path.insert` / `sys.path.append`."""
-    return isinstance(function, ast.Attribute) and _is_sys_path(function)

@@ -96,19 +96,6 @@ def check_sources(
     return Candidates(git_facts, git_reason, image_ref, image_reason, image)
 
 
-def decide_source(
-    path: Path,
-    *,
-    choice: SourceChoice = "auto",
-    no_git: bool = False,
-    image: str | None = None,
-    launch_hazards: Sequence[str] = (),
-) -> SourceDecision:
-    """Run W&B's checks in W&B's order (or honour a forced source) and record each outcome."""
-    _check_choice(choice)
-    return choose_source(check_sources(path, no_git=no_git, image=image), choice=choice, launch_hazards=launch_hazards)
-
-
 def choose_source(
     found: Candidates, *, choice: SourceChoice = "auto", launch_hazards: Sequence[str] = ()
 ) -> SourceDecision:

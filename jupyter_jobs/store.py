@@ -722,12 +722,6 @@ class JobStore:
             raise JobError(f"'{digest[:80]}' is not a code digest", hint=REPAIR_HINT)
         return self._code / digest
 
-    def code_folder(self, digest: str) -> Path:
-        """The folder of the code stored under `digest`, checked as `code_files` checks it (to
-        publish it: wandb reads artifact files from disk)."""
-        self.code_files(digest)
-        return self._code_dir(digest)
-
     def code_files(self, digest: str) -> dict[str, bytes]:
         """The files of the code stored under `digest` in this store, checked against it:
         code changed after it was stored is refused, never run or published."""

@@ -64,6 +64,14 @@ def printed(source: str, text: str) -> Any:
     return nbformat.v4.new_code_cell(source, outputs=[nbformat.v4.new_output("stream", name="stdout", text=text)])
 
 
+def export_file(path: Path) -> Any:
+    """The export of a saved notebook or script as `jupyter jobs create` makes it: the file's
+    bytes read once (checked, byte-order mark dropped), then exported."""
+    from jupyter_jobs.export import export_text, read_source_bytes
+
+    return export_text(read_source_bytes(path), path.name)
+
+
 # ------------------------------------------------------------------ kernels
 
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from wandb.sdk.lib import gitlib
 
 from jupyter_jobs.models import decode_record
-from jupyter_jobs.source import decide_source, strip_credentials
+from jupyter_jobs.source import check_sources, choose_source, strip_credentials
 from jupyter_jobs.widget import render_html, render_text
 
 from .helpers import git, run_cli
@@ -170,7 +170,7 @@ def repo_with_remote(git_repo, write_notebook, remote: str, folder: Path | None 
 
 @pytest.mark.parametrize(("remote", "expected"), REMOTE_FORMS)
 def test_the_source_records_the_real_remote_without_its_token(git_repo, write_notebook, remote, expected) -> None:
-    decision = decide_source(repo_with_remote(git_repo, write_notebook, remote))
+    decision = choose_source(check_sources(repo_with_remote(git_repo, write_notebook, remote)))
 
     assert (decision.git.remote if decision.git else None) == expected
     assert TOKEN not in repr(decision)

@@ -11,10 +11,8 @@ from pathlib import Path
 import pytest
 import wandb
 
-from jupyter_jobs.export import export_path
-
 from . import wandb_log
-from .helpers import EXAMPLE_NOTEBOOKS, run_cli
+from .helpers import EXAMPLE_NOTEBOOKS, export_file, run_cli
 
 pytestmark = pytest.mark.wandb_facing
 
@@ -32,7 +30,7 @@ def test_there_are_three_examples() -> None:
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
 def test_exported_script_runs_under_plain_python(notebook: Path, tmp_path: Path) -> None:
     script = tmp_path / f"{notebook.stem}.py"
-    script.write_text(export_path(notebook).script)
+    script.write_text(export_file(notebook).script)
     env = {**os.environ, "WANDB_MODE": "offline", "WANDB_DIR": str(tmp_path), "PYTHONPATH": ""}
     done = subprocess.run(
         [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_raw_cell
 
 from jupyter_jobs.errors import JobError
 from jupyter_jobs.export import (
     ExportResult,
     annotated_script,
     export_notebook_text,
-    export_path,
     export_text,
     launch_converter_hazards,
     read_source_bytes,
@@ -28,27 +28,15 @@ from jupyter_jobs.export.installs import Install, parse_install
 from jupyter_jobs.export.ipython import transformed_by_line, transformer
 from jupyter_jobs.notebook import code_cell_outputs, read_notebook
 
+from .helpers import export_file, notebook_json
+
+CELL_TYPES = {"code": new_code_cell, "markdown": new_markdown_cell, "raw": new_raw_cell}
+
 
 def notebook_text(*cells: str | tuple[str, str], language: str = "python") -> str:
     """Notebook JSON whose cells are code sources, or (cell_type, source) pairs."""
-    typed = [cell if isinstance(cell, tuple) else ("code", cell) for cell in cells]
-    return json.dumps(
-        {
-            "nbformat": 4,
-            "nbformat_minor": 5,
-            "metadata": {"kernelspec": {"name": "k", "display_name": "k", "language": language}},
-            "cells": [
-                {
-                    "cell_type": kind,
-                    "id": f"c{index}",
-                    "metadata": {},
-                    "source": source,
-                    **({"outputs": [], "execution_count": None} if kind == "code" else {}),
-                }
-                for index, (kind, source) in enumerate(typed)
-            ],
-        }
-    )
+    built = [cell if isinstance(cell, str) else CELL_TYPES[cell[0]](cell[1]) for cell in cells]
+    return notebook_json(*built, language=language)
 
 
 def export(*cells: str | tuple[str, str]) -> ExportResult:
@@ -529,13 +517,13 @@ def test_v3_notebook_is_upgraded() -> None:
     assert "x = 1" in result.script
 
 
-def test_export_path_reads_notebooks_and_takes_scripts_as_they_are(tmp_path: Path) -> None:
+def test_a_saved_notebook_is_exported_and_a_script_taken_as_it_is(tmp_path: Path) -> None:
     notebook = tmp_path / "train.ipynb"
     notebook.write_text(notebook_text("!echo hi"))
-    assert export_path(notebook).rewrites[0].kind == "shell"
+    assert export_file(notebook).rewrites[0].kind == "shell"
     script = tmp_path / "train.py"
     script.write_text("print('hello')\n")
-    result = export_path(script)
+    result = export_file(script)
     assert (result.script, result.is_notebook, result.rewrites, result.source_name) == (
         "print('hello')\n",
         False,
@@ -552,12 +540,12 @@ def test_export_path_reads_notebooks_and_takes_scripts_as_they_are(tmp_path: Pat
         ("missing.ipynb", None, r"missing.ipynb does not exist"),
     ],
 )
-def test_export_path_refuses_bad_files(tmp_path: Path, name: str, content: str | None, message: str) -> None:
+def test_bad_files_are_refused(tmp_path: Path, name: str, content: str | None, message: str) -> None:
     path = tmp_path / name
     if content is not None:
         path.write_text(content)
     with pytest.raises(JobError, match=message):
-        export_path(path)
+        export_file(path)
 
 
 # --------------------------------------------------------------------------- W&B Launch converter
@@ -673,20 +661,26 @@ def test_memory_does_not_grow_with_output_size() -> None:
 
 
 def test_memory_of_a_file_export_does_not_grow_with_output_size(tmp_path: Path) -> None:
-    """export_path walks the mapped file's bytes: neither the file nor its text lands on the heap."""
+    """The file's bytes are read once and checked without a text of them; the export walks those
+    bytes: neither makes another copy of the outputs."""
     image = {"output_type": "display_data", "metadata": {}, "data": {"image/png": "iVBORw0KGgo" * 1_000_000}}
     lines = [f"step {step} loss [0.{step}]\n" for step in range(400_000)]  # one array beyond any window
     path = tmp_path / "big.ipynb"
     path.write_text(with_outputs("print(1)", [image, {"output_type": "stream", "name": "stdout", "text": lines}]))
-    assert path.stat().st_size > 20_000_000
-    export_path(path)
+    size = path.stat().st_size
+    assert size > 20_000_000
+    export_file(path)
     tracemalloc.start()
     try:
-        export_path(path)
-        _current, peak = tracemalloc.get_traced_memory()
+        data = read_source_bytes(path)
+        _current, read_peak = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        export_text(data, path.name)
+        _current, export_peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak < 4_000_000
+    assert read_peak < size + 4_000_000
+    assert export_peak < size + 4_000_000  # the bytes read, and no more than 4 MB besides
 
 
 STREAMS = {
@@ -705,7 +699,7 @@ def test_file_and_text_exports_read_the_same_outputs(tmp_path: Path, text: list)
     notebook = with_outputs("x = 1\n!echo {x}", [{"output_type": "stream", "name": "stdout", "text": text}])
     path = tmp_path / "nb.ipynb"
     path.write_bytes(b"\xef\xbb\xbf" + notebook.encode() + b" " * 1_100_000)
-    assert export_path(path) == export_notebook_text(notebook, "nb.ipynb")
+    assert export_file(path) == export_notebook_text(notebook, "nb.ipynb")
     assert without_outputs(export_text(notebook.encode(), "nb.ipynb")) == without_outputs(
         export_notebook_text(notebook, "nb.ipynb")
     )
@@ -717,7 +711,7 @@ def test_file_and_text_exports_read_the_same_outputs(tmp_path: Path, text: list)
     # The export keeps the notebook it read, whose outputs are the same blocks, str, bytes or file.
     for text_read in (notebook, notebook.encode()):
         assert list(code_cell_outputs(export_text(text_read, "nb.ipynb").notebook)) == blocks
-    assert list(code_cell_outputs(export_path(path).notebook)) == blocks
+    assert list(code_cell_outputs(export_file(path).notebook)) == blocks
 
 
 @pytest.mark.parametrize("damage", ['"a\tb"', r'"a\u00"', "01", "[1,]", '"a" "b"', "tru"])
@@ -732,7 +726,7 @@ def test_file_with_damaged_outputs_is_refused_as_its_text_is(tmp_path: Path, dam
     with pytest.raises(JobError) as from_bytes:
         export_text(notebook.encode(), "nb.ipynb")
     with pytest.raises(JobError) as from_file:
-        export_path(path)
+        export_file(path)
     assert str(from_file.value) == str(from_bytes.value) == str(from_text.value)
 
 
@@ -741,7 +735,7 @@ def test_source_bytes_are_the_file_without_its_byte_order_mark(tmp_path: Path) -
     content = notebook_text("print('é')").encode()
     path.write_bytes(b"\xef\xbb\xbf" + content)
     assert read_source_bytes(path) == content
-    assert export_text(read_source_bytes(path), "bom.ipynb") == export_path(path)
+    assert export_file(path) == export_notebook_text(content.decode(), "bom.ipynb")
     path.write_bytes(b'{"nbformat": 4, "cells": ["\xff"]}')
     with pytest.raises(JobError, match=r"^bom.ipynb is not UTF-8 text"):
         read_source_bytes(path)
@@ -800,8 +794,6 @@ def test_line_by_line_fast_path_agrees_with_ipython_on_whole_cells(lines: list[s
 
 
 def test_annotation_of_a_rewrite_in_the_last_cell_is_kept() -> None:
-    from .helpers import notebook_json
-
     annotated = annotated_script(export_notebook_text(notebook_json("x = 1", "%wandb_job --dry-run"), "n.ipynb"))
     assert annotated.rstrip().endswith("dropped: %wandb_job --dry-run")
 
@@ -850,7 +842,7 @@ def test_skipping_plain_cells_loses_no_converter_hazard() -> None:
     corpus = sorted((Path(__file__).parent / "corpus").glob("*.ipynb"))
     assert corpus
     for path in corpus:
-        result = export_path(path)
+        result = export_file(path)
         full = []
         for number, kind, source in result.cells:
             if source.strip() and kind == "code":
@@ -867,7 +859,7 @@ def test_file_is_read_without_its_byte_order_mark(tmp_path: Path) -> None:
     path = tmp_path / "bom.ipynb"
     path.write_bytes("\ufeff".encode() + notebook_text("print('é')").encode())
     assert read_source_bytes(path) == notebook_text("print('é')").encode()
-    assert "print('é')" in export_path(path).script
+    assert "print('é')" in export_file(path).script
 
 
 @pytest.mark.parametrize(
@@ -881,7 +873,7 @@ def test_empty_or_undecodable_files_are_refused(tmp_path: Path, content: bytes, 
     path = tmp_path / "empty.ipynb"
     path.write_bytes(content)
     with pytest.raises(JobError, match=message):
-        export_path(path)
+        export_file(path)
 
 
 def test_code_cell_outputs_are_located_not_decoded() -> None:

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_jobs.export import ExportResult, export_path, launch_converter_hazards
+from jupyter_jobs.export import ExportResult, launch_converter_hazards
+
+from .helpers import export_file
 
 CORPUS = Path(__file__).parent / "corpus"
 
@@ -86,7 +88,7 @@ def test_corpus_is_complete_and_large_enough() -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_corpus_notebook_exports_to_plain_python(name: str) -> None:
-    result = export_path(CORPUS / f"{name}.ipynb")
+    result = export_file(CORPUS / f"{name}.ipynb")
     requirements, kinds = EXPECTED[name]
     assert is_plain_python(result.script)
     assert result.requirements == requirements
@@ -96,7 +98,7 @@ def test_corpus_notebook_exports_to_plain_python(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(RUNNABLE))
 def test_offline_corpus_notebooks_run_under_plain_python(name: str, tmp_path: Path) -> None:
-    result: ExportResult = export_path(CORPUS / f"{name}.ipynb")
+    result: ExportResult = export_file(CORPUS / f"{name}.ipynb")
     script = tmp_path / "exported.py"
     script.write_text(result.script, encoding="utf-8")
     done = subprocess.run(
@@ -120,7 +122,7 @@ def test_nbconvert_fails_where_jupyter_jobs_succeeds() -> None:
     broken_by_nbconvert = {
         path.stem for path in corpus_paths() if not is_plain_python(exporter.from_filename(str(path))[0])
     }
-    ours_plain = {path.stem for path in corpus_paths() if is_plain_python(export_path(path).script)}
+    ours_plain = {path.stem for path in corpus_paths() if is_plain_python(export_file(path).script)}
     assert ours_plain == set(EXPECTED)
     assert len(broken_by_nbconvert) >= 20
     assert broken_by_nbconvert <= ours_plain
@@ -135,7 +137,7 @@ def test_hazards_predict_wandb_launch_converter_failures(path: Path, tmp_path: P
 
     shutil.copy(path, tmp_path / path.name)
     converted = tmp_path / convert_jupyter_notebook_to_script(path.name, str(tmp_path))
-    hazards = launch_converter_hazards(export_path(path))
+    hazards = launch_converter_hazards(export_file(path))
     breaking = [hazard for hazard in hazards if "dropped by the converter" not in hazard]
     assert bool(breaking) == (not is_plain_python(converted.read_text(encoding="utf-8")))
     assert all(hazard.startswith("cell ") for hazard in hazards)

@@ -19,8 +19,10 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from jupyter_jobs.errors import JobError
-from jupyter_jobs.export import export_notebook_text, export_path, export_text
+from jupyter_jobs.export import export_notebook_text, export_text
 from jupyter_jobs.secrets import SecretFinding, blocking_error, scan
+
+from .helpers import export_file
 
 _rng = random.Random(6)
 ALNUM = string.ascii_letters + string.digits
@@ -490,7 +492,7 @@ def test_script_without_notebook_has_no_cells(tmp_path: Path) -> None:
     script = tmp_path / "train.py"
     script.write_text(f"import wandb\n\nwandb.login(key='{WANDB_KEY}')\n")
 
-    assert scan(export_path(script), None) == [SecretFinding("W&B API key", None, 3, "code")]
+    assert scan(export_file(script), None) == [SecretFinding("W&B API key", None, 3, "code")]
 
 
 def test_describe_names_place_kind_and_where() -> None:

@@ -8,9 +8,22 @@ from pathlib import Path
 import pytest
 
 from jupyter_jobs.errors import JobError
-from jupyter_jobs.source import decide_source, launch_can_fetch
+from jupyter_jobs.models import SourceChoice
+from jupyter_jobs.source import SourceDecision, check_sources, choose_source, launch_can_fetch
 
 from .helpers import git
+
+
+def decide_source(
+    path: Path,
+    *,
+    choice: SourceChoice = "auto",
+    no_git: bool = False,
+    image: str | None = None,
+    launch_hazards: tuple[str, ...] = (),
+) -> SourceDecision:
+    """The decision as `create_job` makes it: the git and image checks, then W&B's order."""
+    return choose_source(check_sources(path, no_git=no_git, image=image), choice=choice, launch_hazards=launch_hazards)
 
 
 def outcomes(decision) -> dict[str, str]:

@@ -35,11 +35,8 @@ The notebook is read by `jupyter_jobs.notebook` (typed cells, outputs left undec
 
 from __future__ import annotations
 
-from os import PathLike
-
 from ..errors import JobError
-from ..notebook import Notebook, read_notebook, read_notebook_file, read_source_bytes, source_file
-from ..notebook.files import mapped_source
+from ..notebook import Notebook, read_notebook, read_source_bytes
 from .builder import ExportResult, Rewrite, ScriptBuilder, annotated_script, script_as_is
 from .hazards import launch_converter_hazards
 
@@ -49,25 +46,12 @@ __all__ = [
     "annotated_script",
     "export_notebook",
     "export_notebook_text",
-    "export_path",
     "export_text",
     "launch_converter_hazards",
     "read_source_bytes",
 ]
 
 _PYTHON_LANGUAGES = ("python", "python3", "python2", "ipython")
-
-
-def export_path(path: str | PathLike[str]) -> ExportResult:
-    """Export a notebook (``.ipynb``) or take a script (``.py``) as it is, once it compiles.
-
-    A notebook is read from a read-only map of its file, so memory does not grow with the size
-    of its outputs (the result's notebook keeps them undecoded, as views of the map).
-    """
-    file = source_file(path)
-    if file.suffix == ".py":
-        return script_as_is(str(mapped_source(file), "utf-8"), file.name)
-    return export_notebook(read_notebook_file(file), file.name)
 
 
 def export_text(text: str | bytes, name: str) -> ExportResult:

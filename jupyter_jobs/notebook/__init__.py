@@ -8,7 +8,7 @@ it is read.
 from .files import read_source_bytes, source_file
 from .metadata import metadata_texts
 from .outputs import code_cell_outputs, outputs_text
-from .reader import Cell, Notebook, read_notebook, read_notebook_file
+from .reader import Cell, Notebook, read_notebook
 from .strip import strip_outputs
 
 __all__ = [
@@ -18,7 +18,6 @@ __all__ = [
     "metadata_texts",
     "outputs_text",
     "read_notebook",
-    "read_notebook_file",
     "read_source_bytes",
     "source_file",
     "strip_outputs",

@@ -4,9 +4,6 @@ mark, or a one-line reason it cannot be read."""
 from __future__ import annotations
 
 import codecs
-import mmap
-import os
-import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from os import PathLike
@@ -43,29 +40,11 @@ def read_source_bytes(path: str | PathLike[str]) -> bytes:
     return data[bom_length(data) :]
 
 
-def mapped_source(path: Path) -> memoryview:
-    """The file's bytes past a byte-order mark, from a read-only map, checked to be UTF-8.
-
-    Neither the bytes nor a text of them lands on the heap, so reading a notebook with large
-    outputs costs no memory of their size. The map is unmapped when the last view of it (the
-    reader's undecoded outputs included) is gone.
-    """
-    with reading(path), path.open("rb") as stream:
-        status = os.fstat(stream.fileno())
-        if not stat.S_ISREG(status.st_mode) or not status.st_size:  # nothing to map
-            data = stream.read()
-            check_utf8(data)
-            return memoryview(data)[bom_length(data) :]
-        mapped = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
-        check_utf8(mapped)
-        return memoryview(mapped)[bom_length(mapped) :]
-
-
-def check_utf8(data: bytes | mmap.mmap) -> None:
+def check_utf8(data: bytes) -> None:
     """Raise UnicodeDecodeError unless `data` is UTF-8, decoding a chunk at a time and dropping
     it, so that no text of the file's size is built. (The JSON decoder checks the text it keeps,
     not the strings it skips.)"""
-    if isinstance(data, bytes) and data.isascii():
+    if data.isascii():
         return
     with memoryview(data) as view:
         offset = 0
@@ -75,7 +54,7 @@ def check_utf8(data: bytes | mmap.mmap) -> None:
             )[1]
 
 
-def bom_length(data: bytes | mmap.mmap) -> int:
+def bom_length(data: bytes) -> int:
     """The length of the UTF-8 byte-order mark that some editors write at the start, else 0."""
     return len(_UTF8_BOM) if data[: len(_UTF8_BOM)] == _UTF8_BOM else 0
 

@@ -14,13 +14,11 @@ import, is loaded only then.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from ..errors import JobError
-from .files import mapped_source
 
 _EMPTY = msgspec.Raw(b"[]")
 
@@ -127,11 +125,6 @@ def _read(data: str | bytes | memoryview, name: str) -> Notebook:
     if notebook.nbformat != 4:
         return _older(data, name, notebook.nbformat)
     return Notebook(notebook.cells, notebook.metadata)
-
-
-def read_notebook_file(path: Path) -> Notebook:
-    """The notebook saved at `path`, read from a map of the file (see files.mapped_source)."""
-    return read_notebook(mapped_source(path), path.name)
 
 
 def _version(data: str | bytes | memoryview, name: str) -> object:
