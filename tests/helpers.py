@@ -75,15 +75,20 @@ def export_file(path: Path) -> Any:
 # ------------------------------------------------------------------ kernels
 
 
-def execute(path: Path, *cells: str) -> list[list[dict[str, Any]]]:
+def run_notebook(path: Path, *cells: str) -> Any:
     """Run `cells` (default: the notebook's own) in a real kernel started in the notebook's folder,
-    as Jupyter starts it; each code cell's outputs."""
+    as Jupyter starts it; the notebook as the kernel left it (outputs, widget state)."""
     notebook = nbformat.read(path, as_version=4) if not cells else new_notebook(*cells)
     client = NotebookClient(
         notebook, kernel_name="python3", timeout=240, resources={"metadata": {"path": str(path.parent)}}
     )
     client.execute()
-    return [cell.outputs for cell in notebook.cells if cell.cell_type == "code"]
+    return notebook
+
+
+def execute(path: Path, *cells: str) -> list[list[dict[str, Any]]]:
+    """`run_notebook`'s code cells' outputs."""
+    return [cell.outputs for cell in run_notebook(path, *cells).cells if cell.cell_type == "code"]
 
 
 def text(outputs: list[dict[str, Any]]) -> str:

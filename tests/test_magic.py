@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,7 +26,17 @@ from jupyter_jobs.notebook_path import NOT_FOUND, find_notebook
 from jupyter_jobs.store import JobStore
 
 from . import wandb_log
-from .helpers import REPO_ROOT, execute, git, jupyter_server, offline_logs, run_cli, text, write_notebook_file
+from .helpers import (
+    REPO_ROOT,
+    execute,
+    git,
+    jupyter_server,
+    offline_logs,
+    run_cli,
+    run_notebook,
+    text,
+    write_notebook_file,
+)
 
 SETUP = "%load_ext jupyter_jobs\nimport wandb"
 INIT = "run = wandb.init(project='job_example', config={'learning_rate': 0.01, 'epochs': 2})"
@@ -581,10 +593,7 @@ def test_the_saved_output_is_one_view_in_nbconvert_and_text_in_a_terminal(
     from nbconvert import HTMLExporter
 
     kernel_env("train.ipynb")
-    notebook = nbformat.read(write(tmp_path / "train.ipynb", SETUP, INIT, "%wandb_job"), as_version=4)
-    NotebookClient(
-        notebook, kernel_name="python3", timeout=240, resources={"metadata": {"path": str(tmp_path)}}
-    ).execute()
+    notebook = run_notebook(write_notebook_file(tmp_path / "train.ipynb", SETUP, INIT, "%wandb_job"))
     (shown,) = [output for output in notebook.cells[2].outputs if output["output_type"] == "display_data"]
     assert {"text/html", "text/plain", RESULT_MIME, "application/vnd.jupyter.widget-view+json"} == set(shown["data"])
     state = notebook.metadata.pop("widgets")
