@@ -3,8 +3,8 @@
 `JupyterJobs` is a jupyter_server `ExtensionApp` whose settings (`c.JupyterJobs.store`,
 `c.JupyterJobs.allow_runs`, `c.JupyterJobs.run_timeout`, `c.JupyterJobs.runs_dir`,
 `c.JupyterJobs.max_runs`) go in a server config. The handlers
-translate HTTP into calls on `JobStore`, `create_job`, `compare_jobs`, `run_job`,
-`publish_stored` and `launch_stored` and back.
+translate HTTP into calls on `JobStore` (a version's files included), `create_job`, `compare_jobs`,
+`run_job`, `publish_stored` and `launch_stored` and back.
 They are a door into the server's file system, so they read nothing but notebooks and scripts
 inside the server's root directory and serve authenticated requests only. `POST runs` starts a
 stored job's code on the server, as `jupyter jobs run` does, and answers at once: the server's users can run code
@@ -98,6 +98,7 @@ class JupyterJobs(ExtensionApp):
                 (f"{base}/{_NAME}/runs/(?P<run_id>[^/]+)", JobRunHandler),
                 (f"{base}/{_NAME}/compare", JobCompareHandler),
                 (f"{base}/{_NAME}/versions", JobVersionsHandler),
+                (f"{base}/{_NAME}/files/(?P<path>.+)", JobFileHandler),
                 (f"{base}/{_NAME}/(?P<action>publish|launch)", JobToWandbHandler),
             ]
         )
@@ -286,6 +287,17 @@ class JobVersionsHandler(_JobsHandler):
             return JobList(jobs=rows, total=len(rows))
 
         await self.answer(versions)
+
+
+class JobFileHandler(_JobsHandler):
+    """`GET jobs/<name>/files/<path>?ref=`: one file of a stored version (latest unless `ref`),
+    e.g. requirements.frozen.txt or the exported script, as `{job, path, size, text}`; `text` is
+    null for a binary file. Paths leading out of the version's folder are refused (403)."""
+
+    @tornado.web.authenticated
+    async def get(self, name: str, path: str) -> None:
+        ref = self.get_query_argument("ref", None)
+        await self.answer(lambda: self.store().version_file(_ref(name, ref), path))
 
 
 class JobCompareHandler(_JobsHandler):

@@ -337,6 +337,16 @@ class Comparison(Record, frozen=True):
     changes: list[Change]  # in `compare.PARTS` order; empty when the versions agree
 
 
+class StoredFile(Record, frozen=True):
+    """One file of a stored version as the panel shows it: its text, or none for a binary file
+    (the panel then says "binary, N bytes")."""
+
+    job: str  # "name:vN"
+    path: str  # relative to its folder, as the record lists it
+    size: int  # bytes
+    text: str | None
+
+
 # ----------------------------------------------------------------------------- requests
 
 

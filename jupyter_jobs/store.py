@@ -33,14 +33,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import msgspec
 
 from .digest import content_digest, digest_of_hashes, file_hashes
-from .errors import JobError, NotFound, StoreUnavailable
-from .models import JobRecord, JobSummary, RunOutcome, decode_record, encode, utc_now
+from .errors import Forbidden, JobError, NotFound, StoreUnavailable
+from .models import JobRecord, JobSummary, RunOutcome, StoredFile, decode_record, encodable, encode, utc_now
 
 try:
     import fcntl
@@ -62,6 +62,8 @@ MAX_INTEGER = 2**63 - 1
 # A disk that is full, as opposed to one that refuses writes.
 FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 DIGEST_PATTERN = re.compile(r"[0-9a-f]{64}")
+# The largest stored file `version_file` hands out: the panel shows it whole, as text.
+FILE_SIZE_LIMIT = 1024 * 1024
 # Errors that mean "this disk will not take our writes", as opposed to bugs of ours
 # (EEXIST/ENOTDIR: the store path or one of its parents is a regular file).
 UNWRITABLE_ERRNOS = {
@@ -461,6 +463,37 @@ class JobStore:
                 for row in conn.execute("SELECT version FROM versions WHERE name = ? ORDER BY version DESC", (name,))
             ]
             return [self._load(conn, name, number) for number in numbers]
+
+    def version_file(self, ref: str, path: str) -> StoredFile:
+        """One file of a stored version, to read (the panel's file links): the job artifact's
+        (wandb-job.json, requirements.frozen.txt, diff.patch) or its code artifact's (script,
+        notebook copy, carried files). Only a file the record lists is served, and only from
+        inside its own folder: `..`, absolute paths and symlinks leading out are refused."""
+        relative = _file_path(path)
+        stored = self.resolve(ref)
+        record, job = stored.record, f"{stored.name}:{stored.label}"
+        if relative in record.files:
+            folder = stored.path
+        elif relative in record.code_artifact.files and DIGEST_PATTERN.fullmatch(record.code_artifact.digest):
+            folder = self._code_dir(record.code_artifact.digest)
+        else:
+            raise NotFound(f"{job} has no file {relative!r}", hint="its details list the files it has")
+        try:
+            real = (folder / relative).resolve()
+            if not real.is_relative_to(folder.resolve()):
+                raise Forbidden(f"Refused {relative!r}: it resolves outside the folder of {job} in the job store.")
+            size = real.stat().st_size
+            if size > FILE_SIZE_LIMIT:
+                raise JobError(
+                    f"{relative} of {job} is {size:,} bytes, over the {FILE_SIZE_LIMIT:,} shown here",
+                    hint=f"read it on the server in {real.parent}",
+                )
+            data = real.read_bytes()
+        except FileNotFoundError:
+            raise NotFound(f"{relative} of {job} is missing from the job store", hint=REPAIR_HINT) from None
+        except OSError as err:
+            raise JobError(f"{relative} of {job} cannot be read: {err.strerror or err}") from None
+        return StoredFile(job=job, path=relative, size=size, text=_text_or_none(data))
 
     def _select_version(self, conn: sqlite3.Connection, name: str, selector: str) -> int:
         """Turn "v3" or an alias into a version number that exists, or explain what does."""
@@ -957,6 +990,30 @@ def _validate_files(files: Mapping[str, bytes], reserved: str) -> None:
                 f"'{relative}' cannot be stored as a file name",
                 hint=f"use a relative path without '..' and other than {reserved}",
             )
+
+
+def _file_path(path: str) -> str:
+    """A version's file named relative to its folder; absolute paths and `..` are refused."""
+    shown = path if len(path) <= 200 else f"{path[:200]}..."
+    text = path.replace("\\", "/")
+    if not text.strip("/ ") or "\x00" in text or not encodable(text):
+        raise JobError(f"{shown!r} is not a file name", hint="name a file of the version, e.g. requirements.frozen.txt")
+    relative = PurePosixPath(text)
+    if relative.is_absolute() or re.match(r"[A-Za-z]:", text):
+        raise Forbidden(f"Refused {shown!r}: name the file relative to the version's folder.")
+    if ".." in relative.parts:
+        raise Forbidden(f"Refused {shown!r}: '..' may not leave the version's folder.")
+    return relative.as_posix()
+
+
+def _text_or_none(data: bytes) -> str | None:
+    """The file's text, or None when it is not UTF-8 text (NUL bytes, undecodable)."""
+    if b"\x00" in data:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def _parse_ref(ref: str) -> tuple[str, str]:

@@ -973,3 +973,34 @@ def test_a_job_output_shows_once_live_and_after_save_and_reopen(page: Any, lab: 
     assert last_cell_outputs(page) == one_view
     expect(page.locator(".jp-Notebook")).not_to_contain_text("Error displaying widget")
     screenshot(page, "notebook-once-reopened.png")
+
+
+def test_a_versions_files_open_read_only_in_the_panel_and_the_notebook_view(page: Any, lab: Lab) -> None:
+    """Issue 13: the frozen requirements and every file of the version are links that show the file
+    read-only, as the store holds it, in the panel and in the job output of a notebook."""
+    write_saved_job_notebook(lab, "files.ipynb")
+    stored = JobStore.open_for_reading(lab.store).resolve(TRAIN_JOB)
+    frozen = (stored.path / "requirements.frozen.txt").read_text()
+    panel = open_stored_job(page, lab, TRAIN_JOB, "files")
+    details = panel.locator(".jp-JobsPanel-details")
+
+    details.get_by_role("button", name="requirements.frozen.txt").click()
+
+    viewer = details.get_by_role("region", name="File requirements.frozen.txt")
+    expect(viewer.locator(".jp-JobsPanel-fileText")).to_have_text(frozen, timeout=SLOW)
+    expect(viewer).to_contain_text(f"{stored.label} · {len(frozen.encode())} bytes · read-only")
+    assert viewer.locator(".jp-JobsPanel-fileText").evaluate("pre => !pre.isContentEditable")
+    details.get_by_role("button", name="train.py", exact=True).click()
+    script = details.get_by_role("region", name="File train.py")
+    expect(script.locator(".jp-JobsPanel-fileText")).to_contain_text("wandb.init(", timeout=SLOW)
+    widen_side_panel(page)
+    screenshot(page, "panel-file.png")
+    script.get_by_role("button", name="Close").click()
+    expect(details.locator(".jp-JobsPanel-fileViewer")).to_have_count(0)
+
+    page.goto(lab.page_url("files.ipynb", "files-notebook"))
+    record = page.locator(RECORD_OUTPUT)
+    record.get_by_role("button", name="wandb-job.json").click()
+    spec = record.get_by_role("region", name="File wandb-job.json")
+    expect(spec.locator(".jp-JobsPanel-fileText")).to_contain_text('"source_type": "artifact"', timeout=SLOW)
+    screenshot(page, "notebook-file.png")

@@ -100,7 +100,9 @@ async def test_fuzzed_paths_and_queries_get_an_answer_or_a_4xx(raw: Any) -> None
     name = await created_job(raw)
     names = st.just(name) | texts.filter(bool) | st.sampled_from(["\ud800", "x" * 5000, "/".join(["a"] * 3000)])
     queries = st.dictionaries(st.sampled_from(["limit", "offset", "ref", "before", "x"]), numbers, max_size=3)
-    tails = st.sampled_from(["", "/runs", "/compare"])
+    tails = st.sampled_from(
+        ["", "/runs", "/compare", "/files/requirements.frozen.txt", "/files/..%2F..%2Findex.sqlite"]
+    )
 
     @FUZZ
     @given(name=names, tail=tails, query=queries)

@@ -633,3 +633,109 @@ async def test_versions_of_a_job_newest_first_with_aliases(api: Any, train_noteb
     assert [row["version"] for row in reply["jobs"]] == ["v1", "v0"]
     assert "latest" in reply["jobs"][0]["aliases"] and "latest" not in reply["jobs"][1]["aliases"]
     assert (await api("jobs", "job-nope", "versions"))[0] == 404
+
+
+async def test_a_versions_files_read_as_text(api: Any, jp_root_dir: Path, train_notebook: Path, store: Path) -> None:
+    """Issue 13: the frozen requirements, the exported script and the carried files of any version
+    can be read; a binary file is named with its size, not sent."""
+    (jp_root_dir / "weights.bin").write_bytes(b"\x00\x01\x02" * 100)
+    body = {"path": "train.ipynb", "project": "job_example", "include": ["weights.bin"]}
+    assert (await api("jobs", method="POST", body=body))[0] == 201
+    train_notebook.write_text(notebook_json(TRAIN_CELLS[0].replace("0.01", "0.02"), TRAIN_CELLS[1]))
+    status, latest = await api("jobs", method="POST", body=body)
+    assert status == 201 and latest["version"] == "v1"
+    folder = Path(latest["path"])
+
+    status, frozen = await api("jobs", JOB_NAME, "files", "requirements.frozen.txt")
+    assert status == 200
+    assert frozen == {
+        "job": f"{JOB_NAME}:v1",
+        "path": "requirements.frozen.txt",
+        "size": (folder / "requirements.frozen.txt").stat().st_size,
+        "text": (folder / "requirements.frozen.txt").read_text(),
+    }
+    assert "wandb==" in frozen["text"]
+    status, spec = await api("jobs", JOB_NAME, "files", "wandb-job.json", params={"ref": "v1"})
+    assert status == 200 and json.loads(spec["text"]) == latest["spec"]
+    script = latest["code_artifact"]["entrypoint"]
+    assert "0.02" in (await api("jobs", JOB_NAME, "files", script))[1]["text"]
+    status, old = await api("jobs", JOB_NAME, "files", script, params={"ref": "v0"})
+    assert status == 200 and old["job"] == f"{JOB_NAME}:v0" and "0.01" in old["text"] and "0.02" not in old["text"]
+    status, weights = await api("jobs", JOB_NAME, "files", "weights.bin")
+    assert (status, weights["size"], weights["text"]) == (200, 300, None)
+
+
+async def test_a_file_over_the_size_limit_is_refused_with_its_size(
+    api: Any, jp_root_dir: Path, train_notebook: Path, store: Path
+) -> None:
+    (jp_root_dir / "big.txt").write_text("x" * (1024 * 1024 + 1))
+    body = {"path": "train.ipynb", "include": ["big.txt"], "max_file_mb": 2}
+    assert (await api("jobs", method="POST", body=body))[0] == 201
+
+    status, reply = await api("jobs", JOB_NAME.replace("job_example", "uncategorized"), "files", "big.txt")
+
+    assert status == 400
+    assert reply["message"].startswith("big.txt of job-source-uncategorized-train.ipynb:v0 is 1,048,577 bytes, over")
+
+
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [
+        ("..%2F..%2Findex.sqlite", "'..' may not leave"),
+        ("../../index.sqlite", "'..' may not leave"),
+        ("v0%2F..%2F..%2Fv0%2Frecord.json", "'..' may not leave"),
+        ("%2Fetc%2Fpasswd", "relative to the version's folder"),
+        ("C:%5Cwindows%5Cwin.ini", "relative to the version's folder"),
+        ("..%5C..%5Cindex.sqlite", "'..' may not leave"),
+    ],
+)
+async def test_paths_leading_out_of_the_version_are_refused(
+    api: Any,
+    http_server_client: Any,
+    jp_auth_header: dict,
+    jp_base_url: str,
+    train_notebook: Path,
+    store: Path,
+    path: str,
+    words: str,
+) -> None:
+    """The path is sent as a client may send it (escaped once, not normalised), and refused."""
+    assert (await api("jobs", method="POST", body={"path": "train.ipynb", "project": "job_example"}))[0] == 201
+    url = f"{jp_base_url.rstrip('/')}/jupyter-jobs/jobs/{JOB_NAME}/files/{path}"
+
+    response = await http_server_client.fetch(url, headers=jp_auth_header, raise_error=False)
+    status, reply = response.code, json.loads(response.body)
+
+    assert status == 403, reply
+    assert reply["message"].startswith("Refused") and words in reply["message"]
+
+
+async def test_a_stored_file_linked_out_of_the_store_is_refused(
+    api: Any, train_notebook: Path, store: Path, tmp_path: Path
+) -> None:
+    """A store tampered with: a listed file that is a symlink to a file elsewhere is not followed."""
+    status, record = await api("jobs", method="POST", body={"path": "train.ipynb", "project": "job_example"})
+    secret = tmp_path / "elsewhere.txt"
+    secret.write_text("not the job's\n")
+    frozen = Path(record["path"]) / "requirements.frozen.txt"
+    frozen.unlink()
+    frozen.symlink_to(secret)
+
+    status, reply = await api("jobs", JOB_NAME, "files", "requirements.frozen.txt")
+
+    assert status == 403 and "resolves outside the folder" in reply["message"]
+    assert "not the job's" not in json.dumps(reply)
+
+
+async def test_unknown_job_version_or_file_is_a_404(api: Any, train_notebook: Path, store: Path) -> None:
+    assert (await api("jobs", method="POST", body={"path": "train.ipynb", "project": "job_example"}))[0] == 201
+
+    for parts, params in [
+        (("jobs", "job-nope", "files", "requirements.frozen.txt"), {}),
+        (("jobs", JOB_NAME, "files", "requirements.frozen.txt"), {"ref": "v7"}),
+        (("jobs", JOB_NAME, "files", "nope.txt"), {}),
+        (("jobs", JOB_NAME, "files", "record.json"), {}),  # in the folder, but not one of the job's files
+    ]:
+        status, reply = await api(*parts, params=params)
+        assert status == 404, (parts, reply)
+        assert "\n" not in reply["message"]

@@ -29,6 +29,7 @@ MIRRORS = {
     "IJobRuns": models.JobRuns,
     "IChange": models.Change,
     "IComparison": models.Comparison,
+    "IStoredFile": models.StoredFile,
 }
 
 

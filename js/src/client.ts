@@ -17,6 +17,7 @@ import {
   IJobRun,
   IJobRuns,
   IRunOverrides,
+  IStoredFile,
   IWandbOutcome,
   RESULT_MIME
 } from './tokens';
@@ -140,6 +141,16 @@ export class JobsClient {
     );
     return this.request<IComparison>(
       `jobs/${encodeURIComponent(name)}/compare${query}`,
+      { method: 'GET' }
+    );
+  }
+
+  /** One file of a job version (the latest unless `ref` names one), to read; `text` is null for a binary file. */
+  readFile(name: string, path: string, ref?: string): Promise<IStoredFile> {
+    const query = ref ? URLExt.objectToQueryString({ ref }) : '';
+    const file = path.split('/').map(encodeURIComponent).join('/');
+    return this.request<IStoredFile>(
+      `jobs/${encodeURIComponent(name)}/files/${file}${query}`,
       { method: 'GET' }
     );
   }

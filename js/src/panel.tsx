@@ -102,6 +102,9 @@ export class JobsPanel extends ReactWidget {
         onCompare={before => void model.compareWith(before)}
         onDelete={(name, ref) => void this.confirmDelete(name, ref)}
         onCopy={text => Clipboard.copyToSystem(text)}
+        onReadFile={(record, path) =>
+          model.client.readFile(record.name, path, record.version)
+        }
       />
     );
   }

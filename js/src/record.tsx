@@ -9,9 +9,9 @@ import { MessageLoop } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 import * as React from 'react';
 
-import { parseMime } from './client';
+import { JobsClient, parseMime } from './client';
 import { JobDetails } from './components/JobDetails';
-import { IJobRecord, RESULT_MIME } from './tokens';
+import { IJobRecord, IStoredFile, RESULT_MIME } from './tokens';
 
 /**
  * Below the ipywidgets view's rank (-10): JupyterLab picks the lowest rank, so the record
@@ -41,6 +41,14 @@ class RecordRenderer extends ReactWidget implements IRenderMime.IRenderer {
     await this.renderPromise;
   }
 
+  /** A file of the shown version, from the server's store (where the job may since be gone). */
+  private readFile(path: string): Promise<IStoredFile> {
+    const { name, version } = this.record!;
+    return (this.client ??= new JobsClient()).readFile(name, path, version);
+  }
+
+  private client: JobsClient | null = null;
+
   protected render(): JSX.Element | null {
     return this.record ? (
       <JobDetails
@@ -49,6 +57,9 @@ class RecordRenderer extends ReactWidget implements IRenderMime.IRenderer {
         comparison={null}
         created={false}
         onCopy={text => Clipboard.copyToSystem(text)}
+        onReadFile={
+          this.record.dry_run ? undefined : path => this.readFile(path)
+        }
         wandb={null}
         busy={false}
       />

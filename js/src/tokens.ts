@@ -233,6 +233,16 @@ export interface IComparison {
   changes: IChange[];
 }
 
+/** One file of a stored version (`GET jobs/<name>/files/<path>`); `text` is null for a binary file. */
+export interface IStoredFile {
+  /** `name:vN` of the version it belongs to. */
+  job: string;
+  path: string;
+  /** Bytes. */
+  size: number;
+  text: string | null;
+}
+
 export interface IJobRuns {
   job: string;
   runs: IJobRun[];

@@ -10,12 +10,14 @@ import {
   IJobRecord,
   IJobRun,
   IJobSummary,
-  IRunOverrides
+  IRunOverrides,
+  IStoredFile
 } from '../tokens';
 import { typeRows } from '../wbtypes';
 import { Changes } from './Changes';
 import { Decision } from './Decision';
 import { Collapsible, Field } from './Field';
+import { Files } from './Files';
 import { InputsRunForm, InputsTable } from './Inputs';
 import { Naming } from './Naming';
 import { RunForm } from './RunForm';
@@ -44,6 +46,8 @@ interface IJobDetailsProps {
   onVersion?: (version: string) => void;
   /** Compare the shown version with another one. */
   onCompare?: (before: string) => void;
+  /** Fetch one of the version's files to show it (absent for a dry run). */
+  onReadFile?: (path: string) => Promise<IStoredFile>;
   /** Delete the whole job, or with `ref` this version (absent in a notebook output). */
   onDelete?: (ref?: string) => void;
   /** What W&B got from the last Publish or Launch, in words. */
@@ -136,18 +140,15 @@ export function JobDetails(props: IJobDetailsProps): JSX.Element {
           </ul>
         </Field>
       )}
-      {record.code_artifact && (
-        <Collapsible title={`Code artifact ${record.code_artifact.name}`}>
+      <Field label="Files">
+        <Files record={record} onReadFile={props.onReadFile} />
+        {record.code_artifact && (
           <div className="jp-JobsPanel-digest">
-            digest <code>{record.code_artifact.digest}</code>
+            code artifact <code>{record.code_artifact.name}</code> digest{' '}
+            <code>{record.code_artifact.digest}</code>
           </div>
-          <ul className="jp-JobsPanel-files">
-            {record.code_artifact.files.map(file => (
-              <li key={file}>{file}</li>
-            ))}
-          </ul>
-        </Collapsible>
-      )}
+        )}
+      </Field>
       <Collapsible
         title={`Requirements (${(record.requirements ?? []).length})`}
       >

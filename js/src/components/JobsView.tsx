@@ -5,7 +5,7 @@
 import * as React from 'react';
 
 import { IPanelState } from '../model';
-import { IJobRecord, IJobRun, IRunOverrides } from '../tokens';
+import { IJobRecord, IJobRun, IRunOverrides, IStoredFile } from '../tokens';
 import { JobDetails } from './JobDetails';
 import { JobList } from './JobList';
 
@@ -30,6 +30,7 @@ interface IJobsViewProps {
   /** Delete the job, or with `ref` one version (the panel asks first). */
   onDelete: (name: string, ref?: string) => void;
   onCopy: (text: string) => void;
+  onReadFile: (record: IJobRecord, path: string) => Promise<IStoredFile>;
 }
 
 export function JobsView(props: IJobsViewProps): JSX.Element {
@@ -124,6 +125,11 @@ export function JobsView(props: IJobsViewProps): JSX.Element {
           onCancelRun={props.onCancelRun}
           onWandb={queue => props.onWandb(state.record!, queue)}
           onDelete={ref => props.onDelete(state.record!.name, ref)}
+          onReadFile={
+            state.record.dry_run
+              ? undefined
+              : path => props.onReadFile(state.record!, path)
+          }
           versions={state.versions}
           onVersion={version => props.onOpen(state.record!.name, version)}
           onCompare={props.onCompare}
