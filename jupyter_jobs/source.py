@@ -43,6 +43,13 @@ _IMAGE_REF = re.compile(
     r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
     r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$"
 )
+# Paths git writes in a diff header as they are (core.quotePath quotes the rest), without spaces.
+_PLAIN_PATH = re.compile(r"[!#-\[\]-~]+")
+# The lines between a diff's `diff --git` header and its first `---` / `GIT binary patch` line.
+_EXTENDED_HEADER = (
+    r"(?:(?:old mode|new mode|deleted file mode|new file mode|similarity index|dissimilarity index|index"
+    r"|copy from|copy to|rename from|rename to) [^\n]*\n)*"
+)
 # `scheme://` of a URL remote; an scp-like remote is `[user@]host:path` with no `//` after the colon.
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _SCP_LIKE = re.compile(r"^(?!/|\.\.?/)(?:(?P<user>.*)@)?(?P<host>[^@/:]+):(?P<path>(?!//).*)$")
@@ -321,24 +328,22 @@ def _working_tree_warnings(
     warnings: list[str] = []
     try:
         repo.git.ls_files("--error-unmatch", "--", entrypoint)
-        status, _, _ = repo.git.diff(
-            "--quiet", "HEAD", "--", entrypoint, with_extended_output=True, with_exceptions=False
-        )
-        changed = status != 0
     except git.GitCommandError:
+        tracked = False
         warnings.append(
             f"{entrypoint} is not committed: the git job cannot run it (commit and push it, or use --source artifact)"
         )
-        changed = False
     else:
-        if changed:
-            warnings.append(
-                f"{entrypoint} has uncommitted changes: the job runs commit {commit[:12]} plus diff.patch "
-                "(commit and push, or use --source artifact)"
-            )
+        tracked = True
+    diff = repo.git.diff("HEAD", "--binary", *(["--", within] if within else []))
+    changed = tracked and _changed(repo, entrypoint, diff if within is None else None)
+    if changed:
+        warnings.append(
+            f"{entrypoint} has uncommitted changes: the job runs commit {commit[:12]} plus diff.patch "
+            "(commit and push, or use --source artifact)"
+        )
     if repo.head.is_detached:
         warnings.append(f"detached HEAD: the job pins commit {commit[:12]}")
-    diff = repo.git.diff("HEAD", "--binary", *(["--", within] if within else []))
     if within is not None:
         inside = set(repo.git.diff("HEAD", "--name-only", "--", within).splitlines())
         outside = [name for name in repo.git.diff("HEAD", "--name-only").splitlines() if name not in inside]
@@ -350,3 +355,21 @@ def _working_tree_warnings(
     if diff and not changed:
         warnings.append("the repository has other uncommitted changes: they are saved in diff.patch")
     return warnings, (diff + "\n") if diff else ""
+
+
+def _changed(repo: git.Repo, entrypoint: str, diff: str | None) -> bool:
+    """Whether the tracked entrypoint differs from HEAD, answered from the whole tree's `diff`
+    when it can tell: an empty diff changes nothing, and the entrypoint's own header (`diff
+    --git a/E b/E`, not a rename or copy) says it changed. Otherwise git is asked about the one
+    path, which costs another read and hash of the file (a large notebook's is most of git's
+    time). A header is trusted only for a path git writes as it is: no space (which would make
+    `a/x b/y` ambiguous), quote, backslash, control or non-ASCII character."""
+    if diff == "":
+        return False
+    if diff is not None and _PLAIN_PATH.fullmatch(entrypoint):
+        path = re.escape(entrypoint)
+        header = re.search(rf"^diff --git a/{path} b/{path}\n({_EXTENDED_HEADER})", diff, re.MULTILINE)
+        if header and not re.search(r"^(?:rename|copy) from ", header[1], re.MULTILINE):
+            return True
+    status, _, _ = repo.git.diff("--quiet", "HEAD", "--", entrypoint, with_extended_output=True, with_exceptions=False)
+    return bool(status != 0)

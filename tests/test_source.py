@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -86,6 +87,62 @@ def test_dirty_notebook_warns_and_carries_a_diff(git_repo, write_notebook) -> No
     assert decision.source_type == "repo"
     assert any("uncommitted changes" in w and "--source artifact" in w for w in decision.warnings)
     assert "0.02" in decision.git.diff and decision.git.diff.startswith("diff --git")
+
+
+def _edit(path: Path) -> None:
+    path.write_text(path.read_text().replace("0.01", "0.02"))
+
+
+def _other_file_changed(repo: Path, path: Path) -> None:
+    (repo / "other.txt").write_text("changed\n")
+
+
+def _mode_changed(repo: Path, path: Path) -> None:
+    path.chmod(0o755)
+
+
+def _staged(repo: Path, path: Path) -> None:
+    _edit(path)
+    git(repo, "add", "--", str(path))
+
+
+def _renamed_to_look_like_it(repo: Path, path: Path) -> None:
+    """Without prefixes, a rename of `a/nb.ipynb` to `b/nb.ipynb` has the header `nb.ipynb`'s
+    own change would have: the notebook itself is unchanged."""
+    git(repo, "config", "diff.noprefix", "true")
+    (repo / "b").mkdir()
+    git(repo, "mv", "a/nb.ipynb", "b/nb.ipynb")
+
+
+@pytest.mark.parametrize(
+    ("entrypoint", "change"),
+    [
+        ("nb/train.ipynb", lambda repo, path: None),
+        ("nb/train.ipynb", lambda repo, path: _edit(path)),
+        ("nb/train.ipynb", _other_file_changed),
+        ("nb/train.ipynb", _mode_changed),
+        ("nb/train.ipynb", _staged),
+        ("my notebooks/train run.ipynb", lambda repo, path: _edit(path)),
+        ("my notebooks/train run.ipynb", _other_file_changed),
+        ("nb.ipynb", _renamed_to_look_like_it),
+    ],
+    ids=["clean", "edited", "other file", "mode", "staged", "spaces edited", "spaces clean", "lookalike rename"],
+)
+def test_the_changed_warning_agrees_with_git(git_repo, write_notebook, entrypoint: str, change) -> None:
+    """Whether the notebook "has uncommitted changes" is read from the whole tree's diff where
+    its header says so; it must say what `git diff --quiet HEAD -- <notebook>` says."""
+    repo = git_repo()
+    (repo / "other.txt").write_text("committed\n")
+    for name in (entrypoint, "a/nb.ipynb"):
+        committed_notebook(repo, write_notebook, name)
+    path = repo / entrypoint
+    change(repo, path)
+    quiet = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", entrypoint], cwd=repo, check=False)
+    decision = decide_source(path)
+    said = any(f"{entrypoint} has uncommitted changes" in warning for warning in decision.warnings)
+    assert said == (quiet.returncode == 1)
+    other = any("other uncommitted changes" in warning for warning in decision.warnings)
+    assert other == (bool(decision.git.diff) and not said)
 
 
 def test_uncommitted_notebook_warns(git_repo, write_notebook) -> None:
