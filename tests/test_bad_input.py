@@ -1,7 +1,8 @@
 """SPEC §4's bad inputs at every surface: one actionable line, no traceback, nothing lost.
 
-Each case is tried through the command line (a real process: exit status 1 and one line on
-stderr) and the `%wandb_job` magic (a real IPython shell: one line, no traceback). The REST
+Each case is tried through the command line (its `main` in this process: exit status 1 and one
+line on stderr; one case in a real process, where Python itself would print a traceback or a
+warning) and the `%wandb_job` magic (a real IPython shell: one line, no traceback). The REST
 API's 4xx answers are in test_handlers.py; the panel shows the REST/kernel message as it is
 (see test_browser.py).
 """
@@ -21,7 +22,7 @@ from IPython.core.interactiveshell import InteractiveShell
 
 from jupyter_jobs.store import JobStore
 
-from .helpers import notebook_json, run_cli
+from .helpers import notebook_json, run_cli, run_cli_here
 
 AWS_KEY_ID = "AKIA" + "Z7QW3RT5YU8IOPLK"  # built here so no scanner mistakes this file for a leak
 
@@ -170,7 +171,7 @@ def cli_flags(options: dict[str, Any]) -> list[str]:
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_command_line(case: Case, tmp_path: Path, store_dir: Path) -> None:
     path = write_case(case, tmp_path)
-    result = run_cli("create", str(path), "--store", str(store_dir), *cli_flags(case.options))
+    result = run_cli_here("create", str(path), "--store", str(store_dir), *cli_flags(case.options))
     assert result.returncode == 1
     assert result.stderr.startswith("error: ")
     assert_one_line(result.stderr, case)
@@ -202,6 +203,7 @@ def test_magic_without_a_run_says_how_to_start_one(shell: InteractiveShell, tmp_
 
 
 def test_store_that_cannot_be_written(tmp_path: Path) -> None:
+    """In a real process: the one line is all the interpreter prints too."""
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     path = write_case(Case("ok", notebook_json("x = 1"), ""), tmp_path)

@@ -1,20 +1,40 @@
-"""The command line as a user runs it: its `main` in this process, a real store, offline
-(the console script in its own process is run by the entity, credentials and launch tests)."""
+"""The command line as a user runs it: its `main` in this process, a real store, offline. The
+console script in its own process: the first test here, and the entity, credentials, examples
+and launch tests."""
 
 from __future__ import annotations
 
 import io
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from . import wandb_log
-from .helpers import TRAIN_CELLS, git, notebook_json
+from .helpers import REPO_ROOT, TRAIN_CELLS, git, notebook_json
 from .helpers import run_cli_here as run_cli
 
 NAME = "job-source-job_example-canonical_job_example.ipynb"
+
+
+def test_the_console_script_in_its_own_process(store_dir: Path) -> None:
+    """`jupyter jobs` as a user types it: Jupyter finds the installed `jupyter-jobs` script, whose
+    exit status and two streams are the process's own."""
+    scripts = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{scripts}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": str(REPO_ROOT)}
+
+    def jupyter_jobs(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [str(scripts / "jupyter"), "jobs", *args, "--store", str(store_dir)]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+    listed = jupyter_jobs("list")
+    assert (listed.returncode, listed.stderr) == (0, "") and listed.stdout.startswith("No jobs yet")
+    missing = jupyter_jobs("show", "job-a")
+    assert (missing.returncode, missing.stdout) == (1, "")
+    assert missing.stderr.startswith("error: No job named 'job-a'") and missing.stderr.count("\n") == 1
 
 
 def create(path: Path, store: Path, *extra: str):

@@ -1,4 +1,7 @@
-"""Messages that used to mislead, crash or print commands unsafe to paste, as a user meets them."""
+"""Messages that used to mislead, crash or print commands unsafe to paste, as a user meets them.
+
+The command line runs in this process (`run_cli_here`), except where only a process shows the
+behaviour: a closed pipe, and a store mounted read-only in a namespace of its own."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from pathlib import Path
 from jupyter_jobs.core import CreateRequest, create_job
 from jupyter_jobs.store import JobStore
 
-from .helpers import REPO_ROOT, TRAIN_CELLS, run_cli, sample_outcome
+from .helpers import REPO_ROOT, TRAIN_CELLS, run_cli_here, sample_outcome
 from .test_store import run_in_mount_namespace
 
 CHECK_CHILD = """
@@ -37,7 +40,7 @@ def test_a_store_path_that_is_a_file_is_not_an_empty_store(tmp_path: Path) -> No
     a_file = tmp_path / "notes.txt"
     a_file.write_text("hello")
     for command in (["list"], ["show", "job-x"], ["check"]):
-        shown = run_cli(*command, "--store", str(a_file))
+        shown = run_cli_here(*command, "--store", str(a_file))
         assert shown.returncode == 1 and "No jobs yet" not in shown.stdout
         assert (
             shown.stderr
@@ -52,7 +55,7 @@ def test_an_empty_index_is_called_empty_not_schema_version_0(tmp_path: Path, wri
     for leftover in store.glob("index.sqlite-*"):
         leftover.unlink()
 
-    listed = run_cli("list", "--store", str(store))
+    listed = run_cli_here("list", "--store", str(store))
 
     assert "schema version 0" not in listed.stderr
     assert "is empty or damaged (run `jupyter jobs check --repair`" in listed.stderr
@@ -65,13 +68,13 @@ def test_a_damaged_run_record_is_named_and_repaired(tmp_path: Path, write_notebo
     [record] = (store / "runs" / name).glob("*.json")
     record.write_text('{"job": ')
 
-    shown = run_cli("runs", name, "--store", str(store))
+    shown = run_cli_here("runs", name, "--store", str(store))
 
     assert shown.returncode == 1 and "(none yet" not in shown.stdout
     assert shown.stderr.startswith(f"error: The record of a run of {name} is damaged")
-    assert f"runs/{name}/{record.name}: run record is damaged" in run_cli("check", "--store", str(store)).stdout
-    assert run_cli("check", "--repair", "--store", str(store)).returncode == 0
-    assert json.loads(run_cli("runs", name, "--store", str(store), "--json").stdout)["runs"] == []
+    assert f"runs/{name}/{record.name}: run record is damaged" in run_cli_here("check", "--store", str(store)).stdout
+    assert run_cli_here("check", "--repair", "--store", str(store)).returncode == 0
+    assert json.loads(run_cli_here("runs", name, "--store", str(store), "--json").stdout)["runs"] == []
 
 
 def test_a_read_only_store_is_checked_and_not_repaired(tmp_path: Path, write_notebook) -> None:
@@ -101,7 +104,7 @@ def test_printed_commands_are_shell_quoted(tmp_path: Path, write_notebook) -> No
     assert words[3] == f"{hostile}/my project/{record['name']}:{record['artifact_aliases'][-1]}"
     assert words[4:] == ["--queue", "<queue>"]
     assert shlex.split(record["run_command"])[:3] == ["jupyter", "jobs", "run"]
-    shown = run_cli("create", str(path), "--project", "my project", "--entity", hostile, "--no-git", "--dry-run")
+    shown = run_cli_here("create", str(path), "--project", "my project", "--entity", hostile, "--no-git", "--dry-run")
     assert shlex.quote(words[3]) in shown.stdout
 
 
@@ -137,9 +140,9 @@ def test_huge_numbers_and_values_get_one_line(tmp_path: Path, write_notebook) ->
         ["list", "--offset", str(2**63)],
         ["run", name, "--config", "learning_rate=" + "1" * 110_000],
     ):
-        shown = run_cli(*command, "--store", str(store))
+        shown = run_cli_here(*command, "--store", str(store))
         assert shown.returncode == 1 and shown.stderr.startswith("error: "), (command[0], shown.stderr[-500:])
         assert shown.stderr.count("\n") == 1 and "Traceback" not in shown.stderr
     long_store = tmp_path / ("d/" * 3000)
-    shown = run_cli("list", "--store", str(long_store))
+    shown = run_cli_here("list", "--store", str(long_store))
     assert shown.stderr.startswith("error: The job store path is too long") and shown.stderr.count("\n") == 1

@@ -1,7 +1,8 @@
 """A store that repairs itself: a lost or damaged index is rebuilt from the version folders,
 a moved store runs its jobs, and code changed after it was stored is never run.
 
-Jobs are created by the real core from real notebooks; the commands run as a user runs them.
+Jobs are created by the real core from real notebooks; the commands run through the CLI's `main`
+in this process, as a user types them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from jupyter_jobs.errors import JobError
 from jupyter_jobs.models import JobRecord
 from jupyter_jobs.store import JobStore
 
-from .helpers import TRAIN_CELLS, run_cli
+from .helpers import TRAIN_CELLS, run_cli_here
 
 NAME = "job-source-p-train.ipynb"
 
@@ -73,20 +74,20 @@ def test_a_lost_or_damaged_index_is_rebuilt_and_no_version_is_lost(
         leftover.unlink()  # the index as a cleanly closed one leaves it
     damage(filled_store / "index.sqlite")
 
-    listed = run_cli("list", "--store", str(filled_store))
+    listed = run_cli_here("list", "--store", str(filled_store))
     assert listed.returncode == 1 and "check --repair" in listed.stderr and listed.stderr.count("\n") == 1
     assert "No jobs yet" not in listed.stdout + listed.stderr and "Traceback" not in listed.stderr
     with pytest.raises(JobError, match="check --repair"):
         create(write_notebook("train.ipynb"), filled_store)
-    found = run_cli("check", "--store", str(filled_store))
+    found = run_cli_here("check", "--store", str(filled_store))
     assert found.returncode == 1 and found.stdout.startswith("index.sqlite: ")
     assert found.stdout.count("a whole version the index lacks") == 3
 
-    repaired = run_cli("check", "--repair", "--store", str(filled_store))
+    repaired = run_cli_here("check", "--repair", "--store", str(filled_store))
 
     assert repaired.returncode == 0, repaired.stderr
     assert state(filled_store) == before
-    assert run_cli("check", "--store", str(filled_store)).stdout.strip() == "The store is consistent."
+    assert run_cli_here("check", "--store", str(filled_store)).stdout.strip() == "The store is consistent."
     assert JobStore.open_for_reading(filled_store).resolve("job-acme_trainer:gpu").label == "v0"
     # numbering goes on after the newest version folder
     assert create(write_notebook("train.ipynb", "print('new')"), filled_store).version == "v2"
@@ -113,7 +114,7 @@ def test_check_reports_missing_and_unused_code(filled_store: Path) -> None:
     (filled_store / "code" / ("a" * 64) / ".manifest.json").write_text("{}")
     unused = JobStore.open_for_check(filled_store).unused_code()
 
-    checked = run_cli("check", "--store", str(filled_store))
+    checked = run_cli_here("check", "--store", str(filled_store))
 
     assert checked.returncode == 1
     assert f"{NAME}:{stored.label}: its code code/{code.name} is missing" in checked.stdout
@@ -130,13 +131,13 @@ def test_a_moved_or_copied_store_runs_its_jobs(filled_store: Path, tmp_path: Pat
         shutil.copytree(filled_store, elsewhere)
         shutil.rmtree(filled_store / "code")  # the copy must not reach back into the original
 
-    ran = run_cli("run", NAME, "--workdir", str(tmp_path / "work"), "--store", str(elsewhere), "--json")
+    ran = run_cli_here("run", NAME, "--workdir", str(tmp_path / "work"), "--store", str(elsewhere), "--json")
 
     assert ran.returncode == 0, ran.stderr
     assert json.loads(ran.stdout)["exit_code"] == 0
     shown = JobStore.open_for_reading(elsewhere).resolve(NAME).record
     assert str(shown.code_artifact.path).startswith(str(elsewhere))
-    assert run_cli("check", "--store", str(elsewhere)).returncode == 0
+    assert run_cli_here("check", "--store", str(elsewhere)).returncode == 0
 
 
 def test_tampered_code_is_refused(filled_store: Path, tmp_path: Path) -> None:
@@ -144,9 +145,11 @@ def test_tampered_code_is_refused(filled_store: Path, tmp_path: Path) -> None:
     (code / "train.py").write_text("open('/tmp/pwned', 'w')\n")
     workdir = tmp_path / "work"
 
-    ran = run_cli("run", NAME, "--workdir", str(workdir), "--store", str(filled_store))
+    ran = run_cli_here("run", NAME, "--workdir", str(workdir), "--store", str(filled_store))
 
     assert ran.returncode == 1 and ran.stderr.count("\n") == 1 and "Traceback" not in ran.stderr
     assert "was changed after it was stored" in ran.stderr
     assert not (workdir / "output.log").exists()
-    assert f"code/{code.name}: files do not match the digest" in run_cli("check", "--store", str(filled_store)).stdout
+    assert (
+        f"code/{code.name}: files do not match the digest" in run_cli_here("check", "--store", str(filled_store)).stdout
+    )
