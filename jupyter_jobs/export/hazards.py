@@ -9,6 +9,7 @@ artifact-sourced job runs the export's own script instead.
 from __future__ import annotations
 
 import ast
+from functools import lru_cache
 
 from .builder import ExportResult
 from .installs import INSTALLERS, install_arguments, shell_words
@@ -38,9 +39,15 @@ def launch_converter_hazards(export: ExportResult) -> list[str]:
 def cell_hazards(number: int, source: str) -> list[str]:
     """What W&B Launch's converter (drop lines starting with ``!``, then nbconvert) breaks,
     in line order."""
+    return [f"cell {number}{f', line {row}' if row else ''}: {what}" for row, what in _source_hazards(source)]
+
+
+@lru_cache(maxsize=16384)
+def _source_hazards(source: str) -> tuple[tuple[int, str], ...]:
+    """(line, hazard) of one cell's source, in line order. Remembered per text, as the export's
+    transforms are: a warm kernel's next `%wandb_job` checks mostly unchanged cells again."""
     lines = split_lines(source)
-    found = _dropped_command_hazards(lines) + _converted_hazards(lines)
-    return [f"cell {number}{f', line {row}' if row else ''}: {what}" for row, what in sorted(found)]
+    return tuple(sorted(_dropped_command_hazards(lines) + _converted_hazards(lines)))
 
 
 def _dropped_command_hazards(lines: list[str]) -> list[tuple[int, str]]:
