@@ -58,8 +58,12 @@ def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[objec
 
 
 def bench_env(**extra: str) -> dict[str, str]:
-    """The environment of every child process: this checkout importable, W&B offline and quiet."""
+    """The environment of every child process: this checkout importable, W&B offline and quiet,
+    and Python's bytecode cache on. An installed package has its modules compiled (pip does it);
+    with PYTHONDONTWRITEBYTECODE set, every process would compile each changed module again,
+    and start-up would time the compiler."""
     env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     env.update(WANDB_MODE="offline", WANDB_SILENT="true", **extra)
     return env

@@ -6,10 +6,7 @@ GitPython cost seconds to import. Only what a surface touches is loaded.
 
 from __future__ import annotations
 
-from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
-
-__version__ = version("jupyter-jobs")  # one source: js/package.json, through the package's metadata
 
 if TYPE_CHECKING:
     from .core import JobResult, create_job
@@ -27,6 +24,10 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # one source: js/package.json, through the package's metadata
+        from importlib.metadata import version
+
+        return version("jupyter-jobs")  # (importlib.metadata is most of `jupyter jobs list`'s imports)
     if name in _LAZY:
         from importlib import import_module
 

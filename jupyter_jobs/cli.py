@@ -61,15 +61,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
-    from . import __version__
+class _Version(argparse.Action):
+    """`--version`, looked up only when asked for: the package's metadata (importlib.metadata)
+    would otherwise be most of the imports of `jupyter jobs list`."""
 
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        kwargs.setdefault("help", "show program's version number and exit")
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: Any) -> None:
+        from . import __version__
+
+        sys.stdout.write(f"{parser.prog} {__version__}\n")
+        parser.exit()
+
+
+def _parser(json_errors: bool = False) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="jupyter jobs",
         description="Turn notebooks into W&B Launch jobs and manage the local job store.",
         json_errors=json_errors,
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action=_Version)
     parser.set_defaults(handler=lambda _args: _help(parser))
     commands = parser.add_subparsers(
         title="commands",
