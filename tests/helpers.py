@@ -72,6 +72,23 @@ def export_file(path: Path) -> Any:
     return export_text(read_source_bytes(path), path.name)
 
 
+def run_plain(script: str, folder: Path, env: dict[str, str] | None = None) -> str:
+    """Run an exported script with ``python -S`` (no site-packages, so no IPython) in `folder`,
+    as a job's plain ``python`` would; it must exit 0; its stdout."""
+    path = folder / "exported.py"
+    path.write_text(script, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-S", str(path)],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", **(env or {})},
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 # ------------------------------------------------------------------ kernels
 
 

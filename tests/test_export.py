@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import tracemalloc
 from dataclasses import replace
 from pathlib import Path
@@ -28,7 +26,7 @@ from jupyter_jobs.export.installs import Install, parse_install
 from jupyter_jobs.export.ipython import transformed_by_line, transformer
 from jupyter_jobs.notebook import code_cell_outputs, read_notebook
 
-from .helpers import export_file, notebook_json
+from .helpers import export_file, notebook_json, run_plain
 
 CELL_TYPES = {"code": new_code_cell, "markdown": new_markdown_cell, "raw": new_raw_cell}
 
@@ -41,22 +39,6 @@ def notebook_text(*cells: str | tuple[str, str], language: str = "python") -> st
 
 def export(*cells: str | tuple[str, str]) -> ExportResult:
     return export_notebook_text(notebook_text(*cells), "nb.ipynb")
-
-
-def run_plain(script: str, folder: Path, env: dict[str, str] | None = None) -> str:
-    """Run the script with ``python -S`` (no site-packages, so no IPython): its stdout."""
-    path = folder / "exported.py"
-    path.write_text(script, encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, "-S", str(path)],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PATH": "/usr/bin:/bin", **(env or {})},
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 def kinds(result: ExportResult) -> list[str]:

@@ -7,15 +7,13 @@ here (requirements in order, and the set of rewrite kinds reported).
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from jupyter_jobs.export import ExportResult, launch_converter_hazards
+from jupyter_jobs.export import launch_converter_hazards
 
-from .helpers import export_file
+from .helpers import export_file, run_plain
 
 CORPUS = Path(__file__).parent / "corpus"
 
@@ -98,20 +96,9 @@ def test_corpus_notebook_exports_to_plain_python(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(RUNNABLE))
 def test_offline_corpus_notebooks_run_under_plain_python(name: str, tmp_path: Path) -> None:
-    result: ExportResult = export_file(CORPUS / f"{name}.ipynb")
-    script = tmp_path / "exported.py"
-    script.write_text(result.script, encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, "-S", str(script)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PATH": "/usr/bin:/bin"},
-    )
-    assert done.returncode == 0, done.stderr
+    printed = run_plain(export_file(CORPUS / f"{name}.ipynb").script, tmp_path)
     if RUNNABLE[name] is not None:
-        assert done.stdout == RUNNABLE[name]
+        assert printed == RUNNABLE[name]
 
 
 def test_nbconvert_fails_where_jupyter_jobs_succeeds() -> None:
