@@ -66,13 +66,18 @@ def start(script: str, *args: str) -> subprocess.Popen:
     return child
 
 
-def run_writers_together(root: Path, name: str, id_lists: list[list[str]]) -> list[list]:
-    """Start one writer per id list, release them at once, collect what each stored."""
-    writers = [start(WRITER, str(root), name, ",".join(ids)) for ids in id_lists]
+def release(writers: list[subprocess.Popen]) -> list[subprocess.Popen]:
+    """Tell writers that are ready to go, all at once."""
     for writer in writers:
         assert writer.stdin is not None
         writer.stdin.write("go\n")
         writer.stdin.flush()
+    return writers
+
+
+def run_writers_together(root: Path, name: str, id_lists: list[list[str]]) -> list[list]:
+    """Start one writer per id list, release them at once, collect what each stored."""
+    writers = release([start(WRITER, str(root), name, ",".join(ids)) for ids in id_lists])
     results = []
     for writer in writers:
         out, _ = writer.communicate(timeout=240)
@@ -175,11 +180,7 @@ def test_repair_running_beside_writers_removes_only_debris(tmp_path: Path) -> No
     """check holds the staging lock alone, so a writer's live staging dir is never 'debris'."""
     store = JobStore.open(tmp_path / "store")
     id_lists = [[f"w{w}-{i}" for i in range(25)] for w in range(3)]
-    writers = [start(WRITER, str(store.root), "job-a", ",".join(ids)) for ids in id_lists]
-    for writer in writers:
-        assert writer.stdin is not None
-        writer.stdin.write("go\n")
-        writer.stdin.flush()
+    writers = release([start(WRITER, str(store.root), "job-a", ",".join(ids)) for ids in id_lists])
     repairs = []
     while any(writer.poll() is None for writer in writers):
         repairs += store.check(repair=True)
