@@ -22,10 +22,8 @@ import json
 import os
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,7 +32,18 @@ import pytest
 
 from jupyter_jobs.store import JobStore
 
-from .helpers import EXAMPLE_NOTEBOOKS, REPO_ROOT, content_alias, execute, git, offline_logs, run_cli
+from .helpers import (
+    EXAMPLE_NOTEBOOKS,
+    REPO_ROOT,
+    content_alias,
+    execute,
+    free_port,
+    git,
+    offline_logs,
+    port_answers,
+    run_cli,
+    wait_until,
+)
 from .test_local_code import LAYOUTS, Layout, create_args, lay_out
 from .wandb_server import API_KEY, WandbServer
 
@@ -59,7 +68,7 @@ def github(tmp_path: Path) -> Iterator[Callable[[Path], None]]:
     """
     base = tmp_path / "served"
     base.mkdir()
-    port = _free_port()
+    port = free_port()
     daemon = subprocess.Popen(
         ["git", "daemon", "--export-all", f"--base-path={base}", "--listen=127.0.0.1", f"--port={port}", str(base)],
         stdout=subprocess.DEVNULL,
@@ -74,29 +83,11 @@ def github(tmp_path: Path) -> Iterator[Callable[[Path], None]]:
     def serve(repo: Path) -> None:
         bare = base / "ml.git"
         subprocess.run(["git", "clone", "-q", "--bare", str(repo), str(bare)], check=True)
-        _wait_for(lambda: _answers(port))
+        wait_until(lambda: port_answers(port), "the git daemon answered", seconds=10, every=0.05)
 
     yield serve
     daemon.terminate()
     daemon.wait(timeout=10)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _answers(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _wait_for(ready: Callable[[], bool], seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
-    while not ready():
-        assert time.monotonic() < deadline, "the git daemon did not start"
-        time.sleep(0.05)
 
 
 def create(path: Path, store: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
