@@ -15,14 +15,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from jupyter_jobs.core import CreateRequest, create_job
 from jupyter_jobs.errors import JobError
 from jupyter_jobs.export import export_notebook_text
 from jupyter_jobs.secrets import scan
 
-from .helpers import git
+from .helpers import git, notebook_json, printed
 
 _rng = random.Random(15)
 HEX = "0123456789abcdef"
@@ -38,10 +38,6 @@ BEARER = shaped("", 40, ALNUM + "-_")
 JUPYTER_TOKEN = shaped("", 48, HEX)
 OPENAI_KEY = shaped("sk-proj-", 80, ALNUM)
 HF_TOKEN = shaped("hf_", 34, string.ascii_letters)
-
-
-def printed(source: str, text: str) -> nbformat.NotebookNode:
-    return new_code_cell(source, outputs=[new_output("stream", name="stdout", text=text)])
 
 
 def with_metadata(cell: nbformat.NotebookNode, **metadata: object) -> nbformat.NotebookNode:
@@ -113,10 +109,7 @@ FORMS = [
 
 
 def notebook(cells: list, metadata: dict) -> str:
-    built = [new_code_cell(cell) if isinstance(cell, str) else cell for cell in cells]
-    made = new_notebook(cells=[*built, new_code_cell("print('done')")])  # never a notebook without code
-    made.metadata.update(metadata)
-    return nbformat.writes(made)
+    return notebook_json(*cells, "print('done')", **metadata)  # never a notebook without code
 
 
 @pytest.mark.parametrize(("cells", "metadata", "secret", "place"), [f[1:] for f in FORMS], ids=[f[0] for f in FORMS])

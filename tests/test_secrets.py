@@ -16,13 +16,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 
 from jupyter_jobs.errors import JobError
 from jupyter_jobs.export import export_notebook_text, export_text
 from jupyter_jobs.secrets import SecretFinding, blocking_error, scan
 
-from .helpers import export_file
+from .helpers import export_file, notebook_json, printed
 
 _rng = random.Random(6)
 ALNUM = string.ascii_letters + string.digits
@@ -63,21 +63,10 @@ GENERIC_KEY = shaped("", 32)
 DB_PASSWORD = shaped("", 14, ALNUM + "!#%")
 
 
-def notebook(*cells: nbformat.NotebookNode | str) -> str:
-    """A v4 notebook; plain strings become code cells without outputs."""
-    built = [new_code_cell(cell) if isinstance(cell, str) else cell for cell in cells]
-    return nbformat.writes(new_notebook(cells=built))
-
-
 def scan_notebook(*cells: nbformat.NotebookNode | str) -> list[SecretFinding]:
     """Scan as `core` does: the real export of the notebook, and the notebook itself."""
-    text = notebook(*cells)
+    text = notebook_json(*cells)
     return scan(export_notebook_text(text, "train.ipynb"), text)
-
-
-def printed(source: str, text: str) -> nbformat.NotebookNode:
-    """A code cell whose output is `text` on stdout."""
-    return new_code_cell(source, outputs=[new_output("stream", name="stdout", text=text)])
 
 
 def leaks(secret: str, message: str) -> bool:
@@ -483,7 +472,7 @@ def test_every_secret_of_a_notebook_is_found_in_cell_order() -> None:
 
 def test_script_findings_are_placed_at_their_notebook_cell_and_line() -> None:
     """The exported script has a header and cell markers; findings still name the notebook's place."""
-    text = notebook(INTRO, "import os", f"x = 1\n%env WANDB_API_KEY={WANDB_KEY}")
+    text = notebook_json(INTRO, "import os", f"x = 1\n%env WANDB_API_KEY={WANDB_KEY}")
 
     assert scan(export_notebook_text(text, "train.ipynb"), None) == [SecretFinding("W&B API key", 3, 2, "code")]
 
@@ -572,7 +561,7 @@ def test_unchanged_outputs_are_not_read_again(monkeypatch: pytest.MonkeyPatch) -
     """A warm kernel's second `%wandb_job` on the same notebook re-scans no output block."""
     from jupyter_jobs import notebook as notebook_module
 
-    text = notebook(printed("print(token)", f"token = {HF_TOKEN}\n"), printed("print(1)", "1\n"))
+    text = notebook_json(printed("print(token)", f"token = {HF_TOKEN}\n"), printed("print(1)", "1\n"))
     export = export_notebook_text(text, "train.ipynb")
     first = scan(export, text)
 
@@ -584,8 +573,8 @@ def test_unchanged_outputs_are_not_read_again(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_changed_outputs_are_read_again() -> None:
-    clean = notebook(printed("print(x)", "nothing here\n"))
-    leaky = notebook(printed("print(x)", f"nothing here\nWANDB_API_KEY={WANDB_KEY}\n"))
+    clean = notebook_json(printed("print(x)", "nothing here\n"))
+    leaky = notebook_json(printed("print(x)", f"nothing here\nWANDB_API_KEY={WANDB_KEY}\n"))
 
     assert scan(export_notebook_text(clean, "train.ipynb"), clean) == []
     assert scan(export_notebook_text(leaky, "train.ipynb"), leaky) == [SecretFinding("W&B API key", 1, 2, "output")]
@@ -595,7 +584,7 @@ def test_outputs_read_by_the_export_are_scanned_without_a_second_read(monkeypatc
     """The copy that travels is the text the export read: its notebook holds the outputs."""
     from jupyter_jobs import notebook as notebook_module
 
-    leaky = notebook(printed("x = 1", "fine\n"), printed("print(x)", f"WANDB_API_KEY={WANDB_KEY}\n")).encode()
+    leaky = notebook_json(printed("x = 1", "fine\n"), printed("print(x)", f"WANDB_API_KEY={WANDB_KEY}\n")).encode()
     export = export_text(leaky, "train.ipynb")
 
     def walk(*_args: object) -> None:
@@ -624,7 +613,7 @@ def test_output_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(secrets, "_OUTPUT_FINDINGS", {})
     monkeypatch.setattr(secrets, "_OUTPUT_FINDINGS_MAX", 3)
-    text = notebook(*(printed(f"print({i})", f"{i}\n") for i in range(5)))
+    text = notebook_json(*(printed(f"print({i})", f"{i}\n") for i in range(5)))
     scan(export_notebook_text(text, "train.ipynb"), text)
 
     assert len(secrets._OUTPUT_FINDINGS) == 3
