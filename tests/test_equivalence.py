@@ -28,12 +28,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
 import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from jupyter_jobs.export import export_notebook_text
+
+from .helpers import new_notebook, notebook_json
 
 pytestmark = pytest.mark.kernel
 
@@ -212,8 +213,7 @@ def files_in(folder: Path) -> dict[str, bytes]:
 
 def in_kernel(cells: tuple[str, ...], folder: Path) -> Run:
     """The notebook in a real kernel started in `folder`; a failing cell stops it."""
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell) for cell in cells])
-    notebook.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook = new_notebook(*cells)
     client = NotebookClient(notebook, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(folder)}})
     try:
         client.execute()
@@ -233,11 +233,9 @@ def in_kernel(cells: tuple[str, ...], folder: Path) -> Run:
 
 def as_script(cells: tuple[str, ...], folder: Path) -> Run:
     """The exported script under plain python in `folder`."""
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell) for cell in cells])
-    notebook.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
     # Run from its folder as a job runs it (`python train.py`); a dot file, which `ls` does not list.
     script = folder / SCRIPT
-    script.write_text(export_notebook_text(nbformat.writes(notebook), "case.ipynb").script)
+    script.write_text(export_notebook_text(notebook_json(*cells), "case.ipynb").script)
     done = subprocess.run([sys.executable, SCRIPT], cwd=folder, capture_output=True, text=True, timeout=120)
     return Run(done.stdout.splitlines(), done.returncode != 0, files_in(folder))
 
