@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from . import wandb_log
-from .helpers import git, notebook_json, run_cli
+from .helpers import git, run_cli, write_notebook_file
 from .test_secrets import WANDB_V1_KEY
 
 INIT = "import wandb\nrun = wandb.init(project='p', config={'factor': 2})"
@@ -26,10 +26,7 @@ def write(folder: Path, files: dict[str, str]) -> None:
 
 
 def notebook(folder: Path, *cells: str, name: str = "train.ipynb") -> Path:
-    path = folder / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(notebook_json(*cells))
-    return path
+    return write_notebook_file(folder / name, *cells)
 
 
 def create(path: Path, store: Path, *extra: str) -> dict:
