@@ -33,11 +33,6 @@ numbers = st.integers(min_value=-(2**70), max_value=2**70).map(str) | texts | st
 
 
 @pytest.fixture
-def jp_server_config() -> dict[str, Any]:
-    return {"ServerApp": {"jpserver_extensions": {"jupyter_jobs": True}}}
-
-
-@pytest.fixture
 def raw(
     http_server_client: Any, jp_auth_header: dict, jp_base_url: str, jp_root_dir: Path, tmp_path: Path, monkeypatch
 ):

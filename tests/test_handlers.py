@@ -29,11 +29,6 @@ JOB_NAME = "job-source-job_example-train.ipynb"
 
 
 @pytest.fixture
-def jp_server_config() -> dict[str, Any]:
-    return {"ServerApp": {"jpserver_extensions": {"jupyter_jobs": True}}}
-
-
-@pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The store the server writes to, set the way users set it."""
     folder = tmp_path / "rest-store"
