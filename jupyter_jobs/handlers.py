@@ -34,7 +34,6 @@ from .models import (
     LaunchRequest,
     PublishRequest,
     Record,
-    RunOutcome,
     RunRequest,
     build_request,
     checked_as,
@@ -42,6 +41,8 @@ from .models import (
     encode,
     json_object,
 )
+from .runner import with_log_tail
+from .server_runs import DEFAULT_MAX_RUNS, DEFAULT_RUN_TIMEOUT, RunManager
 
 if TYPE_CHECKING:
     from .runner import PreparedRun
@@ -68,7 +69,9 @@ class JupyterJobs(ExtensionApp):
         True, config=True, help="Whether `POST jobs/<name>/runs` may run a stored job's code on this server."
     )
     run_timeout = Float(
-        3600.0, config=True, help="Seconds a run started through the REST API may take before it is stopped."
+        DEFAULT_RUN_TIMEOUT,
+        config=True,
+        help="Seconds a run started through the REST API may take before it is stopped.",
     )
 
     runs_dir = Unicode(
@@ -78,11 +81,9 @@ class JupyterJobs(ExtensionApp):
         help="Folder for the runs' working folders (the newest 50 are kept); unset means "
         "$JUPYTER_JOBS_RUNS, then the Jupyter data dir.",
     )
-    max_runs = Int(4, config=True, help="Runs that may go on at once; more wait, queued.")
+    max_runs = Int(DEFAULT_MAX_RUNS, config=True, help="Runs that may go on at once; more wait, queued.")
 
     def initialize_settings(self) -> None:
-        from .server_runs import RunManager
-
         self.runs = RunManager(self.max_runs, self.run_timeout)
 
     async def stop_extension(self) -> None:
@@ -248,21 +249,14 @@ class JobRunHandler(_JobsHandler):
 
     @tornado.web.authenticated
     async def get(self, name: str, run_id: str) -> None:
-        await self.answer(lambda: _with_tail(self.store().run(name, run_id)))
+        await self.answer(lambda: with_log_tail(self.store().run(name, run_id)))
 
     @tornado.web.authenticated
     async def delete(self, name: str, run_id: str) -> None:
         await self.answer(lambda: self.store().run(name, run_id), reply=False)
         if not self._finished:  # the run exists
             await self.app.runs.cancel(run_id)
-            await self.answer(lambda: _with_tail(self.store().run(name, run_id)))
-
-
-def _with_tail(run: RunOutcome) -> RunOutcome:
-    """A run as the panel shows it: the log's last lines, read now (they change while it runs)."""
-    from .runner import log_tail
-
-    return msgspec.structs.replace(run, log_tail=log_tail(Path(run.log)))
+            await self.answer(lambda: with_log_tail(self.store().run(name, run_id)))
 
 
 class JobVersionsHandler(_JobsHandler):

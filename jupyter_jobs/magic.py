@@ -184,7 +184,7 @@ def _create_from_magic(options: dict[str, Any]) -> None:
     print(_status_line(result, run))
     for warning in unsaved:
         print(f"Warning: {warning}", file=sys.stderr)
-    _display_record(result.record)
+    _display_record(result.record, options["store"])
 
 
 def _unsaved_warning(notebook: Path) -> tuple[str, ...]:
@@ -326,7 +326,7 @@ def _show_stored(store: str | None, ref: str) -> None:
     """`--show REF`: the stored version's record in the job widget."""
     from .store import JobStore
 
-    _display_record(JobStore.open_for_reading(store).resolve(ref).record)
+    _display_record(JobStore.open_for_reading(store).resolve(ref).record, store)
 
 
 def _print_comparison(store: str | None, ref: str) -> None:
@@ -354,7 +354,8 @@ def _publish_stored(store: str | None, ref: str, entity: str | None, project: st
     print(publish_stored(JobStore.open_for_reading(store), ref, entity=entity, project=project).summary())
 
 
-def _display_record(record: JobRecord) -> None:
+def _display_record(record: JobRecord, store: str | None) -> None:
+    """The job widget; its Run button runs the version from `store`, where it is kept."""
     from .widget import JobWidget
 
-    display(JobWidget(record))
+    display(JobWidget(record, store))

@@ -215,6 +215,12 @@ def what_runs(record: JobRecord) -> str:
     return script
 
 
+def with_log_tail(run: RunOutcome) -> RunOutcome:
+    """A run as the panel and the widget show it: its log's last lines, read now (they change
+    while it runs)."""
+    return msgspec.structs.replace(run, log_tail=log_tail(Path(run.log)))
+
+
 def log_tail(log: Path, lines: int = TAIL_LINES) -> list[str]:
     """The last `lines` lines of a log, read from its end (a long run's log may be large)."""
     try:

@@ -1,27 +1,38 @@
-"""What was created, and why: a view over one job record (`models.JobRecord`), and nothing else.
+"""What was created, and why: a view over one job record (`models.JobRecord`) and its runs.
 
-The same record is rendered three ways, from the same small section functions: an ipywidgets
-box for live notebooks (collapsible requirements and files, a copyable launch command), HTML
-for front ends without the widget manager (nbconvert, GitHub, a saved notebook reopened
-later) and plain text for terminal IPython and logs. `JobWidget` carries all three in its MIME
-bundle so every front end shows something readable. All record text is escaped: names, keys
-and warnings come from user code and git remotes. The view renders the record it is given and
-reads nothing else (the exported script with its rewrites marked is `jupyter jobs show --script`).
+The view has W&B's three tabs: Runs (a Run button with config overrides, then each run's
+status, log tail and Cancel), Job details (name and naming, source decision, entrypoint,
+inputs with defaults and types, warnings) and Version details (version and aliases, files,
+requirements, rewritten lines, changes from the version before). The same record is rendered
+three ways, from the same small section functions: an ipywidgets view for live notebooks, HTML
+for front ends without the widget manager (nbconvert, GitHub; the three tabs as headings, and
+no runs: it is static) and plain text for terminal IPython and logs. `JobWidget` carries all
+three and the record in one MIME bundle, so each front end shows one readable view. All text is
+escaped: names, keys, warnings and logs come from user code and git remotes. Starting and
+following runs is `server_runs`' work (the server's run manager, on the kernel's event loop);
+the view only shows the outcomes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
-from collections.abc import Iterator, Mapping
+import shlex
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
 import traitlets
 
 from . import report
+from .errors import JobError
 from .inputs import InputRow, input_rows
 from .local_code import size_text
-from .models import RESULT_MIME, JobRecord, type_rows
+from .models import RESULT_MIME, JobRecord, RunOutcome, type_rows
+from .runner import what_runs
+from .server_runs import GOING, follow, kernel_runs, start_run
+from .store import JobStore
 
 # Name parts and warnings are marked by coloured underlines and borders, never by coloured text or
 # backgrounds: the text keeps the theme's font colour, which meets WCAG AA in light and dark themes.
@@ -44,20 +55,27 @@ MUTED = "var(--jp-ui-font-color2, #616161)"
 BORDER = "var(--jp-border-color2, #e0e0e0)"
 WARN_MARK = "var(--jp-warn-color1, #f57c00)"
 PANEL_BACK = "var(--jp-layout-color2, #eeeeee)"
+ERROR_MARK = "var(--jp-error-color1, #d32f2f)"
+GOING_MARK = "var(--jp-brand-color1, #1976d2)"
+DONE_MARK = "var(--jp-success-color1, #388e3c)"
+STATUS_MARKS = {"queued": BORDER, "running": GOING_MARK, "finished": DONE_MARK, "failed": ERROR_MARK}
+TABS = ("Runs", "Job details", "Version details")
 
 
 class JobWidget(widgets.VBox):
-    """The job record as a widget; set `record` to show another job."""
+    """The job record as a widget, with W&B's three tabs; set `record` to show another job.
+    `store` is where the record is stored (default: the default store), which its runs use."""
 
     record = traitlets.Instance(JobRecord)
 
-    def __init__(self, record: JobRecord) -> None:
+    def __init__(self, record: JobRecord, store: str | Path | None = None) -> None:
+        self._store = store
         super().__init__()
         self.record = record
 
     @traitlets.observe("record")
     def _show(self, change: dict[str, Any]) -> None:
-        self.children = _widget_children(change["new"])
+        self.children = _widget_children(change["new"], self._store)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         """The widget view, the record itself, and HTML and text for front ends without widgets.
@@ -75,16 +93,80 @@ class JobWidget(widgets.VBox):
         }
 
 
+class RunView(widgets.VBox):
+    """One run: its status (and error), the last lines of its log, and Cancel while it goes."""
+
+    def __init__(self, run: RunOutcome, cancel: Callable[[], None]) -> None:
+        self.status = widgets.HTML()
+        self.tail = widgets.HTML()
+        self.cancel = widgets.Button(description="Cancel", tooltip="stop this run")
+        self.cancel.on_click(lambda _: cancel())
+        super().__init__(children=(widgets.HBox((self.status, self.cancel)), self.tail))
+        self.show(run)
+
+    def show(self, run: RunOutcome) -> None:
+        self.run = run
+        self.status.value = _frame(_run_status(run))
+        self.tail.value = _frame(_code_block("\n".join(run.log_tail))) if run.log_tail else ""
+        self.cancel.layout.display = None if run.status in GOING else "none"
+
+
+class RunsView(widgets.VBox):
+    """The Runs tab: config overrides and a Run button, then the runs started here, newest
+    first, each followed until it ends. Runs go on in the kernel's event loop, so cells can run
+    meanwhile (a cell that blocks the loop holds the updates until it ends, not the run)."""
+
+    def __init__(self, record: JobRecord, store: str | Path | None) -> None:
+        self._record, self._store = record, store
+        self._tasks: set[asyncio.Task[None]] = set()  # held so that they are not collected
+        self.config = widgets.Text(
+            description="Config:",
+            placeholder="KEY=VALUE ... (e.g. learning_rate=0.1), checked against the input types",
+            layout=widgets.Layout(width="70%"),
+        )
+        self.run_button = widgets.Button(description="Run", button_style="primary", tooltip="run this version here")
+        self.run_button.on_click(lambda _: self._go(self._start()))
+        self.message = widgets.HTML()
+        self.runs = widgets.VBox()
+        intro = widgets.HTML(_frame(_runs_intro(record)))
+        form = () if record.path is None else (widgets.HBox((self.config, self.run_button)), self.message, self.runs)
+        super().__init__(children=(intro, *form))
+
+    def _go(self, work: Any) -> None:
+        """Start `work` on the kernel's event loop and return: the button answers at once."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _start(self) -> None:
+        self.message.value = ""
+        manager = kernel_runs()
+        try:
+            store = JobStore.open_for_reading(self._store)
+            run = await start_run(manager, store, self._record.ref, _override_pairs(self.config.value))
+        except JobError as err:
+            self.message.value = _frame(f"<div style='{_status_border(ERROR_MARK)}'>{_e(err.line)}</div>")
+            return
+        view = RunView(run, cancel=lambda: self._go(manager.cancel(run.id)))
+        self.runs.children = (view, *self.runs.children)
+        async for state in follow(store, self._record.name, run.id):
+            view.show(state)
+
+
 def render_html(job: JobRecord) -> str:
-    """The whole record as one self-contained HTML fragment (inline styles, theme-aware)."""
+    """The whole record as one self-contained HTML fragment (inline styles, theme-aware), its
+    three tabs as headings: a static copy, so Runs says how to start one."""
     record = job.to_json()
-    inputs = input_rows(job)
-    collapsible = "".join(
+    runs = _runs_intro(job) + "".join(
+        f"{_heading(label)}{_code_block(command)}" for label, command in _commands(record)
+    )
+    version = _version(record) + "".join(
         f"<details><summary style='cursor:pointer'>{_e(title)}</summary>{body}</details>"
         for title, body in _collapsible_sections(record)
     )
-    commands = "".join(f"{_heading(label)}{_code_block(command)}" for label, command in _commands(record))
-    return _frame("".join(_sections(record, inputs)) + collapsible + commands)
+    details = "".join(_job_sections(record, input_rows(job)))
+    tabs = zip(TABS, (runs, details, version), strict=True)
+    return _frame(_header(record) + "".join(f"{_tab_heading(title)}{body}" for title, body in tabs))
 
 
 def render_text(record: JobRecord) -> str:
@@ -93,25 +175,31 @@ def render_text(record: JobRecord) -> str:
     return dry + report.render_text(record)
 
 
-def _widget_children(job: JobRecord) -> tuple[widgets.Widget, ...]:
-    """Sections as HTML widgets, the long lists in an Accordion, the commands in copyable text boxes."""
+def _widget_children(job: JobRecord, store: str | Path | None) -> tuple[widgets.Widget, ...]:
+    """The header, then the three tabs: the long lists in an Accordion, commands in copyable boxes."""
     record = job.to_json()
-    sections = [widgets.HTML(_frame(section)) for section in _sections(record, input_rows(job))]
     collapsible = list(_collapsible_sections(record))
     accordion = widgets.Accordion(
         children=[widgets.HTML(_frame(body)) for _, body in collapsible],
         titles=tuple(title for title, _ in collapsible),
     )
-    commands = [
-        widgets.Text(
-            value=command,
-            description=f"{label}:",
-            layout=widgets.Layout(width="100%"),
-            style={"description_width": "initial"},
-        )
-        for label, command in _commands(record)
-    ]
-    return (*sections, accordion, *commands)
+    commands = {label: _command_box(label, command) for label, command in _commands(record)}
+    runs = RunsView(job, store)
+    if "Run here" in commands:
+        runs.children = (*runs.children, commands.pop("Run here"))
+    details = [widgets.HTML(_frame(section)) for section in _job_sections(record, input_rows(job))]
+    version = widgets.VBox((widgets.HTML(_frame(_version(record))), accordion))
+    tabs = widgets.Tab(children=(runs, widgets.VBox((*details, *commands.values())), version), titles=TABS)
+    return (widgets.HTML(_frame(_header(record))), tabs)
+
+
+def _command_box(label: str, command: str) -> widgets.Text:
+    return widgets.Text(
+        value=command,
+        description=f"{label}:",
+        layout=widgets.Layout(width="100%"),
+        style={"description_width": "initial"},
+    )
 
 
 def _commands(record: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -120,12 +208,54 @@ def _commands(record: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(label, command) for label, command in labelled if command]
 
 
-def _sections(record: Mapping[str, Any], inputs: list[InputRow]) -> list[str]:
-    """The always-visible parts of the view, in reading order."""
-    sections = [_header(record), _naming(record), _decision(record), _source(record), _types(record, inputs)]
+def _job_sections(record: Mapping[str, Any], inputs: list[InputRow]) -> list[str]:
+    """Job details, in reading order: the name and why, where the code comes from, its inputs."""
+    sections = [_naming(record), _decision(record), _source(record), _types(record, inputs)]
     if record.get("warnings"):
         sections.append(_warnings(record["warnings"]))
     return sections
+
+
+def _version(record: Mapping[str, Any]) -> str:
+    """Version details: which version this is, what names it, when it was made."""
+    aliases = ", ".join(record.get("aliases", [])) or "none"
+    facts = [("version", record.get("version", "")), ("aliases", aliases), ("created", record.get("created_at", ""))]
+    facts += [("digest", record.get("digest", "")), ("on W&B", ", ".join(record.get("artifact_aliases", [])))]
+    rows = "".join(f"<tr>{_cell(label)}{_cell(value, mono=True)}</tr>" for label, value in facts if value)
+    return f"{_heading('Version')}{_table(None, rows)}"
+
+
+def _runs_intro(record: JobRecord) -> str:
+    """What a run here is: the exported script, with offline wandb (and what Launch runs instead)."""
+    if record.path is None:
+        return f"<div style='color:{MUTED}'>Dry run: nothing was created, so there is nothing to run.</div>"
+    return f"<div>A run here runs {_e(what_runs(record))}, with offline wandb.</div>"
+
+
+def _run_status(run: RunOutcome) -> str:
+    """The run's status word (marked by a coloured border), when and how long, and its error."""
+    facts = [run.id, run.job.rpartition(":")[2], run.started_at]
+    if run.status not in GOING:
+        facts.append(f"{run.seconds:.1f} s")
+    if run.exit_code is not None:
+        facts.append(f"exit code {run.exit_code}")
+    overrides = " ".join(f"{key}={value}" for key, value in run.overrides.items())
+    error = f"<div>{_e(run.error)}</div>" if run.error else ""
+    return (
+        f"<div data-status='{_e(run.status)}' style='{_status_border(STATUS_MARKS.get(run.status, BORDER))}'>"
+        f"<b>{_e(run.status)}</b> <span style='color:{MUTED}'>{_e(' · '.join(facts))}</span>"
+        f"{'<div>' + _mono(overrides) + '</div>' if overrides else ''}{error}</div>"
+    )
+
+
+def _override_pairs(text: str) -> list[str]:
+    """The Config box as the command line's `--config` pairs (quotes as a shell reads them)."""
+    try:
+        return shlex.split(text)
+    except ValueError as err:
+        raise JobError(
+            f"Cannot read the config overrides: {err}", hint="write KEY=VALUE pairs separated by spaces"
+        ) from None
 
 
 def _collapsible_sections(record: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
@@ -249,6 +379,10 @@ def _warnings(warnings: list[str]) -> str:
     )
 
 
+def _status_border(color: str) -> str:
+    return f"border-left:4px solid {color};padding-left:6px;margin:4px 0"
+
+
 def _underline(role: str) -> str:
     return f"border-bottom:3px solid {ROLE_COLORS.get(role, 'transparent')}"
 
@@ -259,6 +393,10 @@ def _frame(body: str) -> str:
 
 def _heading(text: str) -> str:
     return f"<div style='font-weight:bold;margin-top:8px'>{_e(text)}</div>"
+
+
+def _tab_heading(text: str) -> str:
+    return f"<h3 style='margin:12px 0 0;border-bottom:1px solid {BORDER}'>{_e(text)}</h3>"
 
 
 def _table(headers: tuple[str, ...] | None, rows: str) -> str:
