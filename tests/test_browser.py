@@ -12,10 +12,6 @@ import json
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -31,7 +27,7 @@ from jupyter_jobs.errors import JobError
 from jupyter_jobs.store import JobStore
 from jupyter_jobs.widget import JobWidget
 
-from .helpers import REPO_ROOT, notebook_json, run_cli
+from .helpers import REPO_ROOT, jupyter_server, notebook_json, run_cli
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 expect = playwright_sync.expect
@@ -99,27 +95,6 @@ class Lab:
         return f"{self.url}/lab/workspaces/{workspace}/tree/{notebook}?token={TOKEN}"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    """Poll the status API: the server is up when it answers, failed when the process exits."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"jupyter lab exited with {process.returncode}:\n{log.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=5) as reply:
-                if reply.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.3)
-    pytest.fail(f"jupyter lab did not answer within 120 s:\n{log.read_text()[-4000:]}")
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     """One lab server for the module; every test opens its own page and notebook."""
@@ -136,7 +111,6 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     settings.mkdir(parents=True)
     # No "get notified about news?" toast over the screenshots.
     (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
-    port = _free_port()
     env = {
         **os.environ,
         "WANDB_MODE": "offline",
@@ -147,38 +121,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         "JUPYTERLAB_SETTINGS_DIR": str(home / "lab-settings"),
         "JUPYTERLAB_WORKSPACES_DIR": str(home / "lab-workspaces"),
     }
-    log = base / "lab.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "jupyterlab",
-                "--no-browser",
-                f"--port={port}",
-                "--ServerApp.ip=127.0.0.1",
-                "--allow-root",
-                f"--IdentityProvider.token={TOKEN}",
-                f"--ServerApp.root_dir={root}",
-                "--LabApp.expose_app_in_browser=True",
-                "--ServerApp.port_retries=0",
-            ],
-            cwd=root,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_serving(url, process, log)
-        yield Lab(url, root, store, log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    options = ["--LabApp.expose_app_in_browser=True"]
+    with jupyter_server(root, base / "lab.log", *options, app="jupyterlab", token=TOKEN, env=env) as server:
+        yield Lab(server.url, root, store, server.log)
 
 
 @pytest.fixture(scope="module")
