@@ -301,8 +301,16 @@ def _script_place(export: ExportResult, index: int) -> tuple[int | None, int]:
 def _flow_findings(export: ExportResult) -> Iterator[SecretFinding]:
     """Literals that reach a credential through a variable, a concatenation or a call (see
     secret_flow), judged by the name they reach as a literal bound to it on one line is."""
-    for line, kind in _flow_kinds(export.script):
+    for line, kind in _script_flow_kinds(export.script):
         yield SecretFinding(kind, *_script_place(export, line - 1), "code")
+
+
+@lru_cache(maxsize=8)
+def _script_flow_kinds(script: str) -> tuple[tuple[int, str], ...]:
+    """`_flow_kinds` of an exported script, remembered by its text: even the search that skips
+    the syntax tree reads the whole script, and a warm kernel's `%wandb_job` on an unchanged
+    notebook exports the same script again."""
+    return tuple(_flow_kinds(script))
 
 
 def _flow_kinds(script: str) -> Iterator[tuple[int, str]]:
