@@ -127,17 +127,43 @@ def git(cwd: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
 
 
-def init_repo(root: Path, remote: str | None = "https://github.com/acme/ml.git", commit: bool = True) -> Path:
-    """A real repository at `root`; `remote=None` has no remote, `commit=False` no commits."""
+def init_repo(root: Path, remote: str | None = "https://github.com/acme/ml.git", committed: bool = True) -> Path:
+    """A real repository at `root`; `remote=None` has no remote, `committed=False` no commits."""
     root.mkdir(parents=True, exist_ok=True)
     git(root, "init", "-q", "-b", "main")
     if remote:
         git(root, "remote", "add", "origin", remote)
-    if commit:
+    if committed:
         (root / "README.md").write_text("# ml\n")
-        git(root, "add", "README.md")
-        git(root, "commit", "-q", "-m", "init")
+        commit(root, "README.md", message="init")
     return root
+
+
+def commit(repo: Path, *paths: str, message: str = "notebook") -> str:
+    """Add `paths` (everything when none is named) and commit them; the new commit's hash."""
+    git(repo, "add", *(paths or (".",)))
+    git(repo, "commit", "-q", "-m", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+def run_in_mount_namespace(script: str, env: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """Run a shell script in a private mount namespace (real mounts, gone when it exits), with
+    `env` added to its environment; each line it prints, as JSON. Skips where mount namespaces
+    are not allowed (not root)."""
+    import pytest
+
+    probe = subprocess.run(["unshare", "--mount", "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"needs mount namespaces (root with CAP_SYS_ADMIN): {probe.stderr.strip()}")
+    completed = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-ec", script],
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return [json.loads(line) for line in completed.stdout.splitlines()]
 
 
 # ------------------------------------------------------------------ the command line

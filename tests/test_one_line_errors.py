@@ -15,8 +15,7 @@ from pathlib import Path
 from jupyter_jobs.core import CreateRequest, create_job
 from jupyter_jobs.store import JobStore
 
-from .helpers import REPO_ROOT, TRAIN_CELLS, run_cli_here, sample_outcome
-from .test_store import run_in_mount_namespace
+from .helpers import REPO_ROOT, TRAIN_CELLS, run_cli_here, run_in_mount_namespace, sample_outcome
 
 CHECK_CHILD = """
 import contextlib, io, json, sys

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sqlite3
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -20,9 +18,7 @@ from jupyter_jobs.errors import JobError
 from jupyter_jobs.models import JobRecord
 from jupyter_jobs.store import JobStore
 
-from .helpers import sample_outcome, sample_record
-
-REPO = Path(__file__).resolve().parents[1]
+from .helpers import run_in_mount_namespace, sample_outcome, sample_record
 
 
 def job_files(text: str) -> dict[str, bytes]:
@@ -534,23 +530,7 @@ READ_CHILD = textwrap.dedent("""
                       "cli": [status, json.loads(printed.getvalue())["total"]], "run": recorded}))
 """)
 
-
-def run_in_mount_namespace(script: str) -> list[dict]:
-    """Run a shell script in a private mount namespace (real mounts, gone when it exits);
-    $CHILD runs MOUNT_CHILD, $READER runs READ_CHILD. Skips where mount namespaces are not
-    allowed (not root)."""
-    probe = subprocess.run(["unshare", "--mount", "true"], capture_output=True, text=True)
-    if probe.returncode != 0:
-        pytest.skip(f"needs mount namespaces (root with CAP_SYS_ADMIN): {probe.stderr.strip()}")
-    completed = subprocess.run(
-        ["unshare", "--mount", "--propagation", "private", "sh", "-ec", script],
-        env={**os.environ, "CHILD": MOUNT_CHILD, "READER": READ_CHILD, "PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert completed.returncode == 0, completed.stderr
-    return [json.loads(line) for line in completed.stdout.splitlines()]
+CHILDREN = {"CHILD": MOUNT_CHILD, "READER": READ_CHILD}  # the scripts run_in_mount_namespace's shell runs
 
 
 def test_read_only_mount_is_a_one_line_error(store: JobStore) -> None:
@@ -558,7 +538,8 @@ def test_read_only_mount_is_a_one_line_error(store: JobStore) -> None:
     store.add_version("job-a", job_files("one"), record())
     root = store.root
     [outcome] = run_in_mount_namespace(
-        f'mount --bind {root} {root}; mount -o remount,bind,ro {root}; {sys.executable} -c "$CHILD" {root} 10'
+        f'mount --bind {root} {root}; mount -o remount,bind,ro {root}; {sys.executable} -c "$CHILD" {root} 10',
+        CHILDREN,
     )
     assert outcome["error"].startswith(f"The job store at {root} is not writable:")
     assert "Read-only file system" in outcome["error"] or "readonly" in outcome["error"]
@@ -581,7 +562,8 @@ def test_read_only_mount_can_still_be_listed_and_shown(store: JobStore, writer_h
         root = store.root
         read, write = run_in_mount_namespace(
             f"mount --bind {root} {root}; mount -o remount,bind,ro {root};"
-            f' {sys.executable} -c "$READER" {root}; {sys.executable} -c "$CHILD" {root} 10'
+            f' {sys.executable} -c "$READER" {root}; {sys.executable} -c "$CHILD" {root} 10',
+            CHILDREN,
         )
     finally:
         if held is not None:
@@ -601,7 +583,8 @@ def test_full_disk_is_a_one_line_error_and_loses_nothing(tmp_path: Path) -> None
         f"mount -t tmpfs -o size=1m tmpfs {mount_point};"
         f' {sys.executable} -c "$CHILD" {root} 100;'
         f' {sys.executable} -c "$CHILD" {root} 4000000;'
-        f" cp -a {root} {tmp_path / 'copy'}"
+        f" cp -a {root} {tmp_path / 'copy'}",
+        CHILDREN,
     )
     assert first == {"stored": True}
     assert second["error"].startswith(f"The disk of the job store at {root} is full:")
