@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from . import wandb_log
-from .helpers import REPO_ROOT, TRAIN_CELLS, git, notebook_json
+from .helpers import REPO_ROOT, TRAIN_CELLS, commit, notebook_json
 from .helpers import run_cli_here as run_cli
 
 NAME = "job-source-job_example-canonical_job_example.ipynb"
@@ -117,8 +117,7 @@ def test_a_script_becomes_a_job(tmp_path: Path, store_dir: Path) -> None:
 def test_git_job_from_the_command_line(git_repo, write_notebook, store_dir: Path) -> None:
     repo = git_repo(remote="https://oauth2:glpat-SeCrEt@gitlab.com/acme/ml.git")
     path = write_notebook("nb/train.ipynb", folder=repo)
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "nb")
+    commit(repo, message="nb")
     result = run_cli("create", str(path), "--store", str(store_dir), "--json")
     record = json.loads(result.stdout)
     assert record["source_type"] == "repo"
@@ -137,8 +136,7 @@ def test_a_notebook_launch_would_break_passes_git_over_in_auto_mode(git_repo, wr
     gives git, warning about each construct; --no-git says nothing of the converter."""
     repo = git_repo()
     path = write_notebook("train.ipynb", "!echo hello", "%matplotlib inline\nx = 1", folder=repo)
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "nb")
+    commit(repo, message="nb")
 
     def create(*extra: str) -> dict:
         result = run_cli("create", str(path), "--store", str(store_dir), "--json", "--dry-run", *extra)
@@ -169,8 +167,7 @@ def test_a_plain_notebook_in_a_repository_is_a_git_job(git_repo, write_notebook,
     """No IPython syntax: W&B Launch's converter makes a working script of it, so W&B's order stands."""
     repo = git_repo()
     path = write_notebook("train.ipynb", folder=repo)
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "nb")
+    commit(repo, message="nb")
     record = json.loads(run_cli("create", str(path), "--store", str(store_dir), "--json", "--dry-run").stdout)
     assert record["source_type"] == "repo" and record["decision"][0]["outcome"] == "won"
     assert record["spec"]["source"]["entrypoint"] == ["python", "train.ipynb"]

@@ -21,7 +21,7 @@ from jupyter_jobs.models import decode_record
 from jupyter_jobs.source import check_sources, choose_source, strip_credentials
 from jupyter_jobs.widget import render_html, render_text
 
-from .helpers import git, run_cli
+from .helpers import commit, git, run_cli
 
 LOWER_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
 ALNUM = LOWER_ALNUM + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -163,8 +163,7 @@ def repo_with_remote(git_repo, write_notebook, remote: str, folder: Path | None 
     repo = git_repo(remote=remote) if folder is None else folder
     git(repo, "config", f"url.https://ghp_{TOKEN}:x-oauth-basic@github.com/.insteadOf", "gh:")
     path = write_notebook("train.ipynb", folder=repo)
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "nb")
+    commit(repo, message="nb")
     return path
 
 

@@ -17,7 +17,7 @@ import pytest
 from jupyter_jobs.store import JobStore
 
 from . import wandb_log
-from .helpers import EXAMPLE_NOTEBOOKS, execute, git, offline_logs
+from .helpers import EXAMPLE_NOTEBOOKS, commit, execute, offline_logs
 
 pytestmark = [pytest.mark.kernel, pytest.mark.wandb_facing]
 
@@ -95,8 +95,7 @@ def test_git_example_passes_git_over_for_a_job_launch_can_run(
     decision names the cells."""
     root = git_repo(remote=REMOTE)
     notebook = copy_example("git_job_example.ipynb", root / "notebooks")
-    git(root, "add", "notebooks/git_job_example.ipynb")
-    git(root, "commit", "-q", "-m", "Add the example")
+    head = commit(root, "notebooks/git_job_example.ipynb", message="Add the example")
 
     outputs = run_example(notebook)
 
@@ -104,9 +103,8 @@ def test_git_example_passes_git_over_for_a_job_launch_can_run(
     record = job_in_store(store_dir, name)
     assert record["source_type"] == "artifact"
     git_check, artifact_check, _ = record["decision"]
-    commit = git(root, "rev-parse", "HEAD")
     assert git_check["outcome"] == "passed"
-    assert git_check["reason"].startswith(f"repository with remote {REMOTE} at commit {commit[:12]}, but passed over")
+    assert git_check["reason"].startswith(f"repository with remote {REMOTE} at commit {head[:12]}, but passed over")
     assert "cell 2, line 1: line magic %load_ext" in git_check["reason"]
     assert "cell 7, line 1: line magic %wandb_job" in git_check["reason"]
     assert artifact_check["outcome"] == "won"

@@ -22,7 +22,7 @@ from wandb.sdk.internal.job_builder import JobBuilder
 from jupyter_jobs import jobspec
 from jupyter_jobs.core import CreateRequest, create_job
 
-from .helpers import git
+from .helpers import commit
 
 pytestmark = pytest.mark.wandb_facing
 
@@ -100,11 +100,9 @@ def test_code_artifact_job_matches_the_sdk(write_notebook, store_dir: Path, tmp_
 def test_git_job_matches_the_sdk(git_repo, write_notebook, store_dir: Path, tmp_path: Path, monkeypatch) -> None:
     repo = git_repo(remote="https://user:tok3n@github.com/acme/ml.git")
     path = write_notebook("nb/train.ipynb", folder=repo)
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "notebook")
+    head = commit(repo, message="notebook")
     path.write_text(path.read_text().replace("0.01", "0.05"))  # dirty: diff.patch travels too
     result = ours(path, store_dir)
-    commit = git(repo, "rev-parse", "HEAD")
     monkeypatch.chdir(path.parent)  # the SDK looks for the notebook in the kernel's cwd
     (tmp_path / "files").mkdir()
     (tmp_path / "files" / "diff.patch").write_bytes(result.job_files["diff.patch"])
@@ -113,7 +111,7 @@ def test_git_job_matches_the_sdk(git_repo, write_notebook, store_dir: Path, tmp_
         {
             "python": result.record.runtime,
             # the remote as we record it: all user info goes (the SDK would keep `user:@`)
-            "git": {"remote": "https://github.com/acme/ml.git", "commit": commit},
+            "git": {"remote": "https://github.com/acme/ml.git", "commit": head},
             "root": str(repo),
             "program": "nb/train.ipynb",
         },

@@ -22,7 +22,7 @@ from jupyter_jobs.errors import JobError
 from jupyter_jobs.export import export_notebook_text
 from jupyter_jobs.secrets import scan
 
-from .helpers import git, notebook_json, printed
+from .helpers import commit, notebook_json, printed
 
 _rng = random.Random(15)
 HEX = "0123456789abcdef"
@@ -186,8 +186,7 @@ def test_secrets_in_diff_patch_refuse_a_git_job(git_repo, write_notebook, store_
     repo = git_repo()
     path = write_notebook("train.ipynb", folder=repo)
     (repo / "settings.py").write_text("DEBUG = True\n")
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "nb")
+    commit(repo, message="nb")
     (repo / "settings.py").write_text(f"DEBUG = True\nOPENAI_API_KEY = '{OPENAI_KEY}'\n")
 
     with pytest.raises(JobError, match=r"diff\.patch, line \d+ \(OpenAI API key\)") as refused:

@@ -12,7 +12,7 @@ from jupyter_jobs.errors import JobError
 from jupyter_jobs.models import SourceChoice
 from jupyter_jobs.source import SourceDecision, check_sources, choose_source, launch_can_fetch
 
-from .helpers import git
+from .helpers import commit, git
 
 
 def decide_source(
@@ -33,8 +33,7 @@ def outcomes(decision) -> dict[str, str]:
 
 def committed_notebook(repo: Path, write_notebook: Callable[..., Path], name: str = "nb/train.ipynb") -> Path:
     path = write_notebook(name, folder=repo)
-    git(repo, "add", name)
-    git(repo, "commit", "-q", "-m", "add notebook")
+    commit(repo, name, message="add notebook")
     return path
 
 
