@@ -1,7 +1,7 @@
 """A job carries what its notebook needs (issue 17): local modules, small files it reads, and a
-clear word about the rest. Each round trip is the real command line: `jupyter jobs create`,
-then `jupyter jobs run` in a fresh folder with a config override, reading what the job printed
-and the offline run's config."""
+clear word about the rest. Each round trip is the command line (its `main`, in this process):
+`jupyter jobs create`, then `jupyter jobs run` in a fresh folder with a config override (the job
+itself runs in its own process), reading what the job printed and the offline run's config."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from . import wandb_log
-from .helpers import git, run_cli, write_notebook_file
+from .helpers import git, run_cli_here, write_notebook_file
 from .test_secrets import WANDB_V1_KEY
 
 INIT = "import wandb\nrun = wandb.init(project='p', config={'factor': 2})"
@@ -30,14 +30,14 @@ def notebook(folder: Path, *cells: str, name: str = "train.ipynb") -> Path:
 
 
 def create(path: Path, store: Path, *extra: str) -> dict:
-    created = run_cli("create", str(path), "--store", str(store), "--json", *extra)
+    created = run_cli_here("create", str(path), "--store", str(store), "--json", *extra)
     assert created.returncode == 0, created.stderr
     return json.loads(created.stdout)
 
 
 def run(record: dict, store: Path, workdir: Path, factor: int) -> str:
     """`jupyter jobs run NAME --config factor=N`: exit 0, the override in the run's config; the output."""
-    ran = run_cli(
+    ran = run_cli_here(
         "run",
         record["name"],
         "--config",
@@ -226,19 +226,19 @@ def test_a_secret_in_an_included_module_blocks_creation_naming_file_and_line(tmp
     folder = tmp_path / "project"
     write(folder, {"helper.py": f"import os\n\nWANDB_API_KEY = '{WANDB_V1_KEY}'\n", "conf.yaml": "lr: 0.1\n"})
     path = notebook(folder, "import helper\nimport yaml\ncfg = yaml.safe_load(open('conf.yaml'))")
-    created = run_cli("create", str(path), "--store", str(store_dir))
+    created = run_cli_here("create", str(path), "--store", str(store_dir))
     assert created.returncode == 1
     assert created.stderr.startswith("error: Secrets found: helper.py, line 3 (W&B API key)")
     assert WANDB_V1_KEY not in created.stderr + created.stdout
     assert not (store_dir / "jobs").exists()
     write(folder, {"helper.py": "import os\n", "conf.yaml": f"wandb_api_key: {WANDB_V1_KEY}\n"})
-    in_config = run_cli("create", str(path), "--store", str(store_dir))
+    in_config = run_cli_here("create", str(path), "--store", str(store_dir))
     assert in_config.returncode == 1 and "conf.yaml, line 1 (W&B API key)" in in_config.stderr
     write(
         folder,
         {"helper.py": f"import wandb\n\nk = '{WANDB_V1_KEY[:20]}' + '{WANDB_V1_KEY[20:]}'\nwandb.login(key=k)\n"},
     )
-    through_code = run_cli("create", str(path), "--store", str(store_dir))
+    through_code = run_cli_here("create", str(path), "--store", str(store_dir))
     assert through_code.returncode == 1 and "helper.py, line 3 (W&B API key)" in through_code.stderr
     allowed = create(path, store_dir, "--allow-secrets")
     assert "secret allowed by --allow-secrets: conf.yaml, line 1: W&B API key in file" in allowed["warnings"]
@@ -270,14 +270,14 @@ def test_include_and_exclude_patterns(tmp_path: Path, store_dir: Path) -> None:
     assert included(record) == {"helper.py": "imported in cell 1", "prompts/a.txt": "--include *.txt"}
     dropped = create(path, store_dir, "--exclude", "helper.py", "--dry-run")
     assert included(dropped) == {}
-    outside = run_cli("create", str(path), "--store", str(store_dir), "--include", "../*.txt")
+    outside = run_cli_here("create", str(path), "--store", str(store_dir), "--include", "../*.txt")
     assert outside.returncode == 1 and "--include ../*.txt reaches outside the notebook's folder" in outside.stderr
     nothing = create(path, store_dir, "--include", "*.parquet", "--dry-run")
     assert any("--include *.parquet matched no file" in warning for warning in nothing["warnings"])
-    shown = run_cli("show", record["name"], "--store", str(store_dir))
+    shown = run_cli_here("show", record["name"], "--store", str(store_dir))
     assert shown.returncode == 1  # a dry run stored nothing
     stored = create(path, store_dir, "--include", "prompts/**/*.txt")
-    text = run_cli("show", stored["name"], "--store", str(store_dir)).stdout
+    text = run_cli_here("show", stored["name"], "--store", str(store_dir)).stdout
     assert "Carries    prompts/deep/b.txt (--include prompts/**/*.txt)" in text
 
 
@@ -287,7 +287,7 @@ def test_the_total_size_limit_is_a_clear_error(tmp_path: Path, store_dir: Path) 
     for index in range(3):
         (folder / "data" / f"part{index}.bin").write_bytes(b"\0" * 20_000_000)
     path = notebook(folder, "x = 1")
-    created = run_cli("create", str(path), "--store", str(store_dir), "--include", "data/*.bin")
+    created = run_cli_here("create", str(path), "--store", str(store_dir), "--include", "data/*.bin")
     assert created.returncode == 1
     assert created.stderr.splitlines() == [
         "error: The files the job carries beside its script add up to 60.0 MB, over the 50.0 MB limit; the largest: "
@@ -324,7 +324,7 @@ def test_a_change_to_a_local_module_makes_a_new_version_and_shows_in_compare(tmp
     write(folder, {"helper.py": "def scale(x):\n    return x * 4\n"})
     second = create(path, store_dir)
     assert second["version"] == "v1"
-    compared = json.loads(run_cli("compare", second["name"], "--store", str(store_dir), "--json").stdout)
+    compared = json.loads(run_cli_here("compare", second["name"], "--store", str(store_dir), "--json").stdout)
     parts = {change["part"]: change["diff"] for change in compared["changes"]}
     assert "files" in parts and "file helper.py" in parts
     assert "-    return x * 3" in parts["file helper.py"] and "+    return x * 4" in parts["file helper.py"]
