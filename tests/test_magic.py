@@ -32,7 +32,7 @@ from .helpers import (
     git,
     jupyter_server,
     offline_logs,
-    run_cli,
+    run_cli_here,
     run_notebook,
     text,
     write_notebook_file,
@@ -239,9 +239,9 @@ def test_list_and_show_read_the_store(tmp_path: Path, kernel_env: Callable[[str]
 @pytest.mark.kernel
 def test_compare_and_run_stored_jobs(tmp_path: Path, kernel_env: Callable[[str], None], store_dir: Path) -> None:
     path = write_notebook_file(tmp_path / "train.ipynb", "x = 1")
-    assert run_cli("create", str(path), "--store", str(store_dir)).returncode == 0
+    assert run_cli_here("create", str(path), "--store", str(store_dir)).returncode == 0
     write_notebook_file(tmp_path / "train.ipynb", "x = 2")
-    assert run_cli("create", str(path), "--store", str(store_dir)).returncode == 0
+    assert run_cli_here("create", str(path), "--store", str(store_dir)).returncode == 0
     name = "job-source-uncategorized-train.ipynb"
 
     outputs = execute(
