@@ -183,6 +183,13 @@ def open_panel(page: Any) -> Any:
     return panel
 
 
+def show_tab(scope: Any, name: str) -> None:
+    """Choose one of the job details' tabs (Runs, Job details, Version details), as a user does."""
+    tab = scope.get_by_role("tab", name=name, exact=True)
+    tab.click()
+    expect(tab).to_have_attribute("aria-selected", "true")
+
+
 def widen_side_panel(page: Any, width: int = 560) -> None:
     """Drag the side panel's edge, as a user does, so that screenshots are readable."""
     handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle:not(.lm-mod-hidden)").first
@@ -284,6 +291,7 @@ def test_local_runs_show_in_the_job_details(page: Any, lab: Lab, tmp_path: Path)
     assert ran.returncode == 0, ran.stdout + ran.stderr
 
     panel = open_stored_job(page, lab, TRAIN_JOB, "runs")
+    show_tab(panel, "Runs")
 
     run = panel.locator(".jp-JobsPanel-details .jp-JobsPanel-run").first
     expect(run).to_contain_text("finished", timeout=SLOW)
@@ -296,6 +304,7 @@ def test_local_runs_show_in_the_job_details(page: Any, lab: Lab, tmp_path: Path)
 def test_run_a_job_from_the_panel(page: Any, lab: Lab) -> None:
     create_through_rest(lab, "train.ipynb", "job_example")
     panel = open_stored_job(page, lab, TRAIN_JOB, "run")
+    show_tab(panel, "Runs")
     details = panel.locator(".jp-JobsPanel-details")
     expect(details.get_by_label("Config overrides")).to_have_attribute("placeholder", "learning_rate=… epochs=…")
 
@@ -319,6 +328,7 @@ def test_a_failed_run_is_reported_with_its_log(page: Any, lab: Lab) -> None:
     create_through_rest(lab, "fails.ipynb", "broken")
     job = "job-source-broken-fails.ipynb"
     panel = open_stored_job(page, lab, job, "fails")
+    show_tab(panel, "Runs")
 
     panel.locator(".jp-JobsPanel-details").get_by_role("button", name="Run", exact=True).click()
 
@@ -336,6 +346,7 @@ def test_a_run_goes_on_while_the_panel_stays_usable_and_another_is_cancelled(pag
     create_through_rest(lab, "slow.ipynb", "slow")
     job = "job-source-slow-slow.ipynb"
     panel = open_stored_job(page, lab, job, "slow")
+    show_tab(panel, "Runs")
     details = panel.locator(".jp-JobsPanel-details")
     run_button = details.get_by_role("button", name="Run", exact=True)
 
@@ -369,6 +380,7 @@ def test_changes_from_the_version_before_show_as_a_diff(page: Any, lab: Lab) -> 
     create_through_rest(lab, "compare.ipynb", "cmp")
 
     panel = open_stored_job(page, lab, "job-source-cmp-compare.ipynb", "compare")
+    show_tab(panel, "Version details")
 
     details = panel.locator(".jp-JobsPanel-details")
     changes = details.locator("summary", has_text="Changes from v0")
@@ -535,6 +547,7 @@ def test_include_and_exclude_fields_and_the_carried_files(page: Any, lab: Lab) -
 
     carried = panel.locator(".jp-JobsPanel-details .jp-JobsPanel-included li")
     expect(carried).to_have_count(2, timeout=SLOW)
+    show_tab(panel, "Version details")
     expect(carried.nth(0)).to_have_text("carry_helper.py imported in cell 1")
     expect(carried.nth(1)).to_have_text("prompts/a.txt --include prompts/*.txt")
     widen_side_panel(page)
@@ -565,6 +578,7 @@ def test_publish_and_launch_from_the_panel_say_what_w_and_b_needs(page: Any, lab
     command; Launch, which needs W&B, says so (the round trip online is in test_handlers)."""
     create_through_rest(lab, "train.ipynb", "job_example")
     panel = open_stored_job(page, lab, TRAIN_JOB, "publish")
+    show_tab(panel, "Runs")
     details = panel.locator(".jp-JobsPanel-details")
     expect(details.get_by_role("button", name="Launch", exact=True)).to_be_disabled()  # no queue yet
 
@@ -604,6 +618,7 @@ def test_the_run_form_follows_the_declared_inputs_and_their_schema(page: Any, la
     panel = open_stored_job(page, lab, job, "inputs")
     details = panel.locator(".jp-JobsPanel-details")
     expect(details.locator(".jp-JobsPanel-inputs")).to_contain_text("integer, 1 <= x", timeout=SLOW)
+    show_tab(panel, "Runs")
     rate = details.get_by_label("learning_rate", exact=True)
     expect(rate).to_have_attribute("type", "number")
     expect(rate).to_have_attribute("max", "1")
@@ -673,6 +688,7 @@ CONTRAST_JS = """(selector) => {
     return results;
 }"""
 RECORD_OUTPUT = ".jp-OutputArea-output.jp-JobsPanel-record"
+DETAILS_TABS = ("Runs", "Job details", "Version details")
 WARNING = "notebook.ipynb reads data.csv, which the job does not carry"
 
 
@@ -724,6 +740,9 @@ def test_text_meets_wcag_aa_in_light_and_dark_themes(page: Any, lab: Lab) -> Non
     panel = open_panel(page)
     panel.locator(".jp-JobsPanel-job", has_text=TRAIN_JOB).click()
     expect(panel.locator(".jp-JobsPanel-details .jp-JobsPanel-jobName")).to_have_text(TRAIN_JOB)
+    show_tab(panel, "Version details")
+    panel.get_by_role("button", name="requirements.frozen.txt").click()  # the file viewer is measured too
+    expect(panel.locator(".jp-JobsPanel-fileText")).to_contain_text("wandb==", timeout=SLOW)
     views = {
         "notebook view": RECORD_OUTPUT,
         "HTML copy": ".jp-OutputArea-output.jp-RenderedHTMLCommon",
@@ -736,12 +755,18 @@ def test_text_meets_wcag_aa_in_light_and_dark_themes(page: Any, lab: Lab) -> Non
             page.wait_for_selector("#jupyterlab-splash", state="detached")
             screenshot(page, f"contrast-{light}.png")
             for view, selector in views.items():
-                texts = page.evaluate(CONTRAST_JS, selector)
+                texts = []
+                # Each of the three tabs in turn (only shown text is measured), the chosen tab's label included.
+                for tab in DETAILS_TABS if view != "HTML copy" else (None,):
+                    if tab:
+                        show_tab(page.locator(selector), tab)
+                    texts += page.evaluate(CONTRAST_JS, selector)
                 low = [t for t in texts if t["ratio"] < 4.5]
                 assert not low, f"{theme}, {view}: below 4.5:1: {low}"
                 classes = " ".join(t["cls"] for t in texts)
                 if view != "HTML copy":
-                    for part in ("namePart", "version", "sourceType", "outcome"):
+                    parts = ["namePart", "version", "sourceType", "outcome", "tab", "fileLink", "runCommand"]
+                    for part in parts + (["fileText"] if view == "panel" else []):
                         assert f"jp-JobsPanel-{part}" in classes, f"{theme}, {view}: no {part} measured"
                 else:
                     assert any(t["title"] == "artifact" for t in texts), f"{theme}: no name part measured"
@@ -798,6 +823,7 @@ def test_search_the_list_and_delete_a_version_then_the_job(page: Any, lab: Lab) 
     panel.get_by_label("Search jobs").fill("doomed")
     jobs.first.click()
     expect(panel.locator(".jp-JobsPanel-details .jp-JobsPanel-version")).to_have_text("v1")
+    show_tab(panel, "Version details")
 
     panel.get_by_role("button", name="Delete v1").click()
     dialog = page.locator(".jp-Dialog")
@@ -827,6 +853,7 @@ def test_open_v0_of_a_three_version_job_and_compare_it_with_v2(page: Any, lab: L
     panel = open_panel(page)
     panel.locator(".jp-JobsPanel-job", has_text=job).click()
     details = panel.locator(".jp-JobsPanel-details")
+    show_tab(panel, "Version details")
     picker = details.get_by_label("Version", exact=True)
     expect(picker.locator("option")).to_have_text(
         [re.compile(r"v2 \(.*latest.*\)"), re.compile(r"v1 \(sha-"), re.compile(r"v0 \(sha-")]
@@ -928,6 +955,7 @@ def test_a_versions_files_open_read_only_in_the_panel_and_the_notebook_view(page
     frozen = (stored.path / "requirements.frozen.txt").read_text()
     panel = open_stored_job(page, lab, TRAIN_JOB, "files")
     details = panel.locator(".jp-JobsPanel-details")
+    show_tab(panel, "Version details")
 
     details.get_by_role("button", name="requirements.frozen.txt").click()
 
@@ -945,7 +973,69 @@ def test_a_versions_files_open_read_only_in_the_panel_and_the_notebook_view(page
 
     page.goto(lab.page_url("files.ipynb", "files-notebook"))
     record = page.locator(RECORD_OUTPUT)
+    show_tab(record, "Version details")
     record.get_by_role("button", name="wandb-job.json").click()
     spec = record.get_by_role("region", name="File wandb-job.json")
     expect(spec.locator(".jp-JobsPanel-fileText")).to_contain_text('"source_type": "artifact"', timeout=SLOW)
     screenshot(page, "notebook-file.png")
+
+
+def test_the_details_have_w_and_bs_three_tabs_and_the_chosen_one_stays(page: Any, lab: Lab) -> None:
+    """Issue 13: the panel and the notebook's job output show W&B's three tabs (Runs, Job details,
+    Version details), each holding what W&B puts there; arrow keys move between them; the chosen
+    tab stays chosen when another notebook is shown and after a reload."""
+    write_saved_job_notebook(lab, "tabs.ipynb")
+    panel = open_stored_job(page, lab, TRAIN_JOB, "tabs")
+    details = panel.locator(".jp-JobsPanel-details")
+    tabs = details.get_by_role("tab")
+    expect(tabs).to_have_text(list(DETAILS_TABS))
+    expect(details.get_by_role("tab", name="Job details")).to_have_attribute("aria-selected", "true")
+    shown = details.get_by_role("tabpanel")  # hidden panels are not in the accessibility tree
+    expect(shown).to_have_count(1)
+    expect(shown.locator(".jp-JobsPanel-decision")).to_be_visible()
+    expect(shown.locator(".jp-JobsPanel-inputs")).to_contain_text("learning_rate")
+    expect(shown.locator(".jp-JobsPanel-naming")).to_be_visible()
+    expect(shown.get_by_role("button", name="Run", exact=True)).to_have_count(0)
+
+    details.get_by_role("tab", name="Job details").focus()
+    page.keyboard.press("ArrowRight")
+    version_tab = details.get_by_role("tab", name="Version details")
+    expect(version_tab).to_have_attribute("aria-selected", "true")
+    expect(version_tab).to_be_focused()
+    latest = JobStore.open_for_reading(lab.store).resolve(TRAIN_JOB).label  # earlier tests may have made versions
+    expect(shown.get_by_label("Version", exact=True)).to_have_value(latest)
+    expect(shown.get_by_role("button", name="requirements.frozen.txt")).to_be_visible()
+    expect(shown.get_by_role("button", name=f"Delete {latest}")).to_be_visible()
+    page.keyboard.press("ArrowRight")  # wraps round to the first
+    expect(details.get_by_role("tab", name="Runs")).to_have_attribute("aria-selected", "true")
+    expect(shown.get_by_role("button", name="Run", exact=True)).to_be_visible()
+    expect(shown.get_by_role("button", name="Publish", exact=True)).to_be_visible()
+    expect(shown.locator(".jp-JobsPanel-runCommand")).to_contain_text(f"jupyter jobs run {TRAIN_JOB}:")
+    show_tab(panel, "Version details")
+
+    # Another notebook: its own (empty) details; then a job again: the chosen tab still.
+    page.evaluate("() => { window.jupyterapp.commands.execute('docmanager:open', {path: 'plain.ipynb'}); }")
+    page.locator("#jp-main-dock-panel .lm-TabBar-tab", has_text="plain.ipynb").click()
+    expect(panel.locator(".jp-JobsPanel-notebook")).to_have_text("Notebook: plain.ipynb")
+    expect(details).to_have_count(0)
+    panel.locator(".jp-JobsPanel-job", has_text=TRAIN_JOB).click()
+    expect(panel.get_by_role("tab", name="Version details")).to_have_attribute("aria-selected", "true")
+    page.reload()
+    panel = open_panel(page)
+    panel.locator(".jp-JobsPanel-job", has_text=TRAIN_JOB).click()
+    expect(panel.get_by_role("tab", name="Version details")).to_have_attribute("aria-selected", "true")
+    widen_side_panel(page)
+    screenshot(page, "panel-tabs-reloaded.png")
+
+    # The notebook's job output: the same tabs, its own choice; its Runs tab lists the job's runs.
+    page.goto(lab.page_url("tabs.ipynb", "tabs-notebook"))
+    record = page.locator(RECORD_OUTPUT)
+    expect(record.get_by_role("tab")).to_have_text(list(DETAILS_TABS), timeout=SLOW)
+    expect(record.get_by_role("tab", name="Job details")).to_have_attribute("aria-selected", "true")
+    show_tab(record, "Runs")
+    expect(record.get_by_role("tabpanel")).to_contain_text(f"jupyter jobs run {TRAIN_JOB}:")
+    runs = JobStore.open_for_reading(lab.store).runs(TRAIN_JOB)  # earlier tests may have run it
+    expect(record.locator(".jp-JobsPanel-run")).to_have_count(len(runs), timeout=SLOW)
+    expect(record.locator(".jp-JobsPanel-empty", has_text="None yet")).to_have_count(0 if runs else 1)
+    expect(record.get_by_role("button", name="Run", exact=True)).to_have_count(0)  # running is the panel's
+    screenshot(page, "notebook-tabs.png")

@@ -11,7 +11,7 @@ import * as React from 'react';
 
 import { JobsClient, parseMime } from './client';
 import { JobDetails } from './components/JobDetails';
-import { IJobRecord, IStoredFile, RESULT_MIME } from './tokens';
+import { IJobRecord, IJobRun, IStoredFile, RESULT_MIME } from './tokens';
 
 /**
  * Below the ipywidgets view's rank (-10): JupyterLab picks the lowest rank, so the record
@@ -37,23 +37,44 @@ class RecordRenderer extends ReactWidget implements IRenderMime.IRenderer {
 
   async renderModel(model: IRenderMime.IMimeModel): Promise<void> {
     this.record = parseMime<IJobRecord>(model.data[this.mimeType]);
+    this.runs = null;
     MessageLoop.sendMessage(this, Widget.Msg.UpdateRequest);
     await this.renderPromise;
+    if (!this.record.dry_run) {
+      void this.loadRuns(this.record);
+    }
+  }
+
+  /** The Runs tab lists the job's runs as the server's store has them now; none when the
+   * server cannot say (the job was made elsewhere or deleted since). */
+  private async loadRuns(record: IJobRecord): Promise<void> {
+    let runs: IJobRun[] = [];
+    try {
+      runs = (await this.client.getRuns(record.name)).runs;
+    } catch {
+      // Shown as "None yet": this server has no runs of it.
+    }
+    if (this.record === record) {
+      this.runs = runs;
+      this.update();
+    }
   }
 
   /** A file of the shown version, from the server's store (where the job may since be gone). */
   private readFile(path: string): Promise<IStoredFile> {
     const { name, version } = this.record!;
-    return (this.client ??= new JobsClient()).readFile(name, path, version);
+    return this.client.readFile(name, path, version);
   }
 
-  private client: JobsClient | null = null;
+  private readonly client = new JobsClient();
+  private runs: IJobRun[] | null = null;
 
   protected render(): JSX.Element | null {
     return this.record ? (
       <JobDetails
         record={this.record}
-        runs={null}
+        where="notebook"
+        runs={this.runs}
         comparison={null}
         created={false}
         onCopy={text => Clipboard.copyToSystem(text)}

@@ -117,6 +117,7 @@ export function JobsView(props: IJobsViewProps): JSX.Element {
           // One form per job version: what was typed for one is never run with another.
           key={`${state.record.name}:${state.record.version}`}
           record={state.record}
+          where="panel"
           runs={state.runs}
           comparison={state.comparison}
           created={state.origin === 'created'}
