@@ -103,9 +103,10 @@ def _installed(_fingerprint: tuple[tuple[str, int], ...]) -> dict[str, str]:
 
     installed: dict[str, str] = {}
     for dist in distributions():
-        name = dist.metadata["Name"]
+        metadata = dist.metadata  # parsed on each access (`dist.version` too): read it once
+        name = metadata["Name"]
         if name and _normalise(name) not in _NOT_A_JOB_REQUIREMENT:
-            installed.setdefault(_normalise(name), f"{name}=={dist.version}")
+            installed.setdefault(_normalise(name), f"{name}=={metadata['Version']}")
     return installed
 
 
