@@ -357,3 +357,31 @@ def test_a_git_job_names_the_local_code_its_clone_would_lack(git_repo, store_dir
     git(root, "add", "helper.py")
     git(root, "commit", "-q", "-m", "helper")
     assert not any("clone lacks" in w for w in create(path, store_dir)["warnings"])
+
+
+def _stdlib_and_own_sources() -> list[Path]:
+    """Python sources of many shapes: this package, its tests, and a slice of the standard library."""
+    stdlib = Path(os.__file__).parent
+    return sorted(
+        [
+            *Path(__file__).parents[1].joinpath("jupyter_jobs").rglob("*.py"),
+            *Path(__file__).parent.glob("*.py"),
+            *stdlib.joinpath("asyncio").glob("*.py"),
+            *stdlib.glob("[a-c]*.py"),
+        ]
+    )
+
+
+def test_statement_walk_finds_what_ast_walk_finds_in_the_same_order() -> None:
+    """The constants binder walks statements only (assignments never sit inside an expression);
+    a later constant may be built from an earlier one, so the order must be ast.walk's too."""
+    import ast
+
+    from jupyter_jobs.local_code import _statements
+
+    sources = _stdlib_and_own_sources()
+    assert len(sources) > 100
+    for source in sources:
+        tree = ast.parse(source.read_text(encoding="utf-8", errors="replace"))
+        walked = [node for node in ast.walk(tree) if isinstance(node, ast.stmt)]
+        assert [node for node in _statements(tree) if isinstance(node, ast.stmt)] == walked, source
