@@ -20,7 +20,6 @@ import json
 import re
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -571,12 +570,3 @@ def _handler(server: WandbServer) -> type[BaseHTTPRequestHandler]:
             self._send(200, data, "application/octet-stream")
 
     return Handler
-
-
-@contextmanager
-def pointed_at(server: WandbServer, monkeypatch: Any) -> Iterator[WandbServer]:
-    """The environment that sends wandb to `server`, logged in with a fake key."""
-    monkeypatch.setenv("WANDB_BASE_URL", server.url)
-    monkeypatch.setenv("WANDB_API_KEY", API_KEY)
-    monkeypatch.delenv("WANDB_MODE", raising=False)
-    yield server
