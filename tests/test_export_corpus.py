@@ -128,3 +128,25 @@ def test_hazards_predict_wandb_launch_converter_failures(path: Path, tmp_path: P
     breaking = [hazard for hazard in hazards if "dropped by the converter" not in hazard]
     assert bool(breaking) == (not is_plain_python(converted.read_text(encoding="utf-8")))
     assert all(hazard.startswith("cell ") for hazard in hazards)
+
+
+@pytest.mark.parametrize("path", sorted(CORPUS.glob("*.ipynb")), ids=lambda p: p.name)
+def test_an_export_from_remembered_parses_equals_a_cold_one(path: Path) -> None:
+    """A warm kernel's export reuses each cell's remembered transform, syntax tree and compile
+    check (and the hazards' own): the script, rewrites, warnings and hazards are those of an
+    export that remembered nothing."""
+    from jupyter_jobs.export.ipython import clear_caches
+
+    clear_caches()
+    cold = export_file(path)
+    cold_hazards = launch_converter_hazards(cold)
+    for _ in range(2):  # the second and third exports find everything remembered
+        warm = export_file(path)
+        assert (warm.script, warm.rewrites, warm.warnings, warm.requirements, warm.line_origins) == (
+            cold.script,
+            cold.rewrites,
+            cold.warnings,
+            cold.requirements,
+            cold.line_origins,
+        )
+        assert launch_converter_hazards(warm) == cold_hazards

@@ -49,18 +49,27 @@ def needs_transformer(source: str) -> bool:
 
 def transformed(source: str) -> tuple[list[str], list[int], ast.Module | None]:
     """The cell as IPython would run it, for each of its lines the 0-based source line, and
-    its syntax tree when transforming it produced one."""
+    its syntax tree when transforming it produced one (shared between calls: read it, never
+    change it)."""
+    code_lines, line_map, tree = _transformed(source)
+    return list(code_lines), list(line_map), tree
+
+
+@lru_cache(maxsize=16384)
+def _transformed(source: str) -> tuple[tuple[str, ...], tuple[int, ...], ast.Module | None]:
+    """`transformed`, remembered per text: a warm kernel's next `%wandb_job` exports mostly
+    unchanged cells, whose magics would otherwise be transformed and parsed again."""
     source_lines = split_lines(source)
     if not needs_transformer(source):
-        return source_lines, list(range(len(source_lines))), None
+        return tuple(source_lines), tuple(range(len(source_lines))), None
     by_line = transformed_by_line(source_lines)
     if by_line is not None:
-        return by_line[0], list(range(len(source_lines))), by_line[1]
+        return tuple(by_line[0]), tuple(range(len(source_lines))), by_line[1]
     try:
         code_lines = split_lines(transformer().transform_cell(source))
     except Exception:  # the transformer gives up on broken code; compiling it names the error
-        return source_lines, list(range(len(source_lines))), None
-    return code_lines, _line_map(source_lines, code_lines), None
+        return tuple(source_lines), tuple(range(len(source_lines))), None
+    return tuple(code_lines), tuple(_line_map(source_lines, code_lines)), None
 
 
 def compiled_awaits(source: ast.Module | str) -> bool:
@@ -218,6 +227,7 @@ def uses_get_ipython(tree: ast.AST) -> int | None:
 
 
 def clear_caches() -> None:
-    """Forget the transforms and compile checks remembered across exports (a cold export)."""
+    """Forget the transforms, parses and compile checks remembered across exports (a cold export)."""
+    _transformed.cache_clear()
     _transformed_line.cache_clear()
     text_awaits_at_top_level.cache_clear()
