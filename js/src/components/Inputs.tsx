@@ -7,6 +7,7 @@ import * as React from 'react';
 
 import { IInputRow, IJobRecord, IRunOverrides } from '../tokens';
 import { RunButton } from './RunForm';
+import { KeyCell, KeyTable } from './TypeTable';
 
 /** Keys with where they come from (wandb.config or a config file), type, default and rule. */
 export function InputsTable(props: { rows: IInputRow[] }): JSX.Element {
@@ -14,36 +15,22 @@ export function InputsTable(props: { rows: IInputRow[] }): JSX.Element {
     return <span className="jp-JobsPanel-empty">No config keys</span>;
   }
   return (
-    <div className="jp-JobsPanel-tableScroll">
-      <table className="jp-JobsPanel-table jp-JobsPanel-inputs">
-        <thead>
-          <tr>
-            <th>from</th>
-            <th>key</th>
-            <th>type</th>
-            <th>default</th>
-            <th>allowed</th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.rows.map(row => (
-            <tr key={`${row.source}:${row.key}`}>
-              <td>{row.source ?? 'wandb.config'}</td>
-              <td className="jp-JobsPanel-key" title={row.key}>
-                <code>{row.key}</code>
-              </td>
-              <td>{row.type}</td>
-              <td>
-                <code>
-                  {'default' in row ? JSON.stringify(row.default) : ''}
-                </code>
-              </td>
-              <td>{row.allowed}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <KeyTable
+      heads={['from', 'key', 'type', 'default', 'allowed']}
+      className="jp-JobsPanel-inputs"
+    >
+      {props.rows.map(row => (
+        <tr key={`${row.source}:${row.key}`}>
+          <td>{row.source ?? 'wandb.config'}</td>
+          <KeyCell name={row.key} />
+          <td>{row.type}</td>
+          <td>
+            <code>{'default' in row ? JSON.stringify(row.default) : ''}</code>
+          </td>
+          <td>{row.allowed}</td>
+        </tr>
+      ))}
+    </KeyTable>
   );
 }
 

@@ -97,42 +97,22 @@ export function JobDetails(props: IJobDetailsProps): JSX.Element {
         label={`${record.name}:${record.version}`}
         storageKey={`jupyter-jobs:details-tab:${props.where}`}
         initial="job"
+        // Each tab takes from the details' props what it shows.
         tabs={[
           {
             id: 'runs',
             label: 'Runs',
-            content: (
-              <RunsTab
-                record={record}
-                runs={props.runs}
-                onRun={props.onRun}
-                onCancelRun={props.onCancelRun}
-                onWandb={props.onWandb}
-                wandb={props.wandb}
-                busy={props.busy}
-              />
-            )
+            content: <RunsTab {...props} />
           },
           {
             id: 'job',
             label: 'Job details',
-            content: <JobTab record={record} onCopy={props.onCopy} />
+            content: <JobTab {...props} />
           },
           {
             id: 'version',
             label: 'Version details',
-            content: (
-              <VersionTab
-                record={record}
-                comparison={props.comparison}
-                versions={props.versions}
-                onVersion={props.onVersion}
-                onCompare={props.onCompare}
-                onReadFile={props.onReadFile}
-                onDelete={props.onDelete}
-                busy={props.busy}
-              />
-            )
+            content: <VersionTab {...props} />
           }
         ]}
       />
