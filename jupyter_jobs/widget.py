@@ -60,6 +60,12 @@ GOING_MARK = "var(--jp-brand-color1, #1976d2)"
 DONE_MARK = "var(--jp-success-color1, #388e3c)"
 STATUS_MARKS = {"queued": BORDER, "running": GOING_MARK, "finished": DONE_MARK, "failed": ERROR_MARK}
 TABS = ("Runs", "Job details", "Version details")
+WIDGET_CLASS = "jupyter-jobs-widget"
+# ipywidgets greys the labels of the tabs not shown and of closed accordion sections (font colour 2
+# on layout colour 2: 4.4:1 in JupyterLab Light); ours keep the theme's font colour (WCAG AA). The
+# current tab and an open section stay marked by ipywidgets' own borders and backgrounds.
+LABELS = (".lm-TabBar-tab", ".lm-TabBar-tabLabel", ".jupyter-widget-Collapse-header")
+LABEL_STYLE = f"<style>{', '.join(f'.{WIDGET_CLASS} {label}' for label in LABELS)} {{color: {TEXT}}}</style>"
 
 
 class JobWidget(widgets.VBox):
@@ -71,6 +77,7 @@ class JobWidget(widgets.VBox):
     def __init__(self, record: JobRecord, store: str | Path | None = None) -> None:
         self._store = store
         super().__init__()
+        self.add_class(WIDGET_CLASS)
         self.record = record
 
     @traitlets.observe("record")
@@ -190,7 +197,7 @@ def _widget_children(job: JobRecord, store: str | Path | None) -> tuple[widgets.
     details = [widgets.HTML(_frame(section)) for section in _job_sections(record, input_rows(job))]
     version = widgets.VBox((widgets.HTML(_frame(_version(record))), accordion))
     tabs = widgets.Tab(children=(runs, widgets.VBox((*details, *commands.values())), version), titles=TABS)
-    return (widgets.HTML(_frame(_header(record))), tabs)
+    return (widgets.HTML(LABEL_STYLE + _frame(_header(record))), tabs)
 
 
 def _command_box(label: str, command: str) -> widgets.Text:

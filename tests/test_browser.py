@@ -1039,3 +1039,66 @@ def test_the_details_have_w_and_bs_three_tabs_and_the_chosen_one_stays(page: Any
     expect(record.locator(".jp-JobsPanel-empty", has_text="None yet")).to_have_count(0 if runs else 1)
     expect(record.get_by_role("button", name="Run", exact=True)).to_have_count(0)  # running is the panel's
     screenshot(page, "notebook-tabs.png")
+
+
+QUICK_JOB = "job-source-quick-quick.ipynb"
+WIDGET_ONLY = (
+    "from IPython.display import display\n"
+    "from jupyter_jobs.store import JobStore\n"
+    "from jupyter_jobs.widget import JobWidget\n"
+    f"view = JobWidget(JobStore.open_for_reading().resolve({QUICK_JOB!r}).record)\n"
+    "# The widget view alone, as VS Code, Colab and the classic notebook show it (no lab extension).\n"
+    "display(view, include=['application/vnd.jupyter.widget-view+json', 'text/plain'])"
+)
+WIDGET = ".jp-OutputArea-output .widget-tab"
+
+
+def themes(page: Any) -> Iterator[str]:
+    """Switch to JupyterLab Light, then Dark, then back to Light; the theme's name at each step."""
+    try:
+        for theme, light in (("JupyterLab Light", "true"), ("JupyterLab Dark", "false")):
+            page.evaluate(f"() => window.jupyterapp.commands.execute('apputils:change-theme', {{theme: '{theme}'}})")
+            page.wait_for_selector(f"body[data-jp-theme-light='{light}']", state="attached")
+            page.wait_for_selector("#jupyterlab-splash", state="detached")
+            yield theme
+    finally:
+        page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
+        page.wait_for_selector("body[data-jp-theme-light='true']", state="attached")
+
+
+def test_the_widget_view_runs_a_job_and_every_tab_meets_wcag_aa(page: Any, lab: Lab) -> None:
+    """Where the lab extension is absent the ipywidgets view is the job's only view: its Run
+    button runs the job in the kernel, the status follows it, and each tab's text keeps 4.5:1."""
+    (lab.root / "quick.ipynb").write_text(
+        notebook_json("import time", "print('epoch 1', flush=True)\ntime.sleep(3)\nprint('done', flush=True)")
+    )
+    create_through_rest(lab, "quick.ipynb", "quick")
+    (lab.root / "widget.ipynb").write_text(notebook_json(WIDGET_ONLY))
+    open_notebook(page, lab, "widget.ipynb", "widget")
+    run_all_cells(page)
+    view = page.locator(WIDGET)
+    expect(view.get_by_role("tab")).to_have_text(["Runs", "Job details", "Version details"], timeout=SLOW)
+
+    view.get_by_role("button", name="Run", exact=True).click()
+
+    status = view.locator("[data-status]").first
+    expect(status).to_have_attribute("data-status", "running", timeout=SLOW)
+    expect(view.locator("pre").first).to_contain_text("epoch 1")
+    expect(status).to_have_attribute("data-status", "finished", timeout=SLOW)
+    expect(view.locator("pre").first).to_contain_text("epoch 1\ndone")
+    expect(status).to_contain_text("exit code 0")
+    view.get_by_placeholder(re.compile("KEY=VALUE")).fill("nope=1")
+    view.get_by_role("button", name="Run", exact=True).click()
+    expect(view).to_contain_text("no config key nope")
+    screenshot(page, "widget-runs.png")
+    (run,) = JobStore.open(lab.store).runs(QUICK_JOB)
+    assert run.status == "finished"
+
+    for theme in themes(page):
+        for tab in ("Runs", "Job details", "Version details"):
+            view.get_by_role("tab", name=tab).click()
+            texts = page.evaluate(CONTRAST_JS, WIDGET)
+            low = [t for t in texts if t["ratio"] < 4.5]
+            assert not low, f"{theme}, widget tab {tab}: below 4.5:1: {low}"
+            assert len(texts) > 5, f"{theme}, {tab}: nothing measured"
+        screenshot(page, f"widget-{theme.split()[-1].lower()}.png")
