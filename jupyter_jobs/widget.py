@@ -30,7 +30,7 @@ from .errors import JobError
 from .inputs import InputRow, input_rows
 from .local_code import size_text
 from .models import RESULT_MIME, JobRecord, RunOutcome, type_rows
-from .runner import what_runs
+from .runner import what_runs, with_log_tail
 from .server_runs import GOING, follow, kernel_runs, start_run
 from .store import JobStore
 
@@ -101,13 +101,16 @@ class JobWidget(widgets.VBox):
 
 
 class RunView(widgets.VBox):
-    """One run: its status (and error), the last lines of its log, and Cancel while it goes."""
+    """One run: its status (and error), the last lines of its log, and Cancel while it goes
+    (for a run started here: `cancel`)."""
 
-    def __init__(self, run: RunOutcome, cancel: Callable[[], None]) -> None:
+    def __init__(self, run: RunOutcome, cancel: Callable[[], None] | None = None) -> None:
         self.status = widgets.HTML()
         self.tail = widgets.HTML()
         self.cancel = widgets.Button(description="Cancel", tooltip="stop this run")
-        self.cancel.on_click(lambda _: cancel())
+        self._cancellable = cancel is not None
+        if cancel is not None:
+            self.cancel.on_click(lambda _: cancel())
         super().__init__(children=(widgets.HBox((self.status, self.cancel)), self.tail))
         self.show(run)
 
@@ -115,13 +118,14 @@ class RunView(widgets.VBox):
         self.run = run
         self.status.value = _frame(_run_status(run))
         self.tail.value = _frame(_code_block("\n".join(run.log_tail))) if run.log_tail else ""
-        self.cancel.layout.display = None if run.status in GOING else "none"
+        self.cancel.layout.display = None if self._cancellable and run.status in GOING else "none"
 
 
 class RunsView(widgets.VBox):
-    """The Runs tab: config overrides and a Run button, then the runs started here, newest
-    first, each followed until it ends. Runs go on in the kernel's event loop, so cells can run
-    meanwhile (a cell that blocks the loop holds the updates until it ends, not the run)."""
+    """The Runs tab: config overrides and a Run button, then the job's runs, newest first: those
+    started here followed until they end, those in the store before as they stood when shown.
+    Runs go on in the kernel's event loop, so cells can run meanwhile (a cell that blocks the
+    loop holds the updates until it ends, not the run)."""
 
     def __init__(self, record: JobRecord, store: str | Path | None) -> None:
         self._record, self._store = record, store
@@ -134,10 +138,24 @@ class RunsView(widgets.VBox):
         self.run_button = widgets.Button(description="Run", button_style="primary", tooltip="run this version here")
         self.run_button.on_click(lambda _: self._go(self._start()))
         self.message = widgets.HTML()
-        self.runs = widgets.VBox()
+        self.runs = widgets.VBox(tuple(RunView(run) for run in self._stored_runs()))
         intro = widgets.HTML(_frame(_runs_intro(record)))
         form = () if record.path is None else (widgets.HBox((self.config, self.run_button)), self.message, self.runs)
         super().__init__(children=(intro, *form))
+
+    def _stored_runs(self) -> list[RunOutcome]:
+        """The job's runs already in the store (the command line's, the panel's, other views'),
+        with their logs' last lines; none for a dry run."""
+        if self._record.path is None:
+            return []
+        try:
+            return [with_log_tail(run) for run in JobStore.open_for_reading(self._store).runs(self._record.name)]
+        except JobError as err:
+            self._show_error(err)
+            return []
+
+    def _show_error(self, err: JobError) -> None:
+        self.message.value = _frame(f"<div style='{_status_border(ERROR_MARK)}'>{_e(err.line)}</div>")
 
     def _go(self, work: Any) -> None:
         """Start `work` on the kernel's event loop and return: the button answers at once."""
@@ -152,7 +170,7 @@ class RunsView(widgets.VBox):
             store = JobStore.open_for_reading(self._store)
             run = await start_run(manager, store, self._record.ref, _override_pairs(self.config.value))
         except JobError as err:
-            self.message.value = _frame(f"<div style='{_status_border(ERROR_MARK)}'>{_e(err.line)}</div>")
+            self._show_error(err)
             return
         view = RunView(run, cancel=lambda: self._go(manager.cancel(run.id)))
         self.runs.children = (view, *self.runs.children)
@@ -197,6 +215,7 @@ def _widget_children(job: JobRecord, store: str | Path | None) -> tuple[widgets.
     details = [widgets.HTML(_frame(section)) for section in _job_sections(record, input_rows(job))]
     version = widgets.VBox((widgets.HTML(_frame(_version(record))), accordion))
     tabs = widgets.Tab(children=(runs, widgets.VBox((*details, *commands.values())), version), titles=TABS)
+    tabs.selected_index = TABS.index("Job details")  # first shown, as in the panel
     return (widgets.HTML(LABEL_STYLE + _frame(_header(record))), tabs)
 
 

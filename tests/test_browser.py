@@ -15,6 +15,7 @@ import shutil
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -730,6 +731,20 @@ def test_reopened_notebook_shows_the_job_without_its_widget_model(page: Any, lab
     screenshot(page, "notebook-reopened.png")
 
 
+def themes(page: Any) -> Iterator[str]:
+    """Switch to JupyterLab Light, then Dark; the theme's name at each step. Closed (use it
+    under `contextlib.closing`), it switches back to Light, also after a failed assertion."""
+    try:
+        for theme, light in (("JupyterLab Light", "true"), ("JupyterLab Dark", "false")):
+            page.evaluate(f"() => window.jupyterapp.commands.execute('apputils:change-theme', {{theme: '{theme}'}})")
+            page.wait_for_selector(f"body[data-jp-theme-light='{light}']", state="attached")
+            page.wait_for_selector("#jupyterlab-splash", state="detached")
+            yield theme
+    finally:
+        page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
+        page.wait_for_selector("body[data-jp-theme-light='true']", state="attached")
+
+
 def test_text_meets_wcag_aa_in_light_and_dark_themes(page: Any, lab: Lab) -> None:
     """Name parts, warnings and badges (and every other text) of the notebook view, its HTML
     copy and the panel: contrast measured from the computed colours, at least 4.5:1."""
@@ -748,12 +763,9 @@ def test_text_meets_wcag_aa_in_light_and_dark_themes(page: Any, lab: Lab) -> Non
         "HTML copy": ".jp-OutputArea-output.jp-RenderedHTMLCommon",
         "panel": PANEL,
     }
-    try:
-        for theme, light in (("JupyterLab Light", "true"), ("JupyterLab Dark", "false")):
-            page.evaluate(f"() => window.jupyterapp.commands.execute('apputils:change-theme', {{theme: '{theme}'}})")
-            page.wait_for_selector(f"body[data-jp-theme-light='{light}']", state="attached")
-            page.wait_for_selector("#jupyterlab-splash", state="detached")
-            screenshot(page, f"contrast-{light}.png")
+    with closing(themes(page)) as switched:
+        for theme in switched:
+            screenshot(page, f"contrast-{theme.split()[-1].lower()}.png")
             for view, selector in views.items():
                 texts = []
                 # Each of the three tabs in turn (only shown text is measured), the chosen tab's label included.
@@ -773,9 +785,6 @@ def test_text_meets_wcag_aa_in_light_and_dark_themes(page: Any, lab: Lab) -> Non
                     assert any(WARNING in t["text"] or t["text"] == "Warnings" for t in texts)
             warnings = [t for t in page.evaluate(CONTRAST_JS, RECORD_OUTPUT) if "warning" in t["cls"]]
             assert warnings and min(t["ratio"] for t in warnings) >= 4.5
-    finally:
-        page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
-        page.wait_for_selector("body[data-jp-theme-light='true']", state="attached")
 
 
 def test_a_busy_kernel_is_waited_for_and_the_wait_can_be_cancelled(page: Any, lab: Lab) -> None:
@@ -1053,19 +1062,6 @@ WIDGET_ONLY = (
 WIDGET = ".jp-OutputArea-output .widget-tab"
 
 
-def themes(page: Any) -> Iterator[str]:
-    """Switch to JupyterLab Light, then Dark, then back to Light; the theme's name at each step."""
-    try:
-        for theme, light in (("JupyterLab Light", "true"), ("JupyterLab Dark", "false")):
-            page.evaluate(f"() => window.jupyterapp.commands.execute('apputils:change-theme', {{theme: '{theme}'}})")
-            page.wait_for_selector(f"body[data-jp-theme-light='{light}']", state="attached")
-            page.wait_for_selector("#jupyterlab-splash", state="detached")
-            yield theme
-    finally:
-        page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
-        page.wait_for_selector("body[data-jp-theme-light='true']", state="attached")
-
-
 def test_the_widget_view_runs_a_job_and_every_tab_meets_wcag_aa(page: Any, lab: Lab) -> None:
     """Where the lab extension is absent the ipywidgets view is the job's only view: its Run
     button runs the job in the kernel, the status follows it, and each tab's text keeps 4.5:1."""
@@ -1077,7 +1073,8 @@ def test_the_widget_view_runs_a_job_and_every_tab_meets_wcag_aa(page: Any, lab: 
     open_notebook(page, lab, "widget.ipynb", "widget")
     run_all_cells(page)
     view = page.locator(WIDGET)
-    expect(view.get_by_role("tab")).to_have_text(["Runs", "Job details", "Version details"], timeout=SLOW)
+    expect(view.get_by_role("tab")).to_have_text(list(DETAILS_TABS), timeout=SLOW)
+    view.get_by_role("tab", name="Runs").click()
 
     view.get_by_role("button", name="Run", exact=True).click()
 
@@ -1094,11 +1091,12 @@ def test_the_widget_view_runs_a_job_and_every_tab_meets_wcag_aa(page: Any, lab: 
     (run,) = JobStore.open(lab.store).runs(QUICK_JOB)
     assert run.status == "finished"
 
-    for theme in themes(page):
-        for tab in ("Runs", "Job details", "Version details"):
-            view.get_by_role("tab", name=tab).click()
-            texts = page.evaluate(CONTRAST_JS, WIDGET)
-            low = [t for t in texts if t["ratio"] < 4.5]
-            assert not low, f"{theme}, widget tab {tab}: below 4.5:1: {low}"
-            assert len(texts) > 5, f"{theme}, {tab}: nothing measured"
-        screenshot(page, f"widget-{theme.split()[-1].lower()}.png")
+    with closing(themes(page)) as switched:
+        for theme in switched:
+            for tab in DETAILS_TABS:
+                view.get_by_role("tab", name=tab).click()
+                texts = page.evaluate(CONTRAST_JS, WIDGET)
+                low = [t for t in texts if t["ratio"] < 4.5]
+                assert not low, f"{theme}, widget tab {tab}: below 4.5:1: {low}"
+                assert len(texts) > 5, f"{theme}, {tab}: nothing measured"
+            screenshot(page, f"widget-{theme.split()[-1].lower()}.png")

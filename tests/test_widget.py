@@ -125,6 +125,7 @@ def test_widget_carries_the_view_and_both_fallbacks(make_record: Callable[..., J
     header, tabs = view.children
     assert "job-source-job_example-train.ipynb" in header.value
     assert isinstance(tabs, widgets.Tab) and tabs.titles == ("Runs", "Job details", "Version details")
+    assert tabs.titles[tabs.selected_index] == "Job details"  # first shown, as in the panel
     runs, details, version = tabs.children
     assert "the exported script train.py stored with the job" in runs.children[0].value
     assert runs.children[-1].value == record.run_command  # "Run here", to copy
@@ -247,6 +248,11 @@ def test_a_run_goes_queued_running_finished_with_its_log_tail(runs_of: Callable[
     assert row.cancel.layout.display == "none" and runs.message.value == ""
     (stored,) = JobStore.open(store_dir).runs("job-source-uncategorized-job.ipynb")
     assert stored.status == "finished" and stored.overrides == {"learning_rate": 0.1}
+    # Shown again (a new view, the notebook reopened): the run, from the store, with its tail.
+    record = JobStore.open(store_dir).resolve("job-source-uncategorized-job.ipynb").record
+    (again,) = one(JobWidget(record, store_dir), RunsView).runs.children
+    assert again.status.value == row.status.value and "epoch 1\ndone" in again.tail.value
+    assert again.cancel.layout.display == "none"
 
 
 def test_a_failing_run_shows_failed_with_its_error_line(runs_of: Callable[..., Any]) -> None:
