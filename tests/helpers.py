@@ -1,5 +1,8 @@
 """Helpers every test module shares: notebooks, git repositories, the command line, kernels,
-Jupyter servers and waiting. Fixtures live in conftest.py and use these."""
+Jupyter servers and waiting. Fixtures live in conftest.py and use these.
+
+nbformat and nbclient (seconds to import) are imported by the functions that use them: the
+store tests' writer processes import this module for `sample_record` alone."""
 
 from __future__ import annotations
 
@@ -19,8 +22,6 @@ from typing import Any
 from unittest import mock
 
 import msgspec
-import nbformat
-from nbclient import NotebookClient
 
 from jupyter_jobs.models import CodeArtifact, JobRecord, NamePart, Naming, RunOutcome, SourceCheck, utc_now
 
@@ -37,6 +38,8 @@ TRAIN_CELLS = (
 def new_notebook(*cells: str | Mapping[str, Any], language: str = "python", **metadata: Any) -> Any:
     """An nbformat v4 notebook: a string is a code cell, anything else a cell as given. Cell ids
     are numbered, so the same cells give the same file (and the same job version)."""
+    import nbformat
+
     built = [
         nbformat.v4.new_code_cell(cell, id=f"c{index}") if isinstance(cell, str) else nbformat.from_dict(cell)
         for index, cell in enumerate(cells)
@@ -49,6 +52,8 @@ def new_notebook(*cells: str | Mapping[str, Any], language: str = "python", **me
 
 def notebook_json(*cells: str | Mapping[str, Any], language: str = "python", **metadata: Any) -> str:
     """The text of `new_notebook(...)`, as Jupyter saves it."""
+    import nbformat
+
     return nbformat.writes(new_notebook(*cells, language=language, **metadata))
 
 
@@ -61,6 +66,8 @@ def write_notebook_file(path: Path, *cells: str | Mapping[str, Any], language: s
 
 def printed(source: str, text: str) -> Any:
     """A code cell whose output is `text` on stdout."""
+    import nbformat
+
     return nbformat.v4.new_code_cell(source, outputs=[nbformat.v4.new_output("stream", name="stdout", text=text)])
 
 
@@ -95,6 +102,9 @@ def run_plain(script: str, folder: Path, env: dict[str, str] | None = None) -> s
 def run_notebook(path: Path, *cells: str) -> Any:
     """Run `cells` (default: the notebook's own) in a real kernel started in the notebook's folder,
     as Jupyter starts it; the notebook as the kernel left it (outputs, widget state)."""
+    import nbformat
+    from nbclient import NotebookClient
+
     notebook = nbformat.read(path, as_version=4) if not cells else new_notebook(*cells)
     client = NotebookClient(
         notebook, kernel_name="python3", timeout=240, resources={"metadata": {"path": str(path.parent)}}
