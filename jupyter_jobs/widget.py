@@ -26,8 +26,10 @@ import ipywidgets as widgets
 import traitlets
 
 from . import report
+from .compare import compare_jobs
 from .errors import JobError
 from .inputs import InputRow, input_rows
+from .jobspec import REQUIREMENTS_FILE
 from .local_code import size_text
 from .models import RESULT_MIME, JobRecord, RunOutcome, type_rows
 from .runner import what_runs, with_log_tail
@@ -203,7 +205,7 @@ def render_text(record: JobRecord) -> str:
 def _widget_children(job: JobRecord, store: str | Path | None) -> tuple[widgets.Widget, ...]:
     """The header, then the three tabs: the long lists in an Accordion, commands in copyable boxes."""
     record = job.to_json()
-    collapsible = list(_collapsible_sections(record))
+    collapsible = [*_collapsible_sections(record), *_stored_sections(job, store)]
     accordion = widgets.Accordion(
         children=[widgets.HTML(_frame(body)) for _, body in collapsible],
         titles=tuple(title for title, _ in collapsible),
@@ -217,6 +219,22 @@ def _widget_children(job: JobRecord, store: str | Path | None) -> tuple[widgets.
     tabs = widgets.Tab(children=(runs, widgets.VBox((*details, *commands.values())), version), titles=TABS)
     tabs.selected_index = TABS.index("Job details")  # first shown, as in the panel
     return (widgets.HTML(LABEL_STYLE + _frame(_header(record))), tabs)
+
+
+def _stored_sections(job: JobRecord, store: str | Path | None) -> Iterator[tuple[str, str]]:
+    """(title, HTML body) of what the store keeps beyond the record: the version's frozen
+    requirements, and its changes from the version before (none for a dry run)."""
+    if job.path is None:
+        return
+    try:
+        stored = JobStore.open_for_reading(store)
+        frozen = stored.version_file(job.ref, REQUIREMENTS_FILE)
+        yield f"Frozen requirements ({REQUIREMENTS_FILE})", _code_block(frozen.text or f"binary, {frozen.size} bytes")
+        comparison = compare_jobs(stored, job.ref)
+    except JobError as err:  # the first version has nothing before it; a store that moved
+        yield "Changes", f"<div style='color:{MUTED}'>{_e(err.line)}</div>"
+        return
+    yield f"Changes from {comparison.before}", _code_block(report.render_comparison(comparison))
 
 
 def _command_box(label: str, command: str) -> widgets.Text:

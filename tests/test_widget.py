@@ -162,7 +162,7 @@ def test_widget_follows_its_record(make_record: Callable[..., JobRecord]) -> Non
 
 
 def test_widget_renders_its_record_alone(tmp_path: Path, store_dir: Path) -> None:
-    """The view reads nothing but the record: with the store gone it shows the rewrites all the same."""
+    """The record is the view: with the store gone it shows the rewrites all the same."""
     path = tmp_path / "nb.ipynb"
     path.write_text(notebook_json("import os", "!echo hello", "%matplotlib inline\nx = 1"))
     record = create_job(CreateRequest(path=str(path), store=str(store_dir))).record
@@ -363,3 +363,24 @@ def test_a_run_going_when_its_kernel_exits_is_stopped_and_recorded(
     (run,) = JobStore.open(store_dir).runs(record.name)
     assert run.status == "failed" and run.error == KERNEL_EXITED
     wait_until(lambda: not processes_in(run.workdir), "the run's process to be gone", seconds=10)
+
+
+def test_version_details_show_the_frozen_requirements_and_the_changes(
+    write_notebook: Callable[..., Path], store_dir: Path
+) -> None:
+    def create(*cells: str) -> JobRecord:
+        return create_job(CreateRequest(path=str(write_notebook("job.ipynb", *cells)), store=str(store_dir))).record
+
+    first, second = create("x = 1"), create("x = 2")
+
+    def sections(record: JobRecord) -> dict[str, str]:
+        accordion = one(JobWidget(record, store_dir), widgets.Accordion)
+        return dict(zip(accordion.titles, (child.value for child in accordion.children), strict=True))
+
+    shown = sections(second)
+    frozen = JobStore.open(store_dir).version_file(second.ref, "requirements.frozen.txt").text
+    assert frozen and "ipywidgets==" in frozen
+    assert html.escape(frozen) in shown["Frozen requirements (requirements.frozen.txt)"]
+    changes = shown["Changes from job-source-uncategorized-job.ipynb:v0"]
+    assert "-x = 1" in changes and "+x = 2" in changes
+    assert "is the first version of its job" in sections(first)["Changes"]
