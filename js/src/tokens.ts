@@ -18,9 +18,9 @@ export namespace CommandIDs {
   export const create = 'jupyter-jobs:create';
 }
 
-export type SourceType = 'repo' | 'artifact' | 'image';
+type SourceType = 'repo' | 'artifact' | 'image';
 
-export type CheckOutcome = 'won' | 'passed' | 'failed' | 'skipped';
+type CheckOutcome = 'won' | 'passed' | 'failed' | 'skipped';
 
 /** One of the three source checks (git, code artifact, image), in W&B's order. */
 export interface IDecisionStep {
@@ -30,7 +30,7 @@ export interface IDecisionStep {
 }
 
 /** What a piece of a job name stands for. */
-export type NameRole =
+type NameRole =
   'prefix' | 'remote' | 'separator' | 'path' | 'artifact' | 'image' | 'user';
 
 export interface INamePart {
@@ -181,8 +181,7 @@ export interface IJobList {
 }
 
 /** Where a run is: queued behind other runs, running, or how it ended. */
-export type RunStatus =
-  'queued' | 'running' | 'finished' | 'failed' | 'cancelled';
+type RunStatus = 'queued' | 'running' | 'finished' | 'failed' | 'cancelled';
 
 /** One run of a job (`jupyter jobs run` or the panel's Run), newest first from `GET jobs/<name>/runs`. */
 export interface IJobRun {

@@ -6,7 +6,7 @@
  */
 import * as React from 'react';
 
-export interface ITab {
+interface ITab {
   id: string;
   label: string;
   content: React.ReactNode;
