@@ -55,10 +55,11 @@ def transformed(source: str) -> tuple[list[str], list[int], ast.Module | None]:
     return list(code_lines), list(line_map), tree
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def _transformed(source: str) -> tuple[tuple[str, ...], tuple[int, ...], ast.Module | None]:
     """`transformed`, remembered per text: a warm kernel's next `%wandb_job` exports mostly
-    unchanged cells, whose magics would otherwise be transformed and parsed again."""
+    unchanged cells, whose magics would otherwise be transformed and parsed again. (A magic
+    cell's tree is ~10 kB: 4,096 cells hold a 2,000-cell notebook twice, in tens of MB at most.)"""
     source_lines = split_lines(source)
     if not needs_transformer(source):
         return tuple(source_lines), tuple(range(len(source_lines))), None
