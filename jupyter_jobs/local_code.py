@@ -307,7 +307,7 @@ class _Collector:
             )
             return
         size = file.stat().st_size
-        if size > self.limits.max_file_bytes and not self.include.match_file(artifact):
+        if size > self.limits.max_file_bytes and not _matches(self.include, artifact):
             self.warnings.append(
                 f"{where} reads {artifact} ({size_text(size)}), over the {size_text(self.limits.max_file_bytes)} "
                 f"limit for files the job carries, so it is left out: include it with --include {artifact} "
@@ -331,7 +331,7 @@ class _Collector:
                 )
         matched = False
         for relative, file in self._walk():
-            if self.include.match_file(relative):
+            if _matches(self.include, relative):
                 matched = True
                 if relative not in self.found:
                     self._take(relative, file, "--include " + " ".join(self.limits.include))
@@ -359,7 +359,7 @@ class _Collector:
         return not any(_never_folder(self.boundary / parent) for parent in parents if parent != Path("."))
 
     def _take(self, artifact: str, file: Path, reason: str) -> bool:
-        if artifact in self.taken or self.exclude.match_file(artifact) or not self._allowed(file):
+        if artifact in self.taken or _matches(self.exclude, artifact) or not self._allowed(file):
             return False
         self.found[artifact] = (file, reason)
         return True
@@ -690,10 +690,18 @@ def _never_folder(folder: Path) -> bool:
     return name == _WANDB_RUNS and not (folder / "__init__.py").is_file()
 
 
-def _spec(patterns: Sequence[str]) -> GitIgnoreSpec:
+def _spec(patterns: Sequence[str]) -> GitIgnoreSpec | None:
+    """The patterns, or None when there are none: nothing matches, and pathspec (tens of ms to
+    import) is not loaded for the usual create without --include or --exclude."""
+    if not patterns:
+        return None
     from pathspec import GitIgnoreSpec
 
     return GitIgnoreSpec.from_lines(patterns)
+
+
+def _matches(spec: GitIgnoreSpec | None, path: str) -> bool:
+    return spec is not None and bool(spec.match_file(path))
 
 
 def _unique(folders: list[Path]) -> list[Path]:
