@@ -17,6 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn
 
+from . import wandb_compat
 from .errors import JobError
 from .models import SOURCE_CHOICES
 
@@ -40,6 +41,7 @@ class _Parser(argparse.ArgumentParser):
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     as_json = "--json" in argv
+    wandb_compat.ignore_wandb_model_warnings()  # this process is ours: its stderr holds one-line errors
     args = _parser(as_json).parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:

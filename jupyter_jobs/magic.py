@@ -283,9 +283,10 @@ def _check_run_matches(options: Mapping[str, Any], run: Run) -> None:
 
 
 def _active_run() -> Run | None:
-    import wandb
+    """wandb's active run; importing wandb here, if the notebook has not, stays out of the output."""
+    from .wandb_compat import quiet_wandb_import
 
-    return wandb.run
+    return quiet_wandb_import().run
 
 
 def _start_offline_run(options: Mapping[str, Any]) -> Run:

@@ -24,6 +24,15 @@ What differs inside the supported range (see `SUPPORTED` and README "Supported v
   `files._read_config_file` / `_update_dict` / `_write_config_file`) keep their shape in every
   supported release; `watch_job_inputs` notes declarations, `apply_file_override` writes a
   config-file override as Launch does.
+- wandb 0.22.0 defines pydantic models that pydantic 2.12 and later warn about
+  (`UnsupportedFieldAttributeWarning`, twice) as wandb is imported; wandb 0.22.1 fixed them.
+  They are about wandb's code and nothing a user can act on, so where jupyter-jobs is the one
+  importing wandb they are left out (`quiet_wandb_import`): the command line's one-line errors
+  and the output of a cell whose `%wandb_job` imported wandb first. A notebook's own
+  `import wandb` shows them as wandb prints them.
+- Launch resolves a code reference with an empty entity (`wandb-artifact:///project/...`) in
+  the launching agent's entity from 0.22.1 on; 0.22.0's Launch looks it up in the entity "".
+  That is the agent's wandb, not this package's: README says to name an entity for such agents.
 - `TypeRegistry` (`wandb.sdk.data_types._dtypes`), `Artifact._add_local_file(..., digest=)`
   and the `UseArtifactRecord` protobuf have the same shape in every supported release;
   `wandb.proto.wandb_internal_pb2` picks the generated code that matches the installed
@@ -50,10 +59,11 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import JobError
-from .inputs import ConfigFile, JobInputs, Selection, check_relative_path, split_key
 
 if TYPE_CHECKING:
     from wandb import Artifact, Run
+
+    from .inputs import JobInputs
 
 # The oldest supported release and the newest tested one: noxfile.py runs the W&B-facing tests on each.
 TESTED_RELEASES = ("0.22.0", "0.31.0")
@@ -96,6 +106,24 @@ def check_version(version: str) -> None:
 
 
 _WARNED: set[str] = set()
+
+
+# pydantic's warnings about wandb 0.22.0's models are raised from this module of pydantic's.
+PYDANTIC_SCHEMA_MODULE = r"pydantic\._internal\._generate_schema"
+
+
+def ignore_wandb_model_warnings() -> None:
+    """Ignore pydantic's warnings about wandb 0.22.0's models (see the module's docstring)."""
+    warnings.filterwarnings("ignore", category=UserWarning, module=PYDANTIC_SCHEMA_MODULE)
+
+
+def quiet_wandb_import() -> ModuleType:
+    """`import wandb` without pydantic's warnings about wandb 0.22.0's models, leaving the
+    process's warning filters as they were (a kernel's are the user's)."""
+    with warnings.catch_warnings():
+        ignore_wandb_model_warnings()
+        import wandb
+    return wandb
 
 
 def type_json(value: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -252,6 +280,8 @@ def _wrap(module: ModuleType) -> None:
 
 
 def _note(module: ModuleType, arguments: Any, run: Any) -> None:
+    from .inputs import ConfigFile, JobInputs, Selection, check_relative_path, split_key
+
     selection = Selection(
         tuple(split_key(path) for path in arguments.include or ()),
         tuple(split_key(path) for path in arguments.exclude or ()),
