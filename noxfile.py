@@ -3,7 +3,9 @@
 `make test` runs this (`nox -s wandb_range`), so CI does too. Each wandb release gets its own
 virtualenv: wandb is installed first, as a user's environment would have it, then jupyter-jobs
 and its test extras; the session fails if that install moved wandb (the package must never
-change a user's training stack). Then only the tests marked `wandb_facing` run.
+change a user's training stack). Then only the tests marked `wandb_facing` run, two at a time
+(pytest-xdist, as `make test` runs the whole suite): the SDK oracle, publishing to an offline run,
+the W&B server stand-in round trip, Launch's loader and runner, job inputs, entities, the examples.
 
 jupyter-jobs is installed editable with `SKIP_JUPYTER_BUILDER=1`: hatch-jupyter-builder then
 skips the JupyterLab extension build, which none of these tests use (the browser tests run in
@@ -32,4 +34,6 @@ def wandb_range(session: nox.Session, wandb: str) -> None:
     session.install("-e", ".[test]", env={"SKIP_JUPYTER_BUILDER": "1"})
     session.run("python", "-c", SAME_WANDB, wandb)
     session.run("python", "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3", silent=True)
-    session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "wandb_facing", *session.posargs)
+    session.run(
+        "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", "-m", "wandb_facing", *session.posargs
+    )

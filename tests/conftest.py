@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from .helpers import REPO_ROOT, TRAIN_CELLS, init_repo, write_notebook_file
+from .helpers import LAUNCH_JOB_ENTITY, REPO_ROOT, TRAIN_CELLS, init_repo, write_notebook_file
 from .wandb_server import API_KEY, WandbServer
 
 
@@ -44,6 +44,14 @@ def jp_server_config() -> dict[str, Any]:
     """pytest-jupyter's in-process server (test_handlers, test_fuzz) with the extension enabled
     as a user enables it."""
     return {"ServerApp": {"jpserver_extensions": {"jupyter_jobs": True}}}
+
+
+@pytest.fixture
+def launch_job_entity(monkeypatch: pytest.MonkeyPatch) -> str | None:
+    """`LAUNCH_JOB_ENTITY` for the jobs a test makes (command line and kernels: `WANDB_ENTITY`)."""
+    if LAUNCH_JOB_ENTITY:
+        monkeypatch.setenv("WANDB_ENTITY", LAUNCH_JOB_ENTITY)
+    return LAUNCH_JOB_ENTITY
 
 
 @pytest.fixture

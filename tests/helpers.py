@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -27,6 +28,12 @@ from jupyter_jobs.models import CodeArtifact, JobRecord, NamePart, Naming, RunOu
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_NOTEBOOKS = REPO_ROOT / "notebooks"
+AGENT_ENTITY = "launch-agent-team"  # the entity of the Launch agent's W&B login (tests/launch_agent.py)
+# The entity of the jobs Launch's loader gets. None: their code reference leaves it empty and
+# Launch fills it with the agent's. wandb 0.22.0's Launch looks such a reference up in the entity
+# "" instead (it fills it from 0.22.1 on; README "Supported versions"), so with that release the
+# jobs name the agent's entity, as a user of such an agent must.
+LAUNCH_JOB_ENTITY = AGENT_ENTITY if version("wandb") == "0.22.0" else None
 TRAIN_CELLS = (
     "import wandb\nrun = wandb.init(project='job_example', config={'learning_rate': 0.01, 'epochs': 10})",
     "for epoch in range(run.config['epochs']):\n    run.log({'loss': 1.0 / (epoch + 1)})\nrun.finish()",

@@ -22,11 +22,18 @@ import os
 from pathlib import Path
 from typing import Any
 
+from wandb.apis.public import Api
 from wandb.sdk.launch._project_spec import LaunchProject
-from wandb.sdk.launch.api import LaunchApi
 from wandb.sdk.launch.builder.context_manager import BuildContextManager
 from wandb.sdk.launch.runner.local_process import LocalProcessRunner
 from wandb.sdk.launch.utils import PROJECT_SYNCHRONOUS, construct_launch_spec, validate_launch_spec_source
+
+# The API `wandb launch` hands Launch: `LaunchApi` in current releases, wandb's internal `Api`
+# in those before it (0.22.x), whose `_launch` makes that one.
+try:
+    from wandb.sdk.launch.api import LaunchApi
+except ImportError:
+    from wandb.apis.internal import Api as LaunchApi  # type: ignore[assignment]
 
 
 def load(job: str, config: dict[str, Any], files: dict[str, Any], resource: str, run: bool) -> dict[str, Any]:
@@ -40,11 +47,12 @@ def load(job: str, config: dict[str, Any], files: dict[str, Any], resource: str,
     validate_launch_spec_source(spec)
     project = LaunchProject.from_spec(spec, api)
     project.fetch_and_validate_project()
+    source_type, source_info = job_source(project)
     seen: dict[str, Any] = {
         "entity": project.target_entity,
         "run_id": project.run_id,
-        "source_type": project.job_source_type,
-        "source_info": project.job_source_info,
+        "source_type": source_type,
+        "source_info": source_info,
         "docker_image": project.docker_image,
         "project_dir": project.project_dir,
         "files": sorted(str(p.relative_to(project.project_dir)) for p in Path(project.project_dir).rglob("*")),
@@ -62,6 +70,21 @@ def load(job: str, config: dict[str, Any], files: dict[str, Any], resource: str,
         seen["exit_code"] = submitted._command_proc.returncode
         seen["log"] = asyncio.run(submitted.get_logs())
     return seen
+
+
+def job_source(project: LaunchProject) -> tuple[str | None, dict[str, Any]]:
+    """Where Launch took the job's code from: the project keeps it in current releases. wandb
+    0.22.x keeps only the job artifact, so its `wandb-job.json` is read and the code artifact
+    resolved by the same `Job._get_code_artifact` Launch called."""
+    if hasattr(project, "job_source_type"):
+        return project.job_source_type, project.job_source_info
+    job = Api().job(project.job)
+    source = job._job_info.get("source", {})
+    if job._job_info["source_type"] == "artifact":
+        return "artifact", {"artifact_string": job._get_code_artifact(source["artifact"]).qualified_name}
+    if job._job_info["source_type"] == "repo":
+        return "repo", {"git_remote": source["git"]["remote"], "git_commit": source["git"]["commit"]}
+    return job._job_info["source_type"], {}
 
 
 def main() -> None:

@@ -18,16 +18,15 @@ from jupyter_jobs.core import CreateRequest, create_job
 from jupyter_jobs.entity import NO_ENTITY_WARNING
 from jupyter_jobs.magic import _create
 
-from .helpers import run_cli
+from .helpers import AGENT_ENTITY, run_cli
 from .wandb_server import API_KEY, WandbServer
 
 pytestmark = pytest.mark.wandb_facing
 
-AGENT_ENTITY = "launch-agent-team"
 ENTITY_QUERIES = {
     "GetDefaultEntity",
     "Viewer",
-}  # how wandb asks the account's entity (0.31; 0.22)  # the entity of a Launch agent that would run the job
+}  # how wandb asks the account's entity (0.31; 0.22)
 
 # (case, --entity, WANDB_ENTITY, entity in wandb's settings file, expected entity)
 CASES = [

@@ -18,7 +18,9 @@ from jupyter_jobs.store import JobStore
 from jupyter_jobs.widget import render_html
 
 from . import wandb_log
-from .helpers import execute, notebook_json, offline_logs, run_cli, text
+from .helpers import AGENT_ENTITY, execute, notebook_json, offline_logs, run_cli, text
+
+pytestmark = pytest.mark.wandb_facing
 
 NAME = "job-source-job_example-train.ipynb"
 CONFIG_YAML = "model:\n  name: resnet\n  layers: 18\ntraining:\n  epochs: 4\n  batch_size: 32\n"
@@ -273,6 +275,7 @@ def test_a_schema_launch_cannot_read_is_refused(project: Path, store_dir: Path) 
     assert created.returncode == 1 and "is not one W&B Launch reads: at properties/lr/type" in created.stderr
 
 
+@pytest.mark.usefixtures("launch_job_entity")
 def test_launch_loads_the_job_and_its_config_file_override_reaches_the_file(
     project: Path, store_dir: Path, tmp_path: Path
 ) -> None:
@@ -284,7 +287,7 @@ def test_launch_loads_the_job_and_its_config_file_override_reaches_the_file(
 
     created = create_with_options(project, store_dir)
     record = json.loads(created.stdout)
-    with WandbServer(entity="launch-agent-team") as server:
+    with WandbServer(entity=AGENT_ENTITY) as server:
         job = published(server, store_dir, record, tmp_path)
         (artifact,) = server.committed("job")
         assert_declared_metadata(json.loads(artifact.metadata))

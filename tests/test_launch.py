@@ -1,9 +1,10 @@
 """W&B Launch's own code is the judge: it loads our jobs, builds their context and runs them.
 
-Every job is made from the store, offline, with no entity, and reaches W&B as a user without
-a login gets it there: `jupyter jobs publish` (an offline run) and the `wandb sync` command it
-prints, run logged in. A Launch agent (tests/launch_agent.py, a process of its own) then calls
-wandb.sdk.launch as `wandb launch` does: `construct_launch_spec` → `LaunchProject.from_spec` →
+Every job is made from the store, offline, with no entity (on wandb 0.22.0 with the agent's:
+`helpers.LAUNCH_JOB_ENTITY`), and reaches W&B as a user without a login gets it there:
+`jupyter jobs publish` (an offline run) and the `wandb sync` command it prints, run logged in.
+A Launch agent (tests/launch_agent.py, a process of its own) then calls wandb.sdk.launch as
+`wandb launch` does: `construct_launch_spec` → `LaunchProject.from_spec` →
 `fetch_and_validate_project` (→ `wandb.apis.public.Job`, the downloads, the git fetch, the
 notebook conversion) → `BuildContextManager` → `LocalProcessRunner`.
 
@@ -33,7 +34,9 @@ import pytest
 from jupyter_jobs.store import JobStore
 
 from .helpers import (
+    AGENT_ENTITY,
     EXAMPLE_NOTEBOOKS,
+    LAUNCH_JOB_ENTITY,
     REPO_ROOT,
     content_alias,
     execute,
@@ -47,10 +50,16 @@ from .helpers import (
 from .test_local_code import LAYOUTS, Layout, create_args, lay_out
 from .wandb_server import API_KEY, WandbServer
 
-AGENT_ENTITY = "launch-agent-team"
+pytestmark = pytest.mark.wandb_facing
+
 PROJECT = "job_example"
 REMOTE = "https://github.com/acme/ml.git"
 AGENT_GIT_CONFIG = "agent.gitconfig"  # the Launch agent's global git configuration, in tmp_path
+
+
+@pytest.fixture(autouse=True)
+def _job_entity(launch_job_entity: str | None) -> None:
+    """Every job made here has `LAUNCH_JOB_ENTITY` (command line and kernels)."""
 
 
 @pytest.fixture
@@ -91,11 +100,11 @@ def github(tmp_path: Path) -> Iterator[Callable[[Path], None]]:
 
 
 def create(path: Path, store: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
-    """A job made on the command line, offline, with no entity; its record."""
+    """A job made on the command line, offline, with no entity (`LAUNCH_JOB_ENTITY`); its record."""
     result = run_cli("create", str(path), "--project", PROJECT, "--store", str(store), "--json", env=env)
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)
-    assert record["entity"] is None
+    assert record["entity"] == LAUNCH_JOB_ENTITY
     return record
 
 
@@ -123,7 +132,7 @@ def published(server: WandbServer, store: Path, record: dict[str, Any], tmp_path
     result = run_cli("publish", f"{record['name']}:{record['version']}", "--store", str(store), "--json")
     assert result.returncode == 0, result.stderr
     offline = json.loads(result.stdout)
-    assert not offline["online"] and " -e " not in offline["sync_command"]  # no entity anywhere
+    assert not offline["online"] and (" -e " in offline["sync_command"]) == bool(LAUNCH_JOB_ENTITY)
     sync = subprocess.run(
         shlex.split(offline["sync_command"]),
         env=agent_env(server, tmp_path),
@@ -132,7 +141,7 @@ def published(server: WandbServer, store: Path, record: dict[str, Any], tmp_path
         timeout=240,
     )
     assert sync.returncode == 0, sync.stderr[-3000:]
-    assert {a.name for a in server.committed("job")} == {record["name"]}
+    assert server.uncommitted() == [] and {a.name for a in server.committed("job")} == {record["name"]}
     return f"{AGENT_ENTITY}/{PROJECT}/{record['name']}:{content_alias(record)}"
 
 
@@ -177,8 +186,10 @@ def run_config(server: WandbServer, run_id: str) -> dict[str, Any]:
 
 def assert_fetched_in_agents_entity(server: WandbServer, *names: str) -> None:
     """Each artifact was looked up in the agent's entity: the empty entity was filled by Launch."""
-    asked = {
-        (c.variables["entity"], c.variables["name"]) for c in server.calls if c.operation == "ArtifactMembershipByName"
+    asked = {  # wandb 0.31 asks for the collection membership, 0.22 (no server features) for the artifact
+        (c.variables.get("entity") or c.variables["entityName"], c.variables["name"])
+        for c in server.calls
+        if c.operation in ("ArtifactMembershipByName", "ArtifactByName")
     }
     for name in names:
         assert (AGENT_ENTITY, name) in asked, asked
@@ -202,6 +213,7 @@ def sync(server: WandbServer, run_dir: Path, tmp_path: Path) -> None:
     command = ["wandb", "sync", "-p", PROJECT, str(run_dir)]
     done = subprocess.run(command, env=agent_env(server, tmp_path), capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-3000:]
+    assert server.uncommitted() == []
 
 
 def assert_launch_ran_the_artifact_job(
@@ -235,7 +247,7 @@ def test_an_artifact_job_is_loaded_built_and_run_by_launch(
     else:
         notebook = Path(shutil.copy(EXAMPLE_NOTEBOOKS / example, tmp_path / example))
     record = create(notebook, store_dir)
-    assert record["spec"]["source"]["artifact"].startswith(f"wandb-artifact:///{PROJECT}/")
+    assert record["spec"]["source"]["artifact"].startswith(f"wandb-artifact://{LAUNCH_JOB_ENTITY or ''}/{PROJECT}/")
     if example == "git_job_example.ipynb":
         assert record["decision"][0]["outcome"] == "passed" and "passed over" in record["decision"][0]["reason"]
     job = published(server, store_dir, record, tmp_path)
@@ -260,7 +272,7 @@ def test_the_git_example_run_in_its_repository_gives_a_job_launch_runs_without_i
     record = (
         JobStore.open_for_reading(store_dir).resolve("job-source-job_example-git_job_example.ipynb").record.to_json()
     )
-    assert record["entity"] is None and record["source_type"] == "artifact"
+    assert record["entity"] == LAUNCH_JOB_ENTITY and record["source_type"] == "artifact"
     job = f"{AGENT_ENTITY}/{PROJECT}/{record['name']}:{content_alias(record)}"
 
     seen = launch(server, job, tmp_path, config={"learning_rate": 0.1}, run=True)

@@ -23,6 +23,8 @@ from .helpers import content_alias, execute, git, run_cli, text, write_notebook_
 from .test_magic import INIT, SETUP, TRAIN
 from .wandb_server import WandbServer
 
+pytestmark = pytest.mark.wandb_facing
+
 JOB = "job-source-job_example-train.ipynb"
 CODE = "source-job_example-train.ipynb"
 
@@ -34,7 +36,9 @@ def folder_bytes(folder: Path, names: list[str]) -> dict[str, bytes]:
 def assert_one_job_as_stored(
     server: WandbServer, record: dict, job_bytes: dict[str, bytes], code_bytes: dict[str, bytes]
 ) -> None:
-    """W&B holds exactly one job, the stored version byte for byte, and its code artifact."""
+    """W&B holds exactly one job, the stored version byte for byte, and its code artifact, and
+    every artifact version that was started was committed."""
+    assert server.uncommitted() == []
     (job,) = server.committed("job")
     assert (job.name, job.type) == (record["name"], "job")
     assert sorted(job.aliases) == sorted({"latest", *record["artifact_aliases"]})
