@@ -24,6 +24,7 @@ from .ipython import (
     is_login_call,
     split_lines,
     statements_with_parents,
+    string_rows,
     text_awaits_at_top_level,
     top_level_bindings,
     transformed,
@@ -815,13 +816,7 @@ class ScriptBuilder:
 def _indented(lines: list[tuple[str, Origin]]) -> list[tuple[str, Origin]]:
     """Lines moved one block in (into a ``with`` or an ``async def``), but for the inside of
     multi-line strings, whose text must not change."""
-    tree = ast.parse("\n".join(line for line, _ in lines))
-    inside_strings = {
-        row
-        for node in ast.walk(tree)
-        if isinstance(node, (ast.Constant, ast.JoinedStr)) and node.end_lineno and node.end_lineno > node.lineno
-        for row in range(node.lineno + 1, node.end_lineno + 1)
-    }
+    inside_strings = string_rows("\n".join(line for line, _ in lines))
     return [(line if row in inside_strings else f"    {line}", origin) for row, (line, origin) in enumerate(lines, 1)]
 
 

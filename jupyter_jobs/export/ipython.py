@@ -182,6 +182,19 @@ def bound_names(tree: ast.AST) -> set[str]:
     return names
 
 
+@lru_cache(maxsize=4096)
+def string_rows(code: str) -> frozenset[int]:
+    """The 1-based rows of `code` inside a multi-line string (whose text an indent would
+    change), remembered per text like the cells' other parses: a warm kernel wraps the same
+    ``%%capture`` bodies again."""
+    return frozenset(
+        row
+        for node in ast.walk(ast.parse(code))
+        if isinstance(node, (ast.Constant, ast.JoinedStr)) and node.end_lineno and node.end_lineno > node.lineno
+        for row in range(node.lineno + 1, node.end_lineno + 1)
+    )
+
+
 def top_level_bindings(tree: ast.Module) -> list[str]:
     """Names a cell binds in its own (module) scope, which an ``async def`` wrapper must
     declare ``global`` so that later cells still see them."""
@@ -231,4 +244,5 @@ def clear_caches() -> None:
     """Forget the transforms, parses and compile checks remembered across exports (a cold export)."""
     _transformed.cache_clear()
     _transformed_line.cache_clear()
+    string_rows.cache_clear()
     text_awaits_at_top_level.cache_clear()
