@@ -71,6 +71,13 @@ def write_notebook_file(path: Path, *cells: str | Mapping[str, Any], language: s
     return path
 
 
+def write_files(folder: Path, files: Mapping[str, str]) -> None:
+    """Each `files` path (relative to `folder`, folders made) with its text."""
+    for name, content in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(content)
+
+
 def printed(source: str, text: str) -> Any:
     """A code cell whose output is `text` on stdout."""
     import nbformat

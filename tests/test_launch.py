@@ -33,6 +33,7 @@ import pytest
 
 from jupyter_jobs.store import JobStore
 
+from .cases import LAYOUTS, Layout
 from .helpers import (
     AGENT_ENTITY,
     EXAMPLE_NOTEBOOKS,
@@ -47,7 +48,6 @@ from .helpers import (
     run_cli,
     wait_until,
 )
-from .test_local_code import LAYOUTS, Layout, create_args, lay_out
 from .wandb_server import API_KEY, WandbServer
 
 pytestmark = pytest.mark.wandb_facing
@@ -341,9 +341,9 @@ def test_jobs_carrying_local_code_are_loaded_and_run_by_launch(
 ) -> None:
     """The code Launch downloads holds the notebook's modules and files at the paths the entry
     point imports and reads them from, and the entry point runs with Launch's override."""
-    path = lay_out(layout, tmp_path / "project")
+    path = layout.lay_out(tmp_path / "project")
     created = run_cli(
-        "create", str(path), "--project", PROJECT, "--store", str(store_dir), "--json", *create_args(layout)
+        "create", str(path), "--project", PROJECT, "--store", str(store_dir), "--json", *layout.create_args
     )
     assert created.returncode == 0, created.stderr
     job = published(server, store_dir, json.loads(created.stdout), tmp_path)

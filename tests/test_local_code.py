@@ -7,22 +7,14 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from . import wandb_log
-from .helpers import git, run_cli_here, write_notebook_file
+from .cases import LAYOUTS, Layout
+from .helpers import git, run_cli_here, write_files, write_notebook_file
 from .test_secrets import WANDB_V1_KEY
-
-INIT = "import wandb\nrun = wandb.init(project='p', config={'factor': 2})"
-
-
-def write(folder: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_text(text)
 
 
 def notebook(folder: Path, *cells: str, name: str = "train.ipynb") -> Path:
@@ -58,104 +50,10 @@ def included(record: dict) -> dict[str, str]:
     return {item["path"]: item["reason"] for item in record["code_artifact"]["included"]}
 
 
-@dataclass(frozen=True)
-class Layout:
-    """A project whose notebook needs its own code: what it holds, what the job must carry, and
-    what the job prints when run with `factor` overridden."""
-
-    files: dict[str, str]
-    cell: str  # the code cell after INIT
-    included: dict[str, str]
-    factor: int
-    printed: str
-    notebook: str = "train.ipynb"
-    repository: bool = False  # a git repository with a remote (the job is made with --source artifact)
-
-
-LAYOUTS = {
-    "a sibling module": Layout(
-        {"helper.py": "def scale(x):\n    return x * 3\n"},
-        "from helper import scale\nprint('result', scale(run.config['factor']))\nrun.finish()",
-        {"helper.py": "imported in cell 2"},
-        5,
-        "result 15",
-    ),
-    "a package with relative imports": Layout(
-        {
-            "mylib/__init__.py": "from .model import build\n",
-            "mylib/model.py": "from .layers import dense\nfrom . import defaults\n\n"
-            "def build(factor):\n    return dense(factor) + defaults.BIAS\n",
-            "mylib/layers/__init__.py": "from .dense import dense\n",
-            "mylib/layers/dense.py": "from ..util import double\n\ndef dense(x):\n    return double(x)\n",
-            "mylib/defaults.py": "BIAS = 100\n",
-            "mylib/util.py": "def double(x):\n    return 2 * x\n",
-            "mylib/unused.py": "raise RuntimeError('never imported')\n",
-        },
-        "import mylib\nprint('result', mylib.build(run.config['factor']))\nrun.finish()",
-        {
-            "mylib/__init__.py": "imported in cell 2",
-            "mylib/model.py": "imported in mylib/__init__.py, line 1",
-            "mylib/defaults.py": "imported in mylib/model.py, line 2",
-            "mylib/layers/__init__.py": "imported in mylib/model.py, line 1",
-            "mylib/layers/dense.py": "imported in mylib/model.py, line 1",  # `from .layers import dense`
-            "mylib/util.py": "imported in mylib/layers/dense.py, line 1",
-        },
-        7,
-        "result 114",
-    ),
-    "a module importing another local module": Layout(
-        {
-            "helper.py": "import mathutil\n\ndef scale(x):\n    return mathutil.triple(x)\n",
-            "mathutil.py": "def triple(x):\n    return 3 * x\n",
-        },
-        "from helper import scale\nprint('result', scale(run.config['factor']))\nrun.finish()",
-        {"helper.py": "imported in cell 2", "mathutil.py": "imported in helper.py, line 1"},
-        4,
-        "result 12",
-    ),
-    "a repository subfolder importing the root's src/": Layout(
-        {
-            "src/trainer/__init__.py": "from .steps import scaled\n",
-            "src/trainer/steps.py": "def scaled(x):\n    return x * 10\n",
-        },
-        "import trainer\nprint('result', trainer.scaled(run.config['factor']))\nrun.finish()",
-        {"trainer/__init__.py": "imported in cell 2", "trainer/steps.py": "imported in trainer/__init__.py, line 1"},
-        3,
-        "result 30",
-        notebook="notebooks/train.ipynb",
-        repository=True,
-    ),
-    "a small JSON config": Layout(
-        {"configs/base.json": json.dumps({"offset": 1000})},
-        "import json\nbase = json.load(open('configs/base.json'))\n"
-        "print('result', base['offset'] + run.config['factor'])\nrun.finish()",
-        {"configs/base.json": "read in cell 2"},
-        9,
-        "result 1009",
-    ),
-}
-
-
-def lay_out(layout: Layout, root: Path, *first_cells: str) -> Path:
-    """The project on disk (committed, with a remote, when it is a repository); its notebook."""
-    write(root, layout.files)
-    path = notebook(root, *first_cells, INIT, layout.cell, name=layout.notebook)
-    if layout.repository:
-        git(root, "init", "-q", "-b", "main")
-        git(root, "remote", "add", "origin", "https://github.com/acme/ml.git")
-        git(root, "add", "-A")
-        git(root, "commit", "-q", "-m", "project")
-    return path
-
-
-def create_args(layout: Layout) -> tuple[str, ...]:
-    return ("--source", "artifact") if layout.repository else ()
-
-
 @pytest.mark.parametrize("layout", LAYOUTS.values(), ids=LAYOUTS.keys())
 def test_round_trip_with_jupyter_jobs_run(layout: Layout, tmp_path: Path, store_dir: Path) -> None:
     """Created, then run in a fresh folder: the local code imports, the override takes effect."""
-    record = create(lay_out(layout, tmp_path / "project"), store_dir, *create_args(layout))
+    record = create(layout.lay_out(tmp_path / "project"), store_dir, *layout.create_args)
     assert record["source_type"] == "artifact"
     assert included(record) == layout.included
     assert set(layout.included) <= set(record["code_artifact"]["files"])
@@ -174,7 +72,7 @@ def test_src_added_to_sys_path_by_the_notebook(tmp_path: Path, store_dir: Path, 
     """The layout above relies on the repository rule (as an editable install does); a notebook
     that adds `../src` to `sys.path` itself gets the same job, and it runs."""
     layout = LAYOUTS["a repository subfolder importing the root's src/"]
-    record = create(lay_out(layout, tmp_path / "project", finding), store_dir, *create_args(layout))
+    record = create(layout.lay_out(tmp_path / "project", finding), store_dir, *layout.create_args)
     assert included(record) == {
         "trainer/__init__.py": "imported in cell 3",
         "trainer/steps.py": "imported in trainer/__init__.py, line 1",
@@ -195,7 +93,7 @@ def test_src_added_to_sys_path_by_the_notebook(tmp_path: Path, store_dir: Path, 
 def test_reads_by_literal_path_are_found(tmp_path: Path, store_dir: Path, read: str) -> None:
     """Each reading idiom of the issue; the code is only read, never run, so no import is needed."""
     folder = tmp_path / "project"
-    write(folder, {"data/table.csv": "a,b\n1,2\n"})
+    write_files(folder, {"data/table.csv": "a,b\n1,2\n"})
     path = notebook(folder, "import os\nfrom pathlib import Path\nDATA = Path('data')", f"rows = {read}")
     record = create(path, store_dir, "--dry-run")
     assert included(record) == {"data/table.csv": "read in cell 2"}
@@ -224,17 +122,17 @@ def test_a_large_data_file_is_warned_about_not_included(tmp_path: Path, store_di
 
 def test_a_secret_in_an_included_module_blocks_creation_naming_file_and_line(tmp_path: Path, store_dir: Path) -> None:
     folder = tmp_path / "project"
-    write(folder, {"helper.py": f"import os\n\nWANDB_API_KEY = '{WANDB_V1_KEY}'\n", "conf.yaml": "lr: 0.1\n"})
+    write_files(folder, {"helper.py": f"import os\n\nWANDB_API_KEY = '{WANDB_V1_KEY}'\n", "conf.yaml": "lr: 0.1\n"})
     path = notebook(folder, "import helper\nimport yaml\ncfg = yaml.safe_load(open('conf.yaml'))")
     created = run_cli_here("create", str(path), "--store", str(store_dir))
     assert created.returncode == 1
     assert created.stderr.startswith("error: Secrets found: helper.py, line 3 (W&B API key)")
     assert WANDB_V1_KEY not in created.stderr + created.stdout
     assert not (store_dir / "jobs").exists()
-    write(folder, {"helper.py": "import os\n", "conf.yaml": f"wandb_api_key: {WANDB_V1_KEY}\n"})
+    write_files(folder, {"helper.py": "import os\n", "conf.yaml": f"wandb_api_key: {WANDB_V1_KEY}\n"})
     in_config = run_cli_here("create", str(path), "--store", str(store_dir))
     assert in_config.returncode == 1 and "conf.yaml, line 1 (W&B API key)" in in_config.stderr
-    write(
+    write_files(
         folder,
         {"helper.py": f"import wandb\n\nk = '{WANDB_V1_KEY[:20]}' + '{WANDB_V1_KEY[20:]}'\nwandb.login(key=k)\n"},
     )
@@ -247,7 +145,7 @@ def test_a_secret_in_an_included_module_blocks_creation_naming_file_and_line(tmp
 def test_include_and_exclude_patterns(tmp_path: Path, store_dir: Path) -> None:
     """gitignore-style patterns; what never travels stays home even when a pattern names it."""
     folder = tmp_path / "project"
-    write(
+    write_files(
         folder,
         {
             "helper.py": "X = 1\n",
@@ -298,7 +196,7 @@ def test_the_total_size_limit_is_a_clear_error(tmp_path: Path, store_dir: Path) 
 
 def test_a_module_found_nowhere_is_named_with_its_cell(tmp_path: Path, store_dir: Path) -> None:
     folder = tmp_path / "project"
-    write(folder, {"helper.py": "import also_missing\n"})
+    write_files(folder, {"helper.py": "import also_missing\n"})
     path = notebook(
         folder,
         "import os, json, wandb",
@@ -317,11 +215,11 @@ def test_a_module_found_nowhere_is_named_with_its_cell(tmp_path: Path, store_dir
 
 def test_a_change_to_a_local_module_makes_a_new_version_and_shows_in_compare(tmp_path: Path, store_dir: Path) -> None:
     folder = tmp_path / "project"
-    write(folder, {"helper.py": "def scale(x):\n    return x * 3\n"})
+    write_files(folder, {"helper.py": "def scale(x):\n    return x * 3\n"})
     path = notebook(folder, "from helper import scale")
     first = create(path, store_dir)
     assert create(path, store_dir)["version"] == first["version"] == "v0"
-    write(folder, {"helper.py": "def scale(x):\n    return x * 4\n"})
+    write_files(folder, {"helper.py": "def scale(x):\n    return x * 4\n"})
     second = create(path, store_dir)
     assert second["version"] == "v1"
     compared = json.loads(run_cli_here("compare", second["name"], "--store", str(store_dir), "--json").stdout)
@@ -344,7 +242,7 @@ def test_files_outside_the_notebook_folder_never_travel(tmp_path: Path, store_di
 def test_a_git_job_names_the_local_code_its_clone_would_lack(git_repo, store_dir: Path) -> None:
     """A git job runs a clone of the commit: an uncommitted module it imports is named."""
     root = git_repo()
-    write(root, {"helper.py": "X = 1\n", "configs/base.json": "{}"})
+    write_files(root, {"helper.py": "X = 1\n", "configs/base.json": "{}"})
     path = notebook(root, "import json\nimport helper\ncfg = json.load(open('configs/base.json'))")
     git(root, "add", "train.ipynb", "configs/base.json")
     git(root, "commit", "-q", "-m", "notebook")

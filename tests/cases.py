@@ -1,0 +1,108 @@
+"""Test cases more than one test module uses: the data (and the little that lays it out) that
+tests/helpers.py's functions and the tests work on. A test module imports shared cases from
+here, never from another test module."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from .helpers import commit, init_repo, write_files, write_notebook_file
+
+# ------------------------------------------------------------------ notebooks needing their own code
+# (test_local_code runs them with `jupyter jobs run`, test_launch with W&B Launch)
+
+LAYOUT_INIT = "import wandb\nrun = wandb.init(project='p', config={'factor': 2})"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A project whose notebook needs its own code: what it holds, what the job must carry, and
+    what the job prints when run with `factor` overridden."""
+
+    files: dict[str, str]
+    cell: str  # the code cell after LAYOUT_INIT
+    included: dict[str, str]
+    factor: int
+    printed: str
+    notebook: str = "train.ipynb"
+    repository: bool = False  # a git repository with a remote (the job is made with --source artifact)
+
+    def lay_out(self, root: Path, *first_cells: str) -> Path:
+        """The project on disk (committed, with a remote, when it is a repository); its notebook."""
+        write_files(root, self.files)
+        path = write_notebook_file(root / self.notebook, *first_cells, LAYOUT_INIT, self.cell)
+        if self.repository:
+            init_repo(root, committed=False)
+            commit(root, message="project")
+        return path
+
+    @property
+    def create_args(self) -> tuple[str, ...]:
+        """`create`'s options for this project: a repository's job is still an artifact job."""
+        return ("--source", "artifact") if self.repository else ()
+
+
+LAYOUTS = {
+    "a sibling module": Layout(
+        {"helper.py": "def scale(x):\n    return x * 3\n"},
+        "from helper import scale\nprint('result', scale(run.config['factor']))\nrun.finish()",
+        {"helper.py": "imported in cell 2"},
+        5,
+        "result 15",
+    ),
+    "a package with relative imports": Layout(
+        {
+            "mylib/__init__.py": "from .model import build\n",
+            "mylib/model.py": "from .layers import dense\nfrom . import defaults\n\n"
+            "def build(factor):\n    return dense(factor) + defaults.BIAS\n",
+            "mylib/layers/__init__.py": "from .dense import dense\n",
+            "mylib/layers/dense.py": "from ..util import double\n\ndef dense(x):\n    return double(x)\n",
+            "mylib/defaults.py": "BIAS = 100\n",
+            "mylib/util.py": "def double(x):\n    return 2 * x\n",
+            "mylib/unused.py": "raise RuntimeError('never imported')\n",
+        },
+        "import mylib\nprint('result', mylib.build(run.config['factor']))\nrun.finish()",
+        {
+            "mylib/__init__.py": "imported in cell 2",
+            "mylib/model.py": "imported in mylib/__init__.py, line 1",
+            "mylib/defaults.py": "imported in mylib/model.py, line 2",
+            "mylib/layers/__init__.py": "imported in mylib/model.py, line 1",
+            "mylib/layers/dense.py": "imported in mylib/model.py, line 1",  # `from .layers import dense`
+            "mylib/util.py": "imported in mylib/layers/dense.py, line 1",
+        },
+        7,
+        "result 114",
+    ),
+    "a module importing another local module": Layout(
+        {
+            "helper.py": "import mathutil\n\ndef scale(x):\n    return mathutil.triple(x)\n",
+            "mathutil.py": "def triple(x):\n    return 3 * x\n",
+        },
+        "from helper import scale\nprint('result', scale(run.config['factor']))\nrun.finish()",
+        {"helper.py": "imported in cell 2", "mathutil.py": "imported in helper.py, line 1"},
+        4,
+        "result 12",
+    ),
+    "a repository subfolder importing the root's src/": Layout(
+        {
+            "src/trainer/__init__.py": "from .steps import scaled\n",
+            "src/trainer/steps.py": "def scaled(x):\n    return x * 10\n",
+        },
+        "import trainer\nprint('result', trainer.scaled(run.config['factor']))\nrun.finish()",
+        {"trainer/__init__.py": "imported in cell 2", "trainer/steps.py": "imported in trainer/__init__.py, line 1"},
+        3,
+        "result 30",
+        notebook="notebooks/train.ipynb",
+        repository=True,
+    ),
+    "a small JSON config": Layout(
+        {"configs/base.json": json.dumps({"offset": 1000})},
+        "import json\nbase = json.load(open('configs/base.json'))\n"
+        "print('result', base['offset'] + run.config['factor'])\nrun.finish()",
+        {"configs/base.json": "read in cell 2"},
+        9,
+        "result 1009",
+    ),
+}
