@@ -129,6 +129,11 @@ class _JobsHandler(ExtensionHandlerMixin, APIHandler):
         if reply:
             self.finish(encode(result))
 
+    @property
+    def root_dir(self) -> str:
+        """The server's root: all a REST client may see of the disk."""
+        return str(self.settings.get("server_root_dir") or self.serverapp.root_dir)
+
     def store(self) -> JobStore:
         """The store to read (also where it cannot be written)."""
         from .store import JobStore
@@ -171,10 +176,6 @@ class JobListHandler(_JobsHandler):
             return create_job(msgspec.structs.replace(request, path=str(path))).record
 
         await self.answer(create, status=201)
-
-    @property
-    def root_dir(self) -> str:
-        return str(self.settings.get("server_root_dir") or self.serverapp.root_dir)
 
 
 class JobHandler(_JobsHandler):
@@ -291,7 +292,8 @@ class JobFileHandler(_JobsHandler):
     @tornado.web.authenticated
     async def get(self, name: str, path: str) -> None:
         ref = self.get_query_argument("ref", None)
-        await self.answer(lambda: self.store().version_file(_ref(name, ref), path))
+        root = Path(self.root_dir)
+        await self.answer(lambda: self.store().version_file(_ref(name, ref), path, within=root))
 
 
 class JobCompareHandler(_JobsHandler):

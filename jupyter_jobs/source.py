@@ -314,6 +314,27 @@ def _inside(root: Path, diff_root: Path | None) -> str | None:
     return folder.relative_to(root).as_posix() if root in folder.parents else None
 
 
+def diff_within(diff: str, repo_root: Path, folder: Path) -> str:
+    """The part of a stored diff.patch whose files lie inside `folder` (over REST: the server's
+    root), as a create over REST would have collected it: all of it when `folder` holds the
+    repository, the sections of files under it when it is inside, else nothing. A section whose
+    header is not a plain `a/P b/P` pair inside the folder is left out rather than guessed at."""
+    root, folder = Path(repo_root).resolve(), Path(folder).resolve()
+    if root.is_relative_to(folder):
+        return diff
+    if not folder.is_relative_to(root):
+        return ""
+    prefix = folder.relative_to(root).as_posix() + "/"
+    sections = re.split(r"(?m)^(?=diff --git )", diff)
+    return "".join(section for section in sections if _section_inside(section, prefix))
+
+
+def _section_inside(section: str, prefix: str) -> bool:
+    header = re.match(r"diff --git a/(\S+) b/(\S+)\n", section)
+    paths = header.groups() if header else ()
+    return bool(paths) and all(_PLAIN_PATH.fullmatch(path) and path.startswith(prefix) for path in paths)
+
+
 def _working_tree_warnings(
     repo: git.Repo, entrypoint: str, commit: str, within: str | None = None
 ) -> tuple[list[str], str]:

@@ -464,11 +464,13 @@ class JobStore:
             ]
             return [self._load(conn, name, number) for number in numbers]
 
-    def version_file(self, ref: str, path: str) -> StoredFile:
+    def version_file(self, ref: str, path: str, within: Path | None = None) -> StoredFile:
         """One file of a stored version, to read (the panel's file links): the job artifact's
         (wandb-job.json, requirements.frozen.txt, diff.patch) or its code artifact's (script,
         notebook copy, carried files). Only a file the record lists is served, and only from
-        inside its own folder: `..`, absolute paths and symlinks leading out are refused."""
+        inside its own folder: `..`, absolute paths and symlinks leading out are refused.
+        `within` (over REST: the server's root) keeps a git job's diff.patch to the changes
+        inside it, as a create over REST collects it, whatever surface made the job."""
         relative = _file_path(path)
         stored = self.resolve(ref)
         record, job = stored.record, f"{stored.name}:{stored.label}"
@@ -493,6 +495,11 @@ class JobStore:
             raise NotFound(f"{relative} of {job} is missing from the job store", hint=REPAIR_HINT) from None
         except OSError as err:
             raise JobError(f"{relative} of {job} cannot be read: {err.strerror or err}") from None
+        if relative == "diff.patch" and within is not None and record.git is not None:
+            from .source import diff_within
+
+            data = diff_within(data.decode("utf-8", "replace"), Path(record.git.root), within).encode()
+            size = len(data)
         return StoredFile(job=job, path=relative, size=size, text=_text_or_none(data))
 
     def _select_version(self, conn: sqlite3.Connection, name: str, selector: str) -> int:

@@ -19,7 +19,7 @@ from tornado.httpclient import HTTPClientError, HTTPResponse
 
 from jupyter_jobs.store import JobStore
 
-from .helpers import TRAIN_CELLS, git, notebook_json, sample_outcome
+from .helpers import TRAIN_CELLS, git, notebook_json, run_cli_here, sample_outcome
 from .test_credentials import REMOTE_FORMS, TOKEN, repo_with_remote
 from .wandb_server import WandbServer
 
@@ -734,3 +734,31 @@ async def test_unknown_job_version_or_file_is_a_404(api: Any, train_notebook: Pa
         status, reply = await api(*parts, params=params)
         assert status == 404, (parts, reply)
         assert "\n" not in reply["message"]
+
+
+async def test_a_diff_patch_made_outside_rest_is_read_only_inside_the_root(
+    api: Any, jp_root_dir: Path, store: Path, write_notebook: Any
+) -> None:
+    """A git job made from the command line keeps the whole repository's changes in its
+    diff.patch; read over REST, the file holds only the changes inside the server's root."""
+    repo = jp_root_dir.parent
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "remote", "add", "origin", "https://github.com/acme/ml.git")
+    notebook = write_notebook("train.ipynb", folder=jp_root_dir)
+    outside = repo / "settings.cfg"
+    outside.write_text("host = db\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "init")
+    outside.write_text("host = db-outside-the-root\n")
+    (jp_root_dir / "helper.py").write_text("x = 1\n")
+    git(repo, "add", str(jp_root_dir / "helper.py"))
+    made = run_cli_here("create", str(notebook), "--source", "git", "--entity", "acme", "--json")
+    assert made.returncode == 0, made.stderr
+    name = json.loads(made.stdout)["name"]
+    assert "db-outside-the-root" in (Path(json.loads(made.stdout)["path"]) / "diff.patch").read_text()
+
+    status, reply = await api("jobs", name, "files", "diff.patch")
+
+    assert status == 200, reply
+    assert "helper.py" in reply["text"] and "settings.cfg" not in reply["text"]
+    assert reply["size"] == len(reply["text"].encode())

@@ -10,7 +10,7 @@ import pytest
 
 from jupyter_jobs.errors import JobError
 from jupyter_jobs.models import SourceChoice
-from jupyter_jobs.source import SourceDecision, check_sources, choose_source, launch_can_fetch
+from jupyter_jobs.source import SourceDecision, check_sources, choose_source, diff_within, launch_can_fetch
 
 from .helpers import commit, git
 
@@ -251,3 +251,32 @@ def test_launch_hazards_pass_git_over_in_auto_mode_only(git_repo, write_notebook
     with_image = decide_source(path, image="wandb/x:v1", launch_hazards=hazards)
     assert outcomes(with_image) == {"git": "passed", "artifact": "skipped", "image": "won"}
     assert decide_source(path, choice="git", launch_hazards=hazards).source_type == "repo"
+
+
+PATCH = (
+    "diff --git a/lab/train.py b/lab/train.py\nindex 1..2 100644\n"
+    "--- a/lab/train.py\n+++ b/lab/train.py\n@@ -1 +1 @@\n-a\n+b\n"
+    "diff --git a/secret.cfg b/secret.cfg\nindex 1..2 100644\n"
+    "--- a/secret.cfg\n+++ b/secret.cfg\n@@ -1 +1 @@\n-c\n+d\n"
+    'diff --git "a/lab/caf\\303\\251.py" "b/lab/caf\\303\\251.py"\nnew file mode 100644\n'
+    "diff --git a/lab/old.py b/elsewhere/new.py\nsimilarity index 100%\n"
+    "rename from lab/old.py\nrename to elsewhere/new.py\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("folder", "kept"),
+    [
+        ("lab", ["lab/train.py"]),  # inside the repository: its plain sections, no rename out of it
+        (".", ["lab/train.py", "secret.cfg", "lab/caf", "lab/old.py"]),  # holds the repository: all
+        ("../elsewhere", []),  # outside it: nothing
+    ],
+)
+def test_a_stored_diff_is_cut_to_a_folder(tmp_path: Path, folder: str, kept: list[str]) -> None:
+    repo = tmp_path / "repo"
+    (repo / "lab").mkdir(parents=True)
+
+    cut = diff_within(PATCH, repo, repo / folder)
+
+    headers = [line for line in cut.splitlines() if line.startswith("diff --git ")]
+    assert len(headers) == len(kept) and all(path in header for path, header in zip(kept, headers, strict=True))
