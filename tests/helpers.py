@@ -1,5 +1,6 @@
 """Helpers every test module shares: notebooks, git repositories, the command line, kernels,
-Jupyter servers and waiting. Fixtures live in conftest.py and use these.
+Jupyter servers and waiting, and W&B Launch's agent. Fixtures live in conftest.py and use these;
+the test data several modules share lives in cases.py.
 
 nbformat and nbclient (seconds to import) are imported by the functions that use them: the
 store tests' writer processes import this module for `sample_record` alone."""
@@ -10,6 +11,7 @@ import contextlib
 import io
 import json
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -19,12 +21,15 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from unittest import mock
 
 import msgspec
 
 from jupyter_jobs.models import CodeArtifact, JobRecord, NamePart, Naming, RunOutcome, SourceCheck, utc_now
+
+if TYPE_CHECKING:
+    from . import wandb_server
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_NOTEBOOKS = REPO_ROOT / "notebooks"
@@ -316,6 +321,77 @@ def jupyter_server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+# ------------------------------------------------------------------ W&B Launch (tests/launch_agent.py)
+
+AGENT_GIT_CONFIG = "agent.gitconfig"  # the Launch agent's global git configuration, in tmp_path
+
+
+def agent_env(server: wandb_server.WandbServer, tmp_path: Path) -> dict[str, str]:
+    """The environment of a machine logged in to W&B (the stand-in) whose entity is the agent's."""
+    from .wandb_server import API_KEY
+
+    env = {
+        **os.environ,
+        "WANDB_BASE_URL": server.url,
+        "WANDB_API_KEY": API_KEY,
+        "PYTHONPATH": str(REPO_ROOT),
+        # `wandb` and the `python` Launch runs: this environment's, as in Launch's own image.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    env.pop("WANDB_ENTITY", None)
+    env.pop("WANDB_MODE", None)  # online, against the stand-in
+    if (tmp_path / AGENT_GIT_CONFIG).exists():
+        env["GIT_CONFIG_GLOBAL"] = str(tmp_path / AGENT_GIT_CONFIG)
+    return env
+
+
+def published(server: wandb_server.WandbServer, store: Path, record: dict[str, Any], tmp_path: Path) -> str:
+    """Put a stored job into W&B as a user without a login does: `jupyter jobs publish` makes an
+    offline run and prints its `wandb sync` command, which is then run logged in. The job
+    reference a Launch queue item carries."""
+    result = run_cli("publish", f"{record['name']}:{record['version']}", "--store", str(store), "--json")
+    assert result.returncode == 0, result.stderr
+    offline = json.loads(result.stdout)
+    assert not offline["online"] and (" -e " in offline["sync_command"]) == bool(LAUNCH_JOB_ENTITY)
+    sync = subprocess.run(
+        shlex.split(offline["sync_command"]),
+        env=agent_env(server, tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert sync.returncode == 0, sync.stderr[-3000:]
+    assert server.uncommitted() == [] and {a.name for a in server.committed("job")} == {record["name"]}
+    return f"{AGENT_ENTITY}/{record['project']}/{record['name']}:{content_alias(record)}"
+
+
+def launch(
+    server: wandb_server.WandbServer,
+    job: str,
+    tmp_path: Path,
+    config: dict[str, Any] | None = None,
+    resource: str = "local-process",
+    run: bool = False,
+    files: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """W&B Launch's loading (and running) of `job`, in an agent process; what it saw."""
+    out = tmp_path / "launched.json"
+    env = agent_env(server, tmp_path)
+    args = [sys.executable, "-m", "tests.launch_agent", job, str(out), "--config", json.dumps(config or {})]
+    args += ["--files", json.dumps(files or {})]
+    args += ["--resource", resource]
+    done = subprocess.run(
+        [*args, *(["--run"] if run else [])],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(out.read_text())
 
 
 # ------------------------------------------------------------------ records

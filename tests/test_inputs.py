@@ -18,7 +18,7 @@ from jupyter_jobs.store import JobStore
 from jupyter_jobs.widget import render_html
 
 from . import wandb_log
-from .helpers import AGENT_ENTITY, execute, notebook_json, offline_logs, run_cli, text
+from .helpers import AGENT_ENTITY, execute, launch, notebook_json, offline_logs, published, run_cli, text
 
 pytestmark = pytest.mark.wandb_facing
 
@@ -282,7 +282,6 @@ def test_launch_loads_the_job_and_its_config_file_override_reaches_the_file(
     """W&B Launch's own loader (tests/launch_agent.py) takes the job from the W&B stand-in, with
     the metadata wandb-core would have written, and runs it with the Launch drawer's overrides:
     the config-file override reaches the file the script reads."""
-    from .test_launch import launch, published
     from .wandb_server import WandbServer
 
     created = create_with_options(project, store_dir)

@@ -20,11 +20,8 @@ Stood in, and only at the network boundary:
 from __future__ import annotations
 
 import json
-import os
-import shlex
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -36,25 +33,27 @@ from jupyter_jobs.store import JobStore
 from .cases import LAYOUTS, Layout
 from .helpers import (
     AGENT_ENTITY,
+    AGENT_GIT_CONFIG,
     EXAMPLE_NOTEBOOKS,
     LAUNCH_JOB_ENTITY,
-    REPO_ROOT,
+    agent_env,
     content_alias,
     execute,
     free_port,
     git,
+    launch,
     offline_logs,
     port_answers,
+    published,
     run_cli,
     wait_until,
 )
-from .wandb_server import API_KEY, WandbServer
+from .wandb_server import WandbServer
 
 pytestmark = pytest.mark.wandb_facing
 
 PROJECT = "job_example"
 REMOTE = "https://github.com/acme/ml.git"
-AGENT_GIT_CONFIG = "agent.gitconfig"  # the Launch agent's global git configuration, in tmp_path
 
 
 @pytest.fixture(autouse=True)
@@ -106,70 +105,6 @@ def create(path: Path, store: Path, env: dict[str, str] | None = None) -> dict[s
     record = json.loads(result.stdout)
     assert record["entity"] == LAUNCH_JOB_ENTITY
     return record
-
-
-def agent_env(server: WandbServer, tmp_path: Path) -> dict[str, str]:
-    """The environment of a machine logged in to W&B (the stand-in) whose entity is the agent's."""
-    env = {
-        **os.environ,
-        "WANDB_BASE_URL": server.url,
-        "WANDB_API_KEY": API_KEY,
-        "PYTHONPATH": str(REPO_ROOT),
-        # `wandb` and the `python` Launch runs: this environment's, as in Launch's own image.
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-    }
-    env.pop("WANDB_ENTITY", None)
-    env.pop("WANDB_MODE", None)  # online, against the stand-in
-    if (tmp_path / AGENT_GIT_CONFIG).exists():
-        env["GIT_CONFIG_GLOBAL"] = str(tmp_path / AGENT_GIT_CONFIG)
-    return env
-
-
-def published(server: WandbServer, store: Path, record: dict[str, Any], tmp_path: Path) -> str:
-    """Put a stored job into W&B as a user without a login does: `jupyter jobs publish` makes an
-    offline run and prints its `wandb sync` command, which is then run logged in. The job
-    reference a Launch queue item carries."""
-    result = run_cli("publish", f"{record['name']}:{record['version']}", "--store", str(store), "--json")
-    assert result.returncode == 0, result.stderr
-    offline = json.loads(result.stdout)
-    assert not offline["online"] and (" -e " in offline["sync_command"]) == bool(LAUNCH_JOB_ENTITY)
-    sync = subprocess.run(
-        shlex.split(offline["sync_command"]),
-        env=agent_env(server, tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert sync.returncode == 0, sync.stderr[-3000:]
-    assert server.uncommitted() == [] and {a.name for a in server.committed("job")} == {record["name"]}
-    return f"{AGENT_ENTITY}/{PROJECT}/{record['name']}:{content_alias(record)}"
-
-
-def launch(
-    server: WandbServer,
-    job: str,
-    tmp_path: Path,
-    config: dict[str, Any] | None = None,
-    resource: str = "local-process",
-    run: bool = False,
-    files: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """W&B Launch's loading (and running) of `job`, in an agent process; what it saw."""
-    out = tmp_path / "launched.json"
-    env = agent_env(server, tmp_path)
-    args = [sys.executable, "-m", "tests.launch_agent", job, str(out), "--config", json.dumps(config or {})]
-    args += ["--files", json.dumps(files or {})]
-    args += ["--resource", resource]
-    done = subprocess.run(
-        [*args, *(["--run"] if run else [])],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(out.read_text())
 
 
 def python_files(seen: dict[str, Any]) -> dict[str, str]:
