@@ -5,10 +5,11 @@ here, never from another test module."""
 from __future__ import annotations
 
 import json
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .helpers import commit, init_repo, write_files, write_notebook_file
+from .helpers import commit, init_repo, run_cli, write_files, write_notebook_file
 
 # ------------------------------------------------------------------ notebooks needing their own code
 # (test_local_code runs them with `jupyter jobs run`, test_launch with W&B Launch)
@@ -106,3 +107,58 @@ LAYOUTS = {
         "result 1009",
     ),
 }
+
+
+# ------------------------------------------------------------------ job inputs declared with schemas
+# (test_inputs, and the panel's Run form in test_browser)
+
+CONFIG_YAML = "model:\n  name: resnet\n  layers: 18\ntraining:\n  epochs: 4\n  batch_size: 32\n"
+CONFIG_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "learning_rate": {"type": "number", "minimum": 0, "maximum": 1},
+        "optimizer": {"type": "object", "properties": {"name": {"type": "string", "enum": ["adam", "sgd"]}}},
+    },
+}
+FILE_SCHEMA = {
+    "type": "object",
+    "properties": {"training": {"type": "object", "properties": {"epochs": {"type": "integer", "minimum": 1}}}},
+}
+_TRAIN = (
+    "import wandb, yaml\n"
+    "run = wandb.init(project='job_example', config={'learning_rate': 0.01, 'epochs': 10,"
+    " 'optimizer': {'name': 'adam', 'eps': 1e-08}, 'seed': 7})"
+)
+_DECLARE = (
+    "from wandb.sdk.launch import manage_config_file, manage_wandb_config\n"
+    "manage_wandb_config(include=['learning_rate', 'optimizer'], exclude=['optimizer.eps'],"
+    f" schema={CONFIG_SCHEMA!r})\n"
+    f"manage_config_file('config.yaml', include=['training'], schema={FILE_SCHEMA!r})"
+)
+_LOOP = (
+    "settings = yaml.safe_load(open('config.yaml'))\n"
+    "print('epochs from file', settings['training']['epochs'], 'lr', run.config['learning_rate'])\n"
+    "for epoch in range(settings['training']['epochs']):\n"
+    "    run.log({'loss': 1.0 / (epoch + 1)})"
+)
+DECLARING_CELLS = (_TRAIN, _DECLARE, _LOOP)  # a run that declares its inputs and reads config.yaml
+
+
+def inputs_project(folder: Path, *cells: str) -> Path:
+    """`folder` with config.yaml and train.ipynb made of `cells`; the folder."""
+    write_files(folder, {"config.yaml": CONFIG_YAML})
+    write_notebook_file(folder / "train.ipynb", *cells)
+    return folder
+
+
+def create_declaring_inputs(
+    folder: Path, store: Path, *extra: str, project: str = "job_example"
+) -> subprocess.CompletedProcess[str]:
+    """`jupyter jobs create --json` of `folder`'s notebook declaring on the command line the
+    inputs DECLARING_CELLS declare in a run, with the same schemas."""
+    write_files(folder, {"schema.json": json.dumps(CONFIG_SCHEMA), "file-schema.json": json.dumps(FILE_SCHEMA)})
+    options = ["--include-key", "learning_rate", "--include-key", "optimizer", "--exclude-key", "optimizer.eps"]
+    options += ["--schema", str(folder / "schema.json"), "--input-file", "config.yaml"]
+    options += ["--include-key", "config.yaml:training", "--schema", f"config.yaml:{folder / 'file-schema.json'}"]
+    args = ["create", str(folder / "train.ipynb"), "--project", project, "--no-git", "--store", str(store)]
+    return run_cli(*args, "--json", *options, *extra)

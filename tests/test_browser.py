@@ -28,6 +28,7 @@ from jupyter_jobs.errors import JobError
 from jupyter_jobs.store import JobStore
 from jupyter_jobs.widget import JobWidget
 
+from .cases import DECLARING_CELLS, create_declaring_inputs, inputs_project
 from .helpers import REPO_ROOT, jupyter_server, notebook_json, run_cli
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
@@ -599,21 +600,9 @@ def test_the_run_form_follows_the_declared_inputs_and_their_schema(page: Any, la
     """A job whose inputs were declared with schemas: the Run form has one typed field per input
     (ranges, choices, defaults); a value the schema refuses is a one-line error, and a good run
     reaches the config file the script reads."""
-    from .test_inputs import CONFIG_SCHEMA, CONFIG_YAML, DECLARE, FILE_SCHEMA, LOOP, TRAIN
-
-    folder = lab.root / "declared"
-    folder.mkdir(exist_ok=True)
-    (folder / "config.yaml").write_text(CONFIG_YAML)
-    (folder / "train.ipynb").write_text(notebook_json(TRAIN, DECLARE, LOOP))
-    (folder / "schema.json").write_text(json.dumps(CONFIG_SCHEMA))
-    (folder / "file-schema.json").write_text(json.dumps(FILE_SCHEMA))
-    options = ["--include-key", "learning_rate", "--include-key", "optimizer", "--exclude-key", "optimizer.eps"]
-    options += ["--schema", str(folder / "schema.json"), "--input-file", "config.yaml"]
-    options += ["--include-key", "config.yaml:training", "--schema", f"config.yaml:{folder / 'file-schema.json'}"]
+    folder = inputs_project(lab.root / "declared", *DECLARING_CELLS)
     job = "job-source-inputs-train.ipynb"
-    created = run_cli(
-        "create", str(folder / "train.ipynb"), "--project", "inputs", "--no-git", "--store", str(lab.store), *options
-    )
+    created = create_declaring_inputs(folder, lab.store, project="inputs")
     assert created.returncode == 0, created.stderr
 
     panel = open_stored_job(page, lab, job, "inputs")

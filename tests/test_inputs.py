@@ -18,40 +18,12 @@ from jupyter_jobs.store import JobStore
 from jupyter_jobs.widget import render_html
 
 from . import wandb_log
-from .helpers import AGENT_ENTITY, execute, launch, notebook_json, offline_logs, published, run_cli, text
+from .cases import CONFIG_SCHEMA, CONFIG_YAML, DECLARING_CELLS, FILE_SCHEMA, create_declaring_inputs, inputs_project
+from .helpers import AGENT_ENTITY, execute, launch, offline_logs, published, run_cli, text
 
 pytestmark = pytest.mark.wandb_facing
 
 NAME = "job-source-job_example-train.ipynb"
-CONFIG_YAML = "model:\n  name: resnet\n  layers: 18\ntraining:\n  epochs: 4\n  batch_size: 32\n"
-CONFIG_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "learning_rate": {"type": "number", "minimum": 0, "maximum": 1},
-        "optimizer": {"type": "object", "properties": {"name": {"type": "string", "enum": ["adam", "sgd"]}}},
-    },
-}
-FILE_SCHEMA = {
-    "type": "object",
-    "properties": {"training": {"type": "object", "properties": {"epochs": {"type": "integer", "minimum": 1}}}},
-}
-TRAIN = (
-    "import wandb, yaml\n"
-    "run = wandb.init(project='job_example', config={'learning_rate': 0.01, 'epochs': 10,"
-    " 'optimizer': {'name': 'adam', 'eps': 1e-08}, 'seed': 7})"
-)
-DECLARE = (
-    "from wandb.sdk.launch import manage_config_file, manage_wandb_config\n"
-    "manage_wandb_config(include=['learning_rate', 'optimizer'], exclude=['optimizer.eps'],"
-    f" schema={CONFIG_SCHEMA!r})\n"
-    f"manage_config_file('config.yaml', include=['training'], schema={FILE_SCHEMA!r})"
-)
-LOOP = (
-    "settings = yaml.safe_load(open('config.yaml'))\n"
-    "print('epochs from file', settings['training']['epochs'], 'lr', run.config['learning_rate'])\n"
-    "for epoch in range(settings['training']['epochs']):\n"
-    "    run.log({'loss': 1.0 / (epoch + 1)})"
-)
 # What wandb-core's job builder puts in the job artifact's metadata for these declarations.
 EXPECTED_INPUT_TYPES = {
     "@wandb.config": {
@@ -90,11 +62,7 @@ def assert_declared_metadata(metadata: dict[str, Any]) -> None:
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A folder with the training notebook and the config file it declares."""
-    (tmp_path / "config.yaml").write_text(CONFIG_YAML)
-    (tmp_path / "train.ipynb").write_text(
-        notebook_json("%load_ext jupyter_jobs", TRAIN, DECLARE, LOOP, "%wandb_job", "run.finish()")
-    )
-    return tmp_path
+    return inputs_project(tmp_path, "%load_ext jupyter_jobs", *DECLARING_CELLS, "%wandb_job", "run.finish()")
 
 
 @pytest.mark.kernel
@@ -117,18 +85,8 @@ def test_a_notebook_declaring_inputs_makes_a_job_with_them(project: Path, kernel
     assert "config.yaml" in {entry.path for entry in code.manifest.contents}
 
 
-def create_with_options(project: Path, store: Path, *extra: str):
-    (project / "schema.json").write_text(json.dumps(CONFIG_SCHEMA))
-    (project / "file-schema.json").write_text(json.dumps(FILE_SCHEMA))
-    options = ["--include-key", "learning_rate", "--include-key", "optimizer", "--exclude-key", "optimizer.eps"]
-    options += ["--schema", str(project / "schema.json"), "--input-file", "config.yaml"]
-    options += ["--include-key", "config.yaml:training", "--schema", f"config.yaml:{project / 'file-schema.json'}"]
-    args = ["create", str(project / "train.ipynb"), "--project", "job_example", "--no-git", "--store", str(store)]
-    return run_cli(*args, "--json", *options, *extra)
-
-
 def test_the_command_line_declares_inputs_without_a_run(project: Path, store_dir: Path) -> None:
-    created = create_with_options(project, store_dir)
+    created = create_declaring_inputs(project, store_dir)
     assert created.returncode == 0, created.stderr
     record = json.loads(created.stdout)
     assert_declared_metadata(record["metadata"])
@@ -137,7 +95,7 @@ def test_the_command_line_declares_inputs_without_a_run(project: Path, store_dir
 
 def test_the_inputs_are_shown_with_their_files_and_constraints(project: Path, store_dir: Path) -> None:
     """`show`, the widget's HTML and `compare` list each key with its default and what the schema allows."""
-    assert create_with_options(project, store_dir).returncode == 0
+    assert create_declaring_inputs(project, store_dir).returncode == 0
     shown = run_cli("show", NAME, "--store", str(store_dir))
     expected = [
         "learning_rate: number = 0.01 (number, 0 <= x <= 1)",
@@ -164,7 +122,7 @@ def test_the_inputs_are_shown_with_their_files_and_constraints(project: Path, st
 
 
 def test_changing_only_a_schema_makes_a_new_version_and_compare_shows_it(project: Path, store_dir: Path) -> None:
-    assert json.loads(create_with_options(project, store_dir).stdout)["version"] == "v0"
+    assert json.loads(create_declaring_inputs(project, store_dir).stdout)["version"] == "v0"
     tighter = {
         **CONFIG_SCHEMA,
         "properties": {**CONFIG_SCHEMA["properties"], "learning_rate": {"type": "number", "maximum": 0.1}},
@@ -199,7 +157,7 @@ def run_stored(store: Path, *options: str):
 
 
 def test_a_config_file_override_reaches_the_file_the_script_reads(project: Path, store_dir: Path) -> None:
-    assert create_with_options(project, store_dir).returncode == 0
+    assert create_declaring_inputs(project, store_dir).returncode == 0
     workdir = project / "work"
     ran = run_stored(
         store_dir,
@@ -231,7 +189,7 @@ def test_a_config_file_override_reaches_the_file_the_script_reads(project: Path,
 def test_config_overrides_that_break_the_schema_are_one_line_errors(
     project: Path, store_dir: Path, option: str, expected: str
 ) -> None:
-    assert create_with_options(project, store_dir).returncode == 0
+    assert create_declaring_inputs(project, store_dir).returncode == 0
     ran = run_stored(store_dir, "--config", option)
     assert ran.returncode == 1
     assert expected in ran.stderr and ran.stderr.count("\n") == 1, ran.stderr
@@ -248,7 +206,7 @@ def test_config_overrides_that_break_the_schema_are_one_line_errors(
     ],
 )
 def test_file_overrides_are_checked_before_the_run(project: Path, store_dir: Path, option: str, expected: str) -> None:
-    assert create_with_options(project, store_dir).returncode == 0
+    assert create_declaring_inputs(project, store_dir).returncode == 0
     ran = run_stored(store_dir, "--file-config", option)
     assert ran.returncode == 1
     assert expected in ran.stderr and ran.stderr.count("\n") == 1, ran.stderr
@@ -263,7 +221,7 @@ def test_file_overrides_are_checked_before_the_run(project: Path, store_dir: Pat
     ],
 )
 def test_bad_declarations_on_the_command_line(project: Path, store_dir: Path, extra: list[str], expected: str) -> None:
-    created = create_with_options(project, store_dir, *extra)
+    created = create_declaring_inputs(project, store_dir, *extra)
     assert created.returncode == 1, created.stderr
     assert expected in json.loads(created.stdout)["message"]  # with --json, the error is one JSON object
 
@@ -284,7 +242,7 @@ def test_launch_loads_the_job_and_its_config_file_override_reaches_the_file(
     the config-file override reaches the file the script reads."""
     from .wandb_server import WandbServer
 
-    created = create_with_options(project, store_dir)
+    created = create_declaring_inputs(project, store_dir)
     record = json.loads(created.stdout)
     with WandbServer(entity=AGENT_ENTITY) as server:
         job = published(server, store_dir, record, tmp_path)
