@@ -11,6 +11,13 @@ from pathlib import Path
 
 from .helpers import commit, init_repo, run_cli, write_files, write_notebook_file
 
+# ------------------------------------------------------------------ a notebook using %wandb_job
+# (test_magic, test_wandb_roundtrip): load the extension, start a run, train
+
+SETUP = "%load_ext jupyter_jobs\nimport wandb"
+INIT = "run = wandb.init(project='job_example', config={'learning_rate': 0.01, 'epochs': 2})"
+TRAIN = "for epoch in range(run.config['epochs']):\n    run.log({'loss': 1.0 / (epoch + 1)})"
+
 # ------------------------------------------------------------------ notebooks needing their own code
 # (test_local_code runs them with `jupyter jobs run`, test_launch with W&B Launch)
 

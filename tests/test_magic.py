@@ -26,6 +26,7 @@ from jupyter_jobs.notebook_path import NOT_FOUND, find_notebook
 from jupyter_jobs.store import JobStore
 
 from . import wandb_log
+from .cases import INIT, SETUP, TRAIN
 from .helpers import (
     REPO_ROOT,
     execute,
@@ -38,9 +39,6 @@ from .helpers import (
     write_notebook_file,
 )
 
-SETUP = "%load_ext jupyter_jobs\nimport wandb"
-INIT = "run = wandb.init(project='job_example', config={'learning_rate': 0.01, 'epochs': 2})"
-TRAIN = "for epoch in range(run.config['epochs']):\n    run.log({'loss': 1.0 / (epoch + 1)})"
 NO_RUN = (
     "No active W&B run (start one in this notebook with run = wandb.init(project=...), or use %wandb_job --offline-run)"
 )

@@ -19,8 +19,8 @@ import pytest
 
 from jupyter_jobs.store import JobStore
 
+from .cases import INIT, SETUP, TRAIN
 from .helpers import content_alias, execute, git, run_cli, text, write_notebook_file
-from .test_magic import INIT, SETUP, TRAIN
 from .wandb_server import WandbServer
 
 pytestmark = pytest.mark.wandb_facing
