@@ -26,7 +26,6 @@ from .wandb_server import WandbServer
 pytestmark = pytest.mark.wandb_facing
 
 JOB = "job-source-job_example-train.ipynb"
-CODE = "source-job_example-train.ipynb"
 
 
 def folder_bytes(folder: Path, names: list[str]) -> dict[str, bytes]:
