@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import html
 import shlex
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -131,7 +131,7 @@ class RunsView(widgets.VBox):
 
     def __init__(self, record: JobRecord, store: str | Path | None) -> None:
         self._record, self._store = record, store
-        self._tasks: set[asyncio.Task[None]] = set()  # held so that they are not collected
+        self._tasks: set[asyncio.Task[object]] = set()  # held so that they are not collected
         self.config = widgets.Text(
             description="Config:",
             placeholder="KEY=VALUE ... (e.g. learning_rate=0.1), checked against the input types",
@@ -159,7 +159,7 @@ class RunsView(widgets.VBox):
     def _show_error(self, err: JobError) -> None:
         self.message.value = _frame(f"<div style='{_status_border(ERROR_MARK)}'>{_e(err.line)}</div>")
 
-    def _go(self, work: Any) -> None:
+    def _go(self, work: Coroutine[Any, Any, object]) -> None:
         """Start `work` on the kernel's event loop and return: the button answers at once."""
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
@@ -184,14 +184,13 @@ def render_html(job: JobRecord) -> str:
     """The whole record as one self-contained HTML fragment (inline styles, theme-aware), its
     three tabs as headings: a static copy, so Runs says how to start one."""
     record = job.to_json()
-    runs = _runs_intro(job) + "".join(
-        f"{_heading(label)}{_code_block(command)}" for label, command in _commands(record)
-    )
+    commands = {label: f"{_heading(label)}{_code_block(command)}" for label, command in _commands(record)}
+    runs = _runs_intro(job) + commands.pop("Run here", "")
     version = _version(record) + "".join(
         f"<details><summary style='cursor:pointer'>{_e(title)}</summary>{body}</details>"
         for title, body in _collapsible_sections(record)
     )
-    details = "".join(_job_sections(record, input_rows(job)))
+    details = "".join(_job_sections(record, input_rows(job))) + "".join(commands.values())
     tabs = zip(TABS, (runs, details, version), strict=True)
     return _frame(_header(record) + "".join(f"{_tab_heading(title)}{body}" for title, body in tabs))
 

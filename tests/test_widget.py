@@ -147,6 +147,7 @@ def test_html_copy_has_the_three_tabs_as_headings(make_record: Callable[..., Job
     runs, details, version = re.split(r"<h3[^>]*>[^<]+</h3>", page)[1:]
     assert html.escape(record.run_command) in runs and "the exported script train.py" in runs
     assert "Source checks (in W&amp;B order)" in details and ">learning_rate</td>" in details
+    assert html.escape(record.launch_command) in details  # where the widget has it too
     assert f">{record.content_alias}" in version and "wandb-job.json" in version
 
 
