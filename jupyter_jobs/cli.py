@@ -208,7 +208,7 @@ def _add_compare(commands: Any) -> None:
 
 def _add_check(commands: Any) -> None:
     check = commands.add_parser("check", help="check the store for inconsistencies")
-    check.add_argument("--repair", action="store_true", help="repair what is found")
+    check.add_argument("--repair", action="store_true", help="repair what is found; remove code unused for an hour")
     _common(check)
     check.set_defaults(handler=_check)
 
@@ -361,9 +361,10 @@ def _check(args: argparse.Namespace) -> int:
 
     store = JobStore.open_for_check(args.store)
     problems = store.check(repair=args.repair)
+    removed = store.prune_unused_code() if args.repair else []
     unused = store.unused_code()
     if args.json:
-        _print_json({"problems": problems, "repaired": args.repair, "unused_code": unused})
+        _print_json({"problems": problems, "repaired": args.repair, "unused_code": unused, "removed_code": removed})
         return 0 if not problems or args.repair else EXIT_USER_ERROR
     if not problems:
         print("The store is consistent.")
@@ -371,8 +372,11 @@ def _check(args: argparse.Namespace) -> int:
         print("\n".join(problems))
         if args.repair:
             print(f"Repaired {len(problems)} problem(s).")
+    if removed:
+        print(f"Removed code no version has used for an hour: {', '.join(removed)}")
     if unused:
-        print(f"Code no version uses (kept; a create may be under way): {', '.join(unused)}")
+        hint = "stored within the hour" if args.repair else "`check --repair` removes it after an hour"
+        print(f"Code no version uses (kept: {hint}; a create may be under way): {', '.join(unused)}")
     return 0 if not problems or args.repair else EXIT_USER_ERROR
 
 

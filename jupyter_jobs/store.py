@@ -29,6 +29,7 @@ import re
 import shutil
 import sqlite3
 import tempfile
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -61,6 +62,8 @@ REPAIR_HINT = "run `jupyter jobs check --repair` to rebuild it from the version 
 MAX_INTEGER = 2**63 - 1
 # A disk that is full, as opposed to one that refuses writes.
 FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+# How long code no version uses is kept: a create stores its code seconds before its version.
+UNUSED_CODE_GRACE_SECONDS = 3600.0
 DIGEST_PATTERN = re.compile(r"[0-9a-f]{64}")
 # The largest stored file `version_file` hands out: the panel shows it whole, as text.
 FILE_SIZE_LIMIT = 1024 * 1024
@@ -202,9 +205,10 @@ class JobStore:
             raise ValueError(f"hashes name {sorted(hashes)}, the files are {sorted(files)}")
         digest = digest_of_hashes(hashes)
         folder = self._code / digest
-        if folder.is_dir():
-            return digest, folder
         with self._store_errors(), self._staging_lock(exclusive=False):
+            if folder.is_dir():
+                os.utime(folder)  # stored again just now: `prune_unused_code` leaves it be
+                return digest, folder
             manifest = {
                 "digest": digest,
                 "files": {name: {"sha256": hashes[name], "size": len(data)} for name, data in sorted(files.items())},
@@ -599,6 +603,22 @@ class JobStore:
         with self._read_connection() as conn:
             used = set(_code_digests(conn))
         return [f"code/{p.name}" for p in sorted(self._code.iterdir()) if p.name not in used]
+
+    def prune_unused_code(self, older_than: float = UNUSED_CODE_GRACE_SECONDS) -> list[str]:
+        """Remove the code folders no version uses that were last stored over `older_than`
+        seconds ago, and say which. A create stores its code moments before its version, and
+        storing code again touches its folder, so only leftovers go: the copies of creates that
+        changed nothing but outputs, and the code of deleted versions. Holds the staging lock
+        alone, as `check` does, so no code is being stored meanwhile."""
+        removed = []
+        with self._store_errors(), self._check_lock():
+            cutoff = time.time() - older_than
+            for unused in self.unused_code():
+                folder = self.root / unused
+                if folder.stat().st_mtime < cutoff:
+                    _remove(folder)
+                    removed.append(unused)
+        return removed
 
     def _index_damage(self) -> str | None:
         """Why the index cannot be trusted (lost, empty, not SQLite, failing its integrity

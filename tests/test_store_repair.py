@@ -8,7 +8,9 @@ in this process, as a user types them.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -153,3 +155,44 @@ def test_tampered_code_is_refused(filled_store: Path, tmp_path: Path) -> None:
     assert (
         f"code/{code.name}: files do not match the digest" in run_cli_here("check", "--store", str(filled_store)).stdout
     )
+
+
+def test_repair_removes_code_left_unused_for_an_hour(filled_store: Path, write_notebook: Callable[..., Path]) -> None:
+    """A create whose outputs alone changed stores its notebook copy but no version: that copy,
+    and the code of a deleted version, go with `check --repair` once an hour old; fresh ones stay
+    (a create may be under way), as does all code a version uses."""
+    notebook = write_notebook("train.ipynb", TRAIN_CELLS[0].replace("10", "20"), TRAIN_CELLS[1])
+    copy = json.loads(notebook.read_text())
+    copy["cells"][1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["loss 0.1\n"]}]
+    notebook.write_text(json.dumps(copy))
+    before = JobStore.open_for_reading(filled_store).resolve(NAME)
+    create(notebook, filled_store)
+    opened = JobStore.open_for_check(filled_store)
+    assert opened.resolve(NAME).label == before.label  # outputs alone: no new version
+    [left] = opened.unused_code()
+    used = sorted(p.name for p in (filled_store / "code").iterdir() if f"code/{p.name}" != left)
+
+    fresh = run_cli_here("check", "--repair", "--store", str(filled_store))
+    assert fresh.returncode == 0 and (filled_store / left).is_dir()
+    assert "stored within the hour" in fresh.stdout
+
+    hour_ago = time.time() - 3601
+    os.utime(filled_store / left, (hour_ago, hour_ago))
+    old = run_cli_here("check", "--repair", "--store", str(filled_store))
+
+    assert old.returncode == 0 and f"Removed code no version has used for an hour: {left}" in old.stdout
+    assert not (filled_store / left).exists()
+    assert sorted(p.name for p in (filled_store / "code").iterdir()) == used
+    assert JobStore.open_for_check(filled_store).check() == []
+
+
+def test_code_stored_again_is_fresh_again(filled_store: Path, write_notebook: Callable[..., Path]) -> None:
+    """Code stored again (an unchanged create) is touched, so a prune never takes code that a
+    create has just been handed."""
+    code = Path(JobStore.open_for_reading(filled_store).resolve(NAME).record.code_artifact.path)
+    hour_ago = time.time() - 3601
+    os.utime(code, (hour_ago, hour_ago))
+
+    create(write_notebook("train.ipynb", TRAIN_CELLS[0].replace("10", "20"), TRAIN_CELLS[1]), filled_store)
+
+    assert code.stat().st_mtime > hour_ago + 3000
