@@ -9,7 +9,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .helpers import commit, init_repo, run_cli, write_files, write_notebook_file
+from .helpers import commit, init_repo, run_cli_here, write_files, write_notebook_file
 
 # ------------------------------------------------------------------ a notebook using %wandb_job
 # (test_magic, test_wandb_roundtrip): load the extension, start a run, train
@@ -168,4 +168,4 @@ def create_declaring_inputs(
     options += ["--schema", str(folder / "schema.json"), "--input-file", "config.yaml"]
     options += ["--include-key", "config.yaml:training", "--schema", f"config.yaml:{folder / 'file-schema.json'}"]
     args = ["create", str(folder / "train.ipynb"), "--project", project, "--no-git", "--store", str(store)]
-    return run_cli(*args, "--json", *options, *extra)
+    return run_cli_here(*args, "--json", *options, *extra)

@@ -3,7 +3,8 @@
 A notebook declares both kinds with schemas and runs in a real kernel; the job's metadata is read
 back from the offline run's `.wandb` log and from the store. The same declarations made on the
 command line give the same metadata; local runs check overrides against the schemas and write a
-config-file override into the file the script reads.
+config-file override into the file the script reads. The command line is its `main`, in this
+process (a run's job still runs in its own, and publishing to W&B Launch is whole processes).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from jupyter_jobs.widget import render_html
 
 from . import wandb_log
 from .cases import CONFIG_SCHEMA, CONFIG_YAML, DECLARING_CELLS, FILE_SCHEMA, create_declaring_inputs, inputs_project
-from .helpers import AGENT_ENTITY, execute, launch, offline_logs, published, run_cli, text
+from .helpers import AGENT_ENTITY, execute, launch, offline_logs, published, run_cli_here, text
 
 pytestmark = pytest.mark.wandb_facing
 
@@ -96,7 +97,7 @@ def test_the_command_line_declares_inputs_without_a_run(project: Path, store_dir
 def test_the_inputs_are_shown_with_their_files_and_constraints(project: Path, store_dir: Path) -> None:
     """`show`, the widget's HTML and `compare` list each key with its default and what the schema allows."""
     assert create_declaring_inputs(project, store_dir).returncode == 0
-    shown = run_cli("show", NAME, "--store", str(store_dir))
+    shown = run_cli_here("show", NAME, "--store", str(store_dir))
     expected = [
         "learning_rate: number = 0.01 (number, 0 <= x <= 1)",
         "optimizer.name: string = 'adam' (string, one of adam, sgd)",
@@ -138,22 +139,22 @@ def test_changing_only_a_schema_makes_a_new_version_and_compare_shows_it(project
         "--include-key",
         "config.yaml:training",
     ]
-    again = run_cli(*args, "--json", *options)
+    again = run_cli_here(*args, "--json", *options)
     assert json.loads(again.stdout)["version"] == "v1", again.stderr
-    compared = run_cli("compare", NAME, "--store", str(store_dir))
+    compared = run_cli_here("compare", NAME, "--store", str(store_dir))
     assert "-learning_rate: number = 0.01 (number, 0 <= x <= 1)" in compared.stdout
     assert "+learning_rate: number = 0.01 (number, x <= 0.1)" in compared.stdout
 
 
 def test_without_declarations_a_job_keeps_the_config_as_its_inputs(project: Path, store_dir: Path) -> None:
     args = ["create", str(project / "train.ipynb"), "--project", "job_example", "--no-git", "--store", str(store_dir)]
-    record = json.loads(run_cli(*args, "--json").stdout)
+    record = json.loads(run_cli_here(*args, "--json").stdout)
     assert record["metadata"] is None
     assert set(record["spec"]["input_types"]["params"]["type_map"]) == {"learning_rate", "epochs", "optimizer", "seed"}
 
 
 def run_stored(store: Path, *options: str):
-    return run_cli("run", NAME, "--store", str(store), *options)
+    return run_cli_here("run", NAME, "--store", str(store), *options)
 
 
 def test_a_config_file_override_reaches_the_file_the_script_reads(project: Path, store_dir: Path) -> None:
@@ -229,7 +230,7 @@ def test_bad_declarations_on_the_command_line(project: Path, store_dir: Path, ex
 def test_a_schema_launch_cannot_read_is_refused(project: Path, store_dir: Path) -> None:
     (project / "bad.json").write_text(json.dumps({"type": "object", "properties": {"lr": {"type": "float"}}}))
     args = ["create", str(project / "train.ipynb"), "--no-git", "--store", str(store_dir), "--schema"]
-    created = run_cli(*args, str(project / "bad.json"))
+    created = run_cli_here(*args, str(project / "bad.json"))
     assert created.returncode == 1 and "is not one W&B Launch reads: at properties/lr/type" in created.stderr
 
 
