@@ -9,7 +9,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .helpers import commit, init_repo, run_cli_here, write_files, write_notebook_file
+from .helpers import TRAIN_CELLS, commit, git, init_repo, run_cli_here, write_files, write_notebook_file
 
 # ------------------------------------------------------------------ a notebook using %wandb_job
 # (test_magic, test_wandb_roundtrip): load the extension, start a run, train
@@ -17,6 +17,37 @@ from .helpers import commit, init_repo, run_cli_here, write_files, write_noteboo
 SETUP = "%load_ext jupyter_jobs\nimport wandb"
 INIT = "run = wandb.init(project='job_example', config={'learning_rate': 0.01, 'epochs': 2})"
 TRAIN = "for epoch in range(run.config['epochs']):\n    run.log({'loss': 1.0 / (epoch + 1)})"
+
+# ------------------------------------------------------------------ credentials in git remotes
+# (test_credentials, test_handlers)
+
+REMOTE_TOKEN = "T0KENabcdef123456"
+# The forms tokens take in remotes, each with the remote a job records (and its name is built from),
+# or None where the remote left is one W&B Launch cannot fetch.
+REMOTE_FORMS = [
+    (f"https://alice:ghp_{REMOTE_TOKEN}@github.com/acme/ml.git", "https://github.com/acme/ml.git"),
+    (f"https://ghp_{REMOTE_TOKEN}@github.com/acme/ml.git", "https://github.com/acme/ml.git"),
+    (f"https://ghp_{REMOTE_TOKEN}:x-oauth-basic@github.com/acme/ml.git", "https://github.com/acme/ml.git"),
+    (f"https://oauth2:glpat-{REMOTE_TOKEN}@gitlab.com/acme/ml.git", "https://gitlab.com/acme/ml.git"),
+    (f"https://gitlab.com/acme/ml.git?private_token=glpat-{REMOTE_TOKEN}", "https://gitlab.com/acme/ml.git"),
+    (f"https://github.com/acme/ml.git#{REMOTE_TOKEN}", "https://github.com/acme/ml.git"),
+    (f"https://alice:{REMOTE_TOKEN}@git.example.com:8443/acme/ml.git", "https://git.example.com:8443/acme/ml.git"),
+    (f"https://alice:{REMOTE_TOKEN}@[::1]:8443/acme/ml.git", "https://[::1]:8443/acme/ml.git"),
+    (f"ssh://alice:{REMOTE_TOKEN}@git.example.com:2222/acme/ml.git", "ssh://git.example.com:2222/acme/ml.git"),
+    # scp-like keeps only `git@`: without a user W&B Launch cannot fetch it, so the job is an artifact job
+    (f"alice:{REMOTE_TOKEN}@git.example.com:acme/ml.git", None),
+    ("gh:acme/ml.git", "https://github.com/acme/ml.git"),  # an `insteadOf` alias whose URL holds the token
+]
+
+
+def commit_notebook_with_token_alias(repo: Path) -> Path:
+    """The training notebook committed in `repo`, whose git configuration makes `gh:` an alias
+    with a token (REMOTE_FORMS' last form); the notebook."""
+    git(repo, "config", f"url.https://ghp_{REMOTE_TOKEN}:x-oauth-basic@github.com/.insteadOf", "gh:")
+    path = write_notebook_file(repo / "train.ipynb", *TRAIN_CELLS)
+    commit(repo, message="nb")
+    return path
+
 
 # ------------------------------------------------------------------ notebooks needing their own code
 # (test_local_code runs them with `jupyter jobs run`, test_launch with W&B Launch)

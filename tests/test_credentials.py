@@ -21,7 +21,8 @@ from jupyter_jobs.models import decode_record
 from jupyter_jobs.source import check_sources, choose_source, strip_credentials
 from jupyter_jobs.widget import render_html, render_text
 
-from .helpers import commit, git, run_cli
+from .cases import REMOTE_FORMS, REMOTE_TOKEN, commit_notebook_with_token_alias
+from .helpers import run_cli
 
 LOWER_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
 ALNUM = LOWER_ALNUM + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -139,47 +140,19 @@ def test_concrete_remotes(remote: str, expected: str) -> None:
     assert strip_credentials(remote) == expected
 
 
-TOKEN = "T0KENabcdef123456"
-# The forms tokens take in remotes, each with the remote a job records (and its name is built from),
-# or None where the remote left is one W&B Launch cannot fetch.
-REMOTE_FORMS = [
-    (f"https://alice:ghp_{TOKEN}@github.com/acme/ml.git", "https://github.com/acme/ml.git"),
-    (f"https://ghp_{TOKEN}@github.com/acme/ml.git", "https://github.com/acme/ml.git"),
-    (f"https://ghp_{TOKEN}:x-oauth-basic@github.com/acme/ml.git", "https://github.com/acme/ml.git"),
-    (f"https://oauth2:glpat-{TOKEN}@gitlab.com/acme/ml.git", "https://gitlab.com/acme/ml.git"),
-    (f"https://gitlab.com/acme/ml.git?private_token=glpat-{TOKEN}", "https://gitlab.com/acme/ml.git"),
-    (f"https://github.com/acme/ml.git#{TOKEN}", "https://github.com/acme/ml.git"),
-    (f"https://alice:{TOKEN}@git.example.com:8443/acme/ml.git", "https://git.example.com:8443/acme/ml.git"),
-    (f"https://alice:{TOKEN}@[::1]:8443/acme/ml.git", "https://[::1]:8443/acme/ml.git"),
-    (f"ssh://alice:{TOKEN}@git.example.com:2222/acme/ml.git", "ssh://git.example.com:2222/acme/ml.git"),
-    # scp-like keeps only `git@`: without a user W&B Launch cannot fetch it, so the job is an artifact job
-    (f"alice:{TOKEN}@git.example.com:acme/ml.git", None),
-    ("gh:acme/ml.git", "https://github.com/acme/ml.git"),  # an `insteadOf` alias whose URL holds the token
-]
-
-
-def repo_with_remote(git_repo, write_notebook, remote: str, folder: Path | None = None) -> Path:
-    """A committed notebook in a repository whose origin is `remote` (and `gh:` an alias with a token)."""
-    repo = git_repo(remote=remote) if folder is None else folder
-    git(repo, "config", f"url.https://ghp_{TOKEN}:x-oauth-basic@github.com/.insteadOf", "gh:")
-    path = write_notebook("train.ipynb", folder=repo)
-    commit(repo, message="nb")
-    return path
-
-
 @pytest.mark.parametrize(("remote", "expected"), REMOTE_FORMS)
-def test_the_source_records_the_real_remote_without_its_token(git_repo, write_notebook, remote, expected) -> None:
-    decision = choose_source(check_sources(repo_with_remote(git_repo, write_notebook, remote)))
+def test_the_source_records_the_real_remote_without_its_token(git_repo, remote, expected) -> None:
+    decision = choose_source(check_sources(commit_notebook_with_token_alias(git_repo(remote=remote))))
 
     assert (decision.git.remote if decision.git else None) == expected
-    assert TOKEN not in repr(decision)
+    assert REMOTE_TOKEN not in repr(decision)
 
 
 @pytest.mark.parametrize(("remote", "expected"), REMOTE_FORMS)
 def test_the_token_reaches_no_store_file_output_or_widget(
-    git_repo, write_notebook, store_dir: Path, remote: str, expected: str
+    git_repo, store_dir: Path, remote: str, expected: str
 ) -> None:
-    path = repo_with_remote(git_repo, write_notebook, remote)
+    path = commit_notebook_with_token_alias(git_repo(remote=remote))
     created = run_cli("create", str(path), "--store", str(store_dir), "--entity", "acme", "--json")
     assert created.returncode == 0, created.stderr
     record = json.loads(created.stdout)
@@ -191,7 +164,7 @@ def test_the_token_reaches_no_store_file_output_or_widget(
 
     assert (record["git"]["remote"] if record["git"] else None) == expected
     assert all(o.returncode == 0 for o in outputs), [o.stderr for o in outputs]
-    assert not any(TOKEN in o.stdout + o.stderr for o in outputs)
-    assert not [p for p in store_dir.rglob("*") if p.is_file() and TOKEN.encode() in p.read_bytes()]
+    assert not any(REMOTE_TOKEN in o.stdout + o.stderr for o in outputs)
+    assert not [p for p in store_dir.rglob("*") if p.is_file() and REMOTE_TOKEN.encode() in p.read_bytes()]
     job = decode_record(created.stdout)
-    assert TOKEN not in render_html(job) + render_text(job)
+    assert REMOTE_TOKEN not in render_html(job) + render_text(job)

@@ -19,8 +19,8 @@ from tornado.httpclient import HTTPClientError, HTTPResponse
 
 from jupyter_jobs.store import JobStore
 
-from .helpers import TRAIN_CELLS, git, notebook_json, run_cli_here, sample_outcome
-from .test_credentials import REMOTE_FORMS, TOKEN, repo_with_remote
+from .cases import REMOTE_FORMS, REMOTE_TOKEN, commit_notebook_with_token_alias
+from .helpers import TRAIN_CELLS, git, init_repo, notebook_json, run_cli_here, sample_outcome
 from .wandb_server import WandbServer
 
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
@@ -390,20 +390,16 @@ async def test_local_runs_of_a_job(api: Any, train_notebook: Path, store: Path) 
 
 @pytest.mark.parametrize(("remote", "expected"), REMOTE_FORMS)
 async def test_remote_tokens_reach_no_reply(
-    api: Any, jp_root_dir: Path, store: Path, git_repo: Any, write_notebook: Any, remote: str, expected: str
+    api: Any, jp_root_dir: Path, store: Path, remote: str, expected: str
 ) -> None:
-    folder = jp_root_dir / "repo"
-    folder.mkdir()
-    git(folder, "init", "-q", "-b", "main")
-    git(folder, "remote", "add", "origin", remote)
-    repo_with_remote(git_repo, write_notebook, remote, folder=folder)
+    commit_notebook_with_token_alias(init_repo(jp_root_dir / "repo", remote, committed=False))
 
     created = await api("jobs", method="POST", body={"path": "repo/train.ipynb", "entity": "acme"})
     replies = [created, await api("jobs"), await api("jobs", created[1]["name"])]
 
     assert created[0] == 201 and (created[1]["git"]["remote"] if created[1]["git"] else None) == expected
-    assert not [reply for reply in replies if TOKEN in json.dumps(reply)]
-    assert not [p for p in store.rglob("*") if p.is_file() and TOKEN.encode() in p.read_bytes()]
+    assert not [reply for reply in replies if REMOTE_TOKEN in json.dumps(reply)]
+    assert not [p for p in store.rglob("*") if p.is_file() and REMOTE_TOKEN.encode() in p.read_bytes()]
 
 
 async def test_diff_patch_holds_only_changes_inside_the_root(
