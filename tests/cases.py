@@ -4,7 +4,10 @@ here, never from another test module."""
 
 from __future__ import annotations
 
+import base64
 import json
+import random
+import string
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +20,49 @@ from .helpers import TRAIN_CELLS, commit, git, init_repo, run_cli_here, write_fi
 SETUP = "%load_ext jupyter_jobs\nimport wandb"
 INIT = "run = wandb.init(project='job_example', config={'learning_rate': 0.01, 'epochs': 2})"
 TRAIN = "for epoch in range(run.config['epochs']):\n    run.log({'loss': 1.0 / (epoch + 1)})"
+
+# ------------------------------------------------------------------ secret-shaped values
+# (test_secrets; WANDB_V1_KEY also test_local_code) Generated at import time, in this order, from
+# one seeded generator that test_secrets goes on drawing from (`shaped`), so that no file holds a
+# string a push-protection scanner would take for a live credential and the values stay the same.
+
+_rng = random.Random(6)
+ALNUM = string.ascii_letters + string.digits
+UPPER_DIGITS = string.ascii_uppercase + string.digits
+HEX = "0123456789abcdef"
+
+
+def shaped(prefix: str, length: int, alphabet: str = ALNUM) -> str:
+    """A value with a real credential's shape (prefix, length, alphabet) and random content."""
+    return prefix + "".join(_rng.choice(alphabet) for _ in range(length))
+
+
+def jwt() -> str:
+    def part(obj: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part({'sub': '1234567890', 'name': 'Ada'})}.{shaped('', 43)}"
+
+
+WANDB_KEY = shaped("", 40, HEX)
+WANDB_V1_KEY = shaped("wandb_v1_", 77, ALNUM + "_")
+WANDB_LOCAL_KEY = shaped("local-", 40, HEX)
+AWS_KEY_ID = shaped("AKIA", 16, UPPER_DIGITS)
+AWS_SECRET = shaped("", 40, ALNUM + "/+")
+PEM_BODY = shaped("MIIE", 60, ALNUM + "+/")
+OPENAI_PROJECT_KEY = shaped("sk-proj-", 80, ALNUM + "_-")
+OPENAI_LEGACY_KEY = shaped("sk-", 20) + "T3BlbkFJ" + shaped("", 20)
+ANTHROPIC_KEY = shaped("sk-ant-api03-", 93, ALNUM + "_-") + "AA"
+HF_TOKEN = shaped("hf_", 34, string.ascii_letters)
+GITHUB_CLASSIC = shaped("gh" + "p_", 36)
+GITHUB_FINE_GRAINED = shaped("github_" + "pat_", 22) + shaped("_", 59)
+SLACK_TOKEN = "xo" + "xb-" + shaped("", 12, string.digits) + "-" + shaped("", 13, string.digits) + "-" + shaped("", 24)
+STRIPE_KEY = shaped("sk_" + "live_", 24)
+GOOGLE_KEY = shaped("AI" + "za", 35, ALNUM + "_-")
+JWT = jwt()
+PASSWORD = "hunter2xyz"
+GENERIC_KEY = shaped("", 32)
+DB_PASSWORD = shaped("", 14, ALNUM + "!#%")
 
 # ------------------------------------------------------------------ credentials in git remotes
 # (test_credentials, test_handlers)

@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 from . import wandb_log
-from .cases import LAYOUTS, Layout
+from .cases import LAYOUTS, WANDB_V1_KEY, Layout
 from .helpers import git, run_cli_here, write_files, write_notebook_file
-from .test_secrets import WANDB_V1_KEY
 
 
 def notebook(folder: Path, *cells: str, name: str = "train.ipynb") -> Path:

@@ -1,15 +1,14 @@
 """Secrets in a notebook's code and outputs block the upload, named by place and kind, never by value.
 
 Each notebook is exported by the real exporter and scanned as `core` scans it. The secret-shaped
-values are generated at import time rather than written out, so this file holds no string that a
-push-protection scanner would take for a live credential.
+values are generated at import time (tests/cases.py) rather than written out, so no file holds a
+string that a push-protection scanner would take for a live credential.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import random
 import string
 import time
 from pathlib import Path
@@ -22,45 +21,30 @@ from jupyter_jobs.errors import JobError
 from jupyter_jobs.export import export_notebook_text, export_text
 from jupyter_jobs.secrets import SecretFinding, blocking_error, scan
 
+from .cases import (
+    ANTHROPIC_KEY,
+    AWS_KEY_ID,
+    AWS_SECRET,
+    DB_PASSWORD,
+    GENERIC_KEY,
+    GITHUB_CLASSIC,
+    GITHUB_FINE_GRAINED,
+    GOOGLE_KEY,
+    HEX,
+    HF_TOKEN,
+    JWT,
+    OPENAI_LEGACY_KEY,
+    OPENAI_PROJECT_KEY,
+    PASSWORD,
+    PEM_BODY,
+    SLACK_TOKEN,
+    STRIPE_KEY,
+    WANDB_KEY,
+    WANDB_LOCAL_KEY,
+    WANDB_V1_KEY,
+    shaped,
+)
 from .helpers import export_file, notebook_json, printed
-
-_rng = random.Random(6)
-ALNUM = string.ascii_letters + string.digits
-UPPER_DIGITS = string.ascii_uppercase + string.digits
-HEX = "0123456789abcdef"
-
-
-def shaped(prefix: str, length: int, alphabet: str = ALNUM) -> str:
-    """A value with a real credential's shape (prefix, length, alphabet) and random content."""
-    return prefix + "".join(_rng.choice(alphabet) for _ in range(length))
-
-
-def jwt() -> str:
-    def part(obj: dict[str, object]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
-
-    return f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part({'sub': '1234567890', 'name': 'Ada'})}.{shaped('', 43)}"
-
-
-WANDB_KEY = shaped("", 40, HEX)
-WANDB_V1_KEY = shaped("wandb_v1_", 77, ALNUM + "_")
-WANDB_LOCAL_KEY = shaped("local-", 40, HEX)
-AWS_KEY_ID = shaped("AKIA", 16, UPPER_DIGITS)
-AWS_SECRET = shaped("", 40, ALNUM + "/+")
-PEM_BODY = shaped("MIIE", 60, ALNUM + "+/")
-OPENAI_PROJECT_KEY = shaped("sk-proj-", 80, ALNUM + "_-")
-OPENAI_LEGACY_KEY = shaped("sk-", 20) + "T3BlbkFJ" + shaped("", 20)
-ANTHROPIC_KEY = shaped("sk-ant-api03-", 93, ALNUM + "_-") + "AA"
-HF_TOKEN = shaped("hf_", 34, string.ascii_letters)
-GITHUB_CLASSIC = shaped("gh" + "p_", 36)
-GITHUB_FINE_GRAINED = shaped("github_" + "pat_", 22) + shaped("_", 59)
-SLACK_TOKEN = "xo" + "xb-" + shaped("", 12, string.digits) + "-" + shaped("", 13, string.digits) + "-" + shaped("", 24)
-STRIPE_KEY = shaped("sk_" + "live_", 24)
-GOOGLE_KEY = shaped("AI" + "za", 35, ALNUM + "_-")
-JWT = jwt()
-PASSWORD = "hunter2xyz"
-GENERIC_KEY = shaped("", 32)
-DB_PASSWORD = shaped("", 14, ALNUM + "!#%")
 
 
 def scan_notebook(*cells: nbformat.NotebookNode | str) -> list[SecretFinding]:
