@@ -20,7 +20,16 @@ from tornado.httpclient import HTTPClientError, HTTPResponse
 from jupyter_jobs.store import JobStore
 
 from .cases import REMOTE_FORMS, REMOTE_TOKEN, commit_notebook_with_token_alias
-from .helpers import TRAIN_CELLS, git, init_repo, notebook_json, run_cli_here, sample_outcome
+from .helpers import (
+    TRAIN_CELLS,
+    commit,
+    git,
+    init_repo,
+    notebook_json,
+    run_cli_here,
+    sample_outcome,
+    write_notebook_file,
+)
 from .wandb_server import WandbServer
 
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
@@ -402,21 +411,23 @@ async def test_remote_tokens_reach_no_reply(
     assert not [p for p in store.rglob("*") if p.is_file() and REMOTE_TOKEN.encode() in p.read_bytes()]
 
 
-async def test_diff_patch_holds_only_changes_inside_the_root(
-    api: Any, jp_root_dir: Path, store: Path, tmp_path: Path, write_notebook: Any
-) -> None:
+def changes_on_both_sides_of_the_root(root: Path, outside: str) -> Path:
+    """The server's root as a folder of a repository whose commit holds the training notebook and
+    private.env outside the root; then private.env becomes `outside` and helper.py is added
+    inside the root. The notebook."""
+    repo = init_repo(root.parent, committed=False)
+    notebook = write_notebook_file(root / "train.ipynb", *TRAIN_CELLS)
+    (repo / "private.env").write_text("HOST=db\n")
+    commit(repo, message="init")
+    (repo / "private.env").write_text(outside)
+    (root / "helper.py").write_text("x = 1\n")
+    git(repo, "add", str(root / "helper.py"))
+    return notebook
+
+
+async def test_diff_patch_holds_only_changes_inside_the_root(api: Any, jp_root_dir: Path, store: Path) -> None:
     """A server whose root is a folder of a repository: changes elsewhere in it stay out."""
-    repo = jp_root_dir.parent
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "remote", "add", "origin", "https://github.com/acme/ml.git")
-    write_notebook("train.ipynb", folder=jp_root_dir)
-    outside = repo / "private.env"
-    outside.write_text("HOST=db\n")
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "init")
-    outside.write_text("HOST=db\nPASSWORD=outside-the-root-1234\n")
-    (jp_root_dir / "helper.py").write_text("x = 1\n")
-    git(repo, "add", str(jp_root_dir / "helper.py"))
+    changes_on_both_sides_of_the_root(jp_root_dir, "HOST=db\nPASSWORD=outside-the-root-1234\n")
 
     status, record = await api("jobs", method="POST", body={"path": "train.ipynb", "entity": "acme"})
 
@@ -733,21 +744,11 @@ async def test_unknown_job_version_or_file_is_a_404(api: Any, train_notebook: Pa
 
 
 async def test_a_diff_patch_made_outside_rest_is_read_only_inside_the_root(
-    api: Any, jp_root_dir: Path, store: Path, write_notebook: Any
+    api: Any, jp_root_dir: Path, store: Path
 ) -> None:
     """A git job made from the command line keeps the whole repository's changes in its
     diff.patch; read over REST, the file holds only the changes inside the server's root."""
-    repo = jp_root_dir.parent
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "remote", "add", "origin", "https://github.com/acme/ml.git")
-    notebook = write_notebook("train.ipynb", folder=jp_root_dir)
-    outside = repo / "settings.cfg"
-    outside.write_text("host = db\n")
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "init")
-    outside.write_text("host = db-outside-the-root\n")
-    (jp_root_dir / "helper.py").write_text("x = 1\n")
-    git(repo, "add", str(jp_root_dir / "helper.py"))
+    notebook = changes_on_both_sides_of_the_root(jp_root_dir, "HOST=db-outside-the-root\n")
     made = run_cli_here("create", str(notebook), "--source", "git", "--entity", "acme", "--json")
     assert made.returncode == 0, made.stderr
     name = json.loads(made.stdout)["name"]
@@ -756,5 +757,5 @@ async def test_a_diff_patch_made_outside_rest_is_read_only_inside_the_root(
     status, reply = await api("jobs", name, "files", "diff.patch")
 
     assert status == 200, reply
-    assert "helper.py" in reply["text"] and "settings.cfg" not in reply["text"]
+    assert "helper.py" in reply["text"] and "private.env" not in reply["text"]
     assert reply["size"] == len(reply["text"].encode())
