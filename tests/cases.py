@@ -9,6 +9,7 @@ import json
 import random
 import string
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,15 +27,24 @@ TRAIN = "for epoch in range(run.config['epochs']):\n    run.log({'loss': 1.0 / (
 # one seeded generator that test_secrets goes on drawing from (`shaped`), so that no file holds a
 # string a push-protection scanner would take for a live credential and the values stay the same.
 
-_rng = random.Random(6)
 ALNUM = string.ascii_letters + string.digits
 UPPER_DIGITS = string.ascii_uppercase + string.digits
 HEX = "0123456789abcdef"
 
 
-def shaped(prefix: str, length: int, alphabet: str = ALNUM) -> str:
-    """A value with a real credential's shape (prefix, length, alphabet) and random content."""
-    return prefix + "".join(_rng.choice(alphabet) for _ in range(length))
+def shaper(seed: int) -> Callable[..., str]:
+    """`shaped(prefix, length, alphabet)`: a value with a real credential's shape and random
+    content, drawn from a generator of its own seeded `seed`, so a module's values stay the same
+    whatever else draws (test_secret_forms has its own)."""
+    rng = random.Random(seed)
+
+    def shaped(prefix: str, length: int, alphabet: str = ALNUM) -> str:
+        return prefix + "".join(rng.choice(alphabet) for _ in range(length))
+
+    return shaped
+
+
+shaped = shaper(6)
 
 
 def jwt() -> str:

@@ -9,7 +9,6 @@ generated at import time, so this file holds nothing a push-protection scanner w
 from __future__ import annotations
 
 import base64
-import random
 import string
 from pathlib import Path
 
@@ -22,16 +21,10 @@ from jupyter_jobs.errors import JobError
 from jupyter_jobs.export import export_notebook_text
 from jupyter_jobs.secrets import scan
 
+from .cases import ALNUM, HEX, shaper
 from .helpers import commit, notebook_json, printed
 
-_rng = random.Random(15)
-HEX = "0123456789abcdef"
-ALNUM = string.ascii_letters + string.digits
-
-
-def shaped(prefix: str, length: int, alphabet: str = ALNUM) -> str:
-    return prefix + "".join(_rng.choice(alphabet) for _ in range(length))
-
+shaped = shaper(15)
 
 WANDB_KEY = shaped("", 40, HEX)
 BEARER = shaped("", 40, ALNUM + "-_")
