@@ -165,6 +165,13 @@ notebooks = st.fixed_dictionaries(
     },
     strip=True,
 )
+@example(
+    notebook={
+        "nbformat": 4,
+        "cells": [{"cell_type": "code", "source": "x=1", "outputs": [{"output_type": "stream", "text": None}]}],
+    },
+    strip=False,
+)
 def test_fuzzed_notebooks_get_a_job_or_a_one_line_error(tmp_path: Path, notebook: dict, strip: bool) -> None:
     path = tmp_path / "fuzzed.ipynb"
     path.write_bytes(json.dumps(notebook).encode())

@@ -213,3 +213,19 @@ def test_strip_outputs_of_an_nbformat_3_notebook() -> None:
 
     assert WANDB_KEY.encode() not in stripped
     assert nbformat.reads(stripped, as_version=4).cells[2].source == "%matplotlib inline\nx = 2\nprint(x * 21)"
+
+
+def test_damaged_outputs_are_read_as_their_text() -> None:
+    """A hand-edited output with a null, numeric or object `text` or `data` is scanned as what it
+    holds (a key inside an object still found), never a crash."""
+    block = json.dumps(
+        [
+            {"output_type": "stream", "name": "stdout", "text": None},
+            {"output_type": "stream", "name": "stdout", "text": 7},
+            {"output_type": "stream", "name": "stdout", "text": {"key": WANDB_KEY}},
+            {"output_type": "display_data", "data": {"text/plain": None}, "metadata": {}},
+            {"output_type": "error", "ename": None, "evalue": None, "traceback": None},
+        ]
+    ).encode()
+
+    assert outputs_text(block).split("\n")[:3] == ["", "7", json.dumps({"key": WANDB_KEY})]

@@ -66,6 +66,11 @@ def _mime_text(value: Any) -> str:
     return json.dumps(value, indent=1)
 
 
-def _joined(source: str | list[str]) -> str:
-    """nbformat stores multi-line strings either whole or as a list of lines."""
-    return source if isinstance(source, str) else "".join(str(part) for part in source)
+def _joined(source: object) -> str:
+    """nbformat stores multi-line strings either whole or as a list of lines; anything else (a
+    damaged output: null, a number, an object) is scanned as its text, never a crash."""
+    if isinstance(source, str):
+        return source
+    if isinstance(source, list):
+        return "".join(str(part) for part in source)
+    return "" if source is None else json.dumps(source)
