@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import tracemalloc
 from dataclasses import replace
@@ -875,3 +876,18 @@ def test_code_cell_outputs_are_located_not_decoded() -> None:
     )
     blocks = list(code_cell_outputs(read_notebook(text, "nb.ipynb")))
     assert [(number, json.loads(block)) for number, block in blocks] == [(2, outputs)]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_cycle_collector_is_left_as_it_was(enabled: bool) -> None:
+    """The export pauses Python's cycle collector while it builds, and gives it back as it found
+    it, after a broken cell too."""
+    (gc.enable if enabled else gc.disable)()
+    try:
+        export_notebook_text(notebook_json("x = 1"), "ok.ipynb")
+        assert gc.isenabled() is enabled
+        with pytest.raises(JobError, match="Cell 1 is not valid Python"):
+            export_notebook_text(notebook_json("def broken(:"), "broken.ipynb")
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
