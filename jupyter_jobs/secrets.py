@@ -94,6 +94,8 @@ _SHELL_ENV = re.compile(r"(?:^|(?<=[\s!;&|(]))(?P<name>[A-Za-z_]\w*)=(?P<value>[
 _NETRC = re.compile(r"^\s*(?:machine\s+\S+\s+)?(?:login\s+\S+\s+)?password\s+(?P<value>\S+)\s*$")
 # A URL's query parameter (`http://127.0.0.1:8888/lab?token=...`, `?private_token=...`).
 _QUERY_PARAMETER = re.compile(r"[?&](?P<name>[A-Za-z_][\w.-]{0,63})=(?P<value>[^&#\s'\"`<>]+)")
+# `scheme://user:password@host`, the password holding any character but blanks, quotes, `/` and `@`.
+_URL_PASSWORD = re.compile(r"://[^\s:@/'\"`]*:(?P<value>[^\s@/'\"`]+)@[\w\[]")
 # Credentials in an HTTP Authorization header: any `Bearer <token>`, and `Basic`/`token` after the header's name.
 _BEARER = re.compile(r"\bbearer\s+(?P<value>[A-Za-z0-9._~+/-]{16,}=*)", re.IGNORECASE)
 _AUTHORIZATION = re.compile(
@@ -409,7 +411,16 @@ def _kinds_in_line(line: str, *, printed: bool) -> set[str]:
     keyword = _keyword_kinds(line, bindings) if _MAY_HOLD_KEYWORD.search(lowered) else set()
     formats = _format_kinds(line) if any(prefix in lowered for prefix in _FORMAT_PREFIXES) else set()
     headers = _header_kinds(line) if "bearer" in lowered or "authorization" in lowered else set()
-    return _plugin_kinds(line, lowered) | formats | _wandb_login_kinds(line) | named | keyword | headers
+    urls = _url_password_kinds(line) if "://" in line else set()
+    return _plugin_kinds(line, lowered) | formats | _wandb_login_kinds(line) | named | keyword | headers | urls
+
+
+def _url_password_kinds(line: str) -> set[str]:
+    """A password in a URL that detect-secrets' URL plugin passes over because it holds a
+    character a URL should have escaped (`postgresql://ml:pa#ss@db/runs`, as people write
+    connection strings): what sits between `user:` and `@host` is the password."""
+    values = [match["value"] for match in _URL_PASSWORD.finditer(line)]
+    return {"password in a URL"} if any(not _is_placeholder(value) for value in values) else set()
 
 
 def _header_kinds(line: str) -> set[str]:

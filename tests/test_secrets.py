@@ -236,6 +236,18 @@ FOUND = [
         ("password in a URL", 2, 1, "code"),
     ),
     (
+        "password-with-hash-in-url",
+        [f"engine = create_engine('postgresql://ml:{DB_PASSWORD[:6]}#{DB_PASSWORD[6:]}@db:5432/runs')"],
+        f"{DB_PASSWORD[:6]}#{DB_PASSWORD[6:]}",
+        ("password in a URL", 2, 1, "code"),
+    ),
+    (
+        "password-without-user-in-url",
+        [f"cache = redis.from_url('redis://:{DB_PASSWORD}@cache:6379/0')"],
+        DB_PASSWORD,
+        ("password in a URL", 2, 1, "code"),
+    ),
+    (
         "output-stream",
         [printed("print(client.api_key)", f"{OPENAI_PROJECT_KEY}\n")],
         OPENAI_PROJECT_KEY,
