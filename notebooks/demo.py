@@ -20,6 +20,7 @@ NOTEBOOK = "canonical_job_example.ipynb"
 
 def main() -> int:
     import nbformat
+    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
 
     workdir = Path(tempfile.mkdtemp(prefix="jupyter-jobs-demo-"))
@@ -28,9 +29,12 @@ def main() -> int:
     os.environ["WANDB_NOTEBOOK_NAME"] = NOTEBOOK  # nbclient kernels are not told which notebook they run
     notebook = nbformat.read(workdir / NOTEBOOK, as_version=4)
     print(f"Running {NOTEBOOK} in a real kernel (W&B offline) in {workdir} ...", flush=True)
-    NotebookClient(
-        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}
-    ).execute()
+    # Over local sockets rather than TCP: nothing listens on a port, and the kernel has no
+    # reason to warn that its traffic is unencrypted.
+    sockets = Path(tempfile.mkdtemp(prefix="jupyter-jobs-kernel-"))
+    kernel = KernelManager(kernel_name="python3", transport="ipc", connection_file=str(sockets / "kernel.json"))
+    NotebookClient(notebook, km=kernel, timeout=300, resources={"metadata": {"path": str(workdir)}}).execute()
+    shutil.rmtree(sockets, ignore_errors=True)
     print(_job_text(notebook))
     print(f"\nThe offline run and its artifacts: {workdir / 'wandb'}")
     print("List the job store with: jupyter jobs list")
